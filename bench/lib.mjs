@@ -1,0 +1,73 @@
+// Shared helpers for benchmarks: temp workspaces, starting the real gateway, percentiles.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../', import.meta.url));
+export const CLI = join(REPO, 'dist/cli/main.js');
+
+export function machine() {
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+export function workspace({ catalog = join(REPO, 'agents-catalog'), config = '' } = {}) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'warden-bench-'));
+  mkdirSync(join(dir, 'agents-catalog'), { recursive: true });
+  if (catalog) cpSync(catalog, join(dir, 'agents-catalog'), { recursive: true });
+  writeFileSync(join(dir, 'warden.yaml'), `listen: { host: 127.0.0.1, port: 0 }\nlog: { level: info, pretty: never }\n${config}`);
+  return { dir, config: join(dir, 'warden.yaml'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function cli(ws, args) {
+  return execFileSync(process.execPath, [CLI, ...args, '--config', ws.config], { cwd: ws.dir, encoding: 'utf8' });
+}
+
+/** Starts the gateway; resolves once its `listening` log line names the port. */
+export async function start(ws) {
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', ws.config, '--port', '0'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'listening') resolve(j.port);
+        } catch {}
+      }
+    });
+    proc.once('exit', () => reject(new Error(`gateway exited: ${stderr}`)));
+  });
+  return { proc, url: `http://127.0.0.1:${port}`, adminToken: readFileSync(join(ws.dir, 'data/admin.token'), 'utf8').trim() };
+}
+
+export function stop(proc) {
+  return new Promise((resolve) => {
+    proc.once('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function summarize(samplesMs) {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { n: s.length, mean, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
+}
+
+export function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}

@@ -1,0 +1,135 @@
+import type { Express, Request } from 'express';
+import { z } from 'zod';
+import type { Catalog } from '../catalog/index.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { governed, type GovernedDeps } from '../http/governed-route.js';
+import { publicKeyView, type KeyRegistry } from '../keys/key-registry.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { ForwardResult } from '../pipeline/policy.js';
+import { effectiveStatus, type SuspensionIndex } from '../state/suspension-index.js';
+import type { StateStore } from '../state/state-store.js';
+
+export interface AdminDeps extends GovernedDeps {
+  keys: KeyRegistry;
+  suspensions: SuspensionIndex;
+  state: StateStore;
+  now: () => number;
+  catalogStatus: () => Record<string, unknown>;
+  queryAudit: (filters: Record<string, string | undefined>) => unknown[];
+}
+
+const CreateKeyBody = z
+  .strictObject({
+    label: z.string().max(200).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    ttlDays: z.number().positive().max(3650).optional(),
+  })
+  .refine((b) => !(b.expiresAt && b.ttlDays), { message: 'give expiresAt or ttlDays, not both' });
+
+const SuspendBody = z.strictObject({ reason: z.string().max(500).optional() });
+
+function parseBody<T>(schema: z.ZodType<T>, payload: unknown): T {
+  const r = schema.safeParse(payload ?? {});
+  if (!r.success) {
+    throw new GatewayError('INVALID_PARAMS', 'Invalid request body', {
+      details: { issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    });
+  }
+  return r.data;
+}
+
+function agentOr404(catalog: Catalog, id: string) {
+  const agent = catalog.agents.get(id);
+  if (!agent) throw new GatewayError('NOT_FOUND', `No agent "${id}" in the catalog`);
+  return agent;
+}
+
+const ok = (body: unknown, status = 200, details?: Record<string, unknown>): ForwardResult => ({ status, body, ...(details ? { details } : {}) });
+const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+
+/** The admin API (`/admin/...`): every route runs through the policy chain as channel `admin`. */
+export function mountAdmin(app: Express, deps: AdminDeps): void {
+  const agentView = (ctx: RequestContext, id: string) => {
+    const a = agentOr404(ctx.catalog, id);
+    const runtime = deps.suspensions.get(id);
+    return {
+      id: a.id,
+      displayName: a.displayName,
+      owner: a.owner,
+      description: a.description,
+      tags: a.tags,
+      fileStatus: a.status,
+      status: effectiveStatus(a.status, runtime),
+      runtimeSuspension: runtime ? { since: new Date(runtime.since).toISOString(), reason: runtime.reason, by: runtime.by } : null,
+      keys: deps.state.listKeys(id).filter((k) => k.revokedAt === null).length,
+    };
+  };
+  const byAgent = (req: Request) => param(req, 'id');
+
+  app.get('/admin/agents', governed(deps, {
+    channel: 'admin', action: 'agents.list', body: 'none',
+    handle: (ctx) => ok({ agents: [...ctx.catalog.agents.keys()].sort().map((id) => agentView(ctx, id)) }),
+  }));
+  app.get('/admin/agents/:id', governed(deps, {
+    channel: 'admin', action: 'agents.get', body: 'none', target: byAgent,
+    handle: (ctx, req) => ok(agentView(ctx, param(req, 'id'))),
+  }));
+  app.post('/admin/agents/:id/suspend', governed(deps, {
+    channel: 'admin', action: 'agents.suspend', body: 'optional-json', target: byAgent,
+    handle: (ctx, req) => {
+      const id = param(req, 'id');
+      agentOr404(ctx.catalog, id);
+      const { reason } = parseBody(SuspendBody, ctx.payload);
+      const changed = deps.suspensions.suspend(id, reason ?? null, 'admin-api', deps.now());
+      return ok({ ...agentView(ctx, id), changed }, 200, { changed });
+    },
+  }));
+  app.post('/admin/agents/:id/resume', governed(deps, {
+    channel: 'admin', action: 'agents.resume', body: 'optional-json', target: byAgent,
+    handle: (ctx, req) => {
+      const id = param(req, 'id');
+      agentOr404(ctx.catalog, id);
+      const changed = deps.suspensions.resume(id);
+      return ok({ ...agentView(ctx, id), changed }, 200, { changed });
+    },
+  }));
+  app.get('/admin/agents/:id/keys', governed(deps, {
+    channel: 'admin', action: 'keys.list', body: 'none', target: byAgent,
+    handle: (_ctx, req) => ok({ keys: deps.state.listKeys(param(req, 'id')).map(publicKeyView) }),
+  }));
+  app.post('/admin/agents/:id/keys', governed(deps, {
+    channel: 'admin', action: 'keys.create', body: 'optional-json', target: byAgent,
+    handle: (ctx, req) => {
+      const id = param(req, 'id');
+      agentOr404(ctx.catalog, id);
+      const b = parseBody(CreateKeyBody, ctx.payload);
+      const now = deps.now();
+      const expiresAt = b.expiresAt ? Date.parse(b.expiresAt) : b.ttlDays ? now + b.ttlDays * 86_400_000 : null;
+      if (expiresAt !== null && expiresAt <= now) throw new GatewayError('INVALID_PARAMS', 'expiresAt is in the past');
+      const { key, row } = deps.keys.create(id, { label: b.label ?? null, expiresAt, now });
+      // The key is in the response body only; the audit keeps its id and the body's digest.
+      return ok({ key, ...publicKeyView(row), note: 'Store this key now: it is shown once and only its hash is kept.' }, 201, { keyId: row.keyId });
+    },
+  }));
+  app.delete('/admin/keys/:keyId', governed(deps, {
+    channel: 'admin', action: 'keys.revoke', body: 'none', target: (req) => param(req, 'keyId'),
+    handle: (_ctx, req) => {
+      const keyId = param(req, 'keyId');
+      const row = deps.state.getKey(keyId);
+      if (!row) throw new GatewayError('NOT_FOUND', `No key "${keyId}"`);
+      const changed = deps.keys.revoke(keyId, deps.now());
+      return ok({ ...publicKeyView(deps.state.getKey(keyId) ?? row), changed }, 200, { agentId: row.agentId, changed });
+    },
+  }));
+  app.get('/admin/catalog', governed(deps, {
+    channel: 'admin', action: 'catalog.status', body: 'none',
+    handle: () => ok(deps.catalogStatus()),
+  }));
+  app.get('/admin/audit', governed(deps, {
+    channel: 'admin', action: 'audit.query', body: 'none',
+    handle: (_ctx, req) => {
+      const q = req.query as Record<string, string | undefined>;
+      return ok({ records: deps.queryAudit(q) });
+    },
+  }));
+}

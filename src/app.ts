@@ -1,0 +1,172 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { loadAdminToken } from './admin/admin-token.js';
+import { mountAdmin } from './admin/admin-routes.js';
+import { openAuditReadOnly, queryFromHttp } from './audit/admin-query.js';
+import type { AuditEventInput, AuditSink } from './audit/record.js';
+import { openAuditSink } from './audit/open-sink.js';
+import { CatalogStore, type Catalog } from './catalog/index.js';
+import type { LoadedConfig } from './config/load.js';
+import { createHttpApp } from './http/server.js';
+import { OverloadGuard } from './http/overload.js';
+import { mountWhoami } from './http/whoami-route.js';
+import { KeyRegistry } from './keys/key-registry.js';
+import { PolicyChain } from './pipeline/chain.js';
+import { buildPolicies } from './policy/index.js';
+import { StateStore } from './state/state-store.js';
+import { SuspensionIndex } from './state/suspension-index.js';
+import { createStateRefresher } from './state/state-refresher.js';
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  /** Graceful stop: readiness fails, stop accepting, drain, flush the audit, close. */
+  stop(reason: string): Promise<void>;
+}
+
+export const auditDbPath = (dataDir: string) => join(dataDir, 'audit.db');
+export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
+
+/**
+ * Composition root: wires config, stores, catalog, the policy chain and the HTTP surfaces,
+ * then listens. Throws ConfigError (with every problem) when anything is invalid.
+ */
+export async function startGateway(config: LoadedConfig, log: Logger, now: () => number = Date.now): Promise<Gateway> {
+  const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
+  const audit: AuditSink = await openAuditSink(config, log);
+  const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
+    audit.append({ time: now(), requestId: `system-${now()}-${Math.random().toString(36).slice(2, 8)}`, channel: 'system', action, decision: 'allow', ...fields }).catch((err: unknown) => {
+      log.error({ err, action }, 'system audit event could not be committed');
+    });
+
+  let catalog: CatalogStore;
+  let lastRejection: { at: string; issues: unknown[] } | null = null;
+  try {
+    catalog = await CatalogStore.open(config.catalogDir, {
+      onReload: (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
+        log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
+        void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
+      },
+      onRejected: (issues: Array<{ file: string; path: string; message: string }>) => {
+        lastRejection = { at: new Date(now()).toISOString(), issues };
+        log.error({ issues }, 'catalog change rejected; the previous catalog keeps serving');
+        void system('catalog.reload', { decision: 'deny', code: 'BAD_REQUEST', reason: `${issues.length} problem(s) in the catalog`, target: config.catalogDir, details: { issues } });
+      },
+    });
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
+  for (const w of catalog.warnings ?? []) log.warn(w, 'catalog warning');
+
+  const state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: config.audit.busyTimeoutMs });
+  const keys = new KeyRegistry(state);
+  const suspensions = new SuspensionIndex(state);
+  const refreshState = createStateRefresher(state, () => {
+    keys.reload();
+    suspensions.reload();
+  });
+  const lastUsedTimer = setInterval(() => {
+    try {
+      keys.flushLastUsed();
+    } catch (err) {
+      log.warn({ err }, 'could not record key last-used times');
+    }
+  }, 5000);
+  lastUsedTimer.unref();
+
+  const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now }), audit);
+  const overload = new OverloadGuard(config.limits);
+  const auditReader = openAuditReadOnly(auditDbPath(config.dataDir));
+  let draining = false;
+  let stateWritable = true;
+  const probeTimer = setInterval(() => {
+    try {
+      state.probeWritable();
+      stateWritable = true;
+    } catch {
+      stateWritable = false;
+    }
+  }, 2000);
+  probeTimer.unref();
+
+  const governedDeps = { chain, catalog: () => catalog.current(), log, maxBodyBytes: config.limits.maxBodyBytes };
+  const app = createHttpApp({
+    log,
+    overload,
+    readiness: {
+      draining: () => draining,
+      notReadyReason: () => {
+        if (draining) return 'shutting down';
+        if (!audit.healthy()) return `audit store: ${audit.problem() ?? 'unhealthy'}`;
+        if (!stateWritable) return 'state store is not writable';
+        if (overload.lagging) return `event loop lagging (p99 ${overload.eventLoopP99Ms.toFixed(0)} ms)`;
+        return null;
+      },
+    },
+    mount(a) {
+      mountWhoami(a, governedDeps);
+      mountAdmin(a, {
+        ...governedDeps,
+        keys,
+        suspensions,
+        state,
+        now,
+        catalogStatus: () => {
+          const c = catalog.current();
+          return { version: c.version, digest: c.digest, loadedAt: new Date(c.loadedAt).toISOString(), agents: c.agents.size, files: c.files, lastRejection };
+        },
+        queryAudit: (q) => queryFromHttp(auditReader, q),
+      });
+    },
+  });
+
+  const server: Server = createServer({ requestTimeout: config.limits.requestTimeoutMs, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  catalog.watch();
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  if (!['127.0.0.1', '::1', 'localhost'].includes(config.listen.host)) {
+    log.warn({ host: config.listen.host }, 'listening beyond loopback: make sure a firewall or TLS proxy fronts the gateway');
+  }
+  await system('gateway.start', { target: url, details: { agents: catalog.current().agents.size, durability: config.audit.durability } });
+  log.info({ address: addr.address, port: addr.port, url, adminToken: adminToken.source, agents: catalog.current().agents.size }, 'listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port: addr.port,
+    stop(reason: string) {
+      stopping ??= (async () => {
+        draining = true;
+        log.info({ reason, inFlight: overload.inFlight }, 'shutting down: draining');
+        server.close();
+        server.closeIdleConnections();
+        const deadline = Date.now() + config.limits.shutdownDrainMs;
+        while (overload.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        if (overload.inFlight > 0) log.warn({ inFlight: overload.inFlight }, 'drain deadline reached; closing connections');
+        server.closeAllConnections();
+        catalog.close();
+        clearInterval(lastUsedTimer);
+        clearInterval(probeTimer);
+        overload.close();
+        try {
+          keys.flushLastUsed();
+        } catch (err) {
+          log.warn({ err }, 'could not record key last-used times');
+        }
+        await system('gateway.stop', { reason });
+        await audit.close();
+        auditReader.close();
+        state.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

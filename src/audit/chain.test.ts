@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { CONTENT_KEYS, FIELDS, contentString, toRow } from './chain.js';
+import { sampleEvent } from './test-fixtures.js';
+
+describe('record content serialization', () => {
+  it('treats missing and null fields alike and includes seq', () => {
+    const a = toRow({ time: 1, requestId: 'r', channel: 'mcp', action: 'x', decision: 'allow' });
+    const b = toRow({ time: 1, requestId: 'r', channel: 'mcp', action: 'x', decision: 'allow', target: null, details: null, traceId: undefined });
+    expect(contentString(1, a)).toBe(contentString(1, b));
+    expect(contentString(1, a)).toContain('"seq":1');
+    expect(JSON.parse(contentString(7, toRow(sampleEvent(1))))).toMatchObject({ seq: 7, requestId: 'req-1', redactions: '{"email":1}' });
+  });
+
+  it('serializes every content field plus seq, in sorted key order', () => {
+    const keys = Object.keys(JSON.parse(contentString(1, toRow(sampleEvent(1)))) as object);
+    expect(keys).toEqual([...CONTENT_KEYS]);
+    expect(keys).toEqual([...FIELDS.map((f) => f[0] as string), 'seq'].sort());
+  });
+
+  it('stores JSON-valued fields as canonical text', () => {
+    expect(toRow(sampleEvent(1, { details: { z: 1, a: [2] } })).details).toBe('{"a":[2],"z":1}');
+  });
+});

@@ -1,0 +1,193 @@
+import * as crypto from 'node:crypto';
+import { canonicalJson, quote } from '../util/canonical-json.js';
+import type { AuditEventInput, AuditRecord, Channel, AuditDecision } from './record.js';
+
+/** prev_hash of the first record of a chain that was never pruned. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+type Kind = 'str' | 'req' | 'num' | 'json';
+
+/** Every content column: camelCase name (as in AuditEventInput), SQL column, value kind. */
+export const FIELDS = [
+  ['time', 'time', 'num'],
+  ['requestId', 'request_id', 'req'],
+  ['traceId', 'trace_id', 'str'],
+  ['parentId', 'parent_id', 'str'],
+  ['agentId', 'agent_id', 'str'],
+  ['keyId', 'key_id', 'str'],
+  ['channel', 'channel', 'req'],
+  ['action', 'action', 'req'],
+  ['target', 'target', 'str'],
+  ['decision', 'decision', 'req'],
+  ['policy', 'policy', 'str'],
+  ['code', 'code', 'str'],
+  ['reason', 'reason', 'str'],
+  ['status', 'status', 'num'],
+  ['latencyMs', 'latency_ms', 'num'],
+  ['tokensIn', 'tokens_in', 'num'],
+  ['tokensOut', 'tokens_out', 'num'],
+  ['costUsd', 'cost_usd', 'num'],
+  ['requestDigest', 'request_digest', 'str'],
+  ['responseDigest', 'response_digest', 'str'],
+  ['requestBytes', 'request_bytes', 'num'],
+  ['responseBytes', 'response_bytes', 'num'],
+  ['redactions', 'redactions', 'json'],
+  ['path', 'path', 'json'],
+  ['details', 'details', 'json'],
+] as const satisfies ReadonlyArray<readonly [keyof AuditEventInput, string, Kind]>;
+
+type FieldName = (typeof FIELDS)[number][0];
+
+/**
+ * A record's content exactly as stored: strings, finite numbers or null; JSON-valued
+ * fields as their canonical JSON text. The hash covers these values, so what is read
+ * back from SQLite re-hashes to the same digest.
+ */
+export type AuditRow = { time: number; requestId: string; channel: string; action: string; decision: string } & {
+  [K in Exclude<FieldName, 'time' | 'requestId' | 'channel' | 'action' | 'decision'>]: K extends 'redactions' | 'path' | 'details'
+    ? string | null
+    : K extends 'status' | 'latencyMs' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'requestBytes' | 'responseBytes'
+      ? number | null
+      : string | null;
+};
+
+/** A stored row as read back: content plus chain position. */
+export interface StoredRow extends AuditRow {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+interface WellFormed {
+  isWellFormed?(): boolean;
+  toWellFormed?(): string;
+}
+
+// Lone surrogates would be replaced by SQLite's UTF-8 conversion and break the hash on read-back.
+function str(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  const s = typeof v === 'string' ? v : String(v);
+  const w = s as WellFormed;
+  return w.isWellFormed && !w.isWellFormed() && w.toWellFormed ? w.toWellFormed() : s;
+}
+
+const req = (v: unknown): string => str(v) ?? '';
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : canonicalJson(v));
+
+/**
+ * Normalizes a producer's event into the stored shape. Never throws and never yields a
+ * value a column constraint would reject, so one bad event cannot block the queue.
+ * Written out field by field: this runs once per record on the writer's hot path.
+ */
+export function toRow(e: AuditEventInput): AuditRow {
+  return {
+    time: num(e.time) ?? Date.now(),
+    requestId: req(e.requestId),
+    traceId: str(e.traceId),
+    parentId: str(e.parentId),
+    agentId: str(e.agentId),
+    keyId: str(e.keyId),
+    channel: req(e.channel),
+    action: req(e.action),
+    target: str(e.target),
+    decision: req(e.decision),
+    policy: str(e.policy),
+    code: str(e.code),
+    reason: str(e.reason),
+    status: num(e.status),
+    latencyMs: num(e.latencyMs),
+    tokensIn: num(e.tokensIn),
+    tokensOut: num(e.tokensOut),
+    costUsd: num(e.costUsd),
+    requestDigest: str(e.requestDigest),
+    responseDigest: str(e.responseDigest),
+    requestBytes: num(e.requestBytes),
+    responseBytes: num(e.responseBytes),
+    redactions: json(e.redactions),
+    path: json(e.path),
+    details: json(e.details),
+  };
+}
+
+/** Maps a `SELECT *` row of audit_events back to its stored shape. */
+export function fromDbRow(r: Record<string, unknown>): StoredRow {
+  const row: Record<string, unknown> = { seq: r.seq, prevHash: r.prev_hash, hash: r.hash };
+  for (const [name, col] of FIELDS) row[name] = r[col] ?? null;
+  return row as unknown as StoredRow;
+}
+
+/** The public record shape: JSON-valued fields parsed. */
+export function toRecord(row: StoredRow): AuditRecord {
+  return {
+    ...row,
+    channel: row.channel as Channel,
+    decision: row.decision as AuditDecision,
+    redactions: parseJson(row.redactions) as Record<string, number> | null,
+    path: parseJson(row.path) as AuditRecord['path'],
+    details: parseJson(row.details) as Record<string, unknown> | null,
+  };
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { unparsable: text };
+  }
+}
+
+/** Content keys in canonical (sorted) order: the hashed object's shape. */
+export const CONTENT_KEYS: readonly string[] = [...FIELDS.map((f) => f[0] as string), 'seq'].sort();
+
+const S = (v: string | null): string => (v === null ? 'null' : quote(v));
+// For finite numbers '' + v is exactly what JSON.stringify produces (including -0 → "0").
+const N = (v: number | null): string => (v === null ? 'null' : '' + v);
+
+/**
+ * Canonical serialization of a record's content including its seq: a JSON object with
+ * keys in sorted order (CONTENT_KEYS; a test pins the two together) and null for absent
+ * values. JSON-valued fields appear as their canonical text (a JSON string), which keeps
+ * the encoding unambiguous. Spelled out because it runs for every record written or verified.
+ */
+export function contentString(seq: number, r: AuditRow): string {
+  return (
+    '{"action":' + S(r.action) +
+    ',"agentId":' + S(r.agentId) +
+    ',"channel":' + S(r.channel) +
+    ',"code":' + S(r.code) +
+    ',"costUsd":' + N(r.costUsd) +
+    ',"decision":' + S(r.decision) +
+    ',"details":' + S(r.details) +
+    ',"keyId":' + S(r.keyId) +
+    ',"latencyMs":' + N(r.latencyMs) +
+    ',"parentId":' + S(r.parentId) +
+    ',"path":' + S(r.path) +
+    ',"policy":' + S(r.policy) +
+    ',"reason":' + S(r.reason) +
+    ',"redactions":' + S(r.redactions) +
+    ',"requestBytes":' + N(r.requestBytes) +
+    ',"requestDigest":' + S(r.requestDigest) +
+    ',"requestId":' + S(r.requestId) +
+    ',"responseBytes":' + N(r.responseBytes) +
+    ',"responseDigest":' + S(r.responseDigest) +
+    ',"seq":' + N(seq) +
+    ',"status":' + N(r.status) +
+    ',"target":' + S(r.target) +
+    ',"time":' + N(r.time) +
+    ',"tokensIn":' + N(r.tokensIn) +
+    ',"tokensOut":' + N(r.tokensOut) +
+    ',"traceId":' + S(r.traceId) +
+    '}'
+  );
+}
+
+// crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash object per record.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+
+/** hash = SHA-256(prevHash ‖ canonical content), hex. */
+export function hashRow(prevHash: string, seq: number, row: AuditRow): string {
+  const data = prevHash + contentString(seq, row);
+  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,41 @@
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+/** A better-sqlite3 connection to an audit database. */
+export type AuditDb = Database.Database;
+
+/** normal: synchronous=NORMAL (WAL survives process crashes); full: synchronous=FULL (also power loss). */
+export type Durability = 'normal' | 'full';
+
+export interface OpenAuditDbOptions {
+  /** Open without writing anything (no migrations, no pragmas that write). */
+  readonly?: boolean;
+  durability?: Durability;
+  busyTimeoutMs?: number;
+  /** Bytes the WAL file is truncated to after a checkpoint (default 64 MiB). */
+  journalSizeLimit?: number;
+}
+
+/**
+ * Opens (creating if needed) an audit database, applies the pragmas and, when writable,
+ * runs pending migrations. Readonly opens require the file to exist and be migrated.
+ */
+export function openAuditDb(path: string, opts: OpenAuditDbOptions = {}): AuditDb {
+  const readonly = opts.readonly === true;
+  const db = new Database(path, { readonly, fileMustExist: readonly });
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 1000))}`);
+    if (!readonly) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (String(mode).toLowerCase() !== 'wal') throw new Error(`cannot switch audit database to WAL (got ${String(mode)})`);
+      db.pragma(`journal_size_limit = ${Math.trunc(opts.journalSizeLimit ?? 64 * 1024 * 1024)}`);
+      migrate(db);
+    }
+    // Per connection: NORMAL in WAL survives process crashes; FULL also fsyncs every commit.
+    db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,8 @@
+/** Public API of the audit trail. The gateway uses createAuditSink; the CLI uses direct.ts. */
+export * from './record.js';
+export * from './direct.js';
+export { createAuditSink, type AuditSinkOptions, type AuditSinkStats, type WorkerAuditSink, type AuditLog } from './sink.js';
+export { auditSinkOptions } from './sink-options.js';
+export { loadSigningKey, loadVerifyKey, keyFingerprint, checkpointMessage, checkpointSignatureValid, toCheckpointJson, CHECKPOINT_FORMAT, type CheckpointSigner } from './checkpoint.js';
+export { canonicalJson } from '../util/canonical-json.js';
+export { GENESIS_HASH, hashRow, contentString, toRow, type AuditRow, type StoredRow } from './chain.js';

@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
+import { appendDirect, openAuditDb } from './direct.js';
+import { sampleEvent, tempAuditDir } from './test-fixtures.js';
+
+let t: ReturnType<typeof tempAuditDir>;
+beforeEach(() => (t = tempAuditDir()));
+afterEach(() => t.cleanup());
+
+describe('migrations', () => {
+  it('are idempotent: reopening and re-running applies nothing twice', () => {
+    const db = openAuditDb(t.dbPath);
+    appendDirect(db, [sampleEvent(1)]);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+    const again = openAuditDb(t.dbPath);
+    expect(migrate(again)).toEqual([]);
+    expect(schemaVersion(again)).toBe(MIGRATIONS.length);
+    expect(again.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(again.prepare('SELECT COUNT(*) FROM audit_events').pluck().get()).toBe(1);
+    again.close();
+  });
+
+  it('run each step in one transaction: a failing step leaves nothing behind', () => {
+    const db = new Database(t.dbPath);
+    const broken = [
+      ...MIGRATIONS,
+      { version: 99, name: 'broken', up: (d: Database.Database) => d.exec('CREATE TABLE half_done (x); SELECT * FROM no_such_table') },
+    ];
+    expect(() => migrate(db, broken)).toThrow(/no_such_table/);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('create the tables, indexes and WAL settings the trail relies on', () => {
+    const db = openAuditDb(t.dbPath, { durability: 'full', busyTimeoutMs: 1234 });
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all();
+    expect(names).toEqual(expect.arrayContaining([
+      'audit_events', 'audit_checkpoints', 'audit_anchor', 'schema_migrations',
+      'audit_events_agent', 'audit_events_channel', 'audit_events_decision', 'audit_events_target', 'audit_events_time', 'audit_events_trace',
+    ]));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    expect(db.pragma('journal_size_limit', { simple: true })).toBeGreaterThan(0);
+    db.close();
+    const normal = openAuditDb(t.dbPath);
+    expect(normal.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    normal.close();
+  });
+
+  it('make audit_events append-only against accidental UPDATE and DELETE', () => {
+    const db = openAuditDb(t.dbPath);
+    appendDirect(db, [sampleEvent(1)]);
+    expect(() => db.prepare("UPDATE audit_events SET reason = 'x'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
+    db.close();
+  });
+});

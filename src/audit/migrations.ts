@@ -1,0 +1,121 @@
+import type { AuditDb } from './db.js';
+
+/** One schema step. `up` runs inside the migration's transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: AuditDb): void;
+}
+
+const CONTENT_COLUMNS = `
+  time INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  trace_id TEXT,
+  parent_id TEXT,
+  agent_id TEXT,
+  key_id TEXT,
+  channel TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  decision TEXT NOT NULL,
+  policy TEXT,
+  code TEXT,
+  reason TEXT,
+  status INTEGER,
+  latency_ms REAL,
+  tokens_in INTEGER,
+  tokens_out INTEGER,
+  cost_usd REAL,
+  request_digest TEXT,
+  response_digest TEXT,
+  request_bytes INTEGER,
+  response_bytes INTEGER,
+  redactions TEXT,
+  path TEXT,
+  details TEXT`;
+
+/** Ordered list; append new steps, never edit shipped ones. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'audit chain, checkpoints, anchor',
+    up(db) {
+      db.exec(`
+        CREATE TABLE audit_events (
+          seq INTEGER PRIMARY KEY,
+          ${CONTENT_COLUMNS},
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_events_agent ON audit_events(agent_id);
+        CREATE INDEX audit_events_channel ON audit_events(channel);
+        CREATE INDEX audit_events_decision ON audit_events(decision);
+        CREATE INDEX audit_events_target ON audit_events(target);
+        CREATE INDEX audit_events_time ON audit_events(time);
+        CREATE INDEX audit_events_trace ON audit_events(trace_id);
+
+        CREATE TABLE audit_checkpoints (
+          id INTEGER PRIMARY KEY,
+          seq INTEGER NOT NULL,
+          hash TEXT NOT NULL,
+          time INTEGER NOT NULL,
+          signature TEXT,
+          key_id TEXT
+        );
+        CREATE INDEX audit_checkpoints_seq ON audit_checkpoints(seq);
+
+        -- After pruning: the seq and hash of the last removed record, where the chain resumes.
+        CREATE TABLE audit_anchor (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          seq INTEGER NOT NULL,
+          hash TEXT NOT NULL,
+          time INTEGER NOT NULL
+        );
+
+        -- Guards against accidental edits (not against an attacker with file access:
+        -- that is what the hash chain and signed checkpoints are for). Pruning sets the
+        -- flag inside its own transaction, so other connections never see it set.
+        CREATE TABLE audit_maintenance (id INTEGER PRIMARY KEY CHECK (id = 1), pruning INTEGER NOT NULL);
+        INSERT INTO audit_maintenance (id, pruning) VALUES (1, 0);
+        CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+          BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+        CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+          WHEN (SELECT pruning FROM audit_maintenance WHERE id = 1) IS NOT 1
+          BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      `);
+    },
+  },
+];
+
+/**
+ * Applies pending migrations, each in its own BEGIN IMMEDIATE transaction that re-reads
+ * the applied set, so two processes starting at once cannot apply a step twice.
+ * Returns the versions applied by this call.
+ */
+export function migrate(db: AuditDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    const step = db.transaction(() => {
+      if (isApplied.get(m.version) !== undefined) return false;
+      m.up(db);
+      record.run(m.version, m.name, Date.now());
+      return true;
+    });
+    if (step.immediate()) applied.push(m.version);
+  }
+  return applied;
+}
+
+/** Highest applied schema version (0 for an empty database). */
+export function schemaVersion(db: AuditDb): number {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  if (hasTable === undefined) return 0;
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+}

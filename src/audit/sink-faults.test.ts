@@ -1,0 +1,109 @@
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors/gateway-error.js';
+import { openAuditDb, queryAudit, verifyChain } from './direct.js';
+import { createAuditSink, type WorkerAuditSink } from './sink.js';
+import { sampleEvent, tempAuditDir } from './test-fixtures.js';
+
+let t: ReturnType<typeof tempAuditDir>;
+let sink: WorkerAuditSink | null = null;
+beforeEach(() => (t = tempAuditDir()));
+afterEach(async () => {
+  await sink?.close({ deadlineMs: 500 });
+  sink = null;
+  t.cleanup();
+});
+
+const until = async (cond: () => boolean, ms = 3000): Promise<number> => {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - start;
+};
+
+describe('audit sink under storage faults', () => {
+  it('fails closed within commitWaitMs while the DB is locked, and the amended record (503) lands after release', async () => {
+    const health: Array<[boolean, string | null]> = [];
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 300, busyTimeoutMs: 50, onHealthChange: (ok, p) => health.push([ok, p]) });
+    await sink.append(sampleEvent(1));
+    const lock = new Database(t.dbPath);
+    lock.exec('BEGIN EXCLUSIVE');
+    const started = Date.now();
+    const err = await sink.append(sampleEvent(2, { status: 200, decision: 'allow' })).catch((e: unknown) => e);
+    const waited = Date.now() - started;
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('AUDIT_UNAVAILABLE');
+    expect((err as GatewayError).httpStatus).toBe(503);
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(1000);
+    expect(sink.healthy()).toBe(false);
+    expect(sink.problem()).toMatch(/locked/);
+    expect(health[0]?.[0]).toBe(false);
+
+    lock.exec('COMMIT');
+    lock.close();
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    await until(() => queryAudit(db, { afterSeq: 1 }).length > 0);
+    const [amended] = queryAudit(db, { afterSeq: 1 });
+    expect(amended).toMatchObject({
+      requestId: 'req-2',
+      status: 503,
+      decision: 'error',
+      code: 'AUDIT_UNAVAILABLE',
+      details: { i: 2, auditAmended: { status: 200, decision: 'allow' } },
+    });
+    await until(() => sink!.healthy());
+    expect(await sink.append(sampleEvent(3))).toBe(3);
+    expect(verifyChain(db)).toMatchObject({ ok: true, checked: 3 });
+    db.close();
+  });
+
+  it('becomes unhealthy within ~2 s when the DB file is deleted, and rejects appends without writing', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 500 });
+    await sink.append(sampleEvent(1));
+    unlinkSync(t.dbPath);
+    const took = await until(() => !sink!.healthy(), 2500);
+    expect(took).toBeLessThan(2000);
+    expect(sink.problem()).toMatch(/deleted/);
+    const started = Date.now();
+    await expect(sink.append(sampleEvent(2))).rejects.toBeInstanceOf(GatewayError);
+    expect(Date.now() - started).toBeLessThan(100); // permanent: no point waiting
+  });
+
+  it('treats a file replaced under the same path like a deleted one', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, identityCheckMs: 100 });
+    await sink.append(sampleEvent(1));
+    const other = join(t.dir, 'other.db');
+    writeFileSync(other, '');
+    renameSync(other, t.dbPath);
+    await until(() => !sink!.healthy(), 2000);
+    expect(sink.problem()).toMatch(/replaced/);
+    await expect(sink.append(sampleEvent(2))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+  });
+});
+
+describe('audit sink when the writer thread dies', () => {
+  it('fails waiting appends with AUDIT_UNAVAILABLE and stays unhealthy', async () => {
+    // A stand-in writer that starts fine and crashes on its first batch.
+    const script = join(t.dir, 'crashing-writer.mjs');
+    writeFileSync(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.postMessage({ type: 'ready', head: { seq: 0, hash: '0'.repeat(64) } });
+       parentPort.on('message', () => { throw new Error('boom'); });`,
+    );
+    const health: boolean[] = [];
+    sink = await createAuditSink({ dbPath: t.dbPath, writerUrl: pathToFileURL(script), onHealthChange: (ok) => health.push(ok) });
+    await expect(sink.append(sampleEvent(1))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(sink.healthy()).toBe(false);
+    expect(sink.problem()).toMatch(/writer thread/);
+    expect(health).toEqual([false]);
+    await expect(sink.append(sampleEvent(2))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    await sink.close(); // does not hang on a dead thread
+  });
+});

@@ -1,0 +1,55 @@
+import type { Durability } from './db.js';
+import type { AuditSink } from './record.js';
+
+/** Minimal logger shape (a pino Logger fits). */
+export interface AuditLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Options of the worker-backed sink; defaults match the `audit` config section. */
+export interface AuditSinkOptions {
+  /** Usually `<dataDir>/audit.db`. */
+  dbPath: string;
+  durability?: Durability;
+  /** Most records in one group commit (default 512). */
+  maxBatch?: number;
+  /** How long append() waits for its commit before rejecting AUDIT_UNAVAILABLE (default 5000). */
+  commitWaitMs?: number;
+  busyTimeoutMs?: number;
+  /** Records queued for commit before new appends are refused (default 100 000). */
+  maxPending?: number;
+  checkpoint?: {
+    everyRecords?: number;
+    everySeconds?: number;
+    /** JSONL file each checkpoint is also appended to (keep it off the database host). */
+    file?: string | null;
+    /** Ed25519 PKCS8 PEM, already resolved from its SecretRef by the caller. */
+    signingKeyPem?: string | null;
+  };
+  /** Interval of the deleted/replaced-file check (default 1000 ms). */
+  identityCheckMs?: number;
+  log?: AuditLog;
+  /** Replaces the writer thread's script (fault-injection tests only). */
+  writerUrl?: URL;
+  /** Called when healthy() flips, e.g. to alert or fail /readyz. */
+  onHealthChange?: (healthy: boolean, problem: string | null) => void;
+}
+
+/** Counters for metrics and tests. */
+export interface AuditSinkStats {
+  committed: number;
+  lastSeq: number;
+  /** Appended, not yet reported committed by the writer (includes timed-out ones). */
+  queued: number;
+  /** append() promises still waiting. */
+  waiting: number;
+  refused: number;
+  timedOut: number;
+}
+
+/** The sink the gateway holds; `close` takes an optional drain deadline. */
+export interface WorkerAuditSink extends AuditSink {
+  stats(): AuditSinkStats;
+  close(opts?: { deadlineMs?: number }): Promise<void>;
+}

@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendDirect, openAuditDb, verifyChain, writeCheckpoint, exportCheckpoint, parseCheckpoint, type AuditDb } from './direct.js';
+import { fromDbRow, hashRow, GENESIS_HASH } from './chain.js';
+import { loadSigningKey } from './checkpoint.js';
+import { ed25519Pems, sampleEvent, tamper, tempAuditDir } from './test-fixtures.js';
+
+let t: ReturnType<typeof tempAuditDir>;
+let db: AuditDb;
+
+beforeEach(() => {
+  t = tempAuditDir();
+  db = openAuditDb(t.dbPath);
+  appendDirect(db, Array.from({ length: 10 }, (_, i) => sampleEvent(i + 1)));
+});
+afterEach(() => {
+  db.close();
+  t.cleanup();
+});
+
+// What an attacker with file access and the source code can do: recompute every hash from `from` on.
+function rehashFrom(from: number): void {
+  const rows = (db.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq').all(from) as Record<string, unknown>[]).map(fromDbRow);
+  let prev = (db.prepare('SELECT hash FROM audit_events WHERE seq = ?').pluck().get(from - 1) as string | undefined) ?? GENESIS_HASH;
+  for (const row of rows) {
+    const hash = hashRow(prev, row.seq, row);
+    tamper(db, 'UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?', prev, hash, row.seq);
+    prev = hash;
+  }
+}
+
+describe('verifyChain', () => {
+  it('accepts an intact chain that starts from the genesis hash', () => {
+    const r = verifyChain(db);
+    expect(r).toMatchObject({ ok: true, checked: 10, lastSeq: 10 });
+    expect(db.prepare('SELECT prev_hash FROM audit_events WHERE seq = 1').pluck().get()).toBe(GENESIS_HASH);
+  });
+
+  it('names an edited field as a hash mismatch at that record', () => {
+    tamper(db, "UPDATE audit_events SET decision = 'deny' WHERE seq = 4");
+    const r = verifyChain(db);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad).toEqual({ seq: 4, reason: expect.stringContaining('hash mismatch') });
+    expect(r.checked).toBe(3);
+  });
+
+  it('detects an edit inside a JSON field', () => {
+    tamper(db, `UPDATE audit_events SET details = '{"i":99}' WHERE seq = 7`);
+    expect(verifyChain(db).firstBad?.seq).toBe(7);
+  });
+
+  it('detects a deleted middle row as a seq gap', () => {
+    tamper(db, 'DELETE FROM audit_events WHERE seq = 5');
+    const r = verifyChain(db);
+    expect(r.firstBad).toEqual({ seq: 6, reason: expect.stringContaining('seq gap: expected 5') });
+  });
+
+  it('detects a deleted middle row even when the later seqs are renumbered', () => {
+    tamper(db, 'DELETE FROM audit_events WHERE seq = 5');
+    for (let s = 6; s <= 10; s++) tamper(db, 'UPDATE audit_events SET seq = ? WHERE seq = ?', s - 1, s);
+    expect(verifyChain(db).firstBad).toEqual({ seq: 5, reason: expect.stringContaining('prev_hash') });
+  });
+
+  it('detects a reordered pair (two rows with their seqs swapped)', () => {
+    tamper(db, 'UPDATE audit_events SET seq = -1 WHERE seq = 5');
+    tamper(db, 'UPDATE audit_events SET seq = 5 WHERE seq = 6');
+    tamper(db, 'UPDATE audit_events SET seq = 6 WHERE seq = -1');
+    const r = verifyChain(db);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad?.seq).toBe(5);
+  });
+
+  it('detects a truncated tail against the last exported checkpoint', () => {
+    writeCheckpoint(db);
+    const cp = parseCheckpoint(JSON.stringify(exportCheckpoint(t.dbPath)));
+    // A thorough attacker removes the tail and the stored checkpoint that covered it.
+    tamper(db, 'DELETE FROM audit_events WHERE seq >= 8');
+    db.prepare('DELETE FROM audit_checkpoints').run();
+    expect(verifyChain(db).ok).toBe(true); // internally consistent...
+    const r = verifyChain(db, { checkpoint: cp });
+    expect(r.ok).toBe(false); // ...but shorter than the checkpoint says
+    expect(r.firstBad).toEqual({ seq: 8, reason: expect.stringContaining('truncated tail') });
+  });
+
+  it('detects a truncated tail against a stored checkpoint left in place', () => {
+    writeCheckpoint(db);
+    tamper(db, 'DELETE FROM audit_events WHERE seq >= 9');
+    expect(verifyChain(db).firstBad).toEqual({ seq: 9, reason: expect.stringContaining('truncated') });
+  });
+
+  it('detects a fully rewritten chain against an exported checkpoint', () => {
+    writeCheckpoint(db);
+    const cp = exportCheckpoint(t.dbPath);
+    expect(cp).not.toBeNull();
+    tamper(db, "UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 3");
+    rehashFrom(3);
+    const head = db.prepare('SELECT hash FROM audit_events WHERE seq = 10').pluck().get() as string;
+    db.prepare('UPDATE audit_checkpoints SET hash = ?').run(head); // stored checkpoints rewritten too
+    expect(verifyChain(db).ok).toBe(true);
+    const r = verifyChain(db, { checkpoint: parseCheckpoint(JSON.stringify(cp)) });
+    expect(r.firstBad).toEqual({ seq: 10, reason: expect.stringContaining('external checkpoint') });
+  });
+
+  it('rejects a bad signature on a stored checkpoint when a public key is given', () => {
+    const keys = ed25519Pems();
+    writeCheckpoint(db, { signer: loadSigningKey(keys.privatePem) });
+    expect(verifyChain(db, { publicKeyPem: keys.publicPem }).ok).toBe(true);
+    // The whole chain rewritten: the attacker can recompute hashes but not the signature.
+    tamper(db, "UPDATE audit_events SET status = 500 WHERE seq = 2");
+    rehashFrom(2);
+    db.prepare('UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_events WHERE seq = 10)').run();
+    const r = verifyChain(db, { publicKeyPem: keys.publicPem });
+    expect(r.firstBad).toEqual({ seq: 10, reason: expect.stringContaining('invalid signature') });
+    expect(verifyChain(db).ok).toBe(true); // without the key, only the chain's own consistency is checked
+  });
+
+  it('rejects checkpoints signed by another key and stripped signatures', () => {
+    const a = ed25519Pems();
+    const b = ed25519Pems();
+    writeCheckpoint(db, { signer: loadSigningKey(a.privatePem) });
+    expect(verifyChain(db, { publicKeyPem: b.publicPem }).firstBad?.reason).toContain('invalid signature');
+    db.prepare('UPDATE audit_checkpoints SET signature = NULL, key_id = NULL').run();
+    expect(verifyChain(db, { publicKeyPem: a.publicPem }).firstBad?.reason).toContain('no stored checkpoint is signed');
+  });
+
+  it('checks the signature of an external checkpoint when a key is given', () => {
+    const keys = ed25519Pems();
+    writeCheckpoint(db, { signer: loadSigningKey(keys.privatePem) });
+    const cp = parseCheckpoint(JSON.stringify(exportCheckpoint(t.dbPath)));
+    expect(verifyChain(db, { checkpoint: cp, publicKeyPem: keys.publicPem }).ok).toBe(true);
+    const forged = { ...cp, time: cp.time + 1 };
+    expect(verifyChain(db, { checkpoint: forged, publicKeyPem: keys.publicPem }).firstBad?.reason).toContain('external checkpoint has an invalid signature');
+  });
+
+  it('hash covers seq: the same content at another position hashes differently', () => {
+    const row = fromDbRow(db.prepare('SELECT * FROM audit_events WHERE seq = 1').get() as Record<string, unknown>);
+    expect(hashRow(GENESIS_HASH, 1, row)).toBe(row.hash);
+    expect(hashRow(GENESIS_HASH, 2, row)).not.toBe(row.hash);
+  });
+});

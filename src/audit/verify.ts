@@ -1,0 +1,145 @@
+import type { KeyObject } from 'node:crypto';
+import { GENESIS_HASH, fromDbRow, hashRow } from './chain.js';
+import { checkpointSignatureValid, listCheckpoints, loadVerifyKey, type Checkpoint } from './checkpoint.js';
+import type { ChainHead } from './append.js';
+import type { AuditDb } from './db.js';
+
+export interface VerifyOptions {
+  /** An exported checkpoint (kept elsewhere): detects a truncated tail or a rewritten chain. */
+  checkpoint?: Checkpoint | null;
+  /** Ed25519 public key (PEM): every signed stored checkpoint must verify with it. */
+  publicKeyPem?: string | null;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** Records whose link and hash were checked and found good. */
+  checked: number;
+  /** Last seq present (the anchor's seq, or 0, when there are no records). */
+  lastSeq: number;
+  headHash: string;
+  anchor: ChainHead | null;
+  checkpointsChecked: number;
+  /** The first broken record (or the seq where a missing tail should start) and why. */
+  firstBad?: { seq: number; reason: string };
+  /** Observations that are not failures. */
+  notes: string[];
+}
+
+/**
+ * Walks the chain in seq order from the anchor (or genesis), checking contiguity, links
+ * and hashes, stored checkpoints (hash and, with a key, signature), the prune anchor's
+ * attestation and, when given, an external checkpoint. Stops at the first problem.
+ */
+export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult {
+  const anchorRow = db.prepare<[], ChainHead>('SELECT seq, hash FROM audit_anchor WHERE id = 1').get();
+  const anchor = anchorRow ? { seq: anchorRow.seq, hash: anchorRow.hash } : null;
+  const publicKey: KeyObject | null = opts.publicKeyPem ? loadVerifyKey(opts.publicKeyPem) : null;
+  const external = opts.checkpoint ?? null;
+  const notes: string[] = [];
+  const res: VerifyResult = { ok: true, checked: 0, lastSeq: anchor?.seq ?? 0, headHash: anchor?.hash ?? GENESIS_HASH, anchor, checkpointsChecked: 0, notes };
+  const fail = (seq: number, reason: string): VerifyResult => {
+    res.ok = false;
+    res.firstBad = { seq, reason };
+    return res;
+  };
+
+  const stored = listCheckpoints(db);
+  let signedSeen = false;
+  // Checks one stored checkpoint whose seq is now known to have hash `actual` (null: pruned away).
+  const checkStored = (cp: Checkpoint, actual: string | null): string | null => {
+    res.checkpointsChecked++;
+    if (actual !== null && cp.hash !== actual) return `stored checkpoint at seq ${cp.seq} does not match the chain (chain rewritten after the checkpoint)`;
+    if (publicKey) {
+      if (cp.signature === null) {
+        if (signedSeen) return `stored checkpoint at seq ${cp.seq} is unsigned after signed ones (signature stripped)`;
+        notes.push(`stored checkpoint at seq ${cp.seq} is unsigned`);
+      } else if (!checkpointSignatureValid(cp, publicKey)) {
+        return `stored checkpoint at seq ${cp.seq} has an invalid signature (chain or checkpoint rewritten, or another key)`;
+      } else signedSeen = true;
+    }
+    return null;
+  };
+
+  let ci = 0;
+  const base = anchor?.seq ?? 0;
+  for (; ci < stored.length && (stored[ci] as Checkpoint).seq <= base; ci++) {
+    const cp = stored[ci] as Checkpoint;
+    const why = checkStored(cp, anchor && cp.seq === anchor.seq ? anchor.hash : null);
+    if (why) return fail(cp.seq, why);
+  }
+
+  let expected = base + 1;
+  let prev = anchor?.hash ?? GENESIS_HASH;
+  let anchorAttested = anchor === null;
+  const rows = db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
+  for (const raw of rows) {
+    const row = fromDbRow(raw);
+    if (row.seq !== expected) {
+      rows.return?.();
+      return fail(
+        row.seq,
+        row.seq > expected
+          ? `seq gap: expected ${expected}, found ${row.seq} (record(s) deleted)`
+          : `record at seq ${row.seq} lies at or below the prune anchor (seq ${base})`,
+      );
+    }
+    if (row.prevHash !== prev) {
+      rows.return?.();
+      return fail(row.seq, 'prev_hash does not link to the previous record (record deleted, reordered or replaced)');
+    }
+    if (hashRow(prev, row.seq, row) !== row.hash) {
+      rows.return?.();
+      return fail(row.seq, 'hash mismatch: record content was modified');
+    }
+    if (anchor && row.channel === 'system' && row.action === 'audit.pruned' && row.details) {
+      const d = safeParse(row.details);
+      if (d.throughSeq === anchor.seq && d.anchorHash === anchor.hash) anchorAttested = true;
+    }
+    for (; ci < stored.length && (stored[ci] as Checkpoint).seq === row.seq; ci++) {
+      const why = checkStored(stored[ci] as Checkpoint, row.hash);
+      if (why) {
+        rows.return?.();
+        return fail(row.seq, why);
+      }
+    }
+    if (external && external.seq === row.seq && external.hash !== row.hash) {
+      rows.return?.();
+      return fail(row.seq, `hash differs from the external checkpoint at seq ${row.seq} (chain rewritten at or before this record)`);
+    }
+    prev = row.hash;
+    expected++;
+    res.checked++;
+  }
+  res.lastSeq = expected - 1;
+  res.headHash = prev;
+
+  const beyond = stored[ci];
+  if (beyond) return fail(res.lastSeq + 1, `truncated: a stored checkpoint covers seq ${beyond.seq} but the chain ends at seq ${res.lastSeq}`);
+  if (!anchorAttested && anchor) return fail(anchor.seq + 1, `prune anchor at seq ${anchor.seq} is not attested by an audit.pruned record`);
+  if (publicKey && stored.length > 0 && !signedSeen) return fail(res.lastSeq, 'no stored checkpoint is signed by the given key');
+
+  if (external) {
+    if (external.seq > res.lastSeq) {
+      return fail(res.lastSeq + 1, `truncated tail: the checkpoint covers seq ${external.seq} but the chain ends at seq ${res.lastSeq}`);
+    }
+    if (anchor && external.seq === anchor.seq && external.hash !== anchor.hash) {
+      return fail(external.seq, 'the prune anchor differs from the external checkpoint (chain rewritten)');
+    }
+    if (external.seq < base) notes.push(`external checkpoint seq ${external.seq} precedes the prune anchor (seq ${base}); its hash cannot be compared`);
+    if (publicKey) {
+      if (external.signature === null) notes.push('external checkpoint is unsigned');
+      else if (!checkpointSignatureValid(external, publicKey)) return fail(external.seq, 'external checkpoint has an invalid signature');
+    }
+  }
+  return res;
+}
+
+function safeParse(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,38 @@
+import type { ChainHead } from './append.js';
+import type { Durability } from './db.js';
+import type { AuditEventInput } from './record.js';
+
+/** workerData of the writer thread. */
+export interface WriterInit {
+  dbPath: string;
+  durability: Durability;
+  maxBatch: number;
+  busyTimeoutMs: number;
+  /** How often the open file's dev/inode is compared with the path's. */
+  identityCheckMs: number;
+  checkpoint: {
+    everyRecords: number;
+    everySeconds: number;
+    file: string | null;
+    /** PKCS8 PEM; lives only in memory of the two threads. */
+    signingKeyPem: string | null;
+  };
+}
+
+/** Main → writer. */
+export type ToWriter =
+  /** Appends made in one tick. `deadline` (epoch ms) is the earliest of their commit deadlines. */
+  | { type: 'append'; ids: number[]; events: AuditEventInput[]; deadline: number; refused: number }
+  /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
+  | { type: 'amend'; ids: number[]; requestIds: string[] }
+  | { type: 'close'; deadline: number };
+
+/** Writer → main. */
+export type FromWriter =
+  | { type: 'ready'; head: ChainHead }
+  | { type: 'failed'; message: string }
+  /** ids[k] got seq firstSeq + k (0 = a record the writer added itself). */
+  | { type: 'committed'; ids: number[]; firstSeq: number; amended: number[] }
+  | { type: 'health'; healthy: boolean; problem: string | null; permanent: boolean }
+  | { type: 'warn'; message: string }
+  | { type: 'closed'; unwritten: number };

@@ -1,0 +1,207 @@
+/**
+ * The audit writer thread. Owns the SQLite connection so the gateway's event loop never
+ * does synchronous audit I/O. Everything that arrived while the previous commit ran is
+ * committed as one transaction (group commit, at most maxBatch records); failed groups
+ * stay queued in order and are retried with backoff.
+ */
+import { statSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { appendRows, readHead, systemEvent } from './append.js';
+import { writeCheckpoint, loadSigningKey, type CheckpointSigner } from './checkpoint.js';
+import { continuityRecord } from './continuity.js';
+import { openAuditDb, type AuditDb } from './db.js';
+import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
+import { WriterQueue } from './writer-queue.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+
+if (!parentPort) throw new Error('writer-worker must run in a worker thread');
+const port = parentPort;
+const init = workerData as WriterInit;
+const post = (m: FromWriter): void => port.postMessage(m);
+
+const queue = new WriterQueue();
+let db: AuditDb;
+let identity: { dev: number; ino: number };
+let signer: CheckpointSigner | null = null;
+let state: 'idle' | 'scheduled' | 'backoff' = 'idle';
+let failures = 0;
+let fault: StorageFault | null = null;
+let dead = false;
+let closeDeadline: number | null = null;
+let finished = false;
+let sinceCheckpoint = 0;
+let lastCheckpointAt = Date.now();
+let ticker: NodeJS.Timeout | undefined;
+// Producer ids committed already amended: a late 'amend' for them needs no correction record.
+const recentlyAmended = new Set<number>();
+
+function start(): void {
+  try {
+    signer = init.checkpoint.signingKeyPem ? loadSigningKey(init.checkpoint.signingKeyPem) : null;
+    db = openAuditDb(init.dbPath, { durability: init.durability, busyTimeoutMs: init.busyTimeoutMs });
+    const st = statSync(init.dbPath);
+    identity = { dev: st.dev, ino: st.ino };
+    if (init.checkpoint.file) {
+      const gap = continuityRecord(db, init.checkpoint.file);
+      if (gap) queue.pushSystem(gap);
+    }
+    post({ type: 'ready', head: readHead(db) });
+  } catch (err) {
+    post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+    port.close();
+    return;
+  }
+  port.on('message', onMessage);
+  ticker = setInterval(tick, Math.max(50, Math.min(init.identityCheckMs, init.checkpoint.everySeconds * 1000)));
+  if (queue.size > 0) schedule();
+}
+
+function onMessage(msg: ToWriter): void {
+  switch (msg.type) {
+    case 'append':
+      if (msg.ids.length > 0) queue.pushEvents(msg.ids, msg.events, msg.deadline);
+      if (msg.refused > 0) queue.pushGap(msg.refused, Date.now());
+      break;
+    case 'amend':
+      for (let i = 0; i < msg.ids.length; i++) {
+        const id = msg.ids[i] as number;
+        if (!queue.amend(id, amendReason()) && !recentlyAmended.delete(id)) queue.pushSystem(correction(msg.requestIds[i] ?? ''));
+      }
+      break;
+    case 'close':
+      closeDeadline = msg.deadline;
+      setTimeout(schedule, Math.max(0, msg.deadline - Date.now()));
+      break;
+  }
+  schedule();
+}
+
+function amendReason(): string {
+  return `audit record not committed in time; client answered 503 AUDIT_UNAVAILABLE${fault ? ` (${fault.problem})` : ''}`;
+}
+
+// The commit landed just after the caller was answered 503: say so in a follow-up record.
+function correction(requestId: string) {
+  return systemEvent('audit.amend', {
+    requestId,
+    target: requestId,
+    decision: 'error',
+    status: 503,
+    code: 'AUDIT_UNAVAILABLE',
+    reason: `the record of request ${requestId} committed after its client was answered 503 AUDIT_UNAVAILABLE`,
+  });
+}
+
+function schedule(): void {
+  if (state !== 'idle' || finished) return;
+  state = 'scheduled';
+  setImmediate(pump);
+}
+
+function checkIdentity(): void {
+  const st = statSync(init.dbPath, { throwIfNoEntry: false });
+  if (!st) throw new DatabaseReplacedError(true);
+  if (st.ino !== identity.ino || st.dev !== identity.dev) throw new DatabaseReplacedError(false);
+}
+
+function pump(): void {
+  state = 'idle';
+  if (finished) return;
+  if (dead || queue.size === 0 || (closeDeadline !== null && Date.now() >= closeDeadline)) {
+    if (closeDeadline !== null) finish();
+    return;
+  }
+  // While failing, an attempt may block for busy_timeout: amend now whatever will be past its
+  // deadline by the time it could commit, so the record itself (not a correction) says 503.
+  const amendBefore = Date.now() + (fault ? init.busyTimeoutMs + 50 : 0);
+  const { ids, rows, amended } = queue.peek(init.maxBatch, amendBefore, amendReason);
+  let firstSeq: number;
+  try {
+    checkIdentity();
+    firstSeq = appendRows(db, rows).firstSeq;
+  } catch (err) {
+    onFault(err);
+    return;
+  }
+  queue.shift(ids.length);
+  if (recentlyAmended.size > 10_000) recentlyAmended.clear();
+  for (const id of amended) recentlyAmended.add(id);
+  post({ type: 'committed', ids, firstSeq, amended });
+  failures = 0;
+  if (fault) {
+    fault = null;
+    post({ type: 'health', healthy: true, problem: null, permanent: false });
+  }
+  sinceCheckpoint += ids.length;
+  if (sinceCheckpoint >= init.checkpoint.everyRecords) checkpoint();
+  schedule();
+}
+
+function onFault(err: unknown): void {
+  const f = classifyStorageError(err);
+  if (f.permanent) {
+    dead = true;
+    fault = f;
+    post({ type: 'health', healthy: false, problem: f.problem, permanent: true });
+    if (closeDeadline !== null) finish();
+    return;
+  }
+  failures++;
+  if (!fault || fault.problem !== f.problem) {
+    fault = f;
+    post({ type: 'health', healthy: false, problem: f.problem, permanent: false });
+  }
+  // Each attempt may already have waited busy_timeout; back off up to 1 s between attempts.
+  state = 'backoff';
+  setTimeout(() => {
+    state = 'idle';
+    schedule();
+  }, Math.min(1000, 25 * 2 ** Math.min(failures, 6)));
+}
+
+function checkpoint(): void {
+  try {
+    checkIdentity();
+    const r = writeCheckpoint(db, { signer, file: init.checkpoint.file });
+    sinceCheckpoint = 0;
+    lastCheckpointAt = Date.now();
+    if (r?.fileError) post({ type: 'warn', message: `checkpoint ${r.checkpoint.seq} not written to the checkpoint file (${r.fileError})` });
+  } catch (err) {
+    if (err instanceof DatabaseReplacedError) onFault(err);
+    else post({ type: 'warn', message: `checkpoint failed: ${classifyStorageError(err).problem}` });
+  }
+}
+
+function tick(): void {
+  if (dead || finished) return;
+  try {
+    checkIdentity();
+  } catch (err) {
+    onFault(err);
+    return;
+  }
+  if (!fault && state !== 'backoff' && Date.now() - lastCheckpointAt >= init.checkpoint.everySeconds * 1000) checkpoint();
+}
+
+function finish(): void {
+  if (finished) return;
+  finished = true;
+  clearInterval(ticker);
+  if (!dead) {
+    checkpoint();
+    try {
+      if (!dead) db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      post({ type: 'warn', message: `final WAL checkpoint failed: ${classifyStorageError(err).problem}` });
+    }
+  }
+  try {
+    db.close();
+  } catch {
+    // Closing cannot lose committed data; nothing more to do.
+  }
+  post({ type: 'closed', unwritten: queue.producerCount });
+  port.close();
+}
+
+start();

@@ -1,0 +1,43 @@
+import { loadAdminToken } from '../admin/admin-token.js';
+import { loadCatalog } from '../catalog/index.js';
+import { ConfigError, formatIssues, type ConfigIssue } from '../config/issues.js';
+import { resolveSecretRef } from '../config/secret-ref.js';
+import { configFrom, parse, type Io } from './common.js';
+
+export const CHECK_HELP = `warden check [--config warden.yaml] [--catalog DIR]
+  Validates the configuration, the agent catalog and every secret reference without
+  starting anything. Exit 0 when valid, 1 with a report of every problem otherwise.`;
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {}, false);
+  if (values.help) {
+    io.out.write(`${CHECK_HELP}\n`);
+    return 0;
+  }
+  const issues: ConfigIssue[] = [];
+  const config = await configFrom(values); // throws ConfigError with its own report
+  const file = config.file ?? 'warden.yaml';
+  if (config.admin.token) {
+    try {
+      await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
+  if (config.audit.checkpoint.signingKey) {
+    const r = await resolveSecretRef(config.audit.checkpoint.signingKey, config.baseDir);
+    if (!r.ok) issues.push({ file, path: 'audit.checkpoint.signingKey', message: r.message });
+  }
+  const catalog = await loadCatalog(config.catalogDir);
+  if (!catalog.ok) issues.push(...catalog.issues);
+  if (issues.length > 0) {
+    io.err.write(`invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${formatIssues(issues)}\n`);
+    return 1;
+  }
+  if (catalog.ok) {
+    for (const w of catalog.warnings) io.err.write(`warning: ${typeof w === 'string' ? w : JSON.stringify(w)}\n`);
+    io.out.write(`ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}\n`);
+  }
+  return 0;
+}

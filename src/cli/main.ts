@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/issues.js';
+import { agentsCommand, AGENTS_HELP } from './agents-command.js';
+import { auditCommand } from './audit-command.js';
+import { checkCommand, CHECK_HELP } from './check-command.js';
+import { auditContext } from './audit-context.js';
+import { UsageError, type Io } from './common.js';
+import { schemaCommand } from './schema-command.js';
+import { startCommand, START_HELP } from './start-command.js';
+
+const HELP = `warden: a governance gateway for AI agents
+
+Usage: warden <command> [options]
+  start            start the gateway (what \`npm start\` runs)
+  check            validate configuration and catalog without starting
+  agents ...       catalog agents, keys and suspensions (warden agents --help)
+  audit ...        verify | query | export | prune | checkpoint (warden audit --help)
+  schema [--write] print (or write to schema/agent.schema.json) the catalog JSON Schema
+  --version        print the version
+
+Common options: --config FILE (default ./warden.yaml if present), --data-dir DIR,
+--catalog DIR, --host H, --port P.
+
+${START_HELP}
+
+${CHECK_HELP}
+
+${AGENTS_HELP}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const io: Io = { out: process.stdout, err: process.stderr };
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'start':
+      return startCommand(rest, io);
+    case 'check':
+      return checkCommand(rest, io);
+    case 'agents':
+      return agentsCommand(rest, io);
+    case 'audit': {
+      const { argv: own, ctx } = await auditContext(rest, io);
+      return auditCommand(own, ctx);
+    }
+    case 'schema':
+      return schemaCommand(rest, io);
+    case '--version':
+    case 'version': {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      io.out.write(`${pkg.version}\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out.write(HELP);
+      return cmd === undefined ? 2 : 0;
+    default:
+      io.err.write(`unknown command: ${cmd}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A stopped gateway has closed everything it owns; exit even if a stray handle lingers.
+    if (process.argv[2] === 'start') setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`usage: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

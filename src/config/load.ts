@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError, issuesFromZod, type ConfigIssue } from './issues.js';
+import { ConfigSchema, type WardenConfig } from './schema.js';
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  catalogDir?: string;
+  importsDir?: string;
+}
+
+/** A loaded configuration with every directory made absolute. */
+export interface LoadedConfig extends WardenConfig {
+  /** The file it came from, or null for the embedded defaults. */
+  file: string | null;
+  baseDir: string;
+}
+
+export const DEFAULT_CONFIG_FILE = 'warden.yaml';
+
+/** Parses YAML text into plain data, reporting syntax errors (and duplicate keys) as issues. */
+export function parseYaml(file: string, text: string): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({
+        file,
+        path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
+        // prettyErrors appends " at line N, column M:" and a code frame; the path already says where.
+        message: (e.message.split('\n')[0] ?? 'YAML syntax error').replace(/ at line \d+, column \d+:?$/, ''),
+      })),
+    };
+  }
+  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+/**
+ * Loads warden.yaml (if present; `explicitFile` must exist), applies CLI overrides,
+ * validates and freezes. Relative directories resolve against the config file's folder
+ * (or the working directory for embedded defaults).
+ */
+export async function loadConfig(explicitFile?: string, overrides: ConfigOverrides = {}, cwd = process.cwd()): Promise<LoadedConfig> {
+  let file: string | null = null;
+  let raw: unknown = {};
+  if (explicitFile !== undefined) {
+    file = resolve(cwd, explicitFile);
+    if (!existsSync(file)) throw new ConfigError('configuration', [{ file, path: '(file)', message: 'file not found' }]);
+  } else if (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE))) {
+    file = resolve(cwd, DEFAULT_CONFIG_FILE);
+  }
+  if (file !== null) {
+    const parsed = parseYaml(file, await readFile(file, 'utf8'));
+    if (!parsed.ok) throw new ConfigError('configuration', parsed.issues);
+    raw = parsed.value ?? {};
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError('configuration', issuesFromZod(file ?? DEFAULT_CONFIG_FILE, result.error));
+  const cfg = result.data;
+  const baseDir = file ? dirname(file) : cwd;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const loaded: LoadedConfig = {
+    ...cfg,
+    listen: { host: overrides.host ?? cfg.listen.host, port: overrides.port ?? cfg.listen.port },
+    dataDir: overrides.dataDir ? resolve(cwd, overrides.dataDir) : abs(cfg.dataDir),
+    catalogDir: overrides.catalogDir ? resolve(cwd, overrides.catalogDir) : abs(cfg.catalogDir),
+    importsDir: overrides.importsDir ? resolve(cwd, overrides.importsDir) : abs(cfg.importsDir),
+    audit: { ...cfg.audit, checkpoint: { ...cfg.audit.checkpoint, ...(cfg.audit.checkpoint.file ? { file: abs(cfg.audit.checkpoint.file) } : {}) } },
+    file,
+    baseDir,
+  };
+  return deepFreeze(loaded);
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * A reference to a secret. Secrets are never written inline in configuration or catalog
+ * files: only the name of an environment variable or the path of a file holding them.
+ */
+export const SecretRefSchema = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({ file: z.string().min(1) }),
+]).describe('Secret reference: {env: NAME} or {file: path}; never the secret itself');
+
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+/** A resolved secret that never prints itself (logs, JSON, util.inspect). */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[secret]';
+  }
+}
+
+export function describeSecretRef(ref: SecretRef): string {
+  return 'env' in ref ? `env ${ref.env}` : `file ${ref.file}`;
+}
+
+/**
+ * Resolves a reference. Relative file paths are relative to the file that declared them.
+ * The only reader of process.env for secrets; returns an error message instead of throwing.
+ */
+export async function resolveSecretRef(
+  ref: SecretRef,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ok: true; secret: Secret } | { ok: false; message: string }> {
+  if ('env' in ref) {
+    const v = env[ref.env];
+    if (v === undefined || v === '') return { ok: false, message: `environment variable ${ref.env} is not set` };
+    return { ok: true, secret: new Secret(v) };
+  }
+  const path = isAbsolute(ref.file) ? ref.file : resolve(baseDir, ref.file);
+  try {
+    const v = (await readFile(path, 'utf8')).trim();
+    if (v === '') return { ok: false, message: `secret file ${ref.file} is empty` };
+    return { ok: true, secret: new Secret(v) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, message: `secret file ${ref.file} cannot be read (${code})` };
+  }
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Channel } from '../audit/record.js';
+import type { Catalog } from '../catalog/index.js';
+import { GatewayError, errorBody } from '../errors/gateway-error.js';
+import type { PolicyChain } from '../pipeline/chain.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { ForwardResult } from '../pipeline/policy.js';
+import { readJsonBody, type ReadBody } from './read-body.js';
+import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
+
+export interface GovernedDeps {
+  chain: PolicyChain;
+  catalog: () => Catalog;
+  log: Logger;
+  maxBodyBytes: number;
+}
+
+export interface GovernedRoute {
+  channel: Channel;
+  action: string;
+  body: 'none' | 'json' | 'optional-json';
+  target?: (req: Request) => string | null;
+  /** The forward step: does the work once every policy allowed it. Returns a JSON-able body. */
+  handle: (ctx: RequestContext, req: Request) => Promise<ForwardResult> | ForwardResult;
+}
+
+/**
+ * The thin HTTP adapter: builds the request context, runs the one policy chain, renders
+ * the result. It never decides anything itself.
+ */
+export function governed(deps: GovernedDeps, route: GovernedRoute) {
+  return async function governedHandler(req: Request, res: Response): Promise<void> {
+    const requestId = res.locals.requestId as string;
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const { traceId, parentId } = traceFrom(req);
+    let ctx: RequestContext = {
+      requestId,
+      receivedAt: res.locals.receivedAt as number,
+      startedAt: res.locals.startedAt as number,
+      channel: route.channel,
+      action: route.action,
+      target: route.target ? route.target(req) : null,
+      traceId,
+      parentId,
+      credential: credentialFrom(req),
+      catalog: deps.catalog(),
+      payload: undefined,
+      requestBytes: 0,
+      requestDigest: null,
+      signal: abort.signal,
+      log: res.locals.log as Logger,
+      principal: null,
+      annotations: {},
+    };
+
+    if (queryCarriesCredential(req.originalUrl)) {
+      const err = new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header');
+      return send(res, await deps.chain.reject(ctx, err, 'credential-in-query'));
+    }
+    if (route.body !== 'none') {
+      let body: ReadBody;
+      try {
+        body = await readJsonBody(req, deps.maxBodyBytes, route.body === 'json');
+      } catch (err) {
+        const ge = err instanceof GatewayError ? err : new GatewayError('BAD_REQUEST', 'Request body could not be read');
+        // Stop reading what the client is still sending: answer, then close the connection.
+        res.setHeader('connection', 'close');
+        return send(res, await deps.chain.reject(ctx, ge, 'read-body'));
+      }
+      ctx = { ...ctx, payload: body.value, requestBytes: body.bytes, requestDigest: body.digest };
+    }
+
+    const outcome = await deps.chain.run(ctx, async (c) => serialize(await route.handle(c, req)));
+    send(res, outcome);
+  };
+}
+
+function serialize(r: ForwardResult): ForwardResult<string> {
+  const text = JSON.stringify(r.body);
+  return {
+    ...r,
+    body: text,
+    responseBytes: Buffer.byteLength(text),
+    responseDigest: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+function send(
+  res: Response,
+  outcome: { ok: true; result: ForwardResult<string> } | { ok: false; error: GatewayError },
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.locals.auditCode = outcome.ok ? null : outcome.error.code;
+  if (outcome.ok) {
+    res.status(outcome.result.status).type('application/json').send(outcome.result.body);
+    return;
+  }
+  sendError(res, outcome.error);
+}
+
+/** Renders a GatewayError as the one JSON error shape. */
+export function sendError(res: Response, err: GatewayError): void {
+  if (res.headersSent) return;
+  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res.status(err.httpStatus).type('application/json').send(JSON.stringify(errorBody(err, res.locals.requestId as string)));
+}
+
+/** Shared by routes that log outcome lines. */
+export function logLine(req: Request, res: Response, startedAt: number) {
+  return { method: req.method, path: pathOf(req.originalUrl), status: res.statusCode, ms: Math.round((performance.now() - startedAt) * 100) / 100 };
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors/gateway-error.js';
+
+export interface ReadBody {
+  value: unknown;
+  bytes: number;
+  digest: string | null;
+}
+
+/** Deepest nesting accepted in a JSON body; deeper input is a cheap way to burn CPU and stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Reads a JSON body, counting the bytes actually received: a Content-Length above the
+ * limit is refused at once, and a body that streams past the limit (chunked, or lying
+ * about its length) is refused as soon as it crosses it, without buffering the rest.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number, required: boolean): Promise<ReadBody> {
+  const declared = req.headers['content-length'];
+  const hasBody = declared !== undefined ? declared !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) {
+    if (required) throw new GatewayError('BAD_REQUEST', 'A JSON request body is required');
+    return { value: undefined, bytes: 0, digest: null };
+  }
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    throw new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);
+  }
+  const chunks = await collect(req, maxBytes);
+  const bytes = chunks.reduce((n, c) => n + c.length, 0);
+  const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+  const text = buf.toString('utf8');
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new GatewayError('PARSE_ERROR', 'Request body is not valid JSON');
+  }
+  return { value, bytes, digest: createHash('sha256').update(buf).digest('hex') };
+}
+
+/**
+ * Collects chunks until the end or the limit. On overflow it stops reading (without
+ * destroying the socket, so the 413 can still be written; the caller closes the
+ * connection after answering).
+ */
+function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        cleanup();
+        req.pause();
+        reject(new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new GatewayError('BAD_REQUEST', 'Request body could not be read', { cause: err }));
+    };
+    const onAborted = () => onError(new Error('client aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/** Scans brackets outside strings; linear, no recursion. */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped char
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}

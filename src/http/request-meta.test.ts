@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
+import { jsonDepthExceeds } from './read-body.js';
+
+const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+describe('request metadata', () => {
+  it('takes the bearer token first, then x-api-key', () => {
+    expect(credentialFrom(req({ authorization: 'Bearer abc', 'x-api-key': 'def' }))).toEqual({ scheme: 'bearer', value: 'abc' });
+    expect(credentialFrom(req({ 'x-api-key': ' def ' }))).toEqual({ scheme: 'x-api-key', value: 'def' });
+    expect(credentialFrom(req({ authorization: 'Basic abc' }))).toBeNull();
+    expect(credentialFrom(req({}))).toBeNull();
+  });
+
+  it('refuses credential-looking query parameters and Warden keys in any parameter', () => {
+    expect(queryCarriesCredential('/v1/whoami?api_key=x')).toBe(true);
+    expect(queryCarriesCredential('/v1/whoami?Token=x')).toBe(true);
+    expect(queryCarriesCredential('/v1/whoami?q=wdn_abc')).toBe(true);
+    expect(queryCarriesCredential('/v1/whoami?q=hello')).toBe(false);
+    expect(queryCarriesCredential('/v1/whoami')).toBe(false);
+  });
+
+  it('logs paths without their query string', () => {
+    expect(pathOf('/a/b?api_key=secret')).toBe('/a/b');
+  });
+
+  it('continues a valid W3C trace and starts a new one otherwise', () => {
+    const t = traceFrom(req({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }));
+    expect(t).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', parentId: 'b7ad6b7169203331' });
+    const n = traceFrom(req({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' }));
+    expect(n.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(n.traceId).not.toBe('00000000000000000000000000000000');
+    expect(n.parentId).toBeNull();
+  });
+
+  it('measures JSON nesting without recursion and ignores brackets inside strings', () => {
+    expect(jsonDepthExceeds('['.repeat(100_000), 64)).toBe(true);
+    expect(jsonDepthExceeds(`{"a":"${'['.repeat(1000)}"}`, 64)).toBe(false);
+    expect(jsonDepthExceeds(`{"a":"\\"[[["}`, 2)).toBe(false);
+    expect(jsonDepthExceeds('[[[]]]', 3)).toBe(false);
+    expect(jsonDepthExceeds('[[[[]]]]', 3)).toBe(true);
+  });
+});

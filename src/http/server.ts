@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { OverloadGuard } from './overload.js';
+import { logLine, sendError } from './governed-route.js';
+import { newRequestId } from './request-meta.js';
+
+export interface Readiness {
+  /** Null when ready, else the reason. */
+  notReadyReason(): string | null;
+  draining(): boolean;
+}
+
+export interface HttpAppDeps {
+  log: Logger;
+  overload: OverloadGuard;
+  readiness: Readiness;
+  /** Mounts the governed surfaces (whoami, admin; later MCP, LLM, A2A). */
+  mount: (app: Express) => void;
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Builds the express app: request ids, shedding, health, the surfaces, and typed 404/405s. */
+export function createHttpApp(deps: HttpAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = newRequestId();
+    const startedAt = performance.now();
+    res.locals.requestId = requestId;
+    res.locals.receivedAt = Date.now();
+    res.locals.startedAt = startedAt;
+    res.locals.log = deps.log.child({ reqId: requestId });
+    res.setHeader('x-request-id', requestId);
+    const health = HEALTH_PATHS.has(req.path);
+    if (!health) {
+      if (deps.readiness.draining()) {
+        res.setHeader('connection', 'close');
+        return sendError(res, new GatewayError('OVERLOADED', 'The gateway is shutting down', { headers: { 'retry-after': '1' } }));
+      }
+      const refused = deps.overload.refuse();
+      if (refused) {
+        (res.locals.log as Logger).warn({ reason: refused, inFlight: deps.overload.inFlight }, 'shedding request');
+        return sendError(res, new GatewayError('OVERLOADED', 'The gateway is overloaded; retry later', { headers: { 'retry-after': '1' } }));
+      }
+      deps.overload.enter();
+      res.on('close', () => deps.overload.leave());
+    }
+    res.on('finish', () => {
+      if (health) return;
+      const line = { ...logLine(req, res, startedAt), ...(res.locals.auditCode ? { code: res.locals.auditCode } : {}) };
+      (res.locals.log as Logger).info(line, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.type('application/json').send('{"status":"ok"}');
+  });
+  app.get('/readyz', (_req, res) => {
+    const reason = deps.readiness.notReadyReason();
+    if (reason) {
+      res.status(503).setHeader('retry-after', '1');
+      res.type('application/json').send(JSON.stringify({ status: 'not ready', reason }));
+      return;
+    }
+    res.type('application/json').send('{"status":"ready"}');
+  });
+
+  deps.mount(app);
+
+  // Known path, wrong method → 405 with Allow; unknown path → 404. Both in the one error shape.
+  app.use((req: Request, res: Response) => {
+    const allowed = allowedMethods(app, req.path);
+    if (allowed.length > 0) {
+      res.setHeader('allow', allowed.join(', '));
+      return sendError(res, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`));
+    }
+    sendError(res, new GatewayError('NOT_FOUND', 'No such route'));
+  });
+
+  // Last resort: anything thrown outside the chain becomes INTERNAL, logged with its cause.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    if (status === 400 || status === 413) {
+      return sendError(res, new GatewayError(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', 'Bad request'));
+    }
+    (res.locals.log as Logger | undefined)?.error({ err }, 'unhandled error');
+    sendError(res, new GatewayError('INTERNAL', 'Internal gateway error'));
+  });
+  return app;
+}
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  matchers?: Array<(path: string) => unknown>;
+  match?: (path: string) => boolean;
+}
+
+function allowedMethods(app: Express, path: string): string[] {
+  const stack = ((app as unknown as { router?: { stack: RouterLayer[] } }).router?.stack ?? []) as RouterLayer[];
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route) continue;
+    const matches = layer.matchers ? layer.matchers.some((m) => m(path)) : layer.match?.(path);
+    if (!matches) continue;
+    for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') methods.add(m.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}

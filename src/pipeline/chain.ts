@@ -1,0 +1,195 @@
+import { performance } from 'node:perf_hooks';
+import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.js';
+import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
+import { applyPatch, type RequestContext } from './context.js';
+import type { Decision, ForwardResult, Outcome, Policy, Reservation } from './policy.js';
+
+export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
+
+export type ChainResult<T> =
+  | { ok: true; ctx: RequestContext; result: ForwardResult<T>; seq: number }
+  | { ok: false; ctx: RequestContext; error: GatewayError; seq: number | null };
+
+/**
+ * THE policy chain. Every request of every surface (admin, whoami; later MCP, OpenAPI
+ * tools, LLM, A2A) runs through one instance of it. The order is fixed where the chain is
+ * built (see `buildChain`); this class only runs it:
+ *
+ *   request hooks in order, stop at the first deny → forward → response hooks in order
+ *   → settle every reservation exactly once → write exactly one audit record.
+ *
+ * The record is committed before the caller may answer; if it cannot be committed the
+ * answer becomes 503 AUDIT_UNAVAILABLE (the audit store amends the record to say so).
+ */
+export class PolicyChain {
+  readonly policies: readonly Policy[];
+  readonly #audit: AuditSink;
+
+  constructor(policies: readonly Policy[], audit: AuditSink) {
+    const names = new Set<string>();
+    for (const p of policies) {
+      if (names.has(p.name)) throw new Error(`policy chain: duplicate policy "${p.name}"`);
+      names.add(p.name);
+    }
+    this.policies = Object.freeze([...policies]);
+    this.#audit = audit;
+  }
+
+  /**
+   * Records a request the surface refused before the policies could run (unreadable body,
+   * credentials in the query string): still exactly one audit record.
+   */
+  async reject(ctx: RequestContext, error: GatewayError, stage: string): Promise<ChainResult<never>> {
+    const path: DecisionStep[] = [{ policy: stage, decision: 'deny', ms: 0, code: error.code }];
+    const record = buildRecord(ctx, path, stage, error, null, error.message);
+    try {
+      return { ok: false, ctx, error, seq: await this.#audit.append(record) };
+    } catch (err) {
+      return { ok: false, ctx, error: err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable'), seq: null };
+    }
+  }
+
+  async run<T>(initial: RequestContext, forward: Forward<T>): Promise<ChainResult<T>> {
+    let ctx = initial;
+    const path: DecisionStep[] = [];
+    const reservations: Reservation[] = [];
+    let deciding: string | null = null;
+    let error: GatewayError | null = null;
+    let result: ForwardResult<T> | null = null;
+    let reason: string | null = null;
+
+    try {
+      // Fail closed before anything with side effects happens if nothing could be audited.
+      if (!this.#audit.healthy()) {
+        deciding = 'audit';
+        throw new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable; request refused', {
+          headers: { 'retry-after': '5' },
+        });
+      }
+      for (const policy of this.policies) {
+        if (!policy.request) continue;
+        const d = await runHook(policy.name, path, () => policy.request!(ctx));
+        if (d.kind === 'deny') {
+          deciding = policy.name;
+          reason = d.reason ?? null;
+          if (d.annotations) ctx = applyPatch(ctx, { annotations: d.annotations });
+          throw d.error;
+        }
+        if (d.reservation) reservations.push(d.reservation);
+        if (d.patch) ctx = applyPatch(ctx, d.patch);
+      }
+      const t0 = performance.now();
+      try {
+        result = await forward(ctx);
+        path.push({ policy: 'forward', decision: 'allow', ms: round(performance.now() - t0) });
+      } catch (err) {
+        const ge = toGatewayError(err);
+        path.push({ policy: 'forward', decision: 'error', ms: round(performance.now() - t0), code: ge.code });
+        deciding = 'forward';
+        throw ge;
+      }
+      for (const policy of this.policies) {
+        if (!policy.response) continue;
+        const current = result;
+        const d = await runHook(policy.name, path, () => policy.response!(ctx, current));
+        if (d.kind === 'deny') {
+          deciding = policy.name;
+          reason = d.reason ?? null;
+          throw d.error;
+        }
+        if (d.reservation) reservations.push(d.reservation);
+        if (d.patch) ctx = applyPatch(ctx, d.patch);
+      }
+      deciding = 'forward';
+    } catch (err) {
+      error = toGatewayError(err);
+      if (error.code === 'INTERNAL') ctx.log.error({ err: error.cause ?? err }, 'internal error in policy chain');
+    } finally {
+      const outcome: Outcome = error
+        ? { ok: false, status: error.httpStatus }
+        : { ok: true, status: result!.status, ...(result!.usage ? { usage: result!.usage } : {}) };
+      settleAll(reservations, outcome, ctx);
+    }
+
+    const record = buildRecord(ctx, path, deciding, error, result, reason);
+    try {
+      const seq = await this.#audit.append(record);
+      return error ? { ok: false, ctx, error, seq } : { ok: true, ctx, result: result!, seq };
+    } catch (err) {
+      const auditErr = err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable', { cause: err });
+      ctx.log.error({ code: auditErr.code }, 'audit record could not be committed; answering 503');
+      return { ok: false, ctx, error: auditErr, seq: null };
+    }
+  }
+}
+
+/** Runs one hook, recording its decision and duration; a throw becomes a fail-closed deny. */
+async function runHook(name: string, path: DecisionStep[], hook: () => Decision | Promise<Decision>): Promise<Decision> {
+  const t0 = performance.now();
+  let d: Decision;
+  try {
+    d = await hook();
+  } catch (err) {
+    const ge = toGatewayError(err);
+    path.push({ policy: name, decision: 'error', ms: round(performance.now() - t0), code: ge.code });
+    return { kind: 'deny', error: ge, reason: ge.code === 'INTERNAL' ? 'policy threw (fail closed)' : ge.message };
+  }
+  const ms = round(performance.now() - t0);
+  if (d.kind === 'deny') path.push({ policy: name, decision: 'deny', ms, code: d.error.code, ...(d.reason ? { reason: d.reason } : {}) });
+  else path.push({ policy: name, decision: d.patch ? 'modify' : 'allow', ms, ...(d.reason ? { reason: d.reason } : {}) });
+  return d;
+}
+
+function settleAll(reservations: Reservation[], outcome: Outcome, ctx: RequestContext): void {
+  // Reverse order: release what was taken last first, like unwinding a stack.
+  for (let i = reservations.length - 1; i >= 0; i--) {
+    try {
+      reservations[i]!.settle(outcome);
+    } catch (err) {
+      ctx.log.error({ err }, 'reservation settle failed');
+    }
+  }
+}
+
+function buildRecord<T>(
+  ctx: RequestContext,
+  path: DecisionStep[],
+  deciding: string | null,
+  error: GatewayError | null,
+  result: ForwardResult<T> | null,
+  reason: string | null,
+): AuditEventInput {
+  const p = ctx.principal;
+  const authFailed = error !== null && (deciding === 'authenticate' || deciding === 'credential-in-query');
+  return {
+    time: ctx.receivedAt,
+    requestId: ctx.requestId,
+    traceId: ctx.traceId,
+    parentId: ctx.parentId,
+    agentId: p?.kind === 'agent' ? p.agentId : ((ctx.annotations['auth.agentId'] as string | undefined) ?? null),
+    keyId: p?.kind === 'agent' ? p.keyId : ((ctx.annotations['auth.keyId'] as string | undefined) ?? null),
+    // Failed authentication is filed under `auth`, with the surface it targeted in `target`.
+    channel: authFailed ? 'auth' : ctx.channel,
+    action: authFailed ? 'authenticate' : ctx.action,
+    target: authFailed ? `${ctx.channel}:${ctx.action}` : ctx.target,
+    decision: error === null ? 'allow' : error.code === 'INTERNAL' || deciding === 'forward' ? 'error' : 'deny',
+    policy: deciding,
+    code: error?.code ?? null,
+    reason: reason ?? (error ? error.message : null),
+    status: error ? error.httpStatus : (result?.status ?? null),
+    latencyMs: round(performance.now() - ctx.startedAt),
+    tokensIn: result?.usage?.tokensIn ?? null,
+    tokensOut: result?.usage?.tokensOut ?? null,
+    costUsd: result?.usage?.costUsd ?? null,
+    requestDigest: ctx.requestDigest,
+    responseDigest: result?.responseDigest ?? null,
+    requestBytes: ctx.requestBytes,
+    responseBytes: result?.responseBytes ?? null,
+    path,
+    details: result?.details ?? null,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { Channel } from '../audit/record.js';
+import type { Agent, Catalog } from '../catalog/index.js';
+
+/** Who is calling, once `authenticate` has run. */
+export type Principal =
+  | { kind: 'agent'; agentId: string; keyId: string; agent: Agent }
+  | { kind: 'admin'; tokenId: 'admin' };
+
+/** A credential as presented (never logged, never audited). */
+export interface PresentedCredential {
+  scheme: 'bearer' | 'x-api-key';
+  value: string;
+}
+
+/**
+ * Everything the policies may read about one request. Surfaces (HTTP, MCP, LLM, A2A) build
+ * it; policies never mutate it: they return patches that the chain applies and records.
+ */
+export interface RequestContext {
+  readonly requestId: string;
+  /** Wall-clock receive time, ms since the epoch. */
+  readonly receivedAt: number;
+  /** Monotonic start, from performance.now(). */
+  readonly startedAt: number;
+  readonly channel: Channel;
+  /** What is being attempted, e.g. `whoami`, `keys.create`, `tools/call`. */
+  readonly action: string;
+  /** What it is aimed at (agent id, tool, model), if anything. */
+  readonly target: string | null;
+  readonly traceId: string;
+  readonly parentId: string | null;
+  readonly credential: PresentedCredential | null;
+  /** The catalog snapshot this request sees from start to end (atomic reloads). */
+  readonly catalog: Catalog;
+  readonly payload: unknown;
+  readonly requestBytes: number;
+  readonly requestDigest: string | null;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly principal: Principal | null;
+  readonly annotations: Readonly<Record<string, unknown>>;
+}
+
+/** What an `allow` decision may change. Applied by the chain, so every change is recorded. */
+export interface ContextPatch {
+  principal?: Principal;
+  payload?: unknown;
+  target?: string | null;
+  annotations?: Record<string, unknown>;
+}
+
+export function applyPatch(ctx: RequestContext, patch: ContextPatch): RequestContext {
+  return {
+    ...ctx,
+    ...(patch.principal !== undefined ? { principal: patch.principal } : {}),
+    ...(patch.payload !== undefined ? { payload: patch.payload } : {}),
+    ...(patch.target !== undefined ? { target: patch.target } : {}),
+    ...(patch.annotations !== undefined ? { annotations: { ...ctx.annotations, ...patch.annotations } } : {}),
+  };
+}

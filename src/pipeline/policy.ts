@@ -1,0 +1,60 @@
+import type { GatewayError } from '../errors/gateway-error.js';
+import type { ContextPatch, RequestContext } from './context.js';
+
+/** How a request ended, handed to reservations when they settle. */
+export interface Outcome {
+  ok: boolean;
+  status: number;
+  /** Set by surfaces that know the real usage (tokens, cost) of the forwarded call. */
+  usage?: Usage;
+}
+
+export interface Usage {
+  tokensIn?: number;
+  tokensOut?: number;
+  costUsd?: number;
+}
+
+/**
+ * Something a policy holds for the request (a quota slot, a budget reservation). The chain
+ * calls `settle` exactly once, whatever happens later in the chain.
+ */
+export interface Reservation {
+  settle(outcome: Outcome): void;
+}
+
+export type Decision =
+  | { kind: 'allow'; patch?: ContextPatch; reason?: string; reservation?: Reservation }
+  | {
+      kind: 'deny';
+      error: GatewayError;
+      reason?: string;
+      /** Facts for the audit record only (e.g. the key id of a refused key). */
+      annotations?: Record<string, unknown>;
+    };
+
+/** What the forward step produced (surface-specific body). */
+export interface ForwardResult<T = unknown> {
+  status: number;
+  body: T;
+  responseBytes?: number;
+  responseDigest?: string;
+  usage?: Usage;
+  /** Safe metadata for the audit record. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A policy: a named value made by a factory. Hooks return decisions; they never write the
+ * response and never mutate the context. A hook that throws denies (fail closed).
+ */
+export interface Policy {
+  /** Stable kebab-case id, written to logs and the audit decision path. */
+  readonly name: string;
+  request?(ctx: RequestContext): Decision | Promise<Decision>;
+  response?(ctx: RequestContext, result: ForwardResult): Decision | Promise<Decision>;
+}
+
+export const allow = (reason?: string): Decision => (reason === undefined ? { kind: 'allow' } : { kind: 'allow', reason });
+export const deny = (error: GatewayError, reason?: string): Decision =>
+  reason === undefined ? { kind: 'deny', error } : { kind: 'deny', error, reason };

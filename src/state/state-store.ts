@@ -1,0 +1,162 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Runtime state that catalog files only declare intent for: agent keys (hashes only) and
+ * runtime suspensions; later issues add tool approvals and spend. Kept behind this narrow
+ * interface so a PostgreSQL backend can replace SQLite without touching the policies.
+ *
+ * Both the running gateway and the CLI open the same file (WAL allows it); the gateway
+ * notices the CLI's commits through `changeCounter()` (PRAGMA data_version).
+ */
+export interface KeyRow {
+  keyId: string;
+  agentId: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  digest: string;
+  label: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface SuspensionRow {
+  agentId: string;
+  since: number;
+  reason: string | null;
+  by: string;
+}
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE agent_keys (
+        key_id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        last_used_at INTEGER
+      );
+      CREATE INDEX agent_keys_agent ON agent_keys(agent_id);
+      CREATE TABLE agent_suspensions (
+        agent_id TEXT PRIMARY KEY,
+        since INTEGER NOT NULL,
+        reason TEXT,
+        by TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+export class StateStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #dataVersion: Database.Statement;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** Opens (creating if needed) and migrates. Each migration runs in its own transaction. */
+  static open(path: string, opts: { busyTimeoutMs?: number } = {}): StateStore {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 2000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+      }).immediate();
+    }
+    return new StateStore(path, db);
+  }
+
+  /**
+   * Changes whenever another connection (the CLI) commits. Cheap enough to call on every
+   * request (~1 µs: a shared-memory read of the WAL index under a file lock, no disk read).
+   */
+  changeCounter(): number {
+    return this.#dataVersion.get() as number;
+  }
+
+  /** Proves the database is writable (for /readyz) without changing data. */
+  probeWritable(): void {
+    this.#db.transaction(() => undefined).immediate();
+  }
+
+  insertKey(row: Omit<KeyRow, 'revokedAt' | 'lastUsedAt'>): void {
+    this.#db
+      .prepare('INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(row.keyId, row.agentId, row.digest, row.label, row.createdAt, row.expiresAt);
+  }
+
+  listKeys(agentId?: string): KeyRow[] {
+    const sql = `SELECT key_id keyId, agent_id agentId, digest, label, created_at createdAt, expires_at expiresAt,
+                        revoked_at revokedAt, last_used_at lastUsedAt FROM agent_keys
+                 ${agentId === undefined ? '' : 'WHERE agent_id = ?'} ORDER BY created_at, key_id`;
+    const stmt = this.#db.prepare(sql);
+    return (agentId === undefined ? stmt.all() : stmt.all(agentId)) as KeyRow[];
+  }
+
+  getKey(keyId: string): KeyRow | undefined {
+    return this.listKeysWhere('key_id = ?', keyId)[0];
+  }
+
+  private listKeysWhere(where: string, arg: string): KeyRow[] {
+    return this.#db
+      .prepare(
+        `SELECT key_id keyId, agent_id agentId, digest, label, created_at createdAt, expires_at expiresAt,
+                revoked_at revokedAt, last_used_at lastUsedAt FROM agent_keys WHERE ${where}`,
+      )
+      .all(arg) as KeyRow[];
+  }
+
+  /** Returns false when the key does not exist or was already revoked. */
+  revokeKey(keyId: string, at: number): boolean {
+    return this.#db.prepare('UPDATE agent_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL').run(at, keyId).changes === 1;
+  }
+
+  /** Batched last-used timestamps (flushed off the request path). */
+  touchKeys(lastUsed: ReadonlyMap<string, number>): void {
+    if (lastUsed.size === 0) return;
+    const stmt = this.#db.prepare('UPDATE agent_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE key_id = ?');
+    this.#db.transaction(() => {
+      for (const [keyId, at] of lastUsed) stmt.run(at, keyId);
+    })();
+  }
+
+  suspend(agentId: string, reason: string | null, by: string, at: number): boolean {
+    return (
+      this.#db
+        .prepare('INSERT INTO agent_suspensions (agent_id, since, reason, by) VALUES (?, ?, ?, ?) ON CONFLICT(agent_id) DO NOTHING')
+        .run(agentId, at, reason, by).changes === 1
+    );
+  }
+
+  resume(agentId: string): boolean {
+    return this.#db.prepare('DELETE FROM agent_suspensions WHERE agent_id = ?').run(agentId).changes === 1;
+  }
+
+  listSuspensions(): SuspensionRow[] {
+    return this.#db.prepare('SELECT agent_id agentId, since, reason, by FROM agent_suspensions ORDER BY agent_id').all() as SuspensionRow[];
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical-json.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, so key order never changes the hash', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
+  });
+
+  it('normalizes undefined and non-finite numbers like JSON does', () => {
+    expect(canonicalJson({ a: undefined, b: [undefined, NaN, Infinity] })).toBe('{"b":[null,null,null]}');
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson(-0)).toBe('0');
+  });
+
+  it('never throws on cycles, bigint or deep nesting', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(canonicalJson(cyclic)).toBe('{"a":1,"self":"[Circular]"}');
+    expect(canonicalJson({ n: 10n })).toBe('{"n":"10"}');
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(canonicalJson(deep)).toContain('[TooDeep]');
+  });
+
+  it('honours toJSON (dates)', () => {
+    expect(canonicalJson({ d: new Date(0) })).toBe('{"d":"1970-01-01T00:00:00.000Z"}');
+  });
+});

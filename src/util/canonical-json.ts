@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Deterministic JSON for hashing: object keys sorted by UTF-16 code units, `undefined`
+ * normalized like JSON.stringify does (dropped in objects, null in arrays and at the top),
+ * non-finite numbers as null, bigint as a decimal string, `toJSON()` honoured.
+ *
+ * It never throws: a cycle becomes the string "[Circular]" and nesting deeper than
+ * MAX_DEPTH becomes "[TooDeep]", so one malformed `details` object cannot wedge the writer.
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, 0, []) ?? 'null';
+}
+
+// Characters JSON.stringify would escape (quote, backslash, controls, any surrogate).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON string literal, identical to JSON.stringify(s): skips the generic serializer for
+ * the common case of nothing to escape (measurably faster on the writer's hot path).
+ */
+export function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+const MAX_DEPTH = 32;
+
+function encode(value: unknown, depth: number, stack: object[]): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      break;
+  }
+  if (value === null) return 'null';
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === 'function') {
+    return encode((obj.toJSON as () => unknown)(), depth, stack);
+  }
+  if (stack.includes(obj)) return '"[Circular]"';
+  if (depth >= MAX_DEPTH) return '"[TooDeep]"';
+  stack.push(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = '[';
+    for (let i = 0; i < obj.length; i++) out += (i ? ',' : '') + (encode(obj[i], depth + 1, stack) ?? 'null');
+    out += ']';
+  } else {
+    const rec = obj as Record<string, unknown>;
+    const keys = Object.keys(rec).sort();
+    out = '{';
+    for (const key of keys) {
+      const enc = encode(rec[key], depth + 1, stack);
+      if (enc !== undefined) out += (out.length > 1 ? ',' : '') + quote(key) + ':' + enc;
+    }
+    out += '}';
+  }
+  stack.pop();
+  return out;
+}
+
+/** Lowercase hex SHA-256 of UTF-8 text. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

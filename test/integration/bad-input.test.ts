@@ -1,0 +1,140 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+
+/** Sends raw bytes and returns the status line and body the gateway answered. */
+function raw(port: number, request: string | Buffer, opts: { keepWriting?: number } = {}): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let data = '';
+    let timer: NodeJS.Timeout | undefined;
+    sock.on('connect', () => {
+      sock.write(request);
+      if (opts.keepWriting) {
+        // Keep streaming body bytes: the gateway must answer (and close) without reading it all.
+        let sent = 0;
+        timer = setInterval(() => {
+          if (sent >= opts.keepWriting! || sock.destroyed) return clearInterval(timer);
+          // Properly framed chunks, so only the size limit can stop them.
+          sock.write(`10000\r\n${'a'.repeat(64 * 1024)}\r\n`, () => undefined);
+          sent += 64 * 1024;
+        }, 1);
+      }
+    });
+    sock.on('data', (d) => (data += d.toString('latin1')));
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      if (timer) clearInterval(timer);
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      if (!status) return reject(new Error(`no response: ${JSON.stringify(data.slice(0, 200))}`));
+      resolve({ status, headers: head, body });
+    });
+    setTimeout(() => sock.destroy(), 10_000);
+  });
+}
+
+describe('bad input gets a typed error and nothing breaks (real gateway process)', () => {
+  let ws: Workspace;
+  let gw: RunningGateway;
+  let adminAuth: string;
+
+  beforeAll(async () => {
+    ws = makeWorkspace({ config: 'limits: { maxBodyBytes: 4096 }\n' });
+    gw = await startGateway(ws);
+    adminAuth = `Bearer ${gw.adminToken}`;
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    ws?.cleanup();
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${gw.url}${path}`, { method: 'POST', body, headers: { authorization: adminAuth, 'content-type': 'application/json', ...headers } });
+  const code = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
+
+  it('answers malformed JSON with 400 PARSE_ERROR', async () => {
+    const r = await post('/admin/agents/support-triage/keys', '{"label": ');
+    expect(r.status).toBe(400);
+    expect(await code(r)).toBe('PARSE_ERROR');
+  });
+
+  it('answers a body of the wrong shape with 400 INVALID_PARAMS listing the problems', async () => {
+    const r = await post('/admin/agents/support-triage/keys', JSON.stringify({ label: 5, extra: true }));
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { error: { code: string; details: { issues: unknown[] } } };
+    expect(body.error.code).toBe('INVALID_PARAMS');
+    expect(body.error.details.issues.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers too-deep JSON nesting with 400 before parsing it', async () => {
+    const r = await post('/admin/agents/support-triage/keys', '['.repeat(1000) + ']'.repeat(1000));
+    expect(r.status).toBe(400);
+    expect(await code(r)).toBe('BAD_REQUEST');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    const r = await post('/admin/agents/support-triage/keys', 'label=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(r.status).toBe(415);
+    expect(await code(r)).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers an oversized body with a truthful Content-Length with 413 at once', async () => {
+    const big = JSON.stringify({ label: 'x'.repeat(10_000) });
+    const r = await post('/admin/agents/support-triage/keys', big);
+    expect(r.status).toBe(413);
+    expect(await code(r)).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a chunked body that streams past the limit with 413, counting bytes read', async () => {
+    const head =
+      `POST /admin/agents/support-triage/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${adminAuth}\r\n` +
+      'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const chunk = (s: string) => `${s.length.toString(16)}\r\n${s}\r\n`;
+    const r = await raw(gw.port, head + chunk('{"label":"') + chunk('a'.repeat(3000)) + chunk('a'.repeat(3000)), { keepWriting: 4 * 1024 * 1024 });
+    expect(r.status).toBe(413);
+    expect(r.body).toContain('PAYLOAD_TOO_LARGE');
+  });
+
+  it('never trusts a small Content-Length: extra bytes are not read as body', async () => {
+    const body = JSON.stringify({ label: 'ok' });
+    const req =
+      `POST /admin/agents/support-triage/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${adminAuth}\r\nConnection: close\r\n` +
+      `Content-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`;
+    const r = await raw(gw.port, req);
+    // Only 5 bytes count as the body: `{"lab` is not JSON.
+    expect(r.status).toBe(400);
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405 + Allow, in the one error shape', async () => {
+    const nf = await fetch(`${gw.url}/nope`);
+    expect(nf.status).toBe(404);
+    expect(await code(nf)).toBe('NOT_FOUND');
+    const m = await fetch(`${gw.url}/v1/whoami`, { method: 'DELETE' });
+    expect(m.status).toBe(405);
+    expect(m.headers.get('allow')).toContain('GET');
+    expect(await code(m)).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('stops a revoked key on a keep-alive connection between two requests', async () => {
+    const { key, keyId } = await createKey(ws, 'support-triage');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<number>((resolve, reject) =>
+        http.get(`${gw.url}/v1/whoami`, { agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        }).on('error', reject),
+      );
+    expect(await get()).toBe(200);
+    const rev = await fetch(`${gw.url}/admin/keys/${keyId}`, { method: 'DELETE', headers: { authorization: adminAuth } });
+    expect(rev.status).toBe(200);
+    expect(await get()).toBe(401);
+    agent.destroy();
+  });
+
+  it('is still healthy and ready after all of the above', async () => {
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+
+interface AuditRow {
+  seq: number;
+  requestId: string;
+  channel: string;
+  action: string;
+  decision: string;
+  code: string | null;
+  reason: string | null;
+  keyId: string | null;
+  agentId: string | null;
+  status: number | null;
+}
+
+async function auditRows(ws: Workspace, ...filters: string[]): Promise<AuditRow[]> {
+  const r = await cli(ws, ['audit', 'query', '--json', '--limit', '10000', ...filters]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRow);
+}
+
+describe('agent keys and authentication (real gateway process)', () => {
+  let ws: Workspace;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    gw = await startGateway(ws);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    ws?.cleanup();
+  });
+
+  const whoami = (headers: Record<string, string>, query = '') => fetch(`${gw.url}/v1/whoami${query}`, { headers });
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${gw.url}${path}`, { ...init, headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+
+  it('serves health and readiness', async () => {
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${gw.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('accepts a CLI-created key as Bearer and as x-api-key, and whoami describes the agent', async () => {
+    const { key, keyId } = await createKey(ws, 'support-triage');
+    expect(key).toMatch(/^wdn_/);
+    const variants: Array<Record<string, string>> = [{ authorization: `Bearer ${key}` }, { 'x-api-key': key }];
+    for (const headers of variants) {
+      const r = await whoami(headers);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const body = (await r.json()) as { agent: { id: string }; keyId: string };
+      expect(body.agent.id).toBe('support-triage');
+      expect(body.keyId).toBe(keyId);
+    }
+    const listed = await cli(ws, ['agents', 'keys', 'list', 'support-triage', '--json']);
+    expect(listed.stdout).toContain(keyId);
+    expect(listed.stdout).not.toContain(key);
+  });
+
+  it('answers every authentication failure with one identical 401 body, and audits the reason without the key', async () => {
+    const good = await createKey(ws, 'support-triage');
+    const corrupted = good.key.slice(0, 20) + (good.key[20] === 'x' ? 'y' : 'x') + good.key.slice(21);
+    const revoked = await createKey(ws, 'support-triage');
+    expect((await cli(ws, ['agents', 'keys', 'revoke', revoked.keyId])).code).toBe(0);
+    const expired = await createKey(ws, 'code-reviewer', ['--expires', new Date(Date.now() + 1500).toISOString()]);
+    await new Promise((r) => setTimeout(r, 1600));
+    const cases: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer nonsense' },
+      { authorization: `Bearer ${corrupted}` },
+      { authorization: `Bearer ${revoked.key}` },
+      { authorization: `Bearer ${expired.key}` },
+      { authorization: `Bearer ${gw.adminToken}` },
+      { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    ];
+    const bodies = new Set<string>();
+    for (const headers of cases) {
+      // Revoked by the CLI while the gateway runs: the poll must have applied it.
+      const r = await whoami(headers);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="warden"');
+      const body = (await r.json()) as { error: { requestId: string } };
+      bodies.add(JSON.stringify({ ...body.error, requestId: '' }));
+    }
+    expect(bodies.size).toBe(1);
+    const rows = await auditRows(ws, '--channel', 'auth');
+    const reasons = rows.map((r) => r.reason ?? '');
+    expect(reasons.some((r) => r.includes('revoked'))).toBe(true);
+    expect(reasons.some((r) => r.includes('expired'))).toBe(true);
+    expect(reasons.some((r) => r.includes('malformed'))).toBe(true);
+    expect(rows.find((r) => r.reason?.includes('revoked'))?.keyId).toBe(revoked.keyId);
+    const dump = await cli(ws, ['audit', 'export', '--format', 'jsonl']);
+    for (const k of [good.key, corrupted, revoked.key, expired.key, gw.adminToken]) expect(dump.stdout).not.toContain(k);
+    expect(gw.logs.join('\n')).not.toContain(good.key);
+  });
+
+  it('refuses keys in the query string without logging them', async () => {
+    const { key } = await createKey(ws, 'support-triage');
+    const r = await whoami({}, `?api_key=${key}`);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const r2 = await whoami({ authorization: `Bearer ${key}` }, `?q=${key}`);
+    expect(r2.status).toBe(400);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(gw.logs.join('\n')).not.toContain(key);
+  });
+
+  it('revokes through the admin API with immediate effect', async () => {
+    const created = await admin('/admin/agents/finance-analyst/keys', { method: 'POST', body: JSON.stringify({ label: 'ci', ttlDays: 1 }) });
+    expect(created.status).toBe(201);
+    const { key, keyId } = (await created.json()) as { key: string; keyId: string };
+    expect((await whoami({ authorization: `Bearer ${key}` })).status).toBe(200);
+    const listed = (await (await admin('/admin/agents/finance-analyst/keys')).json()) as { keys: Array<{ keyId: string; label: string }> };
+    expect(listed.keys.find((k) => k.keyId === keyId)?.label).toBe('ci');
+    expect(JSON.stringify(listed)).not.toContain(key);
+    expect((await admin(`/admin/keys/${keyId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await whoami({ authorization: `Bearer ${key}` })).status).toBe(401);
+    expect((await admin('/admin/keys/doesnotexist', { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('never lets an agent key reach the admin API, and requires the admin token', async () => {
+    const { key } = await createKey(ws, 'support-triage');
+    expect((await fetch(`${gw.url}/admin/agents`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+    expect((await fetch(`${gw.url}/admin/agents`)).status).toBe(401);
+    expect((await admin('/admin/agents')).status).toBe(200);
+  });
+
+  it('applies a runtime suspension from the CLI at once and lifts it on resume', async () => {
+    const { key } = await createKey(ws, 'code-reviewer');
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await whoami(auth)).status).toBe(200);
+    expect((await cli(ws, ['agents', 'suspend', 'code-reviewer', '--reason', 'investigation'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await whoami(auth)).status).toBe(401);
+    const view = (await (await admin('/admin/agents/code-reviewer')).json()) as { status: string; runtimeSuspension: { reason: string } };
+    expect(view.status).toBe('suspended');
+    expect(view.runtimeSuspension.reason).toBe('investigation');
+    expect((await admin('/admin/agents/code-reviewer/resume', { method: 'POST' })).status).toBe(200);
+    expect((await whoami(auth)).status).toBe(200);
+  });
+
+  it('audits every governed request with its decision path', async () => {
+    const { key } = await createKey(ws, 'support-triage');
+    const r = await whoami({ authorization: `Bearer ${key}` });
+    const requestId = r.headers.get('x-request-id')!;
+    const rows = await auditRows(ws, '--agent', 'support-triage', '--channel', 'gateway');
+    const row = rows.find((x) => x.requestId === requestId) as unknown as { path: Array<{ policy: string }>; decision: string; status: number };
+    expect(row).toBeDefined();
+    expect(row.decision).toBe('allow');
+    expect(row.status).toBe(200);
+    expect(row.path.map((p) => p.policy)).toEqual(['authenticate', 'authorize', 'forward']);
+  });
+});

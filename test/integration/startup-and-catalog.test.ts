@@ -1,0 +1,132 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../helpers/gateway-process.js';
+
+const agentYaml = (id: string, extra = '') => `schemaVersion: 1\nid: ${id}\ndisplayName: Agent ${id}\nowner: team-test\n${extra}`;
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('start-up, check and the live catalog (real gateway process)', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const track = (ws: Workspace, gw?: RunningGateway) => {
+    cleanups.push(() => ws.cleanup());
+    if (gw) cleanups.push(async () => void (await gw.stop()));
+  };
+
+  it('warden check accepts the example catalog and reports every problem of a broken one at once', async () => {
+    const ok = makeWorkspace();
+    track(ok);
+    const good = await cli(ok, ['check']);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/3 agent\(s\)/);
+
+    const bad = makeWorkspace({ catalogFrom: null });
+    track(bad);
+    writeFileSync(join(bad.catalogDir, 'typo.yaml'), agentYaml('typo', 'descriptoin: oops\n'));
+    writeFileSync(join(bad.catalogDir, 'broken.yaml'), 'schemaVersion: 1\nid: [unclosed\n');
+    writeFileSync(join(bad.catalogDir, 'dupkeys.yaml'), agentYaml('dupkeys', 'owner: twice\n'));
+    writeFileSync(join(bad.catalogDir, 'secret.yaml'), agentYaml('secret', 'a2a:\n  endpoint:\n    url: https://agent.example.com/a2a\n    credential: { env: WARDEN_TEST_MISSING_SECRET }\n'));
+    const r = await cli(bad, ['check']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('typo.yaml');
+    expect(r.stderr).toContain('descriptoin');
+    expect(r.stderr).toContain('broken.yaml');
+    expect(r.stderr).toContain('dupkeys.yaml');
+    expect(r.stderr).toContain('WARDEN_TEST_MISSING_SECRET');
+  });
+
+  it('refuses to start on an invalid catalog, printing the report, and on an invalid warden.yaml', async () => {
+    const ws = makeWorkspace({ catalogFrom: null });
+    track(ws);
+    writeFileSync(join(ws.catalogDir, 'one.yaml'), agentYaml('one'));
+    writeFileSync(join(ws.catalogDir, 'two.yaml'), agentYaml('one'));
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/one/);
+    expect(r.stderr).toMatch(/two\.yaml/);
+
+    const ws2 = makeWorkspace({ config: 'limits: { maxBodyByte: 5 }\n' });
+    track(ws2);
+    const r2 = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain('limits.maxBodyByte');
+  });
+
+  it('applies valid catalog edits atomically and keeps serving the old catalog after a bad edit (audited)', async () => {
+    const ws = makeWorkspace({ catalogFrom: null });
+    writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const admin = (p: string) => fetch(`${gw.url}${p}`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+    const { key } = await createKey(ws, 'alpha');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await whoami()).status).toBe(200);
+
+    // Add an agent: visible once the reload lands.
+    writeFileSync(join(ws.catalogDir, 'beta.yaml'), agentYaml('beta'));
+    await waitFor(async () => ((await admin('/admin/agents/beta')).status === 200 ? true : undefined));
+
+    // A bad edit: rejected, previous catalog keeps serving, rejection visible and audited.
+    writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha', 'statsu: suspended\n'));
+    const status = await waitFor(async () => {
+      const s = (await (await admin('/admin/catalog')).json()) as { lastRejection: { issues: Array<{ path: string }> } | null; agents: number };
+      return s.lastRejection ? s : undefined;
+    });
+    expect(JSON.stringify(status.lastRejection)).toContain('statsu');
+    expect(status.agents).toBe(2);
+    expect((await whoami()).status).toBe(200);
+    const rejected = await cli(ws, ['audit', 'query', '--json', '--channel', 'system', '--decision', 'deny']);
+    expect(rejected.stdout).toContain('catalog.reload');
+
+    // Fix it by suspending in the file: the agent's key stops working.
+    writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha', 'status: suspended\n'));
+    await waitFor(async () => ((await whoami()).status === 401 ? true : undefined));
+
+    // Delete the file: the agent is gone.
+    rmSync(join(ws.catalogDir, 'beta.yaml'));
+    await waitFor(async () => ((await admin('/admin/agents/beta')).status === 404 ? true : undefined));
+  });
+
+  it('never serves a mix of old and new catalog while files are rewritten under load', async () => {
+    const ws = makeWorkspace({ catalogFrom: null });
+    writeFileSync(join(ws.catalogDir, 'gamma.yaml'), agentYaml('gamma', 'tags: [v0]\n'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const { key } = await createKey(ws, 'gamma');
+    let stop = false;
+    const seen = new Set<string>();
+    const poller = (async () => {
+      while (!stop) {
+        const r = await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+        expect(r.status).toBe(200);
+        const b = (await r.json()) as { agent: { tags: string[]; description: string } };
+        // tags and description are always written together: a mix would show a mismatch.
+        const v = b.agent.tags[0] ?? 'v0';
+        if (v !== 'v0') expect(b.agent.description).toBe(`version ${v}`);
+        seen.add(v);
+      }
+    })();
+    for (let i = 1; i <= 8; i++) {
+      writeFileSync(join(ws.catalogDir, 'gamma.yaml'), agentYaml('gamma', `tags: [v${i}]\ndescription: version v${i}\n`));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await poller;
+    expect(seen.has('v8')).toBe(true);
+  });
+});
