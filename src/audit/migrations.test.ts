@@ -39,7 +39,7 @@ describe('migrations', () => {
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all();
     expect(names).toEqual(expect.arrayContaining([
       'audit_events', 'audit_checkpoints', 'audit_anchor', 'schema_migrations',
-      'audit_events_agent', 'audit_events_channel', 'audit_events_decision', 'audit_events_target', 'audit_events_time', 'audit_events_trace',
+      'audit_events_agent', 'audit_events_target', 'audit_events_time', 'audit_events_trace',
     ]));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
