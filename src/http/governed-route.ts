@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Channel } from '../audit/record.js';
@@ -9,7 +8,7 @@ import type { PolicyChain } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult } from '../pipeline/policy.js';
 import { readJsonBody, type ReadBody } from './read-body.js';
-import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
+import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
 
 export interface GovernedDeps {
   chain: PolicyChain;
@@ -109,9 +108,4 @@ export function sendError(res: Response, err: GatewayError): void {
   if (res.headersSent) return;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.status(err.httpStatus).type('application/json').send(JSON.stringify(errorBody(err, res.locals.requestId as string)));
-}
-
-/** Shared by routes that log outcome lines. */
-export function logLine(req: Request, res: Response, startedAt: number) {
-  return { method: req.method, path: pathOf(req.originalUrl), status: res.statusCode, ms: Math.round((performance.now() - startedAt) * 100) / 100 };
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -141,4 +142,46 @@ describe('audit durability and storage faults (real gateway process)', () => {
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { reason: string }).reason).toMatch(/audit/);
   }, 30_000);
+
+  // Needs a small filesystem to fill: a tmpfs mount, which needs root (CI runs as root).
+  it.runIf(process.getuid?.() === 0)('fails closed with 503 when the disk is full and recovers when space is freed', async () => {
+    const ws = makeWorkspace({ config: 'audit: { commitWaitMs: 800, busyTimeoutMs: 100 }\n' });
+    cleanups.push(() => ws.cleanup());
+    mkdirSync(ws.dataDir, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ws.dataDir]);
+    cleanups.push(() => void execFileSync('umount', ['-l', ws.dataDir]));
+    const gw: RunningGateway = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop('SIGKILL')));
+    const { key } = await createKey(ws, 'support-triage');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await whoami()).status).toBe(200);
+    // Leave ~64 KiB free, then keep writing until the audit store refuses.
+    const free = Number(execFileSync('df', ['--output=avail', '-B1', ws.dataDir], { encoding: 'utf8' }).trim().split('\n')[1]);
+    const filler = join(ws.dataDir, 'filler');
+    try {
+      writeFileSync(filler, Buffer.alloc(Math.max(0, free - 64 * 1024)));
+    } catch {
+      // ENOSPC while filling is fine: the disk is as full as it gets.
+    }
+    let status = 200;
+    let code = '';
+    for (let i = 0; i < 2000 && status === 200; i++) {
+      const r = await whoami();
+      status = r.status;
+      if (status !== 200) code = ((await r.json()) as { error: { code: string } }).error.code;
+    }
+    expect(status).toBe(503);
+    expect(code).toBe('AUDIT_UNAVAILABLE');
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+    rmSync(filler);
+    let after = 0;
+    for (let i = 0; i < 50 && after !== 200; i++) {
+      after = (await whoami()).status;
+      if (after !== 200) await sleep(200);
+    }
+    expect(after).toBe(200);
+    await gw.stop();
+    const verify = await cli(ws, ['audit', 'verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  }, 60_000);
 });

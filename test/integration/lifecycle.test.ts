@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { slowPost } from '../helpers/slow-request.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,6 +38,8 @@ describe('overload and graceful shutdown (real gateway process)', () => {
 
   it('drains an in-flight request on SIGTERM, refuses new connections, flushes the audit and exits 0', async () => {
     const { ws, gw } = await boot();
+    const used = await createKey(ws, 'code-reviewer');
+    expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${used.key}` } })).status).toBe(200);
     const slow = slowPost(gw.port, '/admin/agents/support-triage/keys', gw.adminToken, JSON.stringify({ label: 'during-drain' }));
     await slow.ready;
     await sleep(100);
@@ -54,6 +56,11 @@ describe('overload and graceful shutdown (real gateway process)', () => {
     const rows = await cli(ws, ['audit', 'query', '--json', '--limit', '1000']);
     expect(rows.stdout).toContain('"action":"keys.create"');
     expect(rows.stdout).toContain('"action":"gateway.stop"');
+    // Last-used times are batched off the request path and flushed on shutdown.
+    const keys = await cli(ws, ['agents', 'keys', 'list', 'code-reviewer', '--json']);
+    const row = JSON.parse(keys.stdout.trim().split('\n')[0]!) as { keyId: string; lastUsedAt: string | null };
+    expect(row.keyId).toBe(used.keyId);
+    expect(row.lastUsedAt).not.toBeNull();
   });
 
   it('exits at once on a second signal during the drain, leaving a verifiable audit trail', async () => {
