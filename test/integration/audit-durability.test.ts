@@ -39,6 +39,16 @@ function load(url: string, key: string, concurrency: number) {
   };
 }
 
+/** Retries for up to 10 s; returns the last status seen. */
+async function eventually200(call: () => Promise<Response>): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    status = (await call()).status;
+    if (status !== 200) await sleep(200);
+  }
+  return status;
+}
+
 function auditIds(ws: Workspace): Set<string> {
   const db = new Database(join(ws.dataDir, 'audit.db'), { readonly: true });
   try {
@@ -88,7 +98,8 @@ describe('audit durability and storage faults (real gateway process)', () => {
     cleanups.push(async () => void (await gw.stop()));
     const { key } = await createKey(ws, 'support-triage');
     const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
-    expect((await whoami()).status).toBe(200);
+    // The CLI's own audit write may briefly hold the lock; with these tight timeouts wait it out.
+    expect(await eventually200(whoami)).toBe(200);
 
     const locker = new Database(join(ws.dataDir, 'audit.db'));
     locker.exec('BEGIN EXCLUSIVE');
@@ -107,12 +118,7 @@ describe('audit durability and storage faults (real gateway process)', () => {
       locker.close();
     }
     // Service resumes by itself, and the 503 answer was recorded as a 503.
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
-      status = (await whoami()).status;
-      if (status !== 200) await sleep(200);
-    }
-    expect(status).toBe(200);
+    expect(await eventually200(whoami)).toBe(200);
     const db = new Database(join(ws.dataDir, 'audit.db'), { readonly: true });
     const row = db.prepare('SELECT status, code FROM audit_events WHERE request_id = ?').get(lockedId) as { status: number; code: string } | undefined;
     db.close();
@@ -174,12 +180,7 @@ describe('audit durability and storage faults (real gateway process)', () => {
     expect(code).toBe('AUDIT_UNAVAILABLE');
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
     rmSync(filler);
-    let after = 0;
-    for (let i = 0; i < 50 && after !== 200; i++) {
-      after = (await whoami()).status;
-      if (after !== 200) await sleep(200);
-    }
-    expect(after).toBe(200);
+    expect(await eventually200(whoami)).toBe(200);
     await gw.stop();
     const verify = await cli(ws, ['audit', 'verify']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
