@@ -9,6 +9,8 @@ import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
 import { CatalogStore, type Catalog } from './catalog/index.js';
 import type { LoadedConfig } from './config/load.js';
+import { ConfigError } from './config/issues.js';
+import { mkdir } from 'node:fs/promises';
 import { createHttpApp } from './http/server.js';
 import { OverloadGuard } from './http/overload.js';
 import { mountWhoami } from './http/whoami-route.js';
@@ -18,6 +20,7 @@ import { buildPolicies } from './policy/index.js';
 import { StateStore } from './state/state-store.js';
 import { SuspensionIndex } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
+import { isBusy, withBusyRetry } from './state/busy-retry.js';
 
 export interface Gateway {
   readonly url: string;
@@ -34,6 +37,8 @@ export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
  * then listens. Throws ConfigError (with every problem) when anything is invalid.
  */
 export async function startGateway(config: LoadedConfig, log: Logger, now: () => number = Date.now): Promise<Gateway> {
+  // Private to this user: audit trail, key hashes and the generated admin token live here.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
   const audit: AuditSink = await openAuditSink(config, log);
   const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
@@ -41,13 +46,33 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       log.error({ err, action }, 'system audit event could not be committed');
     });
 
+  // busyTimeoutMs 0: a lock held by the CLI must never block the event loop (writes retry async).
+  const state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: 0 });
+  const keys = new KeyRegistry(state);
+  const suspensions = new SuspensionIndex(state);
+  const refreshState = createStateRefresher(state, () => {
+    keys.reload();
+    suspensions.reload();
+  });
   let catalog: CatalogStore;
   let lastRejection: { at: string; issues: unknown[] } | null = null;
   try {
     catalog = await CatalogStore.open(config.catalogDir, {
-      onReload: (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
+      onReload: async (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
         log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
+        // A key belongs to the agent it was issued for: removing the agent revokes its keys, so
+        // a later agent reusing the id does not inherit them.
+        for (const agentId of diff.removed) {
+          for (const keyId of keys.activeKeyIds(agentId, now())) {
+            try {
+              await withBusyRetry(() => keys.revoke(keyId, now()));
+              void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
+            } catch (err) {
+              log.error({ err, agentId, keyId }, 'could not revoke the key of a removed agent');
+            }
+          }
+        }
       },
       onRejected: (issues: Array<{ file: string; path: string; message: string }>) => {
         lastRejection = { at: new Date(now()).toISOString(), issues };
@@ -57,24 +82,20 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     await audit.close();
+    state.close();
     throw err;
   }
   for (const w of catalog.warnings ?? []) log.warn(w, 'catalog warning');
 
-  const state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: config.audit.busyTimeoutMs });
-  const keys = new KeyRegistry(state);
-  const suspensions = new SuspensionIndex(state);
-  const refreshState = createStateRefresher(state, () => {
-    keys.reload();
-    suspensions.reload();
-  });
-  const lastUsedTimer = setInterval(() => {
+  const flushLastUsed = () => {
     try {
       keys.flushLastUsed();
     } catch (err) {
-      log.warn({ err }, 'could not record key last-used times');
+      // Kept for the next flush; a busy lock is routine while the CLI writes.
+      if (!isBusy(err)) log.warn({ err }, 'could not record key last-used times');
     }
-  }, 5000);
+  };
+  const lastUsedTimer = setInterval(flushLastUsed, 5000);
   lastUsedTimer.unref();
 
   const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now }), audit);
@@ -82,12 +103,15 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const auditReader = openAuditReadOnly(auditDbPath(config.dataDir));
   let draining = false;
   let stateWritable = true;
+  let busyProbes = 0;
   const probeTimer = setInterval(() => {
     try {
       state.probeWritable();
       stateWritable = true;
-    } catch {
-      stateWritable = false;
+      busyProbes = 0;
+    } catch (err) {
+      // Locked by another writer is normal for a moment; locked for three probes in a row is not.
+      stateWritable = isBusy(err) && ++busyProbes < 3;
     }
   }, 2000);
   probeTimer.unref();
@@ -124,10 +148,19 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   });
 
   const server: Server = createServer({ requestTimeout: config.limits.requestTimeoutMs, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.listen.port, config.listen.host, () => resolve());
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    await audit.close();
+    state.close();
+    const where = `${config.listen.host}:${config.listen.port}`;
+    const message = code === 'EADDRINUSE' ? `${where} is already in use (choose another with --port or listen.port)` : `cannot listen on ${where} (${code ?? String(err)})`;
+    throw new ConfigError('configuration', [{ file: config.file ?? 'warden.yaml', path: 'listen', message }]);
+  }
   catalog.watch();
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -155,11 +188,9 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         clearInterval(lastUsedTimer);
         clearInterval(probeTimer);
         overload.close();
-        try {
-          keys.flushLastUsed();
-        } catch (err) {
-          log.warn({ err }, 'could not record key last-used times');
-        }
+        flushLastUsed();
+        // Requests cut off at the deadline are still inside the chain: let their records land.
+        if (!(await chain.idle(config.audit.commitWaitMs + 1000))) log.warn({ running: chain.running }, 'requests still in the chain at shutdown');
         await system('gateway.stop', { reason });
         await audit.close();
         auditReader.close();

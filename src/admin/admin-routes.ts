@@ -8,6 +8,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult } from '../pipeline/policy.js';
 import { effectiveStatus, type SuspensionIndex } from '../state/suspension-index.js';
 import type { StateStore } from '../state/state-store.js';
+import { withBusyRetry } from '../state/busy-retry.js';
 
 export interface AdminDeps extends GovernedDeps {
   keys: KeyRegistry;
@@ -49,7 +50,7 @@ const param = (req: Request, name: string): string => String(req.params[name] ??
 
 /** The admin API (`/admin/...`): every route runs through the policy chain as channel `admin`. */
 export function mountAdmin(app: Express, deps: AdminDeps): void {
-  const agentView = (ctx: RequestContext, id: string) => {
+  const agentView = (ctx: RequestContext, id: string, counts = deps.keys.activeCounts(deps.now())) => {
     const a = agentOr404(ctx.catalog, id);
     const runtime = deps.suspensions.get(id);
     return {
@@ -61,14 +62,17 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
       fileStatus: a.status,
       status: effectiveStatus(a.status, runtime),
       runtimeSuspension: runtime ? { since: new Date(runtime.since).toISOString(), reason: runtime.reason, by: runtime.by } : null,
-      keys: deps.state.listKeys(id).filter((k) => k.revokedAt === null).length,
+      activeKeys: counts.get(id) ?? 0,
     };
   };
   const byAgent = (req: Request) => param(req, 'id');
 
   app.get('/admin/agents', governed(deps, {
     channel: 'admin', action: 'agents.list', body: 'none',
-    handle: (ctx) => ok({ agents: [...ctx.catalog.agents.keys()].sort().map((id) => agentView(ctx, id)) }),
+    handle: (ctx) => {
+      const counts = deps.keys.activeCounts(deps.now());
+      return ok({ agents: [...ctx.catalog.agents.keys()].sort().map((id) => agentView(ctx, id, counts)) });
+    },
   }));
   app.get('/admin/agents/:id', governed(deps, {
     channel: 'admin', action: 'agents.get', body: 'none', target: byAgent,
@@ -76,21 +80,21 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   }));
   app.post('/admin/agents/:id/suspend', governed(deps, {
     channel: 'admin', action: 'agents.suspend', body: 'optional-json', target: byAgent,
-    handle: (ctx, req) => {
+    handle: async (ctx, req) => {
       const id = param(req, 'id');
       agentOr404(ctx.catalog, id);
       const { reason } = parseBody(SuspendBody, ctx.payload);
-      const changed = deps.suspensions.suspend(id, reason ?? null, 'admin-api', deps.now());
-      return ok({ ...agentView(ctx, id), changed }, 200, { changed });
+      const changed = await withBusyRetry(() => deps.suspensions.suspend(id, reason ?? null, 'admin-api', deps.now()));
+      return { ...ok({ ...agentView(ctx, id), changed }, 200, { changed }), subject: { agentId: id }, ...(reason ? { reason } : {}) };
     },
   }));
   app.post('/admin/agents/:id/resume', governed(deps, {
     channel: 'admin', action: 'agents.resume', body: 'optional-json', target: byAgent,
-    handle: (ctx, req) => {
+    handle: async (ctx, req) => {
       const id = param(req, 'id');
       agentOr404(ctx.catalog, id);
-      const changed = deps.suspensions.resume(id);
-      return ok({ ...agentView(ctx, id), changed }, 200, { changed });
+      const changed = await withBusyRetry(() => deps.suspensions.resume(id));
+      return { ...ok({ ...agentView(ctx, id), changed }, 200, { changed }), subject: { agentId: id } };
     },
   }));
   app.get('/admin/agents/:id/keys', governed(deps, {
@@ -99,26 +103,29 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   }));
   app.post('/admin/agents/:id/keys', governed(deps, {
     channel: 'admin', action: 'keys.create', body: 'optional-json', target: byAgent,
-    handle: (ctx, req) => {
+    handle: async (ctx, req) => {
       const id = param(req, 'id');
       agentOr404(ctx.catalog, id);
       const b = parseBody(CreateKeyBody, ctx.payload);
       const now = deps.now();
       const expiresAt = b.expiresAt ? Date.parse(b.expiresAt) : b.ttlDays ? now + b.ttlDays * 86_400_000 : null;
       if (expiresAt !== null && expiresAt <= now) throw new GatewayError('INVALID_PARAMS', 'expiresAt is in the past');
-      const { key, row } = deps.keys.create(id, { label: b.label ?? null, expiresAt, now });
+      const { key, row } = await withBusyRetry(() => deps.keys.create(id, { label: b.label ?? null, expiresAt, now }));
       // The key is in the response body only; the audit keeps its id and the body's digest.
-      return ok({ key, ...publicKeyView(row), note: 'Store this key now: it is shown once and only its hash is kept.' }, 201, { keyId: row.keyId });
+      return {
+        ...ok({ key, ...publicKeyView(row), note: 'Store this key now: it is shown once and only its hash is kept.' }, 201),
+        subject: { agentId: id, keyId: row.keyId },
+      };
     },
   }));
   app.delete('/admin/keys/:keyId', governed(deps, {
     channel: 'admin', action: 'keys.revoke', body: 'none', target: (req) => param(req, 'keyId'),
-    handle: (_ctx, req) => {
+    handle: async (_ctx, req) => {
       const keyId = param(req, 'keyId');
       const row = deps.state.getKey(keyId);
       if (!row) throw new GatewayError('NOT_FOUND', `No key "${keyId}"`);
-      const changed = deps.keys.revoke(keyId, deps.now());
-      return ok({ ...publicKeyView(deps.state.getKey(keyId) ?? row), changed }, 200, { agentId: row.agentId, changed });
+      const changed = await withBusyRetry(() => deps.keys.revoke(keyId, deps.now()));
+      return { ...ok({ ...publicKeyView(deps.state.getKey(keyId) ?? row), changed }, 200, { changed }), subject: { agentId: row.agentId, keyId } };
     },
   }));
   app.get('/admin/catalog', governed(deps, {

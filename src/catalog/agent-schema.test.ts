@@ -35,7 +35,7 @@ describe('agent schema: rejected shapes', () => {
     ['an unknown status', { status: 'paused' }, 'status: Invalid option'],
     ['a tag that is not a slug', { tags: ['Not A Slug'] }, 'tags[0]: must be a lowercase slug'],
     ['a repeated tag', { tags: ['a', 'a'] }, 'tags[1]: "a" is listed more than once'],
-    ['a tools section without allow', { tools: { deny: ['x'] } }, 'tools.allow: Invalid input'],
+    ['a tools section without allow', { tools: { deny: ['x'] } }, 'tools.allow: required (array missing)'],
     ['a tool glob with illegal characters', { tools: { allow: ['crm.read'] } }, 'tools.allow[0]: must be a tool name or glob'],
     ['a tool both allowed and denied', { tools: { allow: ['a', 'b'], deny: ['b'] } }, 'tools.allow[1]: "b" is in both allow and deny'],
     ['an unknown risk class', { tools: { allow: ['*'], riskClasses: { deny: ['dangerous'] } } }, 'tools.riskClasses.deny[0]: Invalid option'],

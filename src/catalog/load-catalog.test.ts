@@ -159,7 +159,7 @@ describe('loadCatalog: every problem in every file at once', () => {
 
   it('reports a file holding more than one YAML document', async () => {
     await writeRaw('alpha.yaml', 'schemaVersion: 1\nid: alpha\n---\nid: beta\n');
-    expect(lines(issuesOf(await loadCatalog(dir)))).toEqual([expect.stringMatching(/^alpha\.yaml line 3, column 1: Source contains multiple documents/)]);
+    expect(lines(issuesOf(await loadCatalog(dir)))).toEqual([expect.stringMatching(/^alpha\.yaml line 3, column 1: one YAML document per file/)]);
   });
 
   it('reports duplicate YAML keys with their position', async () => {
@@ -185,7 +185,7 @@ describe('loadCatalog: every problem in every file at once', () => {
     expect(report).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^alpha\.yaml displayName: .*expected string.*\(line 3/),
-        expect.stringMatching(/^alpha\.yaml owner: .*expected string/),
+        expect.stringMatching(/^alpha\.yaml owner: required \(string missing\)/),
         expect.stringMatching(/^alpha\.yaml tags: .*expected array/),
         expect.stringMatching(/^alpha\.yaml rateLimits\.concurrent: .*>0/),
       ]),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { auditDbPath, stateDbPath } from '../app.js';
 import type { AuditEventInput } from '../audit/record.js';
 import { appendDirect, openAuditDb, type AuditDb } from '../audit/index.js';
@@ -39,6 +40,9 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
   }
   const config = await configFrom(values);
   const [verb, sub, arg] = positionals;
+  if (!existsSync(config.dataDir)) {
+    io.err.write(`note: data directory ${config.dataDir} does not exist yet; creating it (a gateway using another data directory will not see this change)\n`);
+  }
   const state = StateStore.open(stateDbPath(config.dataDir));
   try {
     const now = Date.now();
@@ -47,6 +51,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       const agentId = required(arg, 'agent id');
       await requireAgent(config, agentId);
       let expiresAt: number | null = null;
+      if (values.expires !== undefined && values['ttl-days'] !== undefined) throw new UsageError('give --expires or --ttl-days, not both');
       if (values.expires !== undefined) expiresAt = parseTime(values.expires, '--expires');
       if (values['ttl-days'] !== undefined) {
         const days = Number(values['ttl-days']);
@@ -77,6 +82,10 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
     }
     if (verb === 'keys' && sub === 'revoke') {
       const keyId = required(arg, 'key id');
+      if (keyId.startsWith('wdn_')) {
+        // Never echo what looks like a whole key back to the terminal (or a shared log).
+        throw new UsageError('that looks like a key, not a key id: give the 12-character key id shown by `warden agents keys list`');
+      }
       const row = state.getKey(keyId);
       if (!row) {
         io.err.write(`no key ${keyId}\n`);

@@ -1,4 +1,8 @@
+import { access, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadAdminToken } from '../admin/admin-token.js';
+import { loadSigningKey } from '../audit/index.js';
 import { loadCatalog } from '../catalog/index.js';
 import { ConfigError, formatIssues, type ConfigIssue } from '../config/issues.js';
 import { resolveSecretRef } from '../config/secret-ref.js';
@@ -28,7 +32,17 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (config.audit.checkpoint.signingKey) {
     const r = await resolveSecretRef(config.audit.checkpoint.signingKey, config.baseDir);
     if (!r.ok) issues.push({ file, path: 'audit.checkpoint.signingKey', message: r.message });
+    else {
+      // The same check `start` makes: an unusable key must not pass `check`.
+      try {
+        loadSigningKey(r.secret.reveal());
+      } catch (err) {
+        issues.push({ file, path: 'audit.checkpoint.signingKey', message: (err as Error).message });
+      }
+    }
   }
+  const dataProblem = await writableDir(config.dataDir);
+  if (dataProblem) issues.push({ file, path: 'dataDir', message: dataProblem });
   const catalog = await loadCatalog(config.catalogDir);
   if (!catalog.ok) issues.push(...catalog.issues);
   if (issues.length > 0) {
@@ -36,8 +50,27 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   if (catalog.ok) {
-    for (const w of catalog.warnings) io.err.write(`warning: ${typeof w === 'string' ? w : JSON.stringify(w)}\n`);
+    for (const w of catalog.warnings) io.err.write(`warning: ${w.file}: ${w.path}: ${w.message}\n`);
     io.out.write(`ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}\n`);
   }
   return 0;
+}
+
+/** The data directory, or the nearest ancestor that exists, must be a writable directory. */
+async function writableDir(dir: string): Promise<string | null> {
+  let probe = dir;
+  for (;;) {
+    try {
+      const st = await stat(probe);
+      if (!st.isDirectory()) return `${probe} is not a directory`;
+      await access(probe, constants.W_OK);
+      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') return `${probe} is not writable (${code})`;
+      const parent = dirname(probe);
+      if (parent === probe) return `${dir} cannot be created`;
+      probe = parent;
+    }
+  }
 }

@@ -63,6 +63,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `warden agents list | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+/** parseArgs explains itself at length; keep the first sentence. */
+function usageMessage(message: string): string {
+  return message.split(/\. To specify a positional argument|\. Did you forget/)[0]!.replace(/\.$/, '');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -73,11 +84,13 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = 1;
-    } else if (err instanceof UsageError) {
-      process.stderr.write(`usage: ${err.message}\n`);
+    } else if (err instanceof UsageError || (err as { name?: string })?.name === 'UsageError') {
+      process.stderr.write(`usage: ${usageMessage((err as Error).message)} (see warden --help)\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+      // Expected failures (a missing file, a locked database) read better without a stack trace.
+      const e = err as Error & { code?: string };
+      process.stderr.write(`error: ${process.env.WARDEN_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
       process.exitCode = 1;
     }
   },

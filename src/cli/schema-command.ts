@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { generateAgentJsonSchema, writeAgentJsonSchema } from '../catalog/index.js';
-import { parse, type Io } from './common.js';
+import { parse, UsageError, type Io } from './common.js';
 
 /** The committed copy editors point at (`# yaml-language-server: $schema=...`). */
 export const AGENT_SCHEMA_FILE = fileURLToPath(new URL('../../schema/agent.schema.json', import.meta.url));
@@ -11,6 +11,7 @@ export async function schemaCommand(argv: string[], io: Io): Promise<number> {
     io.out.write('warden schema [--write | --out FILE]   print or write the agent catalog JSON Schema\n');
     return 0;
   }
+  if (values.write && values.out) throw new UsageError('give --write (the committed schema/agent.schema.json) or --out FILE, not both');
   if (values.write || values.out) {
     const path = values.out ?? AGENT_SCHEMA_FILE;
     await writeAgentJsonSchema(path);

@@ -33,6 +33,8 @@ export function issuesFromZod(file: string, error: z.ZodError): ConfigIssue[] {
     if (issue.code === 'unrecognized_keys') {
       // One issue per unknown key, so each typo is named with its own path.
       for (const key of issue.keys) out.push({ file, path: formatPath([...issue.path, key]), message: `unknown key "${key}"` });
+    } else if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+      out.push({ file, path: formatPath(issue.path), message: `required (${issue.expected} missing)` });
     } else {
       out.push({ file, path: formatPath(issue.path), message: issue.message });
     }

@@ -31,8 +31,11 @@ export function parseYaml(file: string, text: string): { ok: true; value: unknow
       issues: doc.errors.map((e) => ({
         file,
         path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        // prettyErrors appends " at line N, column M:" and a code frame; the path already says where.
-        message: (e.message.split('\n')[0] ?? 'YAML syntax error').replace(/ at line \d+, column \d+:?$/, ''),
+        message:
+          e.code === 'MULTIPLE_DOCS'
+            ? 'one YAML document per file: remove the second "---" document'
+            : // prettyErrors appends " at line N, column M:" and a code frame; the path already says where.
+              (e.message.split('\n')[0] ?? 'YAML syntax error').replace(/ at line \d+, column \d+:?$/, ''),
       })),
     };
   }

@@ -6,10 +6,13 @@ import { z } from 'zod';
  * A reference to a secret. Secrets are never written inline in configuration or catalog
  * files: only the name of an environment variable or the path of a file holding them.
  */
-export const SecretRefSchema = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
-  z.strictObject({ file: z.string().min(1) }),
-]).describe('Secret reference: {env: NAME} or {file: path}; never the secret itself');
+export const SecretRefSchema = z.union(
+  [
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+    z.strictObject({ file: z.string().min(1) }),
+  ],
+  { error: 'must be a secret reference, {env: NAME} or {file: path}; secrets are never written inline' },
+).describe('Secret reference: {env: NAME} or {file: path}; never the secret itself');
 
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 

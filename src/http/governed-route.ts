@@ -6,8 +6,8 @@ import type { Catalog } from '../catalog/index.js';
 import { GatewayError, errorBody } from '../errors/gateway-error.js';
 import type { PolicyChain } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { ForwardResult } from '../pipeline/policy.js';
-import { readJsonBody, type ReadBody } from './read-body.js';
+import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
+import { readJsonBody } from './read-body.js';
 import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
 
 export interface GovernedDeps {
@@ -38,7 +38,7 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       if (!res.writableFinished) abort.abort();
     });
     const { traceId, parentId } = traceFrom(req);
-    let ctx: RequestContext = {
+    const ctx: RequestContext = {
       requestId,
       receivedAt: res.locals.receivedAt as number,
       startedAt: res.locals.startedAt as number,
@@ -62,22 +62,26 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       const err = new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header');
       return send(res, await deps.chain.reject(ctx, err, 'credential-in-query'));
     }
-    if (route.body !== 'none') {
-      let body: ReadBody;
-      try {
-        body = await readJsonBody(req, deps.maxBodyBytes, route.body === 'json');
-      } catch (err) {
-        const ge = err instanceof GatewayError ? err : new GatewayError('BAD_REQUEST', 'Request body could not be read');
-        // Stop reading what the client is still sending: answer, then close the connection.
-        res.setHeader('connection', 'close');
-        return send(res, await deps.chain.reject(ctx, ge, 'read-body'));
-      }
-      ctx = { ...ctx, payload: body.value, requestBytes: body.bytes, requestDigest: body.digest };
-    }
-
-    const outcome = await deps.chain.run(ctx, async (c) => serialize(await route.handle(c, req)));
+    // The body is read by the chain after the header policies (authentication) allowed it.
+    let bodyDone = route.body === 'none' || !hasBody(req);
+    const loadPayload: LoadPayload | undefined =
+      route.body === 'none'
+        ? undefined
+        : async () => {
+            const body = await readJsonBody(req, deps.maxBodyBytes, route.body === 'json');
+            bodyDone = true;
+            return { payload: body.value, bytes: body.bytes, digest: body.digest };
+          };
+    const outcome = await deps.chain.run(ctx, async (c) => serialize(await route.handle(c, req)), loadPayload);
+    // A body left unread (refused before reading, or cut off at the limit) is not drained: close instead.
+    if (!bodyDone) res.setHeader('connection', 'close');
     send(res, outcome);
   };
+}
+
+function hasBody(req: Request): boolean {
+  const len = req.headers['content-length'];
+  return len !== undefined ? len !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
 
 function serialize(r: ForwardResult): ForwardResult<string> {

@@ -54,6 +54,25 @@ export class KeyRegistry {
     return { ok: true, keyId: parsed.keyId, agentId: cached.agentId };
   }
 
+  /** Keys that are neither revoked nor expired, per agent (admin views; no disk read). */
+  activeCounts(now: number): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const k of this.#keys.values()) {
+      if (k.revokedAt !== null || (k.expiresAt !== null && k.expiresAt <= now)) continue;
+      counts.set(k.agentId, (counts.get(k.agentId) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** Ids of the keys of one agent that still work. */
+  activeKeyIds(agentId: string, now: number): string[] {
+    const ids: string[] = [];
+    for (const [id, k] of this.#keys) {
+      if (k.agentId === agentId && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now)) ids.push(id);
+    }
+    return ids;
+  }
+
   /** Creates a key; the returned `key` is shown once and never stored. */
   create(agentId: string, opts: { label?: string | null; expiresAt?: number | null; now: number }): { key: string; row: KeyRow } {
     const row = createKeyRow(this.#store, agentId, opts);
@@ -68,12 +87,20 @@ export class KeyRegistry {
     return done;
   }
 
-  /** Writes batched last-used times; called from a timer and at shutdown, never per request. */
+  /**
+   * Writes batched last-used times; called from a timer and at shutdown, never per request.
+   * On failure (e.g. the CLI holds the lock) the batch is kept for the next flush.
+   */
   flushLastUsed(): void {
     if (this.#lastUsed.size === 0) return;
     const batch = this.#lastUsed;
     this.#lastUsed = new Map();
-    this.#store.touchKeys(batch);
+    try {
+      this.#store.touchKeys(batch);
+    } catch (err) {
+      for (const [id, at] of batch) if ((this.#lastUsed.get(id) ?? 0) < at) this.#lastUsed.set(id, at);
+      throw err;
+    }
   }
 }
 

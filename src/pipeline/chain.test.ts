@@ -95,6 +95,73 @@ describe('policy chain', () => {
     expect(audit.records).toHaveLength(1);
   });
 
+  it('hands the forwarded usage to reservations even when a response hook denies afterwards', async () => {
+    const settled: Outcome[] = [];
+    const chain = new PolicyChain(
+      [
+        { name: 'reserve', request: () => ({ kind: 'allow', reservation: { settle: (o) => settled.push(o) } }) },
+        { name: 'late', response: () => ({ kind: 'deny', error: new GatewayError('DATA_EXPOSURE_BLOCKED', 'x') }) },
+      ],
+      new MemoryAudit(),
+    );
+    await chain.run(makeContext(), async () => ({ status: 200, body: 'ok', usage: { tokensIn: 10, tokensOut: 5 } }));
+    expect(settled).toEqual([{ ok: false, status: 403, forwarded: true, usage: { tokensIn: 10, tokensOut: 5 } }]);
+  });
+
+  it('reads the body only after the header policies allowed the request', async () => {
+    const audit = new MemoryAudit();
+    const events: string[] = [];
+    const loadPayload = async () => {
+      events.push('read-body');
+      return { payload: { a: 1 }, bytes: 7, digest: 'd' };
+    };
+    const header = (name: string, verdict: 'allow' | 'deny'): Policy => ({
+      name,
+      phase: 'headers',
+      request: () => {
+        events.push(name);
+        return verdict === 'allow' ? { kind: 'allow' } : { kind: 'deny', error: new GatewayError('UNAUTHENTICATED', 'no') };
+      },
+    });
+    const payload: Policy = { name: 'inspect', request: (ctx) => { events.push(`inspect:${JSON.stringify(ctx.payload)}`); return { kind: 'allow' }; } };
+    await new PolicyChain([header('auth', 'allow'), payload], audit).run(makeContext(), okForward, loadPayload);
+    expect(events).toEqual(['auth', 'read-body', 'inspect:{"a":1}']);
+    expect(audit.records[0]).toMatchObject({ requestBytes: 7, requestDigest: 'd' });
+    expect(audit.records[0]!.path!.map((p) => p.policy)).toEqual(['auth', 'read-body', 'inspect', 'forward']);
+
+    events.length = 0;
+    await new PolicyChain([header('auth', 'deny'), payload], audit).run(makeContext(), okForward, loadPayload);
+    expect(events).toEqual(['auth']);
+  });
+
+  it('turns a body that cannot be read into a deny by read-body, with its own code', async () => {
+    const audit = new MemoryAudit();
+    const r = await new PolicyChain([], audit).run(makeContext(), okForward, async () => {
+      throw new GatewayError('PAYLOAD_TOO_LARGE', 'big');
+    });
+    expect(r.ok).toBe(false);
+    expect(audit.records[0]).toMatchObject({ policy: 'read-body', code: 'PAYLOAD_TOO_LARGE', status: 413, decision: 'deny' });
+  });
+
+  it('refuses a header policy placed after a payload policy', () => {
+    expect(() => new PolicyChain([{ name: 'p' }, { name: 'h', phase: 'headers' }], new MemoryAudit())).toThrow(/header policy/);
+  });
+
+  it('reports idle only once every request in the chain has been audited', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const chain = new PolicyChain([], new MemoryAudit());
+    const run = chain.run(makeContext(), async () => {
+      await gate;
+      return { status: 200, body: 'ok' };
+    });
+    expect(chain.running).toBe(1);
+    expect(await chain.idle(20)).toBe(false);
+    release();
+    await run;
+    expect(await chain.idle(20)).toBe(true);
+  });
+
   it('applies allow-with-changes patches for later policies and records them as modify', async () => {
     const audit = new MemoryAudit();
     let seen: unknown;
@@ -136,12 +203,12 @@ describe('policy chain', () => {
     expect(() => new PolicyChain([p, p], new MemoryAudit())).toThrow(/duplicate/);
   });
 
-  it('records requests refused before the policies (reject) exactly once', async () => {
+  it('records requests refused before the policies (reject) exactly once, filed under auth for query credentials', async () => {
     const audit = new MemoryAudit();
     const chain = new PolicyChain([], audit);
-    const r = await chain.reject(makeContext(), new GatewayError('PAYLOAD_TOO_LARGE', 'big'), 'read-body');
+    const r = await chain.reject(makeContext(), new GatewayError('BAD_REQUEST', 'key in query'), 'credential-in-query');
     expect(r.ok).toBe(false);
     expect(audit.records).toHaveLength(1);
-    expect(audit.records[0]).toMatchObject({ decision: 'deny', policy: 'read-body', code: 'PAYLOAD_TOO_LARGE', status: 413 });
+    expect(audit.records[0]).toMatchObject({ channel: 'auth', decision: 'deny', policy: 'credential-in-query', code: 'BAD_REQUEST', status: 400 });
   });
 });

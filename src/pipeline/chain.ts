@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.js';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { applyPatch, type RequestContext } from './context.js';
-import type { Decision, ForwardResult, Outcome, Policy, Reservation } from './policy.js';
+import type { Decision, ForwardResult, LoadPayload, Outcome, Policy, Reservation } from './policy.js';
 
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
 
@@ -24,32 +24,70 @@ export type ChainResult<T> =
 export class PolicyChain {
   readonly policies: readonly Policy[];
   readonly #audit: AuditSink;
+  #running = 0;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(policies: readonly Policy[], audit: AuditSink) {
     const names = new Set<string>();
+    let sawPayloadPolicy = false;
     for (const p of policies) {
       if (names.has(p.name)) throw new Error(`policy chain: duplicate policy "${p.name}"`);
       names.add(p.name);
+      if (p.phase === 'headers' && sawPayloadPolicy) throw new Error(`policy chain: header policy "${p.name}" after a payload policy`);
+      if (p.phase !== 'headers') sawPayloadPolicy = true;
     }
     this.policies = Object.freeze([...policies]);
     this.#audit = audit;
   }
 
+  /** Requests between entering the chain and their audit append settling. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Resolves once no request is inside the chain, or after `timeoutMs`. Used by shutdown. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.#running === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   /**
-   * Records a request the surface refused before the policies could run (unreadable body,
-   * credentials in the query string): still exactly one audit record.
+   * Records a request the surface refused before the policies could run (credentials in
+   * the query string): still exactly one audit record.
    */
   async reject(ctx: RequestContext, error: GatewayError, stage: string): Promise<ChainResult<never>> {
-    const path: DecisionStep[] = [{ policy: stage, decision: 'deny', ms: 0, code: error.code }];
-    const record = buildRecord(ctx, path, stage, error, null, error.message);
+    this.#running++;
     try {
+      const path: DecisionStep[] = [{ policy: stage, decision: 'deny', ms: 0, code: error.code }];
+      const record = buildRecord(ctx, path, stage, error, null, error.message);
       return { ok: false, ctx, error, seq: await this.#audit.append(record) };
     } catch (err) {
-      return { ok: false, ctx, error: err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable'), seq: null };
+      return { ok: false, ctx, error: asAuditError(err), seq: null };
+    } finally {
+      this.#leave();
     }
   }
 
-  async run<T>(initial: RequestContext, forward: Forward<T>): Promise<ChainResult<T>> {
+  async run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload): Promise<ChainResult<T>> {
+    this.#running++;
+    try {
+      return await this.#run(initial, forward, loadPayload);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #leave(): void {
+    if (--this.#running === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  async #run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload): Promise<ChainResult<T>> {
     let ctx = initial;
     const path: DecisionStep[] = [];
     const reservations: Reservation[] = [];
@@ -57,6 +95,22 @@ export class PolicyChain {
     let error: GatewayError | null = null;
     let result: ForwardResult<T> | null = null;
     let reason: string | null = null;
+    let payloadLoaded = loadPayload === undefined;
+
+    const readPayload = async (): Promise<void> => {
+      payloadLoaded = true;
+      const t0 = performance.now();
+      try {
+        const body = await loadPayload!(ctx);
+        ctx = { ...ctx, payload: body.payload, requestBytes: body.bytes, requestDigest: body.digest };
+        path.push({ policy: 'read-body', decision: 'allow', ms: round(performance.now() - t0) });
+      } catch (err) {
+        const ge = toGatewayError(err);
+        path.push({ policy: 'read-body', decision: 'deny', ms: round(performance.now() - t0), code: ge.code });
+        deciding = 'read-body';
+        throw ge;
+      }
+    };
 
     try {
       // Fail closed before anything with side effects happens if nothing could be audited.
@@ -67,6 +121,7 @@ export class PolicyChain {
         });
       }
       for (const policy of this.policies) {
+        if (!payloadLoaded && policy.phase !== 'headers') await readPayload();
         if (!policy.request) continue;
         const d = await runHook(policy.name, path, () => policy.request!(ctx));
         if (d.kind === 'deny') {
@@ -78,6 +133,7 @@ export class PolicyChain {
         if (d.reservation) reservations.push(d.reservation);
         if (d.patch) ctx = applyPatch(ctx, d.patch);
       }
+      if (!payloadLoaded) await readPayload();
       const t0 = performance.now();
       try {
         result = await forward(ctx);
@@ -105,9 +161,12 @@ export class PolicyChain {
       error = toGatewayError(err);
       if (error.code === 'INTERNAL') ctx.log.error({ err: error.cause ?? err }, 'internal error in policy chain');
     } finally {
-      const outcome: Outcome = error
-        ? { ok: false, status: error.httpStatus }
-        : { ok: true, status: result!.status, ...(result!.usage ? { usage: result!.usage } : {}) };
+      const outcome: Outcome = {
+        ok: error === null,
+        status: error ? error.httpStatus : result!.status,
+        forwarded: result !== null,
+        ...(result?.usage ? { usage: result.usage } : {}),
+      };
       settleAll(reservations, outcome, ctx);
     }
 
@@ -116,11 +175,15 @@ export class PolicyChain {
       const seq = await this.#audit.append(record);
       return error ? { ok: false, ctx, error, seq } : { ok: true, ctx, result: result!, seq };
     } catch (err) {
-      const auditErr = err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable', { cause: err });
+      const auditErr = asAuditError(err);
       ctx.log.error({ code: auditErr.code }, 'audit record could not be committed; answering 503');
       return { ok: false, ctx, error: auditErr, seq: null };
     }
   }
+}
+
+function asAuditError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable', { cause: err });
 }
 
 /** Runs one hook, recording its decision and duration; a throw becomes a fail-closed deny. */
@@ -166,8 +229,8 @@ function buildRecord<T>(
     requestId: ctx.requestId,
     traceId: ctx.traceId,
     parentId: ctx.parentId,
-    agentId: p?.kind === 'agent' ? p.agentId : ((ctx.annotations['auth.agentId'] as string | undefined) ?? null),
-    keyId: p?.kind === 'agent' ? p.keyId : ((ctx.annotations['auth.keyId'] as string | undefined) ?? null),
+    agentId: p?.kind === 'agent' ? p.agentId : (result?.subject?.agentId ?? (ctx.annotations['auth.agentId'] as string | undefined) ?? null),
+    keyId: p?.kind === 'agent' ? p.keyId : (result?.subject?.keyId ?? (ctx.annotations['auth.keyId'] as string | undefined) ?? null),
     // Failed authentication is filed under `auth`, with the surface it targeted in `target`.
     channel: authFailed ? 'auth' : ctx.channel,
     action: authFailed ? 'authenticate' : ctx.action,
@@ -175,7 +238,7 @@ function buildRecord<T>(
     decision: error === null ? 'allow' : error.code === 'INTERNAL' || deciding === 'forward' ? 'error' : 'deny',
     policy: deciding,
     code: error?.code ?? null,
-    reason: reason ?? (error ? error.message : null),
+    reason: reason ?? (error ? error.message : (result?.reason ?? null)),
     status: error ? error.httpStatus : (result?.status ?? null),
     latencyMs: round(performance.now() - ctx.startedAt),
     tokensIn: result?.usage?.tokensIn ?? null,

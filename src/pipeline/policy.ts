@@ -5,7 +5,9 @@ import type { ContextPatch, RequestContext } from './context.js';
 export interface Outcome {
   ok: boolean;
   status: number;
-  /** Set by surfaces that know the real usage (tokens, cost) of the forwarded call. */
+  /** True once the forward step ran: the upstream may have done (and billed) the work even if a later step failed. */
+  forwarded: boolean;
+  /** Usage the forward step reported, kept even when a later step denied (the work was done). */
   usage?: Usage;
 }
 
@@ -22,6 +24,9 @@ export interface Usage {
 export interface Reservation {
   settle(outcome: Outcome): void;
 }
+
+/** Reads the request body for the policies that need it; throws a GatewayError when it cannot. */
+export type LoadPayload = (ctx: RequestContext) => Promise<{ payload: unknown; bytes: number; digest: string | null }>;
 
 export type Decision =
   | { kind: 'allow'; patch?: ContextPatch; reason?: string; reservation?: Reservation }
@@ -42,6 +47,10 @@ export interface ForwardResult<T = unknown> {
   usage?: Usage;
   /** Safe metadata for the audit record. */
   details?: Record<string, unknown>;
+  /** The agent (and key) an admin action concerned, for the audit record's agent/key columns. */
+  subject?: { agentId?: string; keyId?: string };
+  /** Short, safe reason for an allowed action (e.g. the suspension reason an admin gave). */
+  reason?: string;
 }
 
 /**
@@ -51,6 +60,12 @@ export interface ForwardResult<T = unknown> {
 export interface Policy {
   /** Stable kebab-case id, written to logs and the audit decision path. */
   readonly name: string;
+  /**
+   * `headers`: decides from the request line and headers alone, so it runs before the body
+   * is read (an anonymous client never gets its body buffered or parsed). `payload`
+   * (default): runs after. Header policies must come first in the chain.
+   */
+  readonly phase?: 'headers' | 'payload';
   request?(ctx: RequestContext): Decision | Promise<Decision>;
   response?(ctx: RequestContext, result: ForwardResult): Decision | Promise<Decision>;
 }

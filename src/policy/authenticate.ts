@@ -32,6 +32,7 @@ export function createAuthenticatePolicy(deps: AuthenticateDeps): Policy {
 
   return {
     name: 'authenticate',
+    phase: 'headers',
     request(ctx): Decision {
       deps.refreshState();
       const cred = ctx.credential;

@@ -10,6 +10,7 @@ import type { Decision, Policy } from '../pipeline/policy.js';
 export function createAuthorizePolicy(): Policy {
   return {
     name: 'authorize',
+    phase: 'headers',
     request(ctx): Decision {
       const p = ctx.principal;
       if (!p) return { kind: 'deny', error: new GatewayError('UNAUTHENTICATED', 'Missing or invalid credentials'), reason: 'no principal' };

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -65,9 +65,15 @@ export class StateStore {
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
-  /** Opens (creating if needed) and migrates. Each migration runs in its own transaction. */
+  /**
+   * Opens (creating if needed, private to this user) and migrates. The gateway passes
+   * `busyTimeoutMs: 0` so a write never blocks its event loop waiting for a lock held by
+   * the CLI: it gets SQLITE_BUSY at once and retries asynchronously (see busy-retry.ts).
+   */
   static open(path: string, opts: { busyTimeoutMs?: number } = {}): StateStore {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Create the file 0600 before SQLite does, so the -wal and -shm files inherit the mode.
+    closeSync(openSync(path, 'a', 0o600));
     const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 2000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -149,6 +149,39 @@ describe('audit durability and storage faults (real gateway process)', () => {
     expect(((await ready.json()) as { reason: string }).reason).toMatch(/audit/);
   }, 30_000);
 
+  it('keeps serving while the CLI (or a backup tool) holds the state database lock', async () => {
+    const ws = makeWorkspace();
+    cleanups.push(() => ws.cleanup());
+    const gw: RunningGateway = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop()));
+    const { key } = await createKey(ws, 'support-triage');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect(await eventually200(whoami)).toBe(200);
+    const locker = new Database(join(ws.dataDir, 'state.db'));
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      // Long enough to span a readiness probe and a last-used flush.
+      const until = Date.now() + 5500;
+      const statuses = new Set<number>();
+      while (Date.now() < until) {
+        statuses.add((await whoami()).status);
+        statuses.add((await fetch(`${gw.url}/healthz`)).status);
+        await sleep(50);
+      }
+      // No OVERLOADED from a stalled event loop: authentication reads never wait for the lock.
+      expect([...statuses]).toEqual([200]);
+      // A state write retries asynchronously, then answers a retryable 503.
+      const suspend = await fetch(`${gw.url}/admin/agents/support-triage/suspend`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}` } });
+      expect(suspend.status).toBe(503);
+      expect(suspend.headers.get('retry-after')).toBe('1');
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    const suspend = await fetch(`${gw.url}/admin/agents/support-triage/suspend`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}` } });
+    expect(suspend.status).toBe(200);
+  }, 30_000);
+
   // Needs a small filesystem to fill: a tmpfs mount, which needs root (CI runs as root).
   it.runIf(process.getuid?.() === 0)('fails closed with 503 when the disk is full and recovers when space is freed', async () => {
     const ws = makeWorkspace({ config: 'audit: { commitWaitMs: 800, busyTimeoutMs: 100 }\n' });

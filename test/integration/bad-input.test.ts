@@ -107,6 +107,14 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(r.status).toBe(400);
   });
 
+  it('authenticates before reading the body: an anonymous client gets 401, not a parse of its body', async () => {
+    for (const body of ['{"label": ', JSON.stringify({ label: 'x'.repeat(10_000) })]) {
+      const r = await fetch(`${gw.url}/admin/agents/support-triage/keys`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      expect(r.status).toBe(401);
+      expect(await code(r)).toBe('UNAUTHENTICATED');
+    }
+  });
+
   it('answers unknown routes with 404 and wrong methods with 405 + Allow, in the one error shape', async () => {
     const nf = await fetch(`${gw.url}/nope`);
     expect(nf.status).toBe(404);

@@ -143,6 +143,28 @@ describe('agent keys and authentication (real gateway process)', () => {
     expect((await whoami(auth)).status).toBe(200);
   });
 
+  it('rejects contradictory or dangerous CLI input with a usage error and never echoes a key', async () => {
+    const both = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--ttl-days', '3', '--expires', '2030-01-01']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/not both/);
+    const { key } = await createKey(ws, 'support-triage');
+    const revokeByKey = await cli(ws, ['agents', 'keys', 'revoke', key]);
+    expect(revokeByKey.code).toBe(2);
+    expect(revokeByKey.stdout + revokeByKey.stderr).not.toContain(key);
+    const typo = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--lable', 'x']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("'--lable'");
+  });
+
+  it('records the subject agent and reason of admin actions in the audit trail', async () => {
+    const r = await admin('/admin/agents/finance-analyst/suspend', { method: 'POST', body: JSON.stringify({ reason: 'quarterly review' }) });
+    expect(r.status).toBe(200);
+    expect((await admin('/admin/agents/finance-analyst/resume', { method: 'POST' })).status).toBe(200);
+    const rows = await auditRows(ws, '--agent', 'finance-analyst', '--channel', 'admin');
+    expect(rows.find((x) => x.action === 'agents.suspend')?.reason).toBe('quarterly review');
+    expect(rows.some((x) => x.action === 'agents.resume')).toBe(true);
+  });
+
   it('audits every governed request with its decision path', async () => {
     const { key } = await createKey(ws, 'support-triage');
     const r = await whoami({ authorization: `Bearer ${key}` });

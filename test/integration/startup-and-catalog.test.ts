@@ -52,12 +52,15 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
   it('refuses to start on an invalid catalog, printing the report, and on an invalid warden.yaml', async () => {
     const ws = makeWorkspace({ catalogFrom: null });
     track(ws);
+    // Both names match the id, so only the duplicate can be what is reported.
     writeFileSync(join(ws.catalogDir, 'one.yaml'), agentYaml('one'));
-    writeFileSync(join(ws.catalogDir, 'two.yaml'), agentYaml('one'));
+    writeFileSync(join(ws.catalogDir, 'one.yml'), agentYaml('one'));
     const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/one/);
-    expect(r.stderr).toMatch(/two\.yaml/);
+    expect(r.stderr).toMatch(/one\.yaml/);
+    expect(r.stderr).toMatch(/one\.yml/);
+    expect(r.stderr).toMatch(/also declared/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // a report, not a stack trace
 
     const ws2 = makeWorkspace({ config: 'limits: { maxBodyByte: 5 }\n' });
     track(ws2);
@@ -99,6 +102,40 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     // Delete the file: the agent is gone.
     rmSync(join(ws.catalogDir, 'beta.yaml'));
     await waitFor(async () => ((await admin('/admin/agents/beta')).status === 404 ? true : undefined));
+  });
+
+  it('revokes the keys of an agent removed from the catalog, so a new agent reusing the id does not inherit them', async () => {
+    const ws = makeWorkspace({ catalogFrom: null });
+    writeFileSync(join(ws.catalogDir, 'delta.yaml'), agentYaml('delta'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const { key, keyId } = await createKey(ws, 'delta');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await whoami()).status).toBe(200);
+    rmSync(join(ws.catalogDir, 'delta.yaml'));
+    await waitFor(async () => {
+      const keys = await cli(ws, ['agents', 'keys', 'list', 'delta', '--json']);
+      return keys.stdout.includes('"revokedAt":"') ? true : undefined;
+    });
+    writeFileSync(join(ws.catalogDir, 'delta.yaml'), agentYaml('delta', 'description: a different agent\n'));
+    await waitFor(async () => {
+      const r = await fetch(`${gw.url}/admin/agents/delta`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+      return r.status === 200 ? true : undefined;
+    });
+    expect((await whoami()).status).toBe(401);
+    const audit = await cli(ws, ['audit', 'query', '--json', '--agent', 'delta']);
+    expect(audit.stdout).toContain(keyId);
+    expect(audit.stdout).toContain('agent removed from the catalog');
+  });
+
+  it('explains a busy port instead of printing a stack trace', async () => {
+    const ws = makeWorkspace();
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config, '--port', String(gw.port)], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('already in use');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
   it('never serves a mix of old and new catalog while files are rewritten under load', async () => {
