@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryAudit } from '../../test/helpers/memory-audit.js';
 import { makeContext } from '../../test/helpers/context.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { PolicyChain } from './chain.js';
-import type { Outcome, Policy } from './policy.js';
+import { POLICY_TIMEOUT_MS, PolicyChain } from './chain.js';
+import type { Decision, Outcome, Policy } from './policy.js';
 
 const okForward = async () => ({ status: 200, body: 'ok' });
 
@@ -195,6 +195,34 @@ describe('policy chain', () => {
     if (!r.ok) {
       expect(r.error.code).toBe('AUDIT_UNAVAILABLE');
       expect(r.seq).toBeNull();
+    }
+  });
+
+  it('fails closed and records the step when a policy returns something that is not a decision', async () => {
+    const audit = new MemoryAudit();
+    const broken: Policy = { name: 'broken', request: () => undefined as unknown as Decision };
+    const r = await new PolicyChain([broken], audit).run(makeContext(), okForward);
+    expect(r.ok).toBe(false);
+    expect(audit.records[0]!.path![0]).toMatchObject({ policy: 'broken', decision: 'error', code: 'INTERNAL' });
+  });
+
+  it('fails closed when a policy never decides, and releases a reservation that arrives late', async () => {
+    vi.useFakeTimers();
+    try {
+      const audit = new MemoryAudit();
+      const settled: Outcome[] = [];
+      let decide!: (d: Decision) => void;
+      const hung: Policy = { name: 'hung', request: () => new Promise<Decision>((r) => (decide = r)) };
+      const run = new PolicyChain([hung], audit).run(makeContext(), okForward);
+      await vi.advanceTimersByTimeAsync(POLICY_TIMEOUT_MS + 1);
+      const r = await run;
+      expect(r.ok).toBe(false);
+      expect(audit.records[0]!.path![0]).toMatchObject({ policy: 'hung', decision: 'error' });
+      decide({ kind: 'allow', reservation: { settle: (o) => settled.push(o) } });
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toEqual([{ ok: false, status: 500, forwarded: false }]);
+    } finally {
+      vi.useRealTimers();
     }
   });
 

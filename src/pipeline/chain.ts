@@ -186,21 +186,48 @@ function asAuditError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : new GatewayError('AUDIT_UNAVAILABLE', 'The audit trail is unavailable', { cause: err });
 }
 
-/** Runs one hook, recording its decision and duration; a throw becomes a fail-closed deny. */
+/** A policy that has not decided by then is a fault: deny (fail closed) rather than hang the request. */
+export const POLICY_TIMEOUT_MS = 5000;
+
+/**
+ * Runs one hook, recording its decision and duration. A throw, a timeout or something that
+ * is not a Decision becomes a fail-closed deny, recorded under the policy's name.
+ */
 async function runHook(name: string, path: DecisionStep[], hook: () => Decision | Promise<Decision>): Promise<Decision> {
   const t0 = performance.now();
   let d: Decision;
   try {
-    d = await hook();
+    const r = hook();
+    d = r instanceof Promise ? await withTimeout(r, name) : r;
+    if (!d || (d.kind !== 'allow' && d.kind !== 'deny')) throw new Error(`policy ${name} returned something that is not a decision`);
   } catch (err) {
     const ge = toGatewayError(err);
     path.push({ policy: name, decision: 'error', ms: round(performance.now() - t0), code: ge.code });
-    return { kind: 'deny', error: ge, reason: ge.code === 'INTERNAL' ? 'policy threw (fail closed)' : ge.message };
+    return { kind: 'deny', error: ge, reason: ge.code === 'INTERNAL' ? 'policy failed (fail closed)' : ge.message };
   }
   const ms = round(performance.now() - t0);
   if (d.kind === 'deny') path.push({ policy: name, decision: 'deny', ms, code: d.error.code, ...(d.reason ? { reason: d.reason } : {}) });
   else path.push({ policy: name, decision: d.patch ? 'modify' : 'allow', ms, ...(d.reason ? { reason: d.reason } : {}) });
   return d;
+}
+
+function withTimeout(p: Promise<Decision>, name: string): Promise<Decision> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`policy ${name} did not decide within ${POLICY_TIMEOUT_MS} ms`));
+    }, POLICY_TIMEOUT_MS);
+  });
+  // A decision that arrives after the timeout may hold a reservation nobody will settle: release it.
+  p.then(
+    (late) => {
+      if (timedOut && late?.kind === 'allow') late.reservation?.settle({ ok: false, status: 500, forwarded: false });
+    },
+    () => undefined,
+  );
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function settleAll(reservations: Reservation[], outcome: Outcome, ctx: RequestContext): void {

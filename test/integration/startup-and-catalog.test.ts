@@ -138,7 +138,7 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
-  it('never serves a mix of old and new catalog while files are rewritten under load', async () => {
+  it('serves each request one consistent version of an agent while its file is rewritten under load', async () => {
     const ws = makeWorkspace({ catalogFrom: null });
     writeFileSync(join(ws.catalogDir, 'gamma.yaml'), agentYaml('gamma', 'tags: [v0]\n'));
     const gw = await startGateway(ws);
