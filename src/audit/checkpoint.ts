@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { readHead } from './append.js';
 import { openAuditDb, type AuditDb } from './db.js';
+import { writeHeadMarker } from './head-marker.js';
 
 /** A signed (or unsigned) statement "the chain had this head at this time". */
 export interface Checkpoint {
@@ -107,27 +108,40 @@ export interface WriteCheckpointOptions {
   signer?: CheckpointSigner | null;
   /** Also append the checkpoint as a JSON line to this file (fsynced). */
   file?: string | null;
+  /** Also rewrite the head marker `<db>.head` beside the database file (default true). */
+  headMarker?: boolean;
 }
 
 export interface WriteCheckpointResult {
   checkpoint: Checkpoint;
   /** Set when the DB row was written but the external file could not be. */
   fileError?: string;
+  /** Set when the DB row was written but the head marker could not be. */
+  markerError?: string;
+}
+
+/** True when `cp` carries a valid signature by `signer`'s key. */
+export function signedBy(cp: Checkpoint, signer: CheckpointSigner): boolean {
+  return cp.signature !== null && cp.keyId === signer.keyId && checkpointSignatureValid(cp, createPublicKey(signer.key));
 }
 
 /**
- * Records a checkpoint of the current head, only if records exist beyond the last
- * checkpoint. Head read, signature and insert share one BEGIN IMMEDIATE transaction so a
- * concurrent writer cannot slip a record between them.
+ * Records a checkpoint of the current head when records exist beyond the last checkpoint,
+ * or, given a signer, when the last checkpoint is at the head but is not validly signed by
+ * that signer (unsigned, or signed by another key): asking for a signed checkpoint always
+ * yields one. Head read, signature and insert share one BEGIN IMMEDIATE transaction so a
+ * concurrent writer cannot slip a record between them. Returns null when nothing was written.
  */
 export function writeCheckpoint(db: AuditDb, opts: WriteCheckpointOptions = {}): WriteCheckpointResult | null {
   const insert = db.prepare('INSERT INTO audit_checkpoints (seq, hash, time, signature, key_id) VALUES (?, ?, ?, ?, ?)');
+  const signer = opts.signer ?? null;
   const tx = db.transaction((): Checkpoint | null => {
     const head = readHead(db);
     const last = latestCheckpoint(db);
-    if (head.seq === 0 || (last !== null && last.seq >= head.seq)) return null;
+    if (head.seq === 0) return null;
+    if (last !== null && last.seq > head.seq) return null; // never paper over a shortened chain
+    if (last !== null && last.seq === head.seq && (signer === null || signedBy(last, signer))) return null;
     const time = Date.now();
-    const signer = opts.signer ?? null;
     const cp: Checkpoint = {
       seq: head.seq,
       hash: head.hash,
@@ -140,14 +154,22 @@ export function writeCheckpoint(db: AuditDb, opts: WriteCheckpointOptions = {}):
   });
   const checkpoint = tx.immediate();
   if (checkpoint === null) return null;
+  const result: WriteCheckpointResult = { checkpoint };
   if (opts.file) {
     try {
       appendLine(opts.file, JSON.stringify(toCheckpointJson(checkpoint)) + '\n');
     } catch (err) {
-      return { checkpoint, fileError: (err as NodeJS.ErrnoException).code ?? String(err) };
+      result.fileError = (err as NodeJS.ErrnoException).code ?? String(err);
     }
   }
-  return { checkpoint };
+  if (opts.headMarker !== false && db.name !== '' && db.name !== ':memory:') {
+    try {
+      writeHeadMarker(db.name, { seq: checkpoint.seq, hash: checkpoint.hash, time: checkpoint.time });
+    } catch (err) {
+      result.markerError = (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+  }
+  return result;
 }
 
 function appendLine(file: string, line: string): void {

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
 
@@ -19,9 +20,13 @@ export interface OpenAuditDbOptions {
 /**
  * Opens (creating if needed) an audit database, applies the pragmas and, when writable,
  * runs pending migrations. Readonly opens require the file to exist and be migrated.
+ * A new database file is created with mode 0600 before SQLite opens it: SQLite gives the
+ * -wal and -shm files the database file's permissions, so the whole trail stays private.
+ * The directory is not created here (the gateway creates its dataDir with mode 0700).
  */
 export function openAuditDb(path: string, opts: OpenAuditDbOptions = {}): AuditDb {
   const readonly = opts.readonly === true;
+  if (!readonly) createPrivateFile(path);
   const db = new Database(path, { readonly, fileMustExist: readonly });
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 1000))}`);
@@ -38,4 +43,17 @@ export function openAuditDb(path: string, opts: OpenAuditDbOptions = {}): AuditD
     db.close();
     throw err;
   }
+}
+
+/** Creates `path` empty with mode 0600 unless it exists (an empty file is a valid new SQLite database). */
+export function createPrivateFile(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  closeSync(fd);
 }

@@ -6,8 +6,10 @@
 export { openAuditDb, type AuditDb, type Durability, type OpenAuditDbOptions } from './db.js';
 export { appendDirect, readHead, systemEvent, type ChainHead } from './append.js';
 export { verifyChain, type VerifyOptions, type VerifyResult } from './verify.js';
-export { queryAudit, type AuditQuery } from './query.js';
-export { pruneBefore, type PruneResult } from './prune.js';
+export { queryAudit, newestFirstUnlessPaging, MAX_QUERY_LIMIT, type AuditQuery, type AuditOrder } from './query.js';
+export { pruneBefore, PruneRefusedError, DEFAULT_MIN_RETENTION_MS, type PruneOptions, type PruneResult } from './prune.js';
 export { exportRecords, exportRows, csvHeader, csvLine, jsonLine, CSV_COLUMNS } from './export.js';
-export { exportCheckpoint, latestCheckpoint, listCheckpoints, parseCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointJson } from './checkpoint.js';
+export { exportCheckpoint, latestCheckpoint, listCheckpoints, parseCheckpoint, writeCheckpoint, signedBy, type Checkpoint, type CheckpointJson } from './checkpoint.js';
+export { checkContinuity, type ContinuityCheck } from './continuity.js';
+export { headMarkerPath, readHeadMarker, type HeadMarker } from './head-marker.js';
 export { migrate, schemaVersion, MIGRATIONS } from './migrations.js';

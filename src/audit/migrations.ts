@@ -1,11 +1,8 @@
+import { migrate as runMigrations, schemaVersion as appliedVersion, type SqliteMigration } from '../util/sqlite-migrate.js';
 import type { AuditDb } from './db.js';
 
-/** One schema step. `up` runs inside the migration's transaction. */
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: AuditDb): void;
-}
+/** One schema step of the audit database. `up` runs inside the migration's transaction. */
+export type Migration = SqliteMigration<AuditDb>;
 
 const CONTENT_COLUMNS = `
   time INTEGER NOT NULL,
@@ -89,34 +86,15 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /**
- * Applies pending migrations, each in its own BEGIN IMMEDIATE transaction that re-reads
- * the applied set, so two processes starting at once cannot apply a step twice.
- * Returns the versions applied by this call.
+ * Applies pending audit migrations with the shared runner (src/util/sqlite-migrate.ts):
+ * each in its own BEGIN IMMEDIATE transaction that re-reads the applied set, so two
+ * processes starting at once cannot apply a step twice. Returns the versions applied.
  */
 export function migrate(db: AuditDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at INTEGER NOT NULL
-  )`);
-  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  const applied: number[] = [];
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    const step = db.transaction(() => {
-      if (isApplied.get(m.version) !== undefined) return false;
-      m.up(db);
-      record.run(m.version, m.name, Date.now());
-      return true;
-    });
-    if (step.immediate()) applied.push(m.version);
-  }
-  return applied;
+  return runMigrations(db, migrations);
 }
 
 /** Highest applied schema version (0 for an empty database). */
 export function schemaVersion(db: AuditDb): number {
-  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-  if (hasTable === undefined) return 0;
-  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+  return appliedVersion(db);
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/issues.js';
@@ -14,7 +14,10 @@ import { auditSinkOptions } from './sink-options.js';
  */
 export async function openAuditSink(config: LoadedConfig, log: Logger): Promise<WorkerAuditSink> {
   const where = (path: string, message: string) => new ConfigError('audit', [{ file: config.file ?? 'warden.yaml', path, message }]);
+  // Private to this user; audit.db itself is created 0600 (see openAuditDb).
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const mode = (await stat(config.dataDir)).mode & 0o777;
+  if ((mode & 0o077) !== 0) log.warn({ dataDir: config.dataDir, mode: mode.toString(8) }, 'dataDir is accessible to other users; chmod 700 it');
   let signingKeyPem: string | null = null;
   const ref = config.audit.checkpoint.signingKey;
   if (ref) {

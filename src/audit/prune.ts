@@ -1,6 +1,26 @@
 import { appendRows, systemEvent, type ChainHead } from './append.js';
 import { toRow } from './chain.js';
+import type { CheckpointSigner } from './checkpoint.js';
+import { signPruneAttestation, type PruneAttestation } from './prune-attestation.js';
 import type { AuditDb } from './db.js';
+
+/** Default retention floor: records younger than 30 days are never pruned unless the caller lowers it. */
+export const DEFAULT_MIN_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface PruneOptions {
+  /**
+   * Retention floor: refuse (throw PruneRefusedError) when `before` is later than
+   * now − minRetentionMs. Default DEFAULT_MIN_RETENTION_MS (30 days); 0 disables the
+   * check entirely (callers such as the CLI refuse a future `before` themselves).
+   */
+  minRetentionMs?: number;
+  /** Signs the prune attestation (the checkpoint signing key). Without it the prune is unattested. */
+  signer?: CheckpointSigner | null;
+  /** Extra, safe metadata for the `audit.pruned` record's details (e.g. `{ via: 'cli' }`). */
+  details?: Record<string, unknown>;
+  /** Clock (tests). */
+  now?: number;
+}
 
 export interface PruneResult {
   /** Records removed. */
@@ -9,6 +29,13 @@ export interface PruneResult {
   anchor: ChainHead | null;
   /** Seq of the `audit.pruned` record that attests the prune. */
   recordSeq: number;
+  /** The signed attestation stored in that record, or null when no signer was given (or nothing was removed). */
+  attestation: PruneAttestation | null;
+}
+
+/** Thrown when a prune would cut into the retention floor. */
+export class PruneRefusedError extends Error {
+  override readonly name = 'PruneRefusedError';
 }
 
 /**
@@ -16,8 +43,22 @@ export interface PruneResult {
  * (ms since epoch), in one transaction: stores the last removed record's {seq, hash} as
  * the anchor the remainder links to, then appends an `audit.pruned` record naming it, so
  * the remaining chain verifies and the prune itself is in the trail.
+ *
+ * With a signer, the record's details carry `attestation: {time, signature, keyId}`, an
+ * Ed25519 signature over pruneAttestationMessage(throughSeq, anchorHash, time):
+ * `verify --public-key` accepts a prune anchor only with such a signature, so someone
+ * who can write the database but does not hold the key cannot prune undetectably.
  */
-export function pruneBefore(db: AuditDb, before: number, extra: Record<string, unknown> = {}): PruneResult {
+export function pruneBefore(db: AuditDb, before: number, opts: PruneOptions = {}): PruneResult {
+  const now = opts.now ?? Date.now();
+  const floor = opts.minRetentionMs ?? DEFAULT_MIN_RETENTION_MS;
+  if (floor > 0 && before > now - floor) {
+    throw new PruneRefusedError(
+      `refusing to prune records younger than the retention floor (${Math.round(floor / 86_400_000)} day(s)): ` +
+        `${new Date(before).toISOString()} is after ${new Date(now - floor).toISOString()}`,
+    );
+  }
+  const signer = opts.signer ?? null;
   const tx = db.transaction((): PruneResult => {
     const through = db.prepare('SELECT MAX(seq) FROM audit_events WHERE time < ?').pluck().get(before) as number | null;
     let anchor: ChainHead | null = null;
@@ -31,12 +72,20 @@ export function pruneBefore(db: AuditDb, before: number, extra: Record<string, u
       db.prepare('INSERT OR REPLACE INTO audit_anchor (id, seq, hash, time) VALUES (1, ?, ?, ?)').run(through, hash, Date.now());
       anchor = { seq: through, hash };
     }
+    const attestation = anchor && signer ? signPruneAttestation(anchor.seq, anchor.hash, signer) : null;
     const record = systemEvent('audit.pruned', {
       reason: deleted > 0 ? `pruned ${deleted} record(s) through seq ${through}` : 'nothing to prune',
-      details: { ...extra, before, deleted, throughSeq: anchor?.seq ?? null, anchorHash: anchor?.hash ?? null },
+      details: {
+        ...opts.details,
+        before,
+        deleted,
+        throughSeq: anchor?.seq ?? null,
+        anchorHash: anchor?.hash ?? null,
+        ...(attestation ? { attestation } : {}),
+      },
     });
     const { firstSeq } = appendRows(db, [toRow(record)]);
-    return { deleted, anchor, recordSeq: firstSeq };
+    return { deleted, anchor, recordSeq: firstSeq, attestation };
   });
   return tx.immediate();
 }

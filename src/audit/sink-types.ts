@@ -32,7 +32,11 @@ export interface AuditSinkOptions {
   log?: AuditLog;
   /** Replaces the writer thread's script (fault-injection tests only). */
   writerUrl?: URL;
-  /** Called when healthy() flips, e.g. to alert or fail /readyz. */
+  /**
+   * Called when the store starts or stops being able to commit (storage fault, dead writer,
+   * full queue), e.g. to alert. Not called for close(): healthy() turns false while closing,
+   * but that is a shutdown, not a fault (see createAuditSink).
+   */
   onHealthChange?: (healthy: boolean, problem: string | null) => void;
 }
 

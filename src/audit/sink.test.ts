@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
-import { appendDirect, openAuditDb, parseCheckpoint, queryAudit, verifyChain } from './direct.js';
+import { appendDirect, openAuditDb, parseCheckpoint, queryAudit, readHeadMarker, verifyChain } from './direct.js';
 import { createAuditSink, type WorkerAuditSink } from './sink.js';
 import { ed25519Pems, sampleEvent, tempAuditDir } from './test-fixtures.js';
 
@@ -131,6 +131,66 @@ describe('worker-backed audit sink', () => {
     await until(() => queryAudit(db).length > 0);
     expect(queryAudit(db)[0]).toMatchObject({ seq: 1, action: 'audit.discontinuity', details: { checkpointSeq: 1, headSeq: 0 } });
     db.close();
+  });
+
+  it('records an audit.discontinuity from the head marker alone when the database was deleted and recreated', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath }); // no checkpoint file configured
+    await sink.append(sampleEvent(1));
+    await sink.append(sampleEvent(2));
+    await sink.close(); // final checkpoint → <db>.head
+    const marker = readHeadMarker(t.dbPath);
+    expect(marker).toMatchObject({ seq: 2 });
+    for (const f of [t.dbPath, t.dbPath + '-wal', t.dbPath + '-shm']) rmSync(f, { force: true });
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    expect(await sink.append(sampleEvent(3))).toBe(2); // the discontinuity record took seq 1
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    const [first] = queryAudit(db);
+    expect(first).toMatchObject({
+      seq: 1,
+      channel: 'system',
+      action: 'audit.discontinuity',
+      decision: 'error',
+      details: { sources: ['head-marker'], markerSeq: 2, markerHash: (marker as { hash: string }).hash, headSeq: 0 },
+    });
+    db.close();
+    // Reported once: the writer checkpoints right after it, so the marker describes the new segment.
+    await sink.close();
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    await sink.append(sampleEvent(4));
+    const again = openAuditDb(t.dbPath, { readonly: true });
+    expect(queryAudit(again, { channel: 'system', limit: 10 }).map((r) => r.action)).toEqual(['audit.discontinuity']);
+    again.close();
+  });
+
+  it('records an audit.discontinuity when the database was restored from an older copy', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    await sink.append(sampleEvent(1));
+    await sink.close();
+    const old = readFileSync(t.dbPath);
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    for (let i = 2; i <= 4; i++) await sink.append(sampleEvent(i));
+    await sink.close(); // marker now at seq 4
+    rmSync(t.dbPath + '-wal', { force: true });
+    rmSync(t.dbPath + '-shm', { force: true });
+    writeFileSync(t.dbPath, old);
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    await sink.flush();
+    await sink.append(sampleEvent(5));
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    expect(queryAudit(db, { afterSeq: 1, limit: 1 })[0]).toMatchObject({ action: 'audit.discontinuity', details: { markerSeq: 4, headSeq: 1 } });
+    db.close();
+  });
+
+  it('does not report a clean close as a health change (healthy() still turns false)', async () => {
+    const changes: Array<[boolean, string | null]> = [];
+    sink = await createAuditSink({ dbPath: t.dbPath, onHealthChange: (ok, problem) => changes.push([ok, problem]) });
+    await sink.append(sampleEvent(1));
+    const closing = sink.close();
+    expect(sink.healthy()).toBe(false);
+    expect(sink.problem()).toBe('audit store is closing');
+    await closing;
+    expect(changes).toEqual([]);
+    sink = null;
   });
 
   it('refuses to start with an unusable signing key or database', async () => {

@@ -2,8 +2,10 @@ import type { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { AuditEventInput } from './record.js';
 import type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from './sink-types.js';
+import { Outbox } from './sink-outbox.js';
+import { Waiters, type Waiter } from './sink-waiters.js';
 import { startWriter, writerInit } from './writer-start.js';
-import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+import type { FromWriter, WriterInit } from './writer-protocol.js';
 
 export type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from './sink-types.js';
 
@@ -14,18 +16,19 @@ export type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from
  * append() resolves with the record's seq after its group commit landed, or rejects with
  * GatewayError AUDIT_UNAVAILABLE (after at most commitWaitMs, or at once when the queue is
  * full or the store failed for good). Call close() on shutdown.
+ *
+ * Health: healthy() is false while the store cannot commit (storage fault, dead writer,
+ * full queue) and also once close() has begun (problem() then says "audit store is
+ * closing"), so readiness fails and no new governed request proceeds during shutdown.
+ * onHealthChange, however, fires only for real health transitions: closing is NOT
+ * reported through it, so a clean shutdown never logs "audit store unhealthy". A fault
+ * that happens while closing (e.g. the writer crashes) is still reported.
  */
 export async function createAuditSink(opts: AuditSinkOptions): Promise<WorkerAuditSink> {
   const init = writerInit(opts);
-  const { worker, head } = await startWriter(init, opts.writerUrl);
+  const { worker, head, warnings } = await startWriter(init, opts.writerUrl);
+  for (const problem of warnings) opts.log?.warn({ problem }, 'audit writer warning');
   return new Sink(worker, init, opts, head.seq);
-}
-
-interface Waiter {
-  resolve(seq: number): void;
-  reject(err: GatewayError): void;
-  deadline: number;
-  requestId: string;
 }
 
 class Sink implements WorkerAuditSink {
@@ -35,15 +38,10 @@ class Sink implements WorkerAuditSink {
   readonly #busyTimeoutMs: number;
   readonly #log: AuditLog | undefined;
   readonly #onHealthChange: AuditSinkOptions['onHealthChange'];
-  readonly #waiting = new Map<number, Waiter>();
+  readonly #waiting = new Waiters((expired) => this.#onExpired(expired));
+  readonly #outbox: Outbox;
   #nextId = 1;
   #queued = 0;
-  #bufIds: number[] = [];
-  #bufEvents: AuditEventInput[] = [];
-  #bufDeadline = 0;
-  #refusedUnreported = 0;
-  #flushScheduled = false;
-  #timer: NodeJS.Timeout | null = null;
   #fault: string | null = null;
   #dead: string | null = null;
   #closing = false;
@@ -51,7 +49,6 @@ class Sink implements WorkerAuditSink {
   #closePromise: Promise<void> | null = null;
   #onClosed: ((unwritten: number) => void) | null = null;
   #reported: boolean = true;
-  #flushWaiters: Array<{ upto: number; resolve: () => void }> = [];
   #stats = { committed: 0, lastSeq: 0, refused: 0, timedOut: 0 };
 
   constructor(worker: Worker, init: WriterInit, opts: AuditSinkOptions, headSeq: number) {
@@ -62,6 +59,11 @@ class Sink implements WorkerAuditSink {
     this.#log = opts.log;
     this.#onHealthChange = opts.onHealthChange;
     this.#stats.lastSeq = headSeq;
+    this.#outbox = new Outbox(
+      worker,
+      (ids) => this.#dropUnserializable(ids),
+      (err) => this.#log?.error({ err }, 'cannot message the audit writer'),
+    );
     worker.on('message', (m: FromWriter) => this.#onMessage(m));
     worker.on('error', (err) => {
       this.#log?.error({ err }, 'audit writer thread crashed');
@@ -81,33 +83,32 @@ class Sink implements WorkerAuditSink {
     }
     if (this.#queued >= this.#maxPending) {
       this.#stats.refused++;
-      this.#refusedUnreported++;
-      this.#scheduleFlush();
+      this.#outbox.refuse();
       this.#reportHealth();
       return Promise.reject(this.#unavailable('audit queue is full'));
     }
     const id = this.#nextId++;
     const deadline = Date.now() + this.#commitWaitMs;
-    if (this.#bufIds.length === 0) this.#bufDeadline = deadline;
-    this.#bufIds.push(id);
-    this.#bufEvents.push(event); // the sink owns the event from here on: no defensive copy
+    this.#outbox.push(id, event, deadline);
     this.#queued++;
-    this.#scheduleFlush();
     if (this.#waiting.size === 0) this.#worker.ref();
     return new Promise<number>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject, deadline, requestId: event.requestId });
-      if (this.#timer === null) this.#armTimer();
+      this.#waiting.add(id, { resolve, reject, deadline, requestId: event.requestId });
     });
   }
 
   healthy(): boolean {
-    return this.#dead === null && this.#fault === null && !this.#closing && this.#queued < this.#maxPending;
+    return this.#faultProblem() === null && !this.#closing;
   }
 
   problem(): string | null {
+    return this.#faultProblem() ?? (this.#closing ? 'audit store is closing' : null);
+  }
+
+  // Why the store cannot commit, ignoring a close in progress (which is not a fault).
+  #faultProblem(): string | null {
     if (this.#dead !== null) return this.#dead;
     if (this.#fault !== null) return this.#fault;
-    if (this.#closing) return 'audit store is closing';
     if (this.#queued >= this.#maxPending) return `audit queue is full (${this.#queued} records waiting to commit)`;
     return null;
   }
@@ -117,9 +118,8 @@ class Sink implements WorkerAuditSink {
   }
 
   flush(): Promise<void> {
-    this.#flushBuffer();
-    if (this.#waiting.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push({ upto: this.#nextId - 1, resolve }));
+    this.#outbox.flush();
+    return this.#waiting.whenSettled(this.#nextId - 1);
   }
 
   close(opts: { deadlineMs?: number } = {}): Promise<void> {
@@ -128,13 +128,12 @@ class Sink implements WorkerAuditSink {
   }
 
   async #doClose(deadlineMs: number): Promise<void> {
-    this.#flushBuffer();
-    this.#closing = true;
-    this.#reportHealth();
+    this.#outbox.flush();
+    this.#closing = true; // healthy() is false from here on; not reported as a health change
     if (!this.#exited) {
       this.#worker.ref();
       const closed = new Promise<number>((resolve) => (this.#onClosed = resolve));
-      this.#post({ type: 'close', deadline: Date.now() + deadlineMs });
+      this.#outbox.post({ type: 'close', deadline: Date.now() + deadlineMs });
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<null>((resolve) => (timer = setTimeout(resolve, deadlineMs + this.#busyTimeoutMs + 2000, null)));
       const unwritten = await Promise.race([closed, grace]);
@@ -143,7 +142,7 @@ class Sink implements WorkerAuditSink {
       else if (unwritten > 0) this.#log?.error({ unwritten }, 'audit records could not be committed before close');
     }
     this.#failAll('audit store closed');
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#waiting.stopTimer();
     await this.#worker.terminate();
   }
 
@@ -155,9 +154,8 @@ class Sink implements WorkerAuditSink {
           const id = m.ids[k] as number;
           if (id === 0) continue;
           this.#queued--;
-          const w = this.#waiting.get(id);
+          const w = this.#waiting.take(id);
           if (w === undefined) continue; // already answered (timed out)
-          this.#waiting.delete(id);
           if (amended?.has(id)) {
             this.#stats.timedOut++;
             w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
@@ -185,90 +183,30 @@ class Sink implements WorkerAuditSink {
     }
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => this.#flushBuffer()); // gathers every append made in this turn of the loop
-  }
-
-  #flushBuffer(): void {
-    this.#flushScheduled = false;
-    if (this.#bufIds.length === 0 && this.#refusedUnreported === 0) return;
-    const msg: ToWriter = { type: 'append', ids: this.#bufIds, events: this.#bufEvents, deadline: this.#bufDeadline, refused: this.#refusedUnreported };
-    this.#bufIds = [];
-    this.#bufEvents = [];
-    this.#refusedUnreported = 0;
-    try {
-      this.#worker.postMessage(msg);
-    } catch {
-      this.#postOneByOne(msg);
-    }
-  }
-
-  // postMessage refuses the whole batch if one event cannot be cloned (a function in details).
-  #postOneByOne(msg: Extract<ToWriter, { type: 'append' }>): void {
-    this.#post({ ...msg, ids: [], events: [] });
-    for (let i = 0; i < msg.ids.length; i++) {
-      const id = msg.ids[i] as number;
-      try {
-        this.#worker.postMessage({ ...msg, ids: [id], events: [msg.events[i]], refused: 0 });
-      } catch {
-        this.#queued--;
-        const w = this.#waiting.get(id);
-        this.#waiting.delete(id);
-        w?.reject(this.#unavailable('audit record is not serializable'));
-      }
+  #dropUnserializable(ids: number[]): void {
+    for (const id of ids) {
+      this.#queued--;
+      this.#waiting.take(id)?.reject(this.#unavailable('audit record is not serializable'));
     }
     this.#afterSettle();
   }
 
-  #post(msg: ToWriter): void {
-    try {
-      this.#worker.postMessage(msg);
-    } catch (err) {
-      this.#log?.error({ err }, 'cannot message the audit writer');
-    }
-  }
-
-  // One timer for the oldest waiter: all share commitWaitMs, so insertion order is deadline order.
-  #armTimer(): void {
-    const first = this.#waiting.values().next();
-    if (first.done) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.value.deadline - Date.now()));
-  }
-
-  #expire(): void {
-    this.#timer = null;
-    const now = Date.now();
-    const ids: number[] = [];
-    const requestIds: string[] = [];
-    for (const [id, w] of this.#waiting) {
-      if (w.deadline > now) break;
-      this.#waiting.delete(id);
-      ids.push(id);
-      requestIds.push(w.requestId);
-      this.#stats.timedOut++;
-      w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
-    }
-    if (ids.length > 0) {
-      this.#flushBuffer(); // the amend must follow the records it names
-      this.#post({ type: 'amend', ids, requestIds });
+  // Their callers are answered 503 now; the writer amends the records (or adds a correction).
+  #onExpired(expired: Array<[number, Waiter]>): void {
+    if (expired.length > 0) {
+      for (const [, w] of expired) {
+        this.#stats.timedOut++;
+        w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
+      }
+      this.#outbox.flush(); // the amend must follow the records it names
+      this.#outbox.post({ type: 'amend', ids: expired.map(([id]) => id), requestIds: expired.map(([, w]) => w.requestId) });
     }
     this.#afterSettle();
   }
 
   #afterSettle(): void {
-    if (this.#timer === null) this.#armTimer();
-    if (this.#waiting.size === 0) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = null;
-      if (!this.#closing) this.#worker.unref();
-    }
-    if (this.#flushWaiters.length > 0) {
-      const first = this.#waiting.keys().next();
-      const oldest = first.done ? Infinity : first.value;
-      this.#flushWaiters = this.#flushWaiters.filter((w) => (w.upto < oldest ? (w.resolve(), false) : true));
-    }
+    this.#waiting.settled();
+    if (this.#waiting.size === 0 && !this.#closing) this.#worker.unref();
     this.#reportHealth();
   }
 
@@ -279,20 +217,20 @@ class Sink implements WorkerAuditSink {
   }
 
   #failAll(problem: string): void {
-    this.#bufIds = [];
-    this.#bufEvents = [];
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
+    this.#outbox.discard();
+    const waiting = this.#waiting.takeAll();
     this.#queued = 0;
     for (const w of waiting) w.reject(this.#unavailable(problem));
     this.#afterSettle();
   }
 
+  // Reports fault transitions only: a close in progress is deliberately not one (see createAuditSink).
   #reportHealth(): void {
-    const ok = this.healthy();
+    const problem = this.#faultProblem();
+    const ok = problem === null;
     if (ok === this.#reported) return;
     this.#reported = ok;
-    this.#onHealthChange?.(ok, this.problem());
+    this.#onHealthChange?.(ok, problem);
   }
 
   #unavailable(problem: string): GatewayError {

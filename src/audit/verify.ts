@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH, fromDbRow, hashRow } from './chain.js';
 import { checkpointSignatureValid, listCheckpoints, loadVerifyKey, type Checkpoint } from './checkpoint.js';
+import { pruneAttestationValid } from './prune-attestation.js';
 import type { ChainHead } from './append.js';
 import type { AuditDb } from './db.js';
 
@@ -22,6 +23,18 @@ export interface VerifyResult {
   checkpointsChecked: number;
   /** The first broken record (or the seq where a missing tail should start) and why. */
   firstBad?: { seq: number; reason: string };
+  /**
+   * With a public key and a prune anchor: whether the `audit.pruned` record attesting the
+   * anchor carries a valid signature by that key (verification fails when it does not).
+   */
+  anchorSigned?: boolean;
+  /**
+   * How the external checkpoint was established. `matched`: its seq is in the chain and
+   * the hash agrees. `pruned-attested`: its seq lies at or below the prune anchor and the
+   * anchor carries a valid signed prune attestation that covers it. `pruned-unverifiable`:
+   * its seq lies at or below the anchor and nothing signed covers it (ok is false).
+   */
+  external?: { seq: number; status: 'matched' | 'pruned-attested' | 'pruned-unverifiable' };
   /** Observations that are not failures. */
   notes: string[];
 }
@@ -72,6 +85,8 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
   let expected = base + 1;
   let prev = anchor?.hash ?? GENESIS_HASH;
   let anchorAttested = anchor === null;
+  // details.attestation of every audit.pruned record naming the anchor (checked against the key at the end).
+  const attestations: unknown[] = [];
   const rows = db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
   for (const raw of rows) {
     const row = fromDbRow(raw);
@@ -94,7 +109,10 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
     }
     if (anchor && row.channel === 'system' && row.action === 'audit.pruned' && row.details) {
       const d = safeParse(row.details);
-      if (d.throughSeq === anchor.seq && d.anchorHash === anchor.hash) anchorAttested = true;
+      if (d.throughSeq === anchor.seq && d.anchorHash === anchor.hash) {
+        anchorAttested = true;
+        if (d.attestation !== undefined) attestations.push(d.attestation);
+      }
     }
     for (; ci < stored.length && (stored[ci] as Checkpoint).seq === row.seq; ci++) {
       const why = checkStored(stored[ci] as Checkpoint, row.hash);
@@ -117,6 +135,12 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
   const beyond = stored[ci];
   if (beyond) return fail(res.lastSeq + 1, `truncated: a stored checkpoint covers seq ${beyond.seq} but the chain ends at seq ${res.lastSeq}`);
   if (!anchorAttested && anchor) return fail(anchor.seq + 1, `prune anchor at seq ${anchor.seq} is not attested by an audit.pruned record`);
+  if (publicKey && anchor) {
+    res.anchorSigned = attestations.some((a) => pruneAttestationValid(anchor.seq, anchor.hash, a, publicKey));
+    if (!res.anchorSigned) {
+      return fail(anchor.seq + 1, `prune anchor at seq ${anchor.seq} is not attested by a valid signature of the given key (pruned without the signing key, or forged)`);
+    }
+  }
   if (publicKey && stored.length > 0 && !signedSeen) return fail(res.lastSeq, 'no stored checkpoint is signed by the given key');
 
   if (external) {
@@ -126,11 +150,25 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
     if (anchor && external.seq === anchor.seq && external.hash !== anchor.hash) {
       return fail(external.seq, 'the prune anchor differs from the external checkpoint (chain rewritten)');
     }
-    if (external.seq < base) notes.push(`external checkpoint seq ${external.seq} precedes the prune anchor (seq ${base}); its hash cannot be compared`);
     if (publicKey) {
       if (external.signature === null) notes.push('external checkpoint is unsigned');
       else if (!checkpointSignatureValid(external, publicKey)) return fail(external.seq, 'external checkpoint has an invalid signature');
     }
+    if (anchor && external.seq > 0 && external.seq <= anchor.seq) {
+      // The records the checkpoint covers are gone: matching the anchor's hash proves nothing
+      // (anyone who read the checkpoint knows that hash). Only a signed prune covers it.
+      if (res.anchorSigned === true) {
+        res.external = { seq: external.seq, status: 'pruned-attested' };
+        notes.push(`external checkpoint seq ${external.seq} lies at or below the prune anchor (seq ${anchor.seq}); the prune through seq ${anchor.seq} is attested by a valid signature, which covers it`);
+      } else {
+        res.external = { seq: external.seq, status: 'pruned-unverifiable' };
+        return fail(
+          external.seq,
+          `unverifiable: the checkpoint's seq ${external.seq} lies at or below the prune anchor (seq ${anchor.seq}), so the records it covers were pruned; ` +
+            'pass --public-key to check that the prune was signed',
+        );
+      }
+    } else res.external = { seq: external.seq, status: 'matched' };
   }
   return res;
 }

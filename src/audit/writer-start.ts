@@ -33,11 +33,13 @@ export function writerInit(opts: AuditSinkOptions): WriterInit {
  * Spawns the writer thread and waits until it has opened and migrated the database.
  * Rejects (and stops the thread) when it cannot: the caller must refuse to start.
  */
-export async function startWriter(init: WriterInit, url: URL = writerUrl()): Promise<{ worker: Worker; head: ChainHead }> {
+export async function startWriter(init: WriterInit, url: URL = writerUrl()): Promise<{ worker: Worker; head: ChainHead; warnings: string[] }> {
   const worker = new Worker(url, { workerData: init });
+  const warnings: string[] = [];
   try {
     const head = await new Promise<ChainHead>((resolve, reject) => {
       const onMessage = (m: FromWriter): void => {
+        if (m.type === 'warn') return void warnings.push(m.message); // start-up warnings precede 'ready'
         cleanup();
         if (m.type === 'ready') resolve(m.head);
         else reject(new Error(`audit store cannot be opened: ${m.type === 'failed' ? m.message : m.type}`));
@@ -55,7 +57,7 @@ export async function startWriter(init: WriterInit, url: URL = writerUrl()): Pro
       };
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     });
-    return { worker, head };
+    return { worker, head, warnings };
   } catch (err) {
     await worker.terminate();
     throw err;

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendRows, readHead, systemEvent } from './append.js';
 import { writeCheckpoint, loadSigningKey, type CheckpointSigner } from './checkpoint.js';
-import { continuityRecord } from './continuity.js';
+import { checkContinuity } from './continuity.js';
 import { openAuditDb, type AuditDb } from './db.js';
 import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
 import { WriterQueue } from './writer-queue.js';
@@ -32,6 +32,9 @@ let finished = false;
 let sinceCheckpoint = 0;
 let lastCheckpointAt = Date.now();
 let ticker: NodeJS.Timeout | undefined;
+// After an audit.discontinuity commits, checkpoint at once: the marker and the checkpoint file
+// then describe the new segment, so the next start does not report the same break again.
+let checkpointSoon = false;
 // Producer ids committed already amended: a late 'amend' for them needs no correction record.
 const recentlyAmended = new Set<number>();
 
@@ -41,10 +44,12 @@ function start(): void {
     db = openAuditDb(init.dbPath, { durability: init.durability, busyTimeoutMs: init.busyTimeoutMs });
     const st = statSync(init.dbPath);
     identity = { dev: st.dev, ino: st.ino };
-    if (init.checkpoint.file) {
-      const gap = continuityRecord(db, init.checkpoint.file);
-      if (gap) queue.pushSystem(gap);
+    const continuity = checkContinuity(db, { dbPath: init.dbPath, checkpointFile: init.checkpoint.file });
+    if (continuity.record) {
+      queue.pushSystem(continuity.record); // the first new record
+      checkpointSoon = true;
     }
+    for (const message of continuity.warnings) post({ type: 'warn', message });
     post({ type: 'ready', head: readHead(db) });
   } catch (err) {
     post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
@@ -133,7 +138,7 @@ function pump(): void {
     post({ type: 'health', healthy: true, problem: null, permanent: false });
   }
   sinceCheckpoint += ids.length;
-  if (sinceCheckpoint >= init.checkpoint.everyRecords) checkpoint();
+  if (sinceCheckpoint >= init.checkpoint.everyRecords || checkpointSoon) checkpoint();
   schedule();
 }
 
@@ -164,8 +169,10 @@ function checkpoint(): void {
     checkIdentity();
     const r = writeCheckpoint(db, { signer, file: init.checkpoint.file });
     sinceCheckpoint = 0;
+    checkpointSoon = false;
     lastCheckpointAt = Date.now();
     if (r?.fileError) post({ type: 'warn', message: `checkpoint ${r.checkpoint.seq} not written to the checkpoint file (${r.fileError})` });
+    if (r?.markerError) post({ type: 'warn', message: `checkpoint ${r.checkpoint.seq} not written to the head marker file (${r.markerError})` });
   } catch (err) {
     if (err instanceof DatabaseReplacedError) onFault(err);
     else post({ type: 'warn', message: `checkpoint failed: ${classifyStorageError(err).problem}` });

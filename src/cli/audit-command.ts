@@ -1,12 +1,15 @@
-import { once } from 'node:events';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  appendDirect,
+  checkContinuity,
   csvHeader,
   csvLine,
+  DEFAULT_MIN_RETENTION_MS,
   exportRows,
   jsonLine,
   latestCheckpoint,
+  newestFirstUnlessPaging,
   openAuditDb,
   parseCheckpoint,
   pruneBefore,
@@ -17,9 +20,10 @@ import {
   type AuditQuery,
 } from '../audit/direct.js';
 import { loadSigningKey, toCheckpointJson, type CheckpointSigner } from '../audit/checkpoint.js';
-import type { AuditRecord } from '../audit/record.js';
+import { CHANNELS, DECISIONS, type AuditRecord } from '../audit/record.js';
 import type { WardenConfig } from '../config/schema.js';
 import { resolveSecretRef } from '../config/secret-ref.js';
+import { openOutputFile, parseTime, printTable, streamWriter, UsageError, writeOutputFile, type StreamWriter } from './common.js';
 
 /** What `warden audit` needs from the CLI around it. */
 export interface AuditCommandContext {
@@ -32,20 +36,23 @@ export interface AuditCommandContext {
   config?: { audit: WardenConfig['audit']; baseDir?: string };
 }
 
+const RETENTION_DAYS = Math.round(DEFAULT_MIN_RETENTION_MS / 86_400_000);
+
 const USAGE = `usage: warden audit <verb> [options]
   verify [--checkpoint file.json] [--public-key pem-file] [--json]
-      check the hash chain; exit 0 when intact, 1 at the first broken record
+      check the hash chain; exit 0 when intact, 1 at the first broken (or unverifiable) point
   query [--agent A] [--channel C] [--decision D] [--target T] [--since T] [--until T]
-        [--trace-id X] [--after-seq N] [--limit N] [--json]
+        [--trace-id X] [--after-seq N | --before-seq N] [--limit N] [--json]
+      newest first; with --after-seq, oldest first from that cursor (--after-seq 0: from the start)
   export [--format jsonl|csv] [--out file] [--after-seq N]
-  prune --before T
-      delete records older than T (the prune is itself audited; the rest still verifies)
+  prune --before T [--force] [--signing-key pem-file]
+      delete records older than T (the prune is itself audited and signed; the rest still
+      verifies); T must be at least ${RETENTION_DAYS} days ago unless --force
   checkpoint [--out file] [--signing-key pem-file]
-      print the latest checkpoint, writing one first if records exist after it
+      print the latest checkpoint, writing one first if records exist after it (or if it
+      is not signed by the given key)
 Times T: ISO 8601 or epoch milliseconds.
 `;
-
-class UsageError extends Error {}
 
 /**
  * `warden audit <verb> ...`. Returns the exit code: 0 ok, 1 failure (broken chain, no
@@ -62,7 +69,7 @@ export async function auditCommand(argv: string[], ctx: AuditCommandContext): Pr
       case 'export':
         return await exportVerb(rest, ctx);
       case 'prune':
-        return prune(rest, ctx);
+        return await prune(rest, ctx);
       case 'checkpoint':
         return await checkpoint(rest, ctx);
       case 'help':
@@ -93,15 +100,14 @@ function parse<O extends Options>(args: string[], options: O) {
   }
 }
 
-function parseTime(value: string, flag: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag}: not a time (ISO 8601 or epoch milliseconds): ${value}`);
-  return n;
+function parseInteger(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag}: not a non-negative integer: ${value}`);
+  return Number(value);
 }
 
-function parseInteger(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: not a non-negative integer: ${value}`);
-  return Number(value);
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got ${value})`);
+  return value as T;
 }
 
 function open(ctx: AuditCommandContext, readonly: boolean): AuditDb {
@@ -127,8 +133,17 @@ function verify(args: string[], ctx: AuditCommandContext): number {
   else if (r.ok) {
     const from = (r.anchor?.seq ?? 0) + 1;
     ctx.out.write(`ok: ${r.checked} record(s) verified (seq ${r.checked ? `${from}..${r.lastSeq}` : 'none'}), head ${r.headHash}\n`);
-    ctx.out.write(`   ${r.checkpointsChecked} stored checkpoint(s) checked${cp ? `; matches checkpoint at seq ${cp.seq}` : ''}\n`);
+    let against = '';
+    if (r.external?.status === 'matched') against = `; matches checkpoint at seq ${r.external.seq}`;
+    else if (r.external?.status === 'pruned-attested') {
+      against = `; checkpoint at seq ${r.external.seq} was pruned, covered by the signed prune through seq ${r.anchor?.seq}`;
+    }
+    ctx.out.write(`   ${r.checkpointsChecked} stored checkpoint(s) checked${against}\n`);
+    if (r.anchorSigned) ctx.out.write(`   prune anchor at seq ${r.anchor?.seq} is attested by a valid signature\n`);
     for (const n of r.notes) ctx.out.write(`   note: ${n}\n`);
+  } else if (r.external?.status === 'pruned-unverifiable') {
+    ctx.out.write(`UNVERIFIABLE: ${r.firstBad?.reason.replace(/^unverifiable: /, '')}\n`);
+    ctx.out.write(`   the remaining chain is intact (${r.checked} record(s) verified), but it cannot show that the checkpoint's records were pruned legitimately\n`);
   } else {
     ctx.out.write(`BROKEN at seq ${r.firstBad?.seq}: ${r.firstBad?.reason}\n   ${r.checked} record(s) verified before it\n`);
   }
@@ -145,50 +160,36 @@ function query(args: string[], ctx: AuditCommandContext): number {
     until: { type: 'string' },
     'trace-id': { type: 'string' },
     'after-seq': { type: 'string' },
+    'before-seq': { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean' },
   });
   const q: AuditQuery = {};
   if (v.agent !== undefined) q.agent = v.agent;
-  if (v.channel !== undefined) q.channel = v.channel;
-  if (v.decision !== undefined) q.decision = v.decision;
+  if (v.channel !== undefined) q.channel = oneOf(v.channel, CHANNELS, '--channel');
+  if (v.decision !== undefined) q.decision = oneOf(v.decision, DECISIONS, '--decision');
   if (v.target !== undefined) q.target = v.target;
   if (v['trace-id'] !== undefined) q.traceId = v['trace-id'];
   if (v.since !== undefined) q.since = parseTime(v.since, '--since');
   if (v.until !== undefined) q.until = parseTime(v.until, '--until');
   if (v['after-seq'] !== undefined) q.afterSeq = parseInteger(v['after-seq'], '--after-seq');
+  if (v['before-seq'] !== undefined) q.beforeSeq = parseInteger(v['before-seq'], '--before-seq');
+  if (q.afterSeq !== undefined && q.beforeSeq !== undefined) throw new UsageError('give --after-seq or --before-seq, not both');
   if (v.limit !== undefined) q.limit = parseInteger(v.limit, '--limit');
+  q.order = newestFirstUnlessPaging(q);
   const records = withDb(ctx, true, (db) => queryAudit(db, q));
   if (v.json) for (const r of records) ctx.out.write(JSON.stringify(r) + '\n');
-  else printTable(ctx.out, records);
+  else printRecords(ctx.out, records);
   return 0;
 }
 
-// Audit fields are attacker-influenced: never let them drive the terminal (escapes, bidi tricks).
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const cell = (v: unknown, max = 40): string => {
-  const s = v === null || v === undefined ? '-' : String(v).replace(UNSAFE, '?');
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
-};
+const COLUMNS = ['seq', 'time', 'channel', 'agent', 'action', 'target', 'decision', 'status', 'code', 'reason'];
+const MAX_WIDTH = Object.fromEntries(COLUMNS.map((c) => [c, c === 'reason' ? 60 : 40]));
 
-function printTable(out: NodeJS.WritableStream, records: AuditRecord[]): void {
-  const cols = ['seq', 'time', 'channel', 'agent', 'action', 'target', 'decision', 'status', 'code', 'reason'] as const;
-  const rows = records.map((r) => [
-    String(r.seq),
-    new Date(r.time).toISOString(),
-    cell(r.channel),
-    cell(r.agentId),
-    cell(r.action),
-    cell(r.target),
-    cell(r.decision),
-    cell(r.status),
-    cell(r.code),
-    cell(r.reason, 60),
-  ]);
-  const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (vals: readonly string[]) => vals.map((s, i) => s.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n';
-  out.write(line(cols));
-  for (const r of rows) out.write(line(r));
+// printTable neutralizes control and bidi characters: audit fields are attacker-influenced.
+function printRecords(out: NodeJS.WritableStream, records: AuditRecord[]): void {
+  const rows = records.map((r) => ({ ...r, time: new Date(r.time).toISOString(), agent: r.agentId }));
+  printTable(out, rows, COLUMNS, { maxWidth: MAX_WIDTH });
   out.write(`(${records.length} record(s))\n`);
 }
 
@@ -198,37 +199,61 @@ async function exportVerb(args: string[], ctx: AuditCommandContext): Promise<num
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv, not ${format}`);
   const afterSeq = v['after-seq'] !== undefined ? parseInteger(v['after-seq'], '--after-seq') : 0;
   const db = open(ctx, true);
-  const dest = v.out ? createWriteStream(v.out, { mode: 0o600 }) : ctx.out;
+  let dest: StreamWriter;
+  try {
+    // Opened synchronously first: a bad path fails at once, before anything is read.
+    dest = v.out
+      ? streamWriter(createWriteStream(v.out, { fd: openOutputFile(v.out, 0o600) }), `export to ${v.out} failed`)
+      : streamWriter(ctx.out, 'export to standard output failed');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   let count = 0;
   try {
-    const write = async (s: string): Promise<void> => {
-      if (!dest.write(s)) await once(dest, 'drain');
-    };
-    if (format === 'csv') await write(csvHeader());
+    if (format === 'csv') await dest.write(csvHeader());
     for (const row of exportRows(db, afterSeq)) {
-      await write(format === 'csv' ? csvLine(row) : jsonLine(row));
+      await dest.write(format === 'csv' ? csvLine(row) : jsonLine(row));
       count++;
     }
-  } finally {
-    db.close();
+    if (v.out) await dest.end();
+  } catch (err) {
     if (v.out) {
-      dest.end();
-      await once(dest, 'finish');
+      rmSync(v.out, { force: true }); // never leave a partial export that looks complete
+      throw new Error(`${(err as Error).message}; the incomplete file was removed`);
     }
+    throw err;
+  } finally {
+    dest.release();
+    db.close();
   }
   if (v.out) ctx.err.write(`exported ${count} record(s) to ${v.out}\n`);
   return 0;
 }
 
-function prune(args: string[], ctx: AuditCommandContext): number {
-  const v = parse(args, { before: { type: 'string' } });
+async function prune(args: string[], ctx: AuditCommandContext): Promise<number> {
+  const v = parse(args, { before: { type: 'string' }, force: { type: 'boolean' }, 'signing-key': { type: 'string' } });
   if (v.before === undefined) throw new UsageError('prune needs --before');
   const before = parseTime(v.before, '--before');
-  if (before > Date.now()) throw new UsageError('--before lies in the future');
-  const r = withDb(ctx, false, (db) => pruneBefore(db, before, { via: 'cli' }));
+  const now = Date.now();
+  if (before > now) throw new UsageError('--before lies in the future');
+  const floor = now - DEFAULT_MIN_RETENTION_MS;
+  if (before > floor && !v.force) {
+    throw new UsageError(
+      `--before ${new Date(before).toISOString()} is inside the ${RETENTION_DAYS}-day retention floor ` +
+        `(the latest allowed is ${new Date(floor).toISOString()}); add --force to prune newer records`,
+    );
+  }
+  const signer = await cliSigner(v['signing-key'], ctx);
+  if (signer === null) {
+    ctx.err.write('warning: no signing key: this prune is not signed, so `verify --public-key` will reject its anchor\n');
+  }
+  const r = withDb(ctx, false, (db) =>
+    pruneBefore(db, before, { now, minRetentionMs: v.force ? 0 : DEFAULT_MIN_RETENTION_MS, signer, details: { via: 'cli', forced: v.force === true } }),
+  );
   ctx.out.write(
     r.deleted > 0
-      ? `pruned ${r.deleted} record(s) through seq ${r.anchor?.seq}; recorded as seq ${r.recordSeq}\n`
+      ? `pruned ${r.deleted} record(s) through seq ${r.anchor?.seq}; recorded as seq ${r.recordSeq}${r.attestation ? `, signed by ${r.attestation.keyId}` : ''}\n`
       : `nothing older than ${new Date(before).toISOString()}; recorded as seq ${r.recordSeq}\n`,
   );
   return 0;
@@ -239,8 +264,16 @@ async function checkpoint(args: string[], ctx: AuditCommandContext): Promise<num
   const signer = await cliSigner(v['signing-key'], ctx);
   const file = ctx.config?.audit.checkpoint.file ?? null;
   const cp = withDb(ctx, false, (db) => {
+    // Before the head marker is rewritten: a database that no longer reaches it says so first.
+    const continuity = checkContinuity(db, { dbPath: ctx.dbPath, checkpointFile: file });
+    for (const w of continuity.warnings) ctx.err.write(`warning: ${w}\n`);
+    if (continuity.record) {
+      const [seq] = appendDirect(db, [{ ...continuity.record, details: { ...continuity.record.details, via: 'cli' } }]);
+      ctx.err.write(`warning: ${continuity.record.reason}; recorded as seq ${seq}\n`);
+    }
     const written = writeCheckpoint(db, { signer, file });
     if (written?.fileError) ctx.err.write(`warning: checkpoint not appended to ${file} (${written.fileError})\n`);
+    if (written?.markerError) ctx.err.write(`warning: head marker not written (${written.markerError})\n`);
     return latestCheckpoint(db);
   });
   if (cp === null) {
@@ -249,7 +282,7 @@ async function checkpoint(args: string[], ctx: AuditCommandContext): Promise<num
   }
   const json = JSON.stringify(toCheckpointJson(cp), null, 2) + '\n';
   if (v.out) {
-    writeFileSync(v.out, json);
+    writeOutputFile(v.out, json, 0o644);
     ctx.err.write(`checkpoint at seq ${cp.seq} written to ${v.out}\n`);
   } else ctx.out.write(json);
   return 0;
