@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadAdminToken } from './admin/admin-token.js';
 import { mountAdmin } from './admin/admin-routes.js';
-import { openAuditReadOnly, queryFromHttp } from './audit/admin-query.js';
+import { queryAuditOffThread } from './audit/index.js';
 import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
 import { CatalogStore, type Catalog } from './catalog/index.js';
@@ -100,7 +100,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
 
   const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now }), audit);
   const overload = new OverloadGuard(config.limits);
-  const auditReader = openAuditReadOnly(auditDbPath(config.dataDir));
   let draining = false;
   let stateWritable = true;
   let busyProbes = 0;
@@ -142,7 +141,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
           const c = catalog.current();
           return { version: c.version, digest: c.digest, loadedAt: new Date(c.loadedAt).toISOString(), agents: c.agents.size, files: c.files, lastRejection };
         },
-        queryAudit: (q) => queryFromHttp(auditReader, q),
+        queryAudit: (q) => queryAuditOffThread(auditDbPath(config.dataDir), q),
       });
     },
   });
@@ -193,7 +192,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         if (!(await chain.idle(config.audit.commitWaitMs + 1000))) log.warn({ running: chain.running }, 'requests still in the chain at shutdown');
         await system('gateway.stop', { reason });
         await audit.close();
-        auditReader.close();
         state.close();
         log.info('stopped');
       })();

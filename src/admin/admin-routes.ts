@@ -16,7 +16,8 @@ export interface AdminDeps extends GovernedDeps {
   state: StateStore;
   now: () => number;
   catalogStatus: () => Record<string, unknown>;
-  queryAudit: (filters: Record<string, string | undefined>) => unknown[];
+  /** Runs off the event loop; throws INVALID_PARAMS for a bad query. */
+  queryAudit: (query: Record<string, unknown>) => Promise<unknown[]>;
 }
 
 const CreateKeyBody = z
@@ -134,9 +135,6 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   }));
   app.get('/admin/audit', governed(deps, {
     channel: 'admin', action: 'audit.query', body: 'none',
-    handle: (_ctx, req) => {
-      const q = req.query as Record<string, string | undefined>;
-      return ok({ records: deps.queryAudit(q) });
-    },
+    handle: async (_ctx, req) => ok({ records: await deps.queryAudit(req.query as Record<string, unknown>) }),
   }));
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
-import { MAX_ADMIN_LIMIT, openAuditReadOnly, parseAdminQuery, queryAuditOffThread, queryFromHttp } from './admin-query.js';
+import { MAX_ADMIN_LIMIT, parseAdminQuery, queryAuditOffThread } from './admin-query.js';
 import { appendDirect, openAuditDb } from './direct.js';
 import { queryAuditOffThread as fromIndex } from './index.js';
 import { sampleEvent, tempAuditDir } from './test-fixtures.js';
@@ -76,18 +76,5 @@ describe('queryAuditOffThread (GET /admin/audit)', () => {
   it('runs concurrent queries (more than run at once) to completion', async () => {
     const all = await Promise.all(Array.from({ length: 6 }, (_, i) => queryAuditOffThread(t.dbPath, { afterSeq: String(i), limit: '1' })));
     expect(all.map(seqs)).toEqual([[1], [2], [3], [4], [5], [6]]);
-  });
-});
-
-describe('queryFromHttp (deprecated, synchronous)', () => {
-  it('uses the same validation and ordering', () => {
-    const reader = openAuditReadOnly(t.dbPath);
-    try {
-      expect(seqs(queryFromHttp(reader, { limit: '2' }))).toEqual([8, 7]);
-      expect(() => queryFromHttp(reader, { bogus: '1' })).toThrow(GatewayError);
-      expect(() => appendDirect(reader, [sampleEvent(9)])).toThrow(/readonly/i);
-    } finally {
-      reader.close();
-    }
   });
 });

@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors/gateway-error.js';
-import { openAuditDb, type AuditDb } from './db.js';
-import { newestFirstUnlessPaging, queryAudit, type AuditQuery } from './query.js';
+import { newestFirstUnlessPaging, type AuditQuery } from './query.js';
 import type { QueryWorkerData, QueryWorkerReply } from './query-worker.js';
 import { CHANNELS, DECISIONS, type AuditRecord } from './record.js';
 import { parseTimeParam } from './time-param.js';
@@ -135,20 +134,4 @@ export function runQueryWorker(data: QueryWorkerData, url: URL, timeoutMs = QUER
     worker.once('error', (err) => finish(err));
     worker.once('exit', (code) => finish(new Error(`audit query worker exited (code ${code}) without an answer`)));
   });
-}
-
-/**
- * @deprecated Synchronous: runs SQLite on the caller's event loop. Use queryAuditOffThread.
- * A read-only connection for the admin API (WAL: never blocks the writer).
- */
-export function openAuditReadOnly(dbPath: string): AuditDb {
-  return openAuditDb(dbPath, { readonly: true });
-}
-
-/**
- * @deprecated Synchronous: runs SQLite on the caller's event loop. Use queryAuditOffThread.
- * Same validation and ordering as queryAuditOffThread, on an already open connection.
- */
-export function queryFromHttp(db: AuditDb, q: Record<string, unknown>): AuditRecord[] {
-  return queryAudit(db, parseAdminQuery(q));
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { migrate, sqlMigration, type SqliteMigration } from '../util/sqlite-migrate.js';
 
 /**
  * Runtime state that catalog files only declare intent for: agent keys (hashes only) and
@@ -29,10 +30,11 @@ export interface SuspensionRow {
   by: string;
 }
 
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
-  {
-    version: 1,
-    sql: `
+const MIGRATIONS: readonly SqliteMigration[] = [
+  sqlMigration(
+    1,
+    'agent keys and runtime suspensions',
+    `
       CREATE TABLE agent_keys (
         key_id TEXT PRIMARY KEY,
         agent_id TEXT NOT NULL,
@@ -51,8 +53,8 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         by TEXT NOT NULL
       );
     `,
-  },
-];
+  ),
+]
 
 export class StateStore {
   readonly path: string;
@@ -78,17 +80,7 @@ export class StateStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const applied = new Set(
-      (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
-    );
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      db.transaction(() => {
-        db.exec(m.sql);
-        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
-      }).immediate();
-    }
+    migrate(db, MIGRATIONS);
     return new StateStore(path, db);
   }
 

@@ -65,16 +65,6 @@ describe('migrate (shared SQLite migration runner)', () => {
     b.close();
   });
 
-  it('works with an existing schema_migrations table of the older (version, applied_at) shape', () => {
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    db.exec('CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)');
-    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
-    expect(migrate(db, STEPS)).toEqual([2]);
-    expect(schemaVersion(db)).toBe(2);
-    db.close();
-  });
-
   it('refuses duplicate or non-positive versions before touching the database', () => {
     const db = new Database(path);
     expect(() => migrate(db, [...STEPS, sqlMigration(2, 'again', 'SELECT 1')])).toThrow(/share version 2/);

@@ -41,8 +41,7 @@ const TABLE = 'schema_migrations';
 /**
  * Applies the pending migrations (see the module comment for the guarantees) and returns
  * the versions applied by this call, ascending. Creates `schema_migrations(version, name,
- * applied_at)` when missing. An existing table without a `name` column (the older shape
- * `(version, applied_at)`) is used as it is: the name is then simply not stored.
+ * applied_at)` when missing.
  * Throws before applying anything when two migrations share a version or a version is not
  * a positive integer.
  */
@@ -58,11 +57,8 @@ export function migrate<Db extends SqliteDb>(db: Db, migrations: ReadonlyArray<S
     name TEXT NOT NULL,
     applied_at INTEGER NOT NULL
   )`);
-  const columns = new Set((db.prepare(`PRAGMA table_info(${TABLE})`).all() as Array<{ name: string }>).map((c) => c.name));
   const isApplied = db.prepare(`SELECT 1 FROM ${TABLE} WHERE version = ?`).pluck();
-  const record = columns.has('name')
-    ? db.prepare(`INSERT INTO ${TABLE} (version, name, applied_at) VALUES (@version, @name, @at)`)
-    : db.prepare(`INSERT INTO ${TABLE} (version, applied_at) VALUES (@version, @at)`);
+  const record = db.prepare(`INSERT INTO ${TABLE} (version, name, applied_at) VALUES (@version, @name, @at)`);
   const applied: number[] = [];
   for (const m of sorted) {
     const step = db.transaction((): boolean => {
