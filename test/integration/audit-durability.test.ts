@@ -65,6 +65,19 @@ describe('audit durability and storage faults (real gateway process)', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
+  /** A running gateway with a key for support-triage that has been seen to work. */
+  async function boot(config = '', stopSignal: NodeJS.Signals = 'SIGTERM') {
+    const ws = makeWorkspace({ config });
+    cleanups.push(() => ws.cleanup());
+    const gw: RunningGateway = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop(stopSignal)));
+    const { key } = await createKey(ws, 'support-triage');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    // The CLI's own audit write may briefly hold the lock; with tight timeouts wait it out.
+    expect(await eventually200(whoami)).toBe(200);
+    return { ws, gw, whoami };
+  }
+
   it('keeps the record of every answered request across SIGKILL under concurrent load, with an intact chain', async () => {
     const ws = makeWorkspace();
     cleanups.push(() => ws.cleanup());
@@ -92,14 +105,7 @@ describe('audit durability and storage faults (real gateway process)', () => {
   }, 90_000);
 
   it('fails closed with 503 while the audit database is locked, records what it answered, and recovers', async () => {
-    const ws = makeWorkspace({ config: 'audit: { commitWaitMs: 800, busyTimeoutMs: 100 }\n' });
-    cleanups.push(() => ws.cleanup());
-    const gw: RunningGateway = await startGateway(ws);
-    cleanups.push(async () => void (await gw.stop()));
-    const { key } = await createKey(ws, 'support-triage');
-    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
-    // The CLI's own audit write may briefly hold the lock; with these tight timeouts wait it out.
-    expect(await eventually200(whoami)).toBe(200);
+    const { ws, gw, whoami } = await boot('audit: { commitWaitMs: 800, busyTimeoutMs: 100 }\n');
 
     const locker = new Database(join(ws.dataDir, 'audit.db'));
     locker.exec('BEGIN EXCLUSIVE');
@@ -128,13 +134,7 @@ describe('audit durability and storage faults (real gateway process)', () => {
   }, 60_000);
 
   it('fails closed with 503 and fails readiness once the audit database file is deleted', async () => {
-    const ws = makeWorkspace();
-    cleanups.push(() => ws.cleanup());
-    const gw: RunningGateway = await startGateway(ws);
-    cleanups.push(async () => void (await gw.stop('SIGKILL')));
-    const { key } = await createKey(ws, 'support-triage');
-    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
-    expect((await whoami()).status).toBe(200);
+    const { ws, gw, whoami } = await boot('', 'SIGKILL');
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(ws.dataDir, `audit.db${suffix}`), { force: true });
     let status = 0;
     const t0 = Date.now();
@@ -150,13 +150,7 @@ describe('audit durability and storage faults (real gateway process)', () => {
   }, 30_000);
 
   it('keeps serving while the CLI (or a backup tool) holds the state database lock', async () => {
-    const ws = makeWorkspace();
-    cleanups.push(() => ws.cleanup());
-    const gw: RunningGateway = await startGateway(ws);
-    cleanups.push(async () => void (await gw.stop()));
-    const { key } = await createKey(ws, 'support-triage');
-    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
-    expect(await eventually200(whoami)).toBe(200);
+    const { ws, gw, whoami } = await boot();
     const locker = new Database(join(ws.dataDir, 'state.db'));
     locker.exec('BEGIN IMMEDIATE');
     try {
