@@ -97,6 +97,19 @@ export class PolicyChain {
     let reason: string | null = null;
     let payloadLoaded = loadPayload === undefined;
 
+    // Applies one hook's decision: a deny ends the chain (recorded as deciding), an allow may
+    // hold a reservation and patch the context for the policies after it.
+    const apply = (name: string, d: Decision): void => {
+      if (d.kind === 'deny') {
+        deciding = name;
+        reason = d.reason ?? null;
+        if (d.annotations) ctx = applyPatch(ctx, { annotations: d.annotations });
+        throw d.error;
+      }
+      if (d.reservation) reservations.push(d.reservation);
+      if (d.patch) ctx = applyPatch(ctx, d.patch);
+    };
+
     const readPayload = async (): Promise<void> => {
       payloadLoaded = true;
       const t0 = performance.now();
@@ -122,16 +135,7 @@ export class PolicyChain {
       }
       for (const policy of this.policies) {
         if (!payloadLoaded && policy.phase !== 'headers') await readPayload();
-        if (!policy.request) continue;
-        const d = await runHook(policy.name, path, () => policy.request!(ctx));
-        if (d.kind === 'deny') {
-          deciding = policy.name;
-          reason = d.reason ?? null;
-          if (d.annotations) ctx = applyPatch(ctx, { annotations: d.annotations });
-          throw d.error;
-        }
-        if (d.reservation) reservations.push(d.reservation);
-        if (d.patch) ctx = applyPatch(ctx, d.patch);
+        if (policy.request) apply(policy.name, await runHook(policy.name, path, () => policy.request!(ctx)));
       }
       if (!payloadLoaded) await readPayload();
       const t0 = performance.now();
@@ -147,14 +151,7 @@ export class PolicyChain {
       for (const policy of this.policies) {
         if (!policy.response) continue;
         const current = result;
-        const d = await runHook(policy.name, path, () => policy.response!(ctx, current));
-        if (d.kind === 'deny') {
-          deciding = policy.name;
-          reason = d.reason ?? null;
-          throw d.error;
-        }
-        if (d.reservation) reservations.push(d.reservation);
-        if (d.patch) ctx = applyPatch(ctx, d.patch);
+        apply(policy.name, await runHook(policy.name, path, () => policy.response!(ctx, current)));
       }
       deciding = 'forward';
     } catch (err) {
