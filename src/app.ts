@@ -62,15 +62,15 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
         // A key belongs to the agent it was issued for: removing the agent revokes its keys, so
-        // a later agent reusing the id does not inherit them.
+        // a later agent reusing the id does not inherit them. Revoked in the database (not just
+        // the keys this process has seen), retried while the CLI holds the lock.
         for (const agentId of diff.removed) {
-          for (const keyId of keys.activeKeyIds(agentId, now())) {
-            try {
-              await withBusyRetry(() => keys.revoke(keyId, now()));
-              void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
-            } catch (err) {
-              log.error({ err, agentId, keyId }, 'could not revoke the key of a removed agent');
-            }
+          try {
+            const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
+            keys.reload();
+            for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
+          } catch (err) {
+            log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
           }
         }
       },

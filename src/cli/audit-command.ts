@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, fstatSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   appendDirect,
@@ -200,11 +200,15 @@ async function exportVerb(args: string[], ctx: AuditCommandContext): Promise<num
   const afterSeq = v['after-seq'] !== undefined ? parseInteger(v['after-seq'], '--after-seq') : 0;
   const db = open(ctx, true);
   let dest: StreamWriter;
+  // Only a regular file this command opened may be removed after a failure (never a FIFO or a device).
+  let removable = false;
   try {
     // Opened synchronously first: a bad path fails at once, before anything is read.
-    dest = v.out
-      ? streamWriter(createWriteStream(v.out, { fd: openOutputFile(v.out, 0o600) }), `export to ${v.out} failed`)
-      : streamWriter(ctx.out, 'export to standard output failed');
+    if (v.out) {
+      const fd = openOutputFile(v.out, 0o600);
+      removable = fstatSync(fd).isFile();
+      dest = streamWriter(createWriteStream(v.out, { fd }), `export to ${v.out} failed`);
+    } else dest = streamWriter(ctx.out, 'export to standard output failed');
   } catch (err) {
     db.close();
     throw err;
@@ -218,7 +222,7 @@ async function exportVerb(args: string[], ctx: AuditCommandContext): Promise<num
     }
     if (v.out) await dest.end();
   } catch (err) {
-    if (v.out) {
+    if (v.out && removable) {
       rmSync(v.out, { force: true }); // never leave a partial export that looks complete
       throw new Error(`${(err as Error).message}; the incomplete file was removed`);
     }

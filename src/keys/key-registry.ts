@@ -64,15 +64,6 @@ export class KeyRegistry {
     return counts;
   }
 
-  /** Ids of the keys of one agent that still work. */
-  activeKeyIds(agentId: string, now: number): string[] {
-    const ids: string[] = [];
-    for (const [id, k] of this.#keys) {
-      if (k.agentId === agentId && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now)) ids.push(id);
-    }
-    return ids;
-  }
-
   /** Creates a key; the returned `key` is shown once and never stored. */
   create(agentId: string, opts: { label?: string | null; expiresAt?: number | null; now: number }): { key: string; row: KeyRow } {
     const row = createKeyRow(this.#store, agentId, opts);

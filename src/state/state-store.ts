@@ -76,11 +76,19 @@ export class StateStore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Create the file 0600 before SQLite does, so the -wal and -shm files inherit the mode.
     closeSync(openSync(path, 'a', 0o600));
-    const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 2000 });
+    // Opening and migrating may wait for a lock like any CLI would; only then does the
+    // gateway's connection switch to its own (non-blocking) busy timeout.
+    const db = new Database(path, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS);
+    try {
+      migrate(db, MIGRATIONS);
+    } catch (err) {
+      db.close();
+      throw new Error(`cannot open the state database ${path}: ${(err as Error).message}`);
+    }
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 2000}`);
     return new StateStore(path, db);
   }
 
@@ -127,6 +135,18 @@ export class StateStore {
   /** Returns false when the key does not exist or was already revoked. */
   revokeKey(keyId: string, at: number): boolean {
     return this.#db.prepare('UPDATE agent_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL').run(at, keyId).changes === 1;
+  }
+
+  /** Revokes every key of an agent that is not revoked yet; returns their ids. One transaction. */
+  revokeAgentKeys(agentId: string, at: number): string[] {
+    return this.#db.transaction(() => {
+      const ids = this.#db
+        .prepare('SELECT key_id FROM agent_keys WHERE agent_id = ? AND revoked_at IS NULL ORDER BY key_id')
+        .pluck()
+        .all(agentId) as string[];
+      this.#db.prepare('UPDATE agent_keys SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL').run(at, agentId);
+      return ids;
+    }).immediate();
   }
 
   /** Batched last-used timestamps (flushed off the request path). */

@@ -61,6 +61,8 @@ export function migrate<Db extends SqliteDb>(db: Db, migrations: ReadonlyArray<S
   const record = db.prepare(`INSERT INTO ${TABLE} (version, name, applied_at) VALUES (@version, @name, @at)`);
   const applied: number[] = [];
   for (const m of sorted) {
+    // Cheap check first: an applied step needs no write lock (so opening never waits on one).
+    if (isApplied.get(m.version) !== undefined) continue;
     const step = db.transaction((): boolean => {
       if (isApplied.get(m.version) !== undefined) return false;
       m.up(db);

@@ -109,13 +109,15 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     writeFileSync(join(ws.catalogDir, 'delta.yaml'), agentYaml('delta'));
     const gw = await startGateway(ws);
     track(ws, gw);
+    // Two keys, and no request in between: the gateway has never seen them when the agent goes.
     const { key, keyId } = await createKey(ws, 'delta');
+    const second = await createKey(ws, 'delta');
     const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
-    expect((await whoami()).status).toBe(200);
     rmSync(join(ws.catalogDir, 'delta.yaml'));
     await waitFor(async () => {
       const keys = await cli(ws, ['agents', 'keys', 'list', 'delta', '--json']);
-      return keys.stdout.includes('"revokedAt":"') ? true : undefined;
+      const rows = keys.stdout.trim().split('\n').map((l) => JSON.parse(l) as { revokedAt: string | null });
+      return rows.length === 2 && rows.every((r) => r.revokedAt !== null) ? true : undefined;
     });
     writeFileSync(join(ws.catalogDir, 'delta.yaml'), agentYaml('delta', 'description: a different agent\n'));
     await waitFor(async () => {
@@ -123,8 +125,10 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
       return r.status === 200 ? true : undefined;
     });
     expect((await whoami()).status).toBe(401);
+    expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${second.key}` } })).status).toBe(401);
     const audit = await cli(ws, ['audit', 'query', '--json', '--agent', 'delta']);
     expect(audit.stdout).toContain(keyId);
+    expect(audit.stdout).toContain(second.keyId);
     expect(audit.stdout).toContain('agent removed from the catalog');
   });
 

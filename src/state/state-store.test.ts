@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateStore } from './state-store.js';
 import { withBusyRetry } from './busy-retry.js';
 
-describe('state writes under a lock held by another process', () => {
+describe('state store', () => {
   let dir: string;
   let store: StateStore;
   let other: Database.Database;
@@ -37,6 +37,27 @@ describe('state writes under a lock held by another process', () => {
     other.exec('BEGIN IMMEDIATE');
     await expect(withBusyRetry(() => store.suspend('a', null, 'test', 1), 100)).rejects.toMatchObject({ code: 'OVERLOADED' });
     other.exec('ROLLBACK');
+  });
+
+  it('opens an already migrated database while another connection holds the write lock', () => {
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const again = StateStore.open(join(dir, 'state.db'), { busyTimeoutMs: 0 });
+      expect(again.listKeys()).toEqual([]);
+      again.close();
+    } finally {
+      other.exec('ROLLBACK');
+    }
+  });
+
+  it('revokes every key of an agent in one statement, including keys this process never loaded', () => {
+    const cli = StateStore.open(join(dir, 'state.db'));
+    for (const id of ['k1', 'k2']) cli.insertKey({ keyId: id, agentId: 'gone', digest: 'd', label: null, createdAt: 1, expiresAt: null });
+    cli.insertKey({ keyId: 'k3', agentId: 'stays', digest: 'd', label: null, createdAt: 1, expiresAt: null });
+    cli.close();
+    expect(store.revokeAgentKeys('gone', 5)).toEqual(['k1', 'k2']);
+    expect(store.listKeys().map((k) => [k.keyId, k.revokedAt])).toEqual([['k1', 5], ['k2', 5], ['k3', null]]);
+    expect(store.revokeAgentKeys('gone', 6)).toEqual([]);
   });
 
   it('creates the state database readable by its owner only', () => {
