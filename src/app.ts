@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -42,12 +43,18 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
   const audit: AuditSink = await openAuditSink(config, log);
   const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
-    audit.append({ time: now(), requestId: `system-${now()}-${Math.random().toString(36).slice(2, 8)}`, channel: 'system', action, decision: 'allow', ...fields }).catch((err: unknown) => {
+    audit.append({ time: now(), requestId: `system-${randomUUID()}`, channel: 'system', action, decision: 'allow', ...fields }).catch((err: unknown) => {
       log.error({ err, action }, 'system audit event could not be committed');
     });
 
   // busyTimeoutMs 0: a lock held by the CLI must never block the event loop (writes retry async).
-  const state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: 0 });
+  let state: StateStore;
+  try {
+    state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: 0 });
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
   const keys = new KeyRegistry(state);
   const suspensions = new SuspensionIndex(state);
   const refreshState = createStateRefresher(state, () => {

@@ -93,5 +93,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`error: ${process.env.WARDEN_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
       process.exitCode = 1;
     }
+    // A start that failed half-way must not linger on a handle it opened (a worker, a timer).
+    if (process.argv[2] === 'start') setImmediate(() => process.exit(process.exitCode ?? 1));
   },
 );

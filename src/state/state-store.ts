@@ -78,18 +78,19 @@ export class StateStore {
     closeSync(openSync(path, 'a', 0o600));
     // Opening and migrating may wait for a lock like any CLI would; only then does the
     // gateway's connection switch to its own (non-blocking) busy timeout.
-    const db = new Database(path, { timeout: 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    let db: Database.Database | undefined;
     try {
+      db = new Database(path, { timeout: 5000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
       migrate(db, MIGRATIONS);
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 2000}`);
+      return new StateStore(path, db);
     } catch (err) {
-      db.close();
+      db?.close();
       throw new Error(`cannot open the state database ${path}: ${(err as Error).message}`);
     }
-    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 2000}`);
-    return new StateStore(path, db);
   }
 
   /**
