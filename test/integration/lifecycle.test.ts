@@ -63,6 +63,22 @@ describe('overload and graceful shutdown (real gateway process)', () => {
     expect(row.lastUsedAt).not.toBeNull();
   });
 
+  it('closes a request still unfinished at the drain deadline and still records it before exiting 0', async () => {
+    const { ws, gw } = await boot('limits: { shutdownDrainMs: 500 }\n');
+    const slow = slowPost(gw.port, '/admin/agents/support-triage/keys', gw.adminToken, JSON.stringify({ label: 'cut-off' }));
+    await slow.ready;
+    await sleep(100);
+    gw.proc.kill('SIGTERM');
+    const exit = await gw.exited;
+    expect(exit.code).toBe(0);
+    expect((await slow.response).status).not.toBe(201);
+    const rows = await cli(ws, ['audit', 'query', '--json', '--limit', '1000', '--channel', 'admin']);
+    const cut = rows.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; decision: string; policy: string });
+    expect(cut.find((r) => r.action === 'keys.create')).toMatchObject({ decision: 'deny', policy: 'read-body' });
+    const verify = await cli(ws, ['audit', 'verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
   it('exits at once on a second signal during the drain, leaving a verifiable audit trail', async () => {
     const { ws, gw } = await boot('limits: { shutdownDrainMs: 60000 }\n');
     const slow = slowPost(gw.port, '/admin/agents/support-triage/keys', gw.adminToken, JSON.stringify({ label: 'never-finished' }));

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
@@ -67,6 +67,22 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     const r2 = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain('limits.maxBodyByte');
+  });
+
+  it('refuses to start (fail closed) on an unreadable state database or a missing signing key', async () => {
+    const ws = makeWorkspace();
+    track(ws);
+    mkdirSync(ws.dataDir, { recursive: true });
+    writeFileSync(join(ws.dataDir, 'state.db'), Buffer.alloc(8192, 7));
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('state.db');
+
+    const ws2 = makeWorkspace({ config: 'audit: { checkpoint: { signingKey: { file: ./missing.pem } } }\n' });
+    track(ws2);
+    const r2 = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain('signingKey');
   });
 
   it('applies valid catalog edits atomically and keeps serving the old catalog after a bad edit (audited)', async () => {
