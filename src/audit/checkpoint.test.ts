@@ -18,6 +18,21 @@ afterEach(() => {
 });
 
 describe('writeCheckpoint', () => {
+  it('runs the check inside the write transaction (lock held) and writes nothing when it throws', () => {
+    let inTx = false;
+    expect(() =>
+      writeCheckpoint(db, {
+        check: () => {
+          inTx = db.inTransaction;
+          throw new Error('audit database file was deleted');
+        },
+      }),
+    ).toThrow(/deleted/);
+    expect(inTx).toBe(true);
+    expect(db.inTransaction).toBe(false);
+    expect(listCheckpoints(db)).toHaveLength(0);
+  });
+
   it('writes nothing new when no records were added and no signer asks for a signature', () => {
     expect(writeCheckpoint(db)?.checkpoint.seq).toBe(3);
     expect(writeCheckpoint(db)).toBeNull();

@@ -110,6 +110,11 @@ export interface WriteCheckpointOptions {
   file?: string | null;
   /** Also rewrite the head marker `<db>.head` beside the database file (default true). */
   headMarker?: boolean;
+  /**
+   * Runs first inside the write transaction, once the lock is held; throwing aborts the
+   * checkpoint (the writer checks the database file's identity here).
+   */
+  check?: () => void;
 }
 
 export interface WriteCheckpointResult {
@@ -136,6 +141,7 @@ export function writeCheckpoint(db: AuditDb, opts: WriteCheckpointOptions = {}):
   const insert = db.prepare('INSERT INTO audit_checkpoints (seq, hash, time, signature, key_id) VALUES (?, ?, ?, ?, ?)');
   const signer = opts.signer ?? null;
   const tx = db.transaction((): Checkpoint | null => {
+    opts.check?.();
     const head = readHead(db);
     const last = latestCheckpoint(db);
     if (head.seq === 0) return null;

@@ -75,6 +75,25 @@ describe('audit sink under storage faults', () => {
     expect(Date.now() - started).toBeLessThan(100); // permanent: no point waiting
   });
 
+  it('never commits into a file deleted while the writer waited for the lock (orphaned-file commit)', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, busyTimeoutMs: 3000, commitWaitMs: 5000, identityCheckMs: 100 });
+    await sink.append(sampleEvent(1));
+    const lock = new Database(t.dbPath);
+    lock.exec('BEGIN IMMEDIATE');
+    const p = sink.append(sampleEvent(2)).then((s) => s, (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 300)); // the writer now waits inside BEGIN IMMEDIATE
+    unlinkSync(t.dbPath);
+    await new Promise((r) => setTimeout(r, 300));
+    lock.exec('COMMIT');
+    const res = await p;
+    expect(res).toBeInstanceOf(GatewayError);
+    expect((res as GatewayError).code).toBe('AUDIT_UNAVAILABLE');
+    expect(lock.prepare('SELECT request_id FROM audit_events').pluck().all()).toEqual(['req-1']);
+    expect(sink.healthy()).toBe(false);
+    expect(sink.problem()).toMatch(/deleted/);
+    lock.close();
+  });
+
   it('treats a file replaced under the same path like a deleted one', async () => {
     sink = await createAuditSink({ dbPath: t.dbPath, identityCheckMs: 100 });
     await sink.append(sampleEvent(1));

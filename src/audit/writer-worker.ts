@@ -7,6 +7,8 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendRows, readHead, systemEvent } from './append.js';
+import type { Transaction } from 'better-sqlite3';
+import type { AuditRow } from './chain.js';
 import { writeCheckpoint, loadSigningKey, type CheckpointSigner } from './checkpoint.js';
 import { checkContinuity } from './continuity.js';
 import { openAuditDb, type AuditDb } from './db.js';
@@ -109,6 +111,18 @@ function checkIdentity(): void {
   if (st.ino !== identity.ino || st.dev !== identity.dev) throw new DatabaseReplacedError(false);
 }
 
+// The identity check runs inside the transaction, after BEGIN IMMEDIATE got the lock (which
+// may wait busy_timeout): a file deleted or replaced during that wait throws here, the
+// transaction rolls back, and nothing lands in the orphaned file.
+let commitTx: Transaction<(rows: readonly AuditRow[]) => number> | undefined;
+function commitGroup(rows: readonly AuditRow[]): number {
+  commitTx ??= db.transaction((r: readonly AuditRow[]): number => {
+    checkIdentity();
+    return appendRows(db, r).firstSeq; // a savepoint inside this transaction
+  });
+  return commitTx.immediate(rows);
+}
+
 function pump(): void {
   state = 'idle';
   if (finished) return;
@@ -122,8 +136,7 @@ function pump(): void {
   const { ids, rows, amended } = queue.peek(init.maxBatch, amendBefore, amendReason);
   let firstSeq: number;
   try {
-    checkIdentity();
-    firstSeq = appendRows(db, rows).firstSeq;
+    firstSeq = commitGroup(rows);
   } catch (err) {
     onFault(err);
     return;
@@ -166,8 +179,7 @@ function onFault(err: unknown): void {
 
 function checkpoint(): void {
   try {
-    checkIdentity();
-    const r = writeCheckpoint(db, { signer, file: init.checkpoint.file });
+    const r = writeCheckpoint(db, { signer, file: init.checkpoint.file, check: checkIdentity });
     sinceCheckpoint = 0;
     checkpointSoon = false;
     lastCheckpointAt = Date.now();
