@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_KEYS, FIELDS, contentString, toRow } from './chain.js';
+import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, contentString, toRow } from './chain.js';
 import { sampleEvent } from './test-fixtures.js';
 
 describe('record content serialization', () => {
@@ -19,5 +19,17 @@ describe('record content serialization', () => {
 
   it('stores JSON-valued fields as canonical text', () => {
     expect(toRow(sampleEvent(1, { details: { z: 1, a: [2] } })).details).toBe('{"a":[2],"z":1}');
+  });
+
+  it('replaces an oversized JSON-valued field with "[TooLarge]" and records that in details', () => {
+    const big = 'x'.repeat(MAX_JSON_FIELD_CHARS);
+    const details: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) details['k' + i] = big;
+    const row = toRow(sampleEvent(1, { details, status: 200, decision: 'allow' }));
+    expect(JSON.parse(row.details ?? 'null')).toEqual({ auditTooLarge: ['details'], value: '[TooLarge]' });
+    expect(row).toMatchObject({ status: 200, decision: 'allow' });
+    const row2 = toRow(sampleEvent(2, { path: [big, big] as unknown as never, details: { keep: 1 } }));
+    expect(row2.path).toBe('"[TooLarge]"');
+    expect(JSON.parse(row2.details ?? 'null')).toEqual({ keep: 1, auditTooLarge: ['path'] });
   });
 });

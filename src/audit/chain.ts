@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { canonicalJson, quote } from '../util/canonical-json.js';
+import { canonicalJson, canonicalJsonWithin, quote } from '../util/canonical-json.js';
 import type { AuditEventInput, AuditRecord, Channel, AuditDecision } from './record.js';
 
 /** prev_hash of the first record of a chain that was never pruned. */
@@ -73,14 +73,48 @@ function str(v: unknown): string | null {
 
 const req = (v: unknown): string => str(v) ?? '';
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : canonicalJson(v));
+
+/** Longest canonical JSON text stored for one JSON-valued field (redactions, path, details). */
+export const MAX_JSON_FIELD_CHARS = 64 * 1024;
+/** What an oversized JSON-valued field is replaced with. */
+export const TOO_LARGE = '[TooLarge]';
+const TOO_LARGE_JSON = quote(TOO_LARGE);
+
+// null when the field's canonical text would exceed MAX_JSON_FIELD_CHARS.
+const json = (v: unknown): string | null | undefined => (v === null || v === undefined ? null : (canonicalJsonWithin(v, MAX_JSON_FIELD_CHARS) ?? undefined));
 
 /**
- * Normalizes a producer's event into the stored shape. Never throws and never yields a
- * value a column constraint would reject, so one bad event cannot block the queue.
+ * The JSON-valued fields, capped: an oversized field becomes the string "[TooLarge]", and
+ * details then says which fields were replaced (`auditTooLarge`); oversized details become
+ * `{"auditTooLarge": [...], "value": "[TooLarge]"}`.
+ */
+function jsonFields(e: AuditEventInput): Pick<AuditRow, 'redactions' | 'path' | 'details'> {
+  const redactions = json(e.redactions);
+  const path = json(e.path);
+  const details = json(e.details);
+  if (redactions !== undefined && path !== undefined && details !== undefined) return { redactions, path, details };
+  const tooLarge = (['redactions', 'path', 'details'] as const).filter((_, i) => [redactions, path, details][i] === undefined);
+  let d: Record<string, unknown> = { value: TOO_LARGE };
+  if (details !== undefined && details !== null) {
+    const parsed = JSON.parse(details) as unknown;
+    d = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  } else if (details === null) d = {};
+  d.auditTooLarge = tooLarge;
+  return {
+    redactions: redactions === undefined ? TOO_LARGE_JSON : redactions,
+    path: path === undefined ? TOO_LARGE_JSON : path,
+    details: canonicalJsonWithin(d, MAX_JSON_FIELD_CHARS * 2) ?? canonicalJson({ auditTooLarge: tooLarge, value: TOO_LARGE }),
+  };
+}
+
+/**
+ * Normalizes a producer's event into the stored shape. Never yields a value a column
+ * constraint would reject; JSON-valued fields are capped (see jsonFields). It can throw
+ * only when a `toJSON()` throws: the writer queue catches that per event (placeholder row).
  * Written out field by field: this runs once per record on the writer's hot path.
  */
 export function toRow(e: AuditEventInput): AuditRow {
+  const { redactions, path, details } = jsonFields(e);
   return {
     time: num(e.time) ?? Date.now(),
     requestId: req(e.requestId),
@@ -104,9 +138,9 @@ export function toRow(e: AuditEventInput): AuditRow {
     responseDigest: str(e.responseDigest),
     requestBytes: num(e.requestBytes),
     responseBytes: num(e.responseBytes),
-    redactions: json(e.redactions),
-    path: json(e.path),
-    details: json(e.details),
+    redactions,
+    path,
+    details,
   };
 }
 

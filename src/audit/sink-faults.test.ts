@@ -94,6 +94,21 @@ describe('audit sink under storage faults', () => {
     lock.close();
   });
 
+  it('commits oversized details (repeated references) as "[TooLarge]" instead of crashing the writer', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 5000 });
+    const big = 'x'.repeat(1 << 20);
+    const details: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) details['k' + i] = big; // ~1.2 MB to clone, ~600 MiB as JSON
+    expect(await sink.append(sampleEvent(1, { details, status: 200 }))).toBe(1);
+    expect(sink.healthy()).toBe(true);
+    expect(await sink.append(sampleEvent(2))).toBe(2);
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    const [first] = queryAudit(db, { afterSeq: 0 });
+    expect(first).toMatchObject({ requestId: 'req-1', status: 200, details: { auditTooLarge: ['details'], value: '[TooLarge]' } });
+    expect(verifyChain(db).ok).toBe(true);
+    db.close();
+  });
+
   it('treats a file replaced under the same path like a deleted one', async () => {
     sink = await createAuditSink({ dbPath: t.dbPath, identityCheckMs: 100 });
     await sink.append(sampleEvent(1));

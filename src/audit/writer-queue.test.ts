@@ -59,4 +59,15 @@ describe('WriterQueue', () => {
     expect(g.ids[0]).toBe(6001);
     expect(g.rows[9000 - 6001]).toMatchObject({ requestId: 'req-8999', status: 503 });
   });
+
+  it('turns an event that cannot be normalized into a placeholder row instead of throwing', () => {
+    const q = new WriterQueue();
+    const bad = { toJSON: () => { throw new RangeError('Invalid string length'); } };
+    q.pushEvents([1, 2], [sampleEvent(1, { status: 403, decision: 'deny', details: bad as unknown as Record<string, unknown> }), sampleEvent(2)], Infinity);
+    const g = q.peek(10, 0, reason);
+    expect(g.ids).toEqual([1, 2]);
+    expect(g.rows[0]).toMatchObject({ requestId: 'req-1', status: 403, decision: 'deny' });
+    expect(JSON.parse(g.rows[0]?.details ?? '{}')).toEqual({ auditError: expect.stringMatching(/RangeError: Invalid string length/) });
+    expect(JSON.parse(g.rows[1]?.details ?? '{}')).toEqual({ i: 2 });
+  });
 });

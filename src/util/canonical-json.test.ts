@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonWithin } from './canonical-json.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, so key order never changes the hash', () => {
@@ -25,5 +25,16 @@ describe('canonicalJson', () => {
 
   it('honours toJSON (dates)', () => {
     expect(canonicalJson({ d: new Date(0) })).toBe('{"d":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it('canonicalJsonWithin gives up early on output past the cap (repeated references to a large string)', () => {
+    const big = 'x'.repeat(1 << 20);
+    const details: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) details['k' + i] = big; // ~600 MiB as JSON
+    expect(canonicalJsonWithin(details, 64 * 1024)).toBeNull();
+    expect(canonicalJsonWithin([big], 64 * 1024)).toBeNull();
+    expect(canonicalJsonWithin({ b: [1, 'two'], a: null }, 64 * 1024)).toBe(canonicalJson({ b: [1, 'two'], a: null }));
+    expect(canonicalJsonWithin('abc', 5)).toBe('"abc"');
+    expect(canonicalJsonWithin('abcdef', 5)).toBeNull();
   });
 });
