@@ -61,6 +61,17 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     keys.reload();
     suspensions.reload();
   });
+  const pendingRevocations = new Map<string, NodeJS.Timeout>();
+  const revokeRemovedAgentKeys = async (agentId: string) => {
+    try {
+      // In the database, not just the keys this process has loaded; retried while the CLI holds the lock.
+      const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
+      keys.reload();
+      for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
+    } catch (err) {
+      log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
+    }
+  };
   let catalog: CatalogStore;
   let lastRejection: { at: string; issues: unknown[] } | null = null;
   try {
@@ -68,17 +79,21 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       onReload: async (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
         log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
-        // A key belongs to the agent it was issued for: removing the agent revokes its keys, so
-        // a later agent reusing the id does not inherit them. Revoked in the database (not just
-        // the keys this process has seen), retried while the CLI holds the lock.
+        // A key belongs to the agent it was issued for. An agent that stays out of the catalog
+        // for the grace period has its keys revoked, so a later agent reusing the id does not
+        // inherit them; one that comes back in time (an editor's save, a redeploy) keeps them.
+        for (const agentId of diff.added) {
+          clearTimeout(pendingRevocations.get(agentId));
+          pendingRevocations.delete(agentId);
+        }
         for (const agentId of diff.removed) {
-          try {
-            const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
-            keys.reload();
-            for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
-          } catch (err) {
-            log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
-          }
+          clearTimeout(pendingRevocations.get(agentId));
+          const timer = setTimeout(() => {
+            pendingRevocations.delete(agentId);
+            if (!catalog.current().agents.has(agentId)) void revokeRemovedAgentKeys(agentId);
+          }, config.keys.revokeRemovedAgentKeysAfterMs);
+          timer.unref();
+          pendingRevocations.set(agentId, timer);
         }
       },
       onRejected: (issues: Array<{ file: string; path: string; message: string }>) => {
@@ -190,7 +205,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         while (overload.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         if (overload.inFlight > 0) log.warn({ inFlight: overload.inFlight }, 'drain deadline reached; closing connections');
         server.closeAllConnections();
-        catalog.close();
+        await catalog.close();
+        for (const t of pendingRevocations.values()) clearTimeout(t);
         clearInterval(lastUsedTimer);
         clearInterval(probeTimer);
         overload.close();

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
+import { jsonDepthExceeds } from '../util/json-depth.js';
 import { ConfigError, issuesFromZod, type ConfigIssue } from './issues.js';
 import { ConfigSchema, type WardenConfig } from './schema.js';
 
@@ -22,24 +23,57 @@ export interface LoadedConfig extends WardenConfig {
 
 export const DEFAULT_CONFIG_FILE = 'warden.yaml';
 
-/** Parses YAML text into plain data, reporting syntax errors (and duplicate keys) as issues. */
+/** Deepest bracket nesting accepted before parsing: deeper YAML is an attack, not configuration. */
+const MAX_YAML_DEPTH = 64;
+/** Problems reported per file, and characters per message: a random file must not flood logs and the audit. */
+const MAX_YAML_ISSUES = 20;
+const MAX_MESSAGE = 200;
+
+const clip = (m: string) => {
+  // eslint-disable-next-line no-control-regex
+  const clean = m.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}…` : clean;
+};
+
+/**
+ * Parses YAML text into plain data, reporting syntax errors, duplicate keys, `__proto__`
+ * keys, alias bombs and absurd nesting as issues (never as exceptions).
+ */
 export function parseYaml(file: string, text: string): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
+  if (jsonDepthExceeds(text, MAX_YAML_DEPTH)) {
+    return { ok: false, issues: [{ file, path: '(yaml)', message: `nesting deeper than ${MAX_YAML_DEPTH} levels` }] };
+  }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => ({
-        file,
-        path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        message:
-          e.code === 'MULTIPLE_DOCS'
-            ? 'one YAML document per file: remove the second "---" document'
-            : // prettyErrors appends " at line N, column M:" and a code frame; the path already says where.
-              (e.message.split('\n')[0] ?? 'YAML syntax error').replace(/ at line \d+, column \d+:?$/, ''),
-      })),
-    };
+    const issues = doc.errors.slice(0, MAX_YAML_ISSUES).map((e) => ({
+      file,
+      path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
+      message:
+        e.code === 'MULTIPLE_DOCS'
+          ? 'one YAML document per file: remove the second "---" document'
+          : // prettyErrors appends " at line N, column M:" and a code frame; the path already says where.
+            clip((e.message.split('\n')[0] ?? 'YAML syntax error').replace(/ at line \d+, column \d+:?$/, '')),
+    }));
+    if (doc.errors.length > MAX_YAML_ISSUES) issues.push({ file, path: '(yaml)', message: `${doc.errors.length - MAX_YAML_ISSUES} more problem(s) not shown` });
+    return { ok: false, issues };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+  let protoKey = false;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        protoKey = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (protoKey) return { ok: false, issues: [{ file, path: '(yaml)', message: 'the key "__proto__" is not allowed' }] };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (err) {
+    // Alias bombs ("Excessive alias count") and similar surface here, not in doc.errors.
+    return { ok: false, issues: [{ file, path: '(yaml)', message: clip((err as Error).message) }] };
+  }
 }
 
 /**

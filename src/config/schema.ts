@@ -55,6 +55,18 @@ export const ConfigSchema = z.strictObject({
       requestTimeoutMs: z.number().int().min(1000).default(120_000),
     })
     .prefault({}),
+  keys: z
+    .strictObject({
+      revokeRemovedAgentKeysAfterMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60_000)
+        .describe(
+          'When an agent leaves the catalog and stays gone this long, its keys are revoked (so an agent later added under the same id does not inherit them); a file that only disappears for a moment (an editor, a redeploy) keeps them',
+        ),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -15,6 +16,9 @@ export const SecretRefSchema = z.union(
 ).describe('Secret reference: {env: NAME} or {file: path}; never the secret itself');
 
 export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+/** Secrets are keys and tokens, not documents: anything larger is a mistake (or /dev/zero). */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /** A resolved secret that never prints itself (logs, JSON, util.inspect). */
 export class Secret {
@@ -55,12 +59,20 @@ export async function resolveSecretRef(
     return { ok: true, secret: new Secret(v) };
   }
   const path = isAbsolute(ref.file) ? ref.file : resolve(baseDir, ref.file);
+  let fh: FileHandle | undefined;
   try {
-    const v = (await readFile(path, 'utf8')).trim();
+    // O_NONBLOCK: a FIFO must not hang the reload; only a small regular file is a secret.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = await fh.stat();
+    if (!st.isFile()) return { ok: false, message: `secret file ${ref.file} is not a regular file` };
+    if (st.size > MAX_SECRET_FILE_BYTES) return { ok: false, message: `secret file ${ref.file} is larger than ${MAX_SECRET_FILE_BYTES} bytes` };
+    const v = (await fh.readFile('utf8')).trim();
     if (v === '') return { ok: false, message: `secret file ${ref.file} is empty` };
     return { ok: true, secret: new Secret(v) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     return { ok: false, message: `secret file ${ref.file} cannot be read (${code})` };
+  } finally {
+    await fh?.close();
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
+import { jsonDepthExceeds } from '../util/json-depth.js';
 
 export interface ReadBody {
   value: unknown;
@@ -83,21 +84,4 @@ function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer[]> {
     req.on('error', onError);
     req.on('aborted', onAborted);
   });
-}
-
-/** Scans brackets outside strings; linear, no recursion. */
-export function jsonDepthExceeds(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) return true;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return false;
 }

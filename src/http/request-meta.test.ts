@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
-import { jsonDepthExceeds } from './read-body.js';
+import { jsonDepthExceeds } from '../util/json-depth.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 

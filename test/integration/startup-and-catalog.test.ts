@@ -120,8 +120,23 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     await waitFor(async () => ((await admin('/admin/agents/beta')).status === 404 ? true : undefined));
   });
 
-  it('revokes the keys of an agent removed from the catalog, so a new agent reusing the id does not inherit them', async () => {
-    const ws = makeWorkspace({ catalogFrom: null });
+  it('keeps the keys of an agent whose file disappears only for a moment (an editor save, a redeploy)', async () => {
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 3000 }\n' });
+    writeFileSync(join(ws.catalogDir, 'echo.yaml'), agentYaml('echo'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const { key } = await createKey(ws, 'echo');
+    const admin = (p: string) => fetch(`${gw.url}${p}`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+    rmSync(join(ws.catalogDir, 'echo.yaml'));
+    await waitFor(async () => ((await admin('/admin/agents/echo')).status === 404 ? true : undefined));
+    writeFileSync(join(ws.catalogDir, 'echo.yaml'), agentYaml('echo'));
+    await waitFor(async () => ((await admin('/admin/agents/echo')).status === 200 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 3500));
+    expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+  });
+
+  it('revokes the keys of an agent gone for the grace period, so a new agent reusing the id does not inherit them', async () => {
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 300 }\n' });
     writeFileSync(join(ws.catalogDir, 'delta.yaml'), agentYaml('delta'));
     const gw = await startGateway(ws);
     track(ws, gw);

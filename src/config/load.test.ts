@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseYaml } from './load.js';
+
+const issuesOf = (text: string) => {
+  const r = parseYaml('f.yaml', text);
+  return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+};
+
+describe('YAML parsing of configuration and catalog files', () => {
+  it('parses plain YAML into data', () => {
+    expect(parseYaml('f.yaml', 'a: 1\nb: [x, y]\n')).toEqual({ ok: true, value: { a: 1, b: ['x', 'y'] } });
+  });
+
+  it('reports an alias bomb as an issue instead of throwing', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    expect(issuesOf(bomb).join('\n')).toMatch(/alias/i);
+  });
+
+  it('refuses absurd nesting before parsing it', () => {
+    expect(issuesOf(`tags: ${'['.repeat(5000)}${']'.repeat(5000)}`)).toEqual(['(yaml): nesting deeper than 64 levels']);
+  });
+
+  it('refuses a __proto__ key anywhere', () => {
+    expect(issuesOf('rateLimits:\n  perTool:\n    __proto__: { concurrent: 1 }\n')).toEqual(['(yaml): the key "__proto__" is not allowed']);
+  });
+
+  it('caps the number and length of messages from a garbage file', () => {
+    const garbage = Array.from({ length: 400 }, (_, i) => `${'}'.repeat(i % 7)}: [ "${'x'.repeat(300)}\n- : {`).join('\n');
+    const issues = issuesOf(garbage);
+    expect(issues.length).toBeLessThanOrEqual(21);
+    for (const i of issues) expect(i.length).toBeLessThan(300);
+  });
+});
