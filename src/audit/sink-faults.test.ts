@@ -141,3 +141,42 @@ describe('audit sink when the writer thread dies', () => {
     await sink.close(); // does not hang on a dead thread
   });
 });
+
+describe('audit sink close races', () => {
+  it('records an amend that arrives while closing (client answered 503, record committed as 200)', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 100 });
+    const s = sink;
+    const p = s.append(sampleEvent(1, { status: 200, decision: 'allow' })).then(() => 200, () => 503);
+    setImmediate(() => {
+      void s.close({ deadlineMs: 2000 });
+      const t0 = Date.now();
+      while (Date.now() - t0 < 300); // the main loop is busy while the writer commits
+    });
+    expect(await p).toBe(503);
+    await s.close();
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    const rows = queryAudit(db, { afterSeq: 0 });
+    db.close();
+    const own = rows.find((r) => r.requestId === 'req-1' && r.action !== 'audit.amend');
+    const correction = rows.find((r) => r.action === 'audit.amend' && r.requestId === 'req-1');
+    expect(own?.status === 503 || correction?.status === 503).toBe(true);
+  });
+
+  it('never terminates the writer inside a SQLite busy wait when closing on a locked database', async () => {
+    const logged: string[] = [];
+    const log = { warn: (_o: object, m: string) => logged.push(m), error: (_o: object, m: string) => logged.push(m) };
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 5000, busyTimeoutMs: 3000, log });
+    const lock = new Database(t.dbPath);
+    lock.exec('BEGIN EXCLUSIVE');
+    const ps = [1, 2].map((i) => sink!.append(sampleEvent(i)).then(() => 'ok', () => 'rejected'));
+    await new Promise((r) => setTimeout(r, 100));
+    const closeStarted = Date.now();
+    await sink.close({ deadlineMs: 300 }); // before the fix: terminate() hit the busy wait (process abort)
+    expect(await Promise.all(ps)).toEqual(['rejected', 'rejected']);
+    expect(logged).not.toContain('audit writer did not close in time; terminating it');
+    // One commit attempt in flight at the deadline, then no more busy waits (the store is faulted).
+    expect(Date.now() - closeStarted).toBeLessThan(300 + 3000 + 1500);
+    lock.exec('COMMIT');
+    lock.close();
+  }, 20_000);
+});

@@ -48,6 +48,13 @@ export class Waiters {
     return all;
   }
 
+  /** Removes and returns every waiter with its id, oldest first. */
+  takeAllEntries(): Array<[id: number, waiter: Waiter]> {
+    const all = [...this.#map.entries()];
+    this.#map.clear();
+    return all;
+  }
+
   /** Resolves once every waiter with id <= upto has been answered. */
   whenSettled(upto: number): Promise<void> {
     if (this.#map.size === 0) return Promise.resolve();

@@ -135,7 +135,10 @@ class Sink implements WorkerAuditSink {
       const closed = new Promise<number>((resolve) => (this.#onClosed = resolve));
       this.#outbox.post({ type: 'close', deadline: Date.now() + deadlineMs });
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<null>((resolve) => (timer = setTimeout(resolve, deadlineMs + this.#busyTimeoutMs + 2000, null)));
+      // The writer may be in one commit attempt when the deadline passes, makes one more commit
+      // after 'finish' (amended records), and may back off up to 1 s in between: terminating it
+      // earlier could hit SQLite inside a busy wait, which aborts the whole process.
+      const grace = new Promise<null>((resolve) => (timer = setTimeout(resolve, deadlineMs + 3 * this.#busyTimeoutMs + 2000, null)));
       const unwritten = await Promise.race([closed, grace]);
       clearTimeout(timer);
       if (unwritten === null) this.#log?.error({}, 'audit writer did not close in time; terminating it');
@@ -175,12 +178,31 @@ class Sink implements WorkerAuditSink {
       case 'warn':
         this.#log?.warn({ problem: m.message }, 'audit writer warning');
         break;
+      case 'drained':
+        this.#onDrained();
+        break;
       case 'closed':
         this.#onClosed?.(m.unwritten);
         break;
       default:
         break;
     }
+  }
+
+  // Close, step 2: every 'committed' message the writer sent before 'drained' has been handled
+  // (one port, in order), and so has every amend of an append answered 503 by then. Appends
+  // still waiting were not committed in time: answer them 503 too and have the writer amend
+  // them, then let it finish. So no client answered 503 is left with a 200 record.
+  #onDrained(): void {
+    const rest = this.#waiting.takeAllEntries();
+    this.#queued = 0;
+    for (const [, w] of rest) {
+      this.#stats.timedOut++;
+      w.reject(this.#unavailable('audit store closed before the record was committed'));
+    }
+    if (rest.length > 0) this.#outbox.post({ type: 'amend', ids: rest.map(([id]) => id), requestIds: rest.map(([, w]) => w.requestId) });
+    this.#afterSettle();
+    this.#outbox.post({ type: 'finish' });
   }
 
   #dropUnserializable(ids: number[]): void {

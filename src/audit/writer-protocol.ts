@@ -25,7 +25,13 @@ export type ToWriter =
   | { type: 'append'; ids: number[]; events: AuditEventInput[]; deadline: number; refused: number }
   /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
   | { type: 'amend'; ids: number[]; requestIds: string[] }
-  | { type: 'close'; deadline: number };
+  /** Drain (commit what is queued) until `deadline`, then report 'drained'. */
+  | { type: 'close'; deadline: number }
+  /**
+   * Sent after 'drained', once the sink has handled every message before it and sent every
+   * pending amend: apply those amends (or write audit.amend records), then close.
+   */
+  | { type: 'finish' };
 
 /** Writer → main. */
 export type FromWriter =
@@ -35,4 +41,6 @@ export type FromWriter =
   | { type: 'committed'; ids: number[]; firstSeq: number; amended: number[] }
   | { type: 'health'; healthy: boolean; problem: string | null; permanent: boolean }
   | { type: 'warn'; message: string }
+  /** Closing: the queue is drained (or the deadline passed); waits for 'finish'. */
+  | { type: 'drained' }
   | { type: 'closed'; unwritten: number };

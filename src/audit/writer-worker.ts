@@ -31,6 +31,8 @@ let fault: StorageFault | null = null;
 let dead = false;
 let closeDeadline: number | null = null;
 let finished = false;
+// Closing, step 1 done: 'drained' was sent; only 'finish' (and amends) are expected now.
+let drained = false;
 let sinceCheckpoint = 0;
 let lastCheckpointAt = Date.now();
 let ticker: NodeJS.Timeout | undefined;
@@ -79,6 +81,9 @@ function onMessage(msg: ToWriter): void {
       closeDeadline = msg.deadline;
       setTimeout(schedule, Math.max(0, msg.deadline - Date.now()));
       break;
+    case 'finish':
+      finish();
+      return;
   }
   schedule();
 }
@@ -100,7 +105,7 @@ function correction(requestId: string) {
 }
 
 function schedule(): void {
-  if (state !== 'idle' || finished) return;
+  if (state !== 'idle' || finished || drained) return;
   state = 'scheduled';
   setImmediate(pump);
 }
@@ -125,9 +130,9 @@ function commitGroup(rows: readonly AuditRow[]): number {
 
 function pump(): void {
   state = 'idle';
-  if (finished) return;
+  if (finished || drained) return;
   if (dead || queue.size === 0 || (closeDeadline !== null && Date.now() >= closeDeadline)) {
-    if (closeDeadline !== null) finish();
+    if (closeDeadline !== null) drain();
     return;
   }
   // While failing, an attempt may block for busy_timeout: amend now whatever will be past its
@@ -161,7 +166,7 @@ function onFault(err: unknown): void {
     dead = true;
     fault = f;
     post({ type: 'health', healthy: false, problem: f.problem, permanent: true });
-    if (closeDeadline !== null) finish();
+    if (closeDeadline !== null) drain();
     return;
   }
   failures++;
@@ -202,11 +207,47 @@ function tick(): void {
   if (!fault && state !== 'backoff' && Date.now() - lastCheckpointAt >= init.checkpoint.everySeconds * 1000) checkpoint();
 }
 
+// Close, step 1: stop committing and tell the sink. It answers 'finish' after it has handled
+// every 'committed' message and sent the amends of every append it answered 503.
+function drain(): void {
+  if (drained || finished) return;
+  drained = true;
+  clearInterval(ticker);
+  post({ type: 'drained' });
+}
+
+function setBusyTimeout(ms: number): void {
+  try {
+    db.pragma(`busy_timeout = ${ms}`);
+  } catch {
+    // only shortens waits; nothing to do if it fails
+  }
+}
+
+// Close, step 2. At most one more commit (amended records and audit.amend corrections) may
+// wait busy_timeout (none while a fault persists); after it busy_timeout is 0, so the final checkpoint and WAL checkpoint
+// never sit in a busy wait the sink's grace period does not cover (terminating a thread
+// inside SQLite's busy wait aborts the whole process). The sink's grace period covers the
+// deadline + 3 × busyTimeoutMs + a margin.
 function finish(): void {
   if (finished) return;
   finished = true;
   clearInterval(ticker);
-  if (!dead) {
+  if (fault) setBusyTimeout(0); // still failing: one quick try, no wait
+  if (!dead && queue.size > 0) {
+    const { ids, rows, amended } = queue.peek(queue.size, -Infinity, amendReason);
+    try {
+      const firstSeq = commitGroup(rows);
+      queue.shift(ids.length);
+      post({ type: 'committed', ids, firstSeq, amended });
+    } catch (err) {
+      const f = classifyStorageError(err);
+      if (f.permanent) dead = true;
+      fault = f;
+    }
+  }
+  setBusyTimeout(0);
+  if (!dead && !fault) {
     checkpoint();
     try {
       if (!dead) db.pragma('wal_checkpoint(TRUNCATE)');
