@@ -41,6 +41,20 @@ describe('pruneBefore', () => {
     expect(verifyChain(db)).toMatchObject({ ok: true, checked: 2 });
   });
 
+  it('never removes a record newer than the cut-off when record times are not ordered by seq', () => {
+    const DAY = 86_400_000;
+    const now = base + 1000 * DAY;
+    const ev = (id: string, time: number) => ({ time, requestId: id, channel: 'mcp' as const, action: 'a', decision: 'allow' as const });
+    const before = queryAudit(db, { afterSeq: 0 }).length;
+    appendDirect(db, [ev('old', now - 100 * DAY), ev('fresh-1', now - DAY), ev('skewed-clock', now - 365 * DAY), ev('fresh-2', now)]);
+    const r = pruneBefore(db, now - 90 * DAY, { now }); // default 30-day floor
+    expect(r.anchor?.seq).toBe(before + 1); // through 'old': stops before 'fresh-1'
+    const left = queryAudit(db, { afterSeq: 0 }).map((x) => x.requestId);
+    expect(left).toEqual(expect.arrayContaining(['fresh-1', 'skewed-clock', 'fresh-2']));
+    expect(left).not.toContain('old');
+    expect(verifyChain(db).ok).toBe(true);
+  });
+
   it('records a no-op prune too', () => {
     const r = pruneBefore(db, base);
     expect(r).toMatchObject({ deleted: 0, anchor: null, recordSeq: 11, attestation: null });

@@ -39,8 +39,8 @@ export class PruneRefusedError extends Error {
 }
 
 /**
- * Removes the prefix of the chain up to the last record whose time is before `before`
- * (ms since epoch), in one transaction: stores the last removed record's {seq, hash} as
+ * Removes the prefix of the chain before the first record whose time is not before `before`
+ * (ms since epoch; all records when none is), in one transaction: stores the last removed record's {seq, hash} as
  * the anchor the remainder links to, then appends an `audit.pruned` record naming it, so
  * the remaining chain verifies and the prune itself is in the trail.
  *
@@ -60,7 +60,14 @@ export function pruneBefore(db: AuditDb, before: number, opts: PruneOptions = {}
   }
   const signer = opts.signer ?? null;
   const tx = db.transaction((): PruneResult => {
-    const through = db.prepare('SELECT MAX(seq) FROM audit_events WHERE time < ?').pluck().get(before) as number | null;
+    // Everything before the first record that is not older than `before`: record times need not
+    // be ordered by seq (a skewed clock, a CLI on another host), and a newer record must never be
+    // removed because an older-looking one was appended after it. When no record is that new,
+    // everything goes.
+    const firstKept = db.prepare('SELECT MIN(seq) FROM audit_events WHERE time >= ?').pluck().get(before) as number | null;
+    const lastSeq = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM audit_events').get() as { lo: number | null; hi: number | null };
+    const candidate = firstKept === null ? lastSeq.hi : firstKept - 1;
+    const through = candidate !== null && lastSeq.lo !== null && candidate >= lastSeq.lo ? candidate : null;
     let anchor: ChainHead | null = null;
     let deleted = 0;
     if (through !== null) {
