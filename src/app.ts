@@ -13,6 +13,7 @@ import type { LoadedConfig } from './config/load.js';
 import { ConfigError } from './config/issues.js';
 import { mkdir } from 'node:fs/promises';
 import { createHttpApp } from './http/server.js';
+import { handleClientError } from './http/client-error.js';
 import { OverloadGuard } from './http/overload.js';
 import { mountWhoami } from './http/whoami-route.js';
 import { KeyRegistry } from './keys/key-registry.js';
@@ -168,7 +169,18 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     },
   });
 
-  const server: Server = createServer({ requestTimeout: config.limits.requestTimeoutMs, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+  const server: Server = createServer(
+    {
+      requestTimeout: config.limits.requestTimeoutMs,
+      headersTimeout: config.limits.headersTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // Check timeouts every second, so slow-header sockets are cut close to the limit.
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
+  server.maxConnections = config.limits.maxConnections;
+  server.on('clientError', handleClientError(log));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isScalar, parseDocument, visit } from 'yaml';
-import { jsonDepthExceeds } from '../util/json-depth.js';
+import { jsonDepthExceeds } from '../util/json-guard.js';
 import { ConfigError, issuesFromZod, type ConfigIssue } from './issues.js';
 import { ConfigSchema, type WardenConfig } from './schema.js';
 

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { http: 404, jsonrpc: -32601, openaiType: 'invalid_request_error', retryable: false, description: 'No such route, method, tool or resource (or the caller may not see it).' },
   METHOD_NOT_ALLOWED: { http: 405, jsonrpc: -32601, openaiType: 'invalid_request_error', retryable: false, description: 'The route exists but not for this HTTP method.' },
   PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request body exceeds the configured limit (counted by bytes read).' },
+  HEADERS_TOO_LARGE: { http: 431, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request headers exceed the server limit.' },
+  REQUEST_TIMEOUT: { http: 408, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: true, description: 'The client did not send a complete request in time.' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request body has a content type this endpoint does not accept.' },
   UNAUTHENTICATED: { http: 401, jsonrpc: -32010, openaiType: 'authentication_error', retryable: false, description: 'No valid credential was presented.' },
   FORBIDDEN: { http: 403, jsonrpc: -32011, openaiType: 'permission_error', retryable: false, description: 'The caller is known but may not do this.' },

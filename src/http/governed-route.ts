@@ -38,7 +38,7 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       if (!res.writableFinished) abort.abort();
     });
     const { traceId, parentId } = traceFrom(req);
-    const ctx: RequestContext = {
+    let ctx: RequestContext = {
       requestId,
       receivedAt: res.locals.receivedAt as number,
       startedAt: res.locals.startedAt as number,
@@ -47,7 +47,7 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       target: route.target ? route.target(req) : null,
       traceId,
       parentId,
-      credential: credentialFrom(req),
+      credential: null,
       catalog: deps.catalog(),
       payload: undefined,
       requestBytes: 0,
@@ -58,6 +58,12 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       annotations: {},
     };
 
+    const credential = credentialFrom(req);
+    if (credential === 'conflict') {
+      const err = new GatewayError('BAD_REQUEST', 'Two different credentials were presented; send exactly one');
+      return send(res, await deps.chain.reject(ctx, err, 'credential-conflict'));
+    }
+    ctx = { ...ctx, credential };
     if (queryCarriesCredential(req.originalUrl)) {
       const err = new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header');
       return send(res, await deps.chain.reject(ctx, err, 'credential-in-query'));
@@ -100,6 +106,7 @@ function send(
 ): void {
   if (res.headersSent || res.destroyed) return;
   res.locals.auditCode = outcome.ok ? null : outcome.error.code;
+  closeIfDraining(res);
   if (outcome.ok) {
     res.status(outcome.result.status).type('application/json').send(outcome.result.body);
     return;
@@ -107,9 +114,15 @@ function send(
   sendError(res, outcome.error);
 }
 
+/** While the gateway drains, no response may invite the client to reuse its connection. */
+function closeIfDraining(res: Response): void {
+  if ((res.locals.draining as (() => boolean) | undefined)?.()) res.setHeader('connection', 'close');
+}
+
 /** Renders a GatewayError as the one JSON error shape. */
 export function sendError(res: Response, err: GatewayError): void {
   if (res.headersSent) return;
+  closeIfDraining(res);
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.status(err.httpStatus).type('application/json').send(JSON.stringify(errorBody(err, res.locals.requestId as string)));
 }

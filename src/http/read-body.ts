@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
-import { jsonDepthExceeds } from '../util/json-depth.js';
+import { jsonDepthExceeds, jsonHasDuplicateKeys } from '../util/json-guard.js';
+
+/** Invalid UTF-8 is an error, not silently replaced with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface ReadBody {
   value: unknown;
@@ -34,8 +37,14 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const chunks = await collect(req, maxBytes);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-  const text = buf.toString('utf8');
+  let text: string;
+  try {
+    text = UTF8.decode(buf);
+  } catch {
+    throw new GatewayError('PARSE_ERROR', 'Request body is not valid UTF-8');
+  }
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  if (jsonHasDuplicateKeys(text)) throw new GatewayError('BAD_REQUEST', 'Request body repeats a key in one JSON object');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
-import { jsonDepthExceeds } from '../util/json-depth.js';
+import { jsonDepthExceeds, jsonHasDuplicateKeys } from '../util/json-guard.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
 describe('request metadata', () => {
-  it('takes the bearer token first, then x-api-key', () => {
-    expect(credentialFrom(req({ authorization: 'Bearer abc', 'x-api-key': 'def' }))).toEqual({ scheme: 'bearer', value: 'abc' });
+  it('takes a bearer token or x-api-key, and refuses two different ones', () => {
+    expect(credentialFrom(req({ authorization: 'Bearer abc', 'x-api-key': 'def' }))).toBe('conflict');
+    expect(credentialFrom(req({ authorization: 'Bearer abc', 'x-api-key': 'abc' }))).toEqual({ scheme: 'bearer', value: 'abc' });
+    expect(credentialFrom(req({ authorization: 'Basic abc', 'x-api-key': 'def' }))).toBe('conflict');
+    expect(credentialFrom(req({ authorization: 'Bearer abc' }))).toEqual({ scheme: 'bearer', value: 'abc' });
     expect(credentialFrom(req({ 'x-api-key': ' def ' }))).toEqual({ scheme: 'x-api-key', value: 'def' });
     expect(credentialFrom(req({ authorization: 'Basic abc' }))).toBeNull();
     expect(credentialFrom(req({}))).toBeNull();
@@ -21,8 +24,10 @@ describe('request metadata', () => {
     expect(queryCarriesCredential('/v1/whoami')).toBe(false);
   });
 
-  it('logs paths without their query string', () => {
+  it('logs paths without their query string and with key-shaped segments masked', () => {
     expect(pathOf('/a/b?api_key=secret')).toBe('/a/b');
+    expect(pathOf('/admin/keys/wdn_abcDEF123')).toBe('/admin/keys/wdn_[redacted]');
+    expect(queryCarriesCredential('/x?q=+wdn_abc')).toBe(true);
   });
 
   it('continues a valid W3C trace and starts a new one otherwise', () => {
@@ -40,5 +45,14 @@ describe('request metadata', () => {
     expect(jsonDepthExceeds(`{"a":"\\"[[["}`, 2)).toBe(false);
     expect(jsonDepthExceeds('[[[]]]', 3)).toBe(false);
     expect(jsonDepthExceeds('[[[[]]]]', 3)).toBe(true);
+  });
+
+  it('finds duplicate keys at any depth, and only in objects', () => {
+    expect(jsonHasDuplicateKeys('{"name":"read_file","name":"delete_repo"}')).toBe(true);
+    expect(jsonHasDuplicateKeys('{"a":{"x":1,"x":2}}')).toBe(true);
+    expect(jsonHasDuplicateKeys('{"a":"x","b":"\\"a\\":"}')).toBe(false);
+    expect(jsonHasDuplicateKeys('[{"a":1},{"a":2}]')).toBe(false);
+    expect(jsonHasDuplicateKeys('{"a":1,"\\u0061":2}')).toBe(true);
+    expect(jsonHasDuplicateKeys('{"a":["a","a"]}')).toBe(false);
   });
 });

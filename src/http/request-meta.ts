@@ -18,16 +18,21 @@ export function traceFrom(req: IncomingMessage): { traceId: string; parentId: st
   return { traceId: randomBytes(16).toString('hex'), parentId: null };
 }
 
-/** Bearer token first, then `x-api-key`. Anything else is no credential. */
-export function credentialFrom(req: IncomingMessage): PresentedCredential | null {
+/**
+ * The presented credential: `Authorization: Bearer` or `x-api-key`. Two different
+ * credentials in one request are refused (`conflict`) rather than silently picking one.
+ */
+export function credentialFrom(req: IncomingMessage): PresentedCredential | null | 'conflict' {
   const auth = req.headers.authorization;
+  const apiKeyHeader = req.headers['x-api-key'];
+  const apiKey = typeof apiKeyHeader === 'string' && apiKeyHeader.trim() !== '' ? apiKeyHeader.trim() : null;
   if (typeof auth === 'string') {
     const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
-    return m ? { scheme: 'bearer', value: m[1]! } : null;
+    if (!m) return apiKey ? 'conflict' : null;
+    if (apiKey !== null && apiKey !== m[1]) return 'conflict';
+    return { scheme: 'bearer', value: m[1]! };
   }
-  const apiKey = req.headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey.trim() !== '') return { scheme: 'x-api-key', value: apiKey.trim() };
-  return null;
+  return apiKey ? { scheme: 'x-api-key', value: apiKey } : null;
 }
 
 const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'auth', 'authorization', 'x-api-key', 'bearer']);
@@ -43,14 +48,18 @@ export function queryCarriesCredential(url: string): boolean {
   const params = new URLSearchParams(url.slice(q + 1));
   for (const [name, value] of params) {
     if (CREDENTIAL_PARAMS.has(name.toLowerCase())) return true;
-    if (value.startsWith('wdn_') || value.startsWith('wdnadm_')) return true;
+    if (value.includes('wdn_') || value.includes('wdnadm_')) return true;
   }
   return false;
 }
 
-/** The path without the query string: the only form of the URL that is ever logged. */
+/**
+ * The path without the query string, with anything shaped like a Warden credential masked:
+ * the only form of the URL that is ever logged.
+ */
 export function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.replace(/wdn(adm)?_[A-Za-z0-9_-]+/g, 'wdn_[redacted]');
 }

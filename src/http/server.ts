@@ -26,6 +26,9 @@ const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Exact paths only: `/ADMIN/agents` or `/admin/agents/` must not slip past a proxy rule on `/admin`.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.disable('etag');
   app.set('query parser', 'simple');
 
@@ -36,6 +39,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.locals.receivedAt = Date.now();
     res.locals.startedAt = startedAt;
     res.locals.log = deps.log.child({ reqId: requestId });
+    res.locals.draining = deps.readiness.draining;
     res.setHeader('x-request-id', requestId);
     const health = HEALTH_PATHS.has(req.path);
     if (!health) {

@@ -247,7 +247,7 @@ function buildRecord<T>(
   reason: string | null,
 ): AuditEventInput {
   const p = ctx.principal;
-  const authFailed = error !== null && (deciding === 'authenticate' || deciding === 'credential-in-query');
+  const authFailed = error !== null && (deciding === 'authenticate' || deciding === 'credential-in-query' || deciding === 'credential-conflict');
   return {
     time: ctx.receivedAt,
     requestId: ctx.requestId,

@@ -74,6 +74,19 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(await code(r)).toBe('BAD_REQUEST');
   });
 
+  it('refuses duplicate JSON keys and invalid UTF-8 instead of guessing', async () => {
+    const dup = await post('/admin/agents/code-reviewer/suspend', '{"reason":"visible","reason":"hidden"}');
+    expect(dup.status).toBe(400);
+    expect(await code(dup)).toBe('BAD_REQUEST');
+    const bad = await fetch(`${gw.url}/admin/agents/support-triage/keys`, {
+      method: 'POST',
+      body: Buffer.from([0x7b, 0x22, 0x6c, 0x61, 0x62, 0x65, 0x6c, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      headers: { authorization: adminAuth, 'content-type': 'application/json' },
+    });
+    expect(bad.status).toBe(400);
+    expect(await code(bad)).toBe('PARSE_ERROR');
+  });
+
   it('answers a wrong content type with 415', async () => {
     const r = await post('/admin/agents/support-triage/keys', 'label=x', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(r.status).toBe(415);
@@ -140,6 +153,38 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(rev.status).toBe(200);
     expect(await get()).toBe(401);
     agent.destroy();
+  });
+
+  it('answers HTTP the parser refuses (smuggling shapes) in the one JSON shape and closes', async () => {
+    const cases = [
+      'POST /v1/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 12\r\n\r\n{}',
+      'POST /v1/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ];
+    for (const c of cases) {
+      const r = await raw(gw.port, c);
+      expect(r.status).toBe(400);
+      expect(r.body).toContain('"code":"BAD_REQUEST"');
+      expect(r.headers.toLowerCase()).toContain('connection: close');
+    }
+    const big = await raw(gw.port, `GET /v1/whoami HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big.status).toBe(431);
+    expect(big.body).toContain('HEADERS_TOO_LARGE');
+  });
+
+  it('refuses two different credentials instead of silently picking one', async () => {
+    const { key } = await createKey(ws, 'support-triage');
+    const r = await fetch(`${gw.url}/admin/agents`, { headers: { authorization: adminAuth, 'x-api-key': key } });
+    expect(r.status).toBe(400);
+    expect(await code(r)).toBe('BAD_REQUEST');
+    const same = await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}`, 'x-api-key': key } });
+    expect(same.status).toBe(200);
+  });
+
+  it('routes exact paths only: case and trailing-slash variants are not served', async () => {
+    for (const p of ['/ADMIN/agents', '/admin/agents/', '/V1/WHOAMI']) {
+      const r = await fetch(`${gw.url}${p}`, { headers: { authorization: adminAuth } });
+      expect(r.status, p).toBe(404);
+    }
   });
 
   it('is still healthy and ready after all of the above', async () => {

@@ -1,0 +1,31 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { GatewayError, errorBody } from '../errors/gateway-error.js';
+import { newRequestId } from './request-meta.js';
+
+/**
+ * Answers requests Node's HTTP parser refuses before any route runs (smuggling attempts such
+ * as CL+TE or duplicate Content-Length, oversized or slow headers) in the one JSON error
+ * shape, then closes the connection.
+ */
+export function handleClientError(log: Logger) {
+  return function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const ge =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new GatewayError('HEADERS_TOO_LARGE', 'Request headers too large')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new GatewayError('REQUEST_TIMEOUT', 'The request was not received in time')
+          : new GatewayError('BAD_REQUEST', 'Malformed HTTP request');
+    const requestId = newRequestId();
+    log.warn({ reqId: requestId, code: err.code ?? 'unknown' }, 'refused malformed HTTP');
+    const body = JSON.stringify(errorBody(ge, requestId));
+    socket.end(
+      `HTTP/1.1 ${ge.httpStatus} ${ge.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
