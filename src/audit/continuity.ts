@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readHead, systemEvent } from './append.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { AuditDb } from './db.js';
+import { inReadTransaction, type AuditDb } from './db.js';
 import { readHeadMarker } from './head-marker.js';
 import type { AuditEventInput } from './record.js';
 
@@ -33,6 +33,10 @@ export type HeadComparison = 'same' | 'missing' | 'differs' | 'pruned';
 
 /** `missing`: the database does not reach that seq; `pruned`: that seq lies below the prune anchor (cannot compare). */
 export function compareWithRecordedHead(db: AuditDb, recorded: { seq: number; hash: string }): HeadComparison {
+  return inReadTransaction(db, () => compareIn(db, recorded));
+}
+
+function compareIn(db: AuditDb, recorded: { seq: number; hash: string }): HeadComparison {
   const head = readHead(db);
   if (recorded.seq > head.seq) return 'missing';
   const anchor = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_anchor WHERE id = 1').get();
@@ -66,6 +70,11 @@ export interface ContinuityCheck {
  * checkpointSeq/checkpointHash/checkpointTime, plus the current headSeq/headHash).
  */
 export function checkContinuity(db: AuditDb, sources: ContinuitySources): ContinuityCheck {
+  // One snapshot for every comparison and the head named in the record.
+  return inReadTransaction(db, () => checkContinuityIn(db, sources));
+}
+
+function checkContinuityIn(db: AuditDb, sources: ContinuitySources): ContinuityCheck {
   const warnings: string[] = [];
   const missed: Array<{ source: 'head-marker' | 'checkpoint-file'; seq: number; hash: string; time: number; how: HeadComparison }> = [];
   if (sources.dbPath) {

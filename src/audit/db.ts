@@ -57,3 +57,12 @@ export function createPrivateFile(path: string): void {
   }
   closeSync(fd);
 }
+
+/**
+ * Runs `fn` inside one read transaction (BEGIN DEFERRED … COMMIT), so every statement it runs
+ * sees one snapshot: a prune or append committed by another connection meanwhile cannot make
+ * the reads disagree (a false gap, say). Inside an open transaction it just runs `fn`.
+ */
+export function inReadTransaction<T>(db: AuditDb, fn: () => T): T {
+  return db.inTransaction ? fn() : db.transaction(fn).deferred();
+}

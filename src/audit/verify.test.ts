@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendDirect, openAuditDb, verifyChain, writeCheckpoint, exportCheckpoint, parseCheckpoint, type AuditDb } from './direct.js';
+import { appendDirect, openAuditDb, pruneBefore, verifyChain, writeCheckpoint, exportCheckpoint, parseCheckpoint, type AuditDb } from './direct.js';
 import { fromDbRow, hashRow, GENESIS_HASH } from './chain.js';
 import { loadSigningKey } from './checkpoint.js';
 import { ed25519Pems, sampleEvent, tamper, tempAuditDir } from './test-fixtures.js';
@@ -120,6 +120,52 @@ describe('verifyChain', () => {
     expect(verifyChain(db, { publicKeyPem: b.publicPem }).firstBad?.reason).toContain('invalid signature');
     db.prepare('UPDATE audit_checkpoints SET signature = NULL, key_id = NULL').run();
     expect(verifyChain(db, { publicKeyPem: a.publicPem }).firstBad?.reason).toContain('no stored checkpoint is signed');
+  });
+
+  it('accepts a gateway without a key plus `checkpoint --signing-key` (unsigned checkpoints before the newest are notes)', () => {
+    const keys = ed25519Pems();
+    const signer = loadSigningKey(keys.privatePem);
+    writeCheckpoint(db, { signer: null }); // gateway, no key
+    appendDirect(db, [sampleEvent(11)]);
+    writeCheckpoint(db, { signer }); // warden audit checkpoint --signing-key
+    appendDirect(db, [sampleEvent(12)]);
+    writeCheckpoint(db, { signer: null }); // the gateway's next periodic checkpoint
+    appendDirect(db, [sampleEvent(13)]);
+    writeCheckpoint(db, { signer }); // signed again before verifying
+    const r = verifyChain(db, { publicKeyPem: keys.publicPem });
+    expect(r.firstBad).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.notes).toEqual(expect.arrayContaining(['stored checkpoint at seq 10 is unsigned', 'stored checkpoint at seq 12 is unsigned']));
+  });
+
+  it('requires the newest stored checkpoint to be validly signed when a key is given', () => {
+    const keys = ed25519Pems();
+    writeCheckpoint(db, { signer: loadSigningKey(keys.privatePem) });
+    appendDirect(db, [sampleEvent(11)]);
+    writeCheckpoint(db, { signer: null });
+    expect(verifyChain(db, { publicKeyPem: keys.publicPem }).firstBad).toEqual({
+      seq: 11,
+      reason: expect.stringContaining('the newest stored checkpoint (seq 11) is unsigned; the last signed one is at seq 10'),
+    });
+  });
+
+  it('reads in one snapshot: a prune committed by another connection mid-verify causes no false gap', () => {
+    const reader = openAuditDb(t.dbPath, { readonly: true });
+    const prep = reader.prepare.bind(reader);
+    let pruned = false;
+    reader.prepare = ((sql: string) => {
+      if (!pruned && sql.startsWith('SELECT * FROM audit_events')) {
+        pruned = true;
+        pruneBefore(db, 1_700_000_000_000 + 3500, { minRetentionMs: 0 }); // `warden audit prune` elsewhere
+      }
+      return prep(sql);
+    }) as typeof reader.prepare;
+    const r = verifyChain(reader);
+    reader.close();
+    expect(pruned).toBe(true);
+    expect(r.firstBad).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(verifyChain(db).ok).toBe(true);
   });
 
   it('checks the signature of an external checkpoint when a key is given', () => {

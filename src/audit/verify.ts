@@ -3,7 +3,7 @@ import { GENESIS_HASH, fromDbRow, hashRow } from './chain.js';
 import { checkpointSignatureValid, listCheckpoints, loadVerifyKey, type Checkpoint } from './checkpoint.js';
 import { pruneAttestationValid } from './prune-attestation.js';
 import type { ChainHead } from './append.js';
-import type { AuditDb } from './db.js';
+import { inReadTransaction, type AuditDb } from './db.js';
 
 export interface VerifyOptions {
   /** An exported checkpoint (kept elsewhere): detects a truncated tail or a rewritten chain. */
@@ -43,8 +43,18 @@ export interface VerifyResult {
  * Walks the chain in seq order from the anchor (or genesis), checking contiguity, links
  * and hashes, stored checkpoints (hash and, with a key, signature), the prune anchor's
  * attestation and, when given, an external checkpoint. Stops at the first problem.
+ * Every read runs in one read transaction (one snapshot), so a prune or append committed
+ * by another process meanwhile cannot produce a false gap.
+ *
+ * With a public key, the newest stored checkpoint must carry a valid signature of that key:
+ * unsigned checkpoints elsewhere (written by a gateway without a key) are only noted, but
+ * an invalid signature anywhere is a failure.
  */
 export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult {
+  return inReadTransaction(db, () => verifyChainIn(db, opts));
+}
+
+function verifyChainIn(db: AuditDb, opts: VerifyOptions): VerifyResult {
   const anchorRow = db.prepare<[], ChainHead>('SELECT seq, hash FROM audit_anchor WHERE id = 1').get();
   const anchor = anchorRow ? { seq: anchorRow.seq, hash: anchorRow.hash } : null;
   const publicKey: KeyObject | null = opts.publicKeyPem ? loadVerifyKey(opts.publicKeyPem) : null;
@@ -58,18 +68,20 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
   };
 
   const stored = listCheckpoints(db);
-  let signedSeen = false;
+  const newest = stored[stored.length - 1];
+  let lastSigned: number | null = null;
+  let newestUnsigned = false;
   // Checks one stored checkpoint whose seq is now known to have hash `actual` (null: pruned away).
   const checkStored = (cp: Checkpoint, actual: string | null): string | null => {
     res.checkpointsChecked++;
     if (actual !== null && cp.hash !== actual) return `stored checkpoint at seq ${cp.seq} does not match the chain (chain rewritten after the checkpoint)`;
     if (publicKey) {
       if (cp.signature === null) {
-        if (signedSeen) return `stored checkpoint at seq ${cp.seq} is unsigned after signed ones (signature stripped)`;
-        notes.push(`stored checkpoint at seq ${cp.seq} is unsigned`);
+        if (cp === newest) newestUnsigned = true; // a failure, reported after the walk
+        else notes.push(`stored checkpoint at seq ${cp.seq} is unsigned`);
       } else if (!checkpointSignatureValid(cp, publicKey)) {
         return `stored checkpoint at seq ${cp.seq} has an invalid signature (chain or checkpoint rewritten, or another key)`;
-      } else signedSeen = true;
+      } else lastSigned = cp.seq;
     }
     return null;
   };
@@ -141,7 +153,12 @@ export function verifyChain(db: AuditDb, opts: VerifyOptions = {}): VerifyResult
       return fail(anchor.seq + 1, `prune anchor at seq ${anchor.seq} is not attested by a valid signature of the given key (pruned without the signing key, or forged)`);
     }
   }
-  if (publicKey && stored.length > 0 && !signedSeen) return fail(res.lastSeq, 'no stored checkpoint is signed by the given key');
+
+  if (newestUnsigned && newest) {
+    const how = ' (signatures stripped, or written by a gateway without the key: run `warden audit checkpoint --signing-key` to sign the current head)';
+    if (lastSigned === null) return fail(res.lastSeq, `no stored checkpoint is signed by the given key${how}`);
+    return fail(newest.seq, `the newest stored checkpoint (seq ${newest.seq}) is unsigned; the last signed one is at seq ${lastSigned}${how}`);
+  }
 
   if (external) {
     if (external.seq > res.lastSeq) {
