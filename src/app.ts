@@ -79,6 +79,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     catalog = await CatalogStore.open(config.catalogDir, {
       onReload: async (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
         log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
+        // The folder is valid again: an older rejection no longer describes what is served.
+        lastRejection = null;
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
         // A key belongs to the agent it was issued for. An agent that stays out of the catalog
         // for the grace period has its keys revoked, so a later agent reusing the id does not

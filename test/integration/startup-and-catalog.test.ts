@@ -114,6 +114,8 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     // Fix it by suspending in the file: the agent's key stops working.
     writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha', 'status: suspended\n'));
     await waitFor(async () => ((await whoami()).status === 401 ? true : undefined));
+    const fixed = (await (await admin('/admin/catalog')).json()) as { lastRejection: unknown };
+    expect(fixed.lastRejection).toBeNull();
 
     // Delete the file: the agent is gone.
     rmSync(join(ws.catalogDir, 'beta.yaml'));
