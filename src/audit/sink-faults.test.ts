@@ -2,7 +2,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
 import { openAuditDb, queryAudit, verifyChain } from './direct.js';
 import { createAuditSink, type WorkerAuditSink } from './sink.js';
@@ -179,4 +179,25 @@ describe('audit sink close races', () => {
     lock.exec('COMMIT');
     lock.close();
   }, 20_000);
+});
+
+describe('audit sink deadlines', () => {
+  it('uses a monotonic clock: a wall-clock step back does not stretch commitWaitMs', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 300, busyTimeoutMs: 50 });
+    const lock = new Database(t.dbPath);
+    lock.exec('BEGIN EXCLUSIVE');
+    const t0 = performance.now();
+    const p = sink.append(sampleEvent(1)).then(() => 'ok', () => 'rejected');
+    const real = Date.now.bind(Date);
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => real() - 60_000); // NTP steps the clock back 60 s
+    try {
+      const res = await Promise.race([p, new Promise((r) => setTimeout(() => r('still waiting'), 3000))]);
+      expect(res).toBe('rejected');
+      expect(performance.now() - t0).toBeLessThan(1500);
+    } finally {
+      spy.mockRestore();
+      lock.exec('COMMIT');
+      lock.close();
+    }
+  });
 });

@@ -28,7 +28,7 @@ export class Outbox {
     this.#onPostError = onPostError;
   }
 
-  /** Buffers an append; `deadline` (epoch ms) of the first one in a message is the message's. */
+  /** Buffers an append; `deadline` (monotonicNow() ms) of the first one in a message is the message's. */
   push(id: number, event: AuditEventInput, deadline: number): void {
     if (this.#ids.length === 0) this.#deadline = deadline;
     this.#ids.push(id);

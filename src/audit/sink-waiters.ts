@@ -1,10 +1,11 @@
 import type { GatewayError } from '../errors/gateway-error.js';
+import { monotonicNow } from './clock.js';
 
 /** One append() promise waiting for its commit. */
 export interface Waiter {
   resolve(seq: number): void;
   reject(err: GatewayError): void;
-  /** Epoch ms after which the caller is answered AUDIT_UNAVAILABLE. */
+  /** monotonicNow() ms after which the caller is answered AUDIT_UNAVAILABLE. */
   deadline: number;
   requestId: string;
 }
@@ -81,12 +82,12 @@ export class Waiters {
   #arm(): void {
     const first = this.#map.values().next();
     if (first.done) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.value.deadline - Date.now()));
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.value.deadline - monotonicNow()));
   }
 
   #expire(): void {
     this.#timer = null;
-    const now = Date.now();
+    const now = monotonicNow();
     const expired: Array<[number, Waiter]> = [];
     for (const [id, w] of this.#map) {
       if (w.deadline > now) break;

@@ -6,6 +6,7 @@ import { Outbox } from './sink-outbox.js';
 import { Waiters, type Waiter } from './sink-waiters.js';
 import { startWriter, writerInit } from './writer-start.js';
 import type { FromWriter, WriterInit } from './writer-protocol.js';
+import { monotonicNow } from './clock.js';
 
 export type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from './sink-types.js';
 
@@ -88,7 +89,7 @@ class Sink implements WorkerAuditSink {
       return Promise.reject(this.#unavailable('audit queue is full'));
     }
     const id = this.#nextId++;
-    const deadline = Date.now() + this.#commitWaitMs;
+    const deadline = monotonicNow() + this.#commitWaitMs;
     this.#outbox.push(id, event, deadline);
     this.#queued++;
     if (this.#waiting.size === 0) this.#worker.ref();
@@ -133,7 +134,7 @@ class Sink implements WorkerAuditSink {
     if (!this.#exited) {
       this.#worker.ref();
       const closed = new Promise<number>((resolve) => (this.#onClosed = resolve));
-      this.#outbox.post({ type: 'close', deadline: Date.now() + deadlineMs });
+      this.#outbox.post({ type: 'close', deadline: monotonicNow() + deadlineMs });
       let timer: NodeJS.Timeout | undefined;
       // The writer may be in one commit attempt when the deadline passes, makes one more commit
       // after 'finish' (amended records), and may back off up to 1 s in between: terminating it

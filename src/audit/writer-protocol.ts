@@ -21,11 +21,11 @@ export interface WriterInit {
 
 /** Main → writer. */
 export type ToWriter =
-  /** Appends made in one tick. `deadline` (epoch ms) is the earliest of their commit deadlines. */
+  /** Appends made in one tick. `deadline` (monotonicNow() ms, see clock.ts) is the earliest of their commit deadlines. */
   | { type: 'append'; ids: number[]; events: AuditEventInput[]; deadline: number; refused: number }
   /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
   | { type: 'amend'; ids: number[]; requestIds: string[] }
-  /** Drain (commit what is queued) until `deadline`, then report 'drained'. */
+  /** Drain (commit what is queued) until `deadline` (monotonicNow() ms), then report 'drained'. */
   | { type: 'close'; deadline: number }
   /**
    * Sent after 'drained', once the sink has handled every message before it and sent every

@@ -15,6 +15,7 @@ import { openAuditDb, type AuditDb } from './db.js';
 import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
 import { WriterQueue } from './writer-queue.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+import { monotonicNow } from './clock.js';
 
 if (!parentPort) throw new Error('writer-worker must run in a worker thread');
 const port = parentPort;
@@ -34,7 +35,7 @@ let finished = false;
 // Closing, step 1 done: 'drained' was sent; only 'finish' (and amends) are expected now.
 let drained = false;
 let sinceCheckpoint = 0;
-let lastCheckpointAt = Date.now();
+let lastCheckpointAt = monotonicNow();
 let ticker: NodeJS.Timeout | undefined;
 // After an audit.discontinuity commits, checkpoint at once: the marker and the checkpoint file
 // then describe the new segment, so the next start does not report the same break again.
@@ -79,7 +80,7 @@ function onMessage(msg: ToWriter): void {
       break;
     case 'close':
       closeDeadline = msg.deadline;
-      setTimeout(schedule, Math.max(0, msg.deadline - Date.now()));
+      setTimeout(schedule, Math.max(0, msg.deadline - monotonicNow()));
       break;
     case 'finish':
       finish();
@@ -131,13 +132,13 @@ function commitGroup(rows: readonly AuditRow[]): number {
 function pump(): void {
   state = 'idle';
   if (finished || drained) return;
-  if (dead || queue.size === 0 || (closeDeadline !== null && Date.now() >= closeDeadline)) {
+  if (dead || queue.size === 0 || (closeDeadline !== null && monotonicNow() >= closeDeadline)) {
     if (closeDeadline !== null) drain();
     return;
   }
   // While failing, an attempt may block for busy_timeout: amend now whatever will be past its
   // deadline by the time it could commit, so the record itself (not a correction) says 503.
-  const amendBefore = Date.now() + (fault ? init.busyTimeoutMs + 50 : 0);
+  const amendBefore = monotonicNow() + (fault ? init.busyTimeoutMs + 50 : 0);
   const { ids, rows, amended } = queue.peek(init.maxBatch, amendBefore, amendReason);
   let firstSeq: number;
   try {
@@ -187,7 +188,7 @@ function checkpoint(): void {
     const r = writeCheckpoint(db, { signer, file: init.checkpoint.file, check: checkIdentity });
     sinceCheckpoint = 0;
     checkpointSoon = false;
-    lastCheckpointAt = Date.now();
+    lastCheckpointAt = monotonicNow();
     if (r?.fileError) post({ type: 'warn', message: `checkpoint ${r.checkpoint.seq} not written to the checkpoint file (${r.fileError})` });
     if (r?.markerError) post({ type: 'warn', message: `checkpoint ${r.checkpoint.seq} not written to the head marker file (${r.markerError})` });
   } catch (err) {
@@ -204,7 +205,7 @@ function tick(): void {
     onFault(err);
     return;
   }
-  if (!fault && state !== 'backoff' && Date.now() - lastCheckpointAt >= init.checkpoint.everySeconds * 1000) checkpoint();
+  if (!fault && state !== 'backoff' && monotonicNow() - lastCheckpointAt >= init.checkpoint.everySeconds * 1000) checkpoint();
 }
 
 // Close, step 1: stop committing and tell the sink. It answers 'finish' after it has handled
