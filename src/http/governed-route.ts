@@ -38,7 +38,8 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       if (!res.writableFinished) abort.abort();
     });
     const { traceId, parentId } = traceFrom(req);
-    let ctx: RequestContext = {
+    const credential = credentialFrom(req);
+    const ctx: RequestContext = {
       requestId,
       receivedAt: res.locals.receivedAt as number,
       startedAt: res.locals.startedAt as number,
@@ -47,7 +48,7 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       target: route.target ? route.target(req) : null,
       traceId,
       parentId,
-      credential: null,
+      credential: credential === 'conflict' ? null : credential,
       catalog: deps.catalog(),
       payload: undefined,
       requestBytes: 0,
@@ -58,12 +59,10 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
       annotations: {},
     };
 
-    const credential = credentialFrom(req);
     if (credential === 'conflict') {
       const err = new GatewayError('BAD_REQUEST', 'Two different credentials were presented; send exactly one');
       return send(res, await deps.chain.reject(ctx, err, 'credential-conflict'));
     }
-    ctx = { ...ctx, credential };
     if (queryCarriesCredential(req.originalUrl)) {
       const err = new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header');
       return send(res, await deps.chain.reject(ctx, err, 'credential-in-query'));

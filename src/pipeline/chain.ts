@@ -110,19 +110,26 @@ export class PolicyChain {
       if (d.patch) ctx = applyPatch(ctx, d.patch);
     };
 
-    const readPayload = async (): Promise<void> => {
-      payloadLoaded = true;
+    // A chain-run step that is not a policy (reading the body, forwarding): timed and recorded
+    // in the decision path; a failure becomes the deciding step.
+    const step = async <R>(name: string, onFail: 'deny' | 'error', run: () => Promise<R>): Promise<R> => {
       const t0 = performance.now();
       try {
-        const body = await loadPayload!(ctx);
-        ctx = { ...ctx, payload: body.payload, requestBytes: body.bytes, requestDigest: body.digest };
-        path.push({ policy: 'read-body', decision: 'allow', ms: round(performance.now() - t0) });
+        const r = await run();
+        path.push({ policy: name, decision: 'allow', ms: round(performance.now() - t0) });
+        return r;
       } catch (err) {
         const ge = toGatewayError(err);
-        path.push({ policy: 'read-body', decision: 'deny', ms: round(performance.now() - t0), code: ge.code });
-        deciding = 'read-body';
+        path.push({ policy: name, decision: onFail, ms: round(performance.now() - t0), code: ge.code });
+        deciding = name;
         throw ge;
       }
+    };
+
+    const readPayload = async (): Promise<void> => {
+      payloadLoaded = true;
+      const body = await step('read-body', 'deny', () => loadPayload!(ctx));
+      ctx = { ...ctx, payload: body.payload, requestBytes: body.bytes, requestDigest: body.digest };
     };
 
     try {
@@ -138,16 +145,7 @@ export class PolicyChain {
         if (policy.request) apply(policy.name, await runHook(policy.name, path, () => policy.request!(ctx)));
       }
       if (!payloadLoaded) await readPayload();
-      const t0 = performance.now();
-      try {
-        result = await forward(ctx);
-        path.push({ policy: 'forward', decision: 'allow', ms: round(performance.now() - t0) });
-      } catch (err) {
-        const ge = toGatewayError(err);
-        path.push({ policy: 'forward', decision: 'error', ms: round(performance.now() - t0), code: ge.code });
-        deciding = 'forward';
-        throw ge;
-      }
+      result = await step('forward', 'error', () => forward(ctx));
       for (const policy of this.policies) {
         if (!policy.response) continue;
         const current = result;
