@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { McpConfigSchema } from './mcp-schema.js';
 import { SecretRefSchema } from './secret-ref.js';
 
 const Durability = z.enum(['normal', 'full']).describe(
@@ -69,6 +70,7 @@ export const ConfigSchema = z.strictObject({
         ),
     })
     .prefault({}),
+  mcp: McpConfigSchema.describe('The MCP endpoint and the upstream MCP servers behind it'),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

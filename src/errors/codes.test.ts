@@ -28,7 +28,8 @@ describe('error code table', () => {
 
   it('keeps gateway JSON-RPC numbers in -32010..-32019 and unique except the documented shared -32019', () => {
     // Everything in the server-error range -32099..-32000 is ours and must sit in -32019..-32010.
-    const gateway = ALL_ERROR_CODES.filter((c) => ERROR_CODES[c].jsonrpc >= -32099 && ERROR_CODES[c].jsonrpc <= -32000);
+    const gateway = ALL_ERROR_CODES.filter((c) => ERROR_CODES[c].jsonrpc >= -32019 && ERROR_CODES[c].jsonrpc <= -32000);
+    // -32020..-32099 is MCP's: only the codes MCP itself defines may appear (checked below).
     expect(gateway.length).toBeGreaterThan(5);
     for (const c of gateway) {
       expect(ERROR_CODES[c].jsonrpc, c).toBeGreaterThanOrEqual(-32019);
@@ -38,12 +39,14 @@ describe('error code table', () => {
     for (const c of gateway) byNumber.set(ERROR_CODES[c].jsonrpc, [...(byNumber.get(ERROR_CODES[c].jsonrpc) ?? []), c]);
     for (const [n, codes] of byNumber) {
       if (n === -32019) expect(codes.sort()).toEqual(['AUDIT_UNAVAILABLE', 'OVERLOADED']);
+      else if (n === -32011) expect(codes.sort()).toEqual(['FORBIDDEN', 'TOOL_QUARANTINED']);
       else expect(codes, String(n)).toHaveLength(1);
     }
   });
 
   it('uses only standard JSON-RPC numbers outside the gateway range', () => {
-    const standard = new Set([-32700, -32600, -32601, -32602, -32603]);
+    // JSON-RPC's own codes, and the MCP-reserved ones MCP defines (HeaderMismatch, UnsupportedProtocolVersion).
+    const standard = new Set([-32700, -32600, -32601, -32602, -32603, -32020, -32022]);
     for (const c of ALL_ERROR_CODES) {
       const n = ERROR_CODES[c].jsonrpc;
       if (n < -32019 || n > -32010) expect(standard.has(n), c).toBe(true);

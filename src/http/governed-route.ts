@@ -32,41 +32,8 @@ export interface GovernedRoute {
  */
 export function governed(deps: GovernedDeps, route: GovernedRoute) {
   return async function governedHandler(req: Request, res: Response): Promise<void> {
-    const requestId = res.locals.requestId as string;
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const { traceId, parentId } = traceFrom(req);
-    const credential = credentialFrom(req);
-    const ctx: RequestContext = {
-      requestId,
-      receivedAt: res.locals.receivedAt as number,
-      startedAt: res.locals.startedAt as number,
-      channel: route.channel,
-      action: route.action,
-      target: route.target ? route.target(req) : null,
-      traceId,
-      parentId,
-      credential: credential === 'conflict' ? null : credential,
-      catalog: deps.catalog(),
-      payload: undefined,
-      requestBytes: 0,
-      requestDigest: null,
-      signal: abort.signal,
-      log: res.locals.log as Logger,
-      principal: null,
-      annotations: {},
-    };
-
-    if (credential === 'conflict') {
-      const err = new GatewayError('BAD_REQUEST', 'Two different credentials were presented; send exactly one');
-      return send(res, await deps.chain.reject(ctx, err, 'credential-conflict'));
-    }
-    if (queryCarriesCredential(req.originalUrl)) {
-      const err = new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header');
-      return send(res, await deps.chain.reject(ctx, err, 'credential-in-query'));
-    }
+    const { ctx, credentialProblem } = requestContext(deps, req, res, route.channel, route.action, route.target ? route.target(req) : null);
+    if (credentialProblem) return send(res, await deps.chain.reject(ctx, credentialProblem.error, credentialProblem.stage));
     // The body is read by the chain after the header policies (authentication) allowed it.
     let bodyDone = route.body === 'none' || !hasBody(req);
     const loadPayload: LoadPayload | undefined =
@@ -84,7 +51,60 @@ export function governed(deps: GovernedDeps, route: GovernedRoute) {
   };
 }
 
-function hasBody(req: Request): boolean {
+/**
+ * The request context every governed surface starts from (the MCP endpoint builds its own
+ * answers but starts here too), plus the credential problem the surface must refuse
+ * through `chain.reject` before running the chain, if any.
+ */
+export function requestContext(
+  deps: GovernedDeps,
+  req: Request,
+  res: Response,
+  channel: Channel,
+  action: string,
+  target: string | null,
+): { ctx: RequestContext; credentialProblem: { error: GatewayError; stage: string } | null } {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const { traceId, parentId } = traceFrom(req);
+  const credential = credentialFrom(req);
+  const ctx: RequestContext = {
+    requestId: res.locals.requestId as string,
+    receivedAt: res.locals.receivedAt as number,
+    startedAt: res.locals.startedAt as number,
+    channel,
+    action,
+    target,
+    traceId,
+    parentId,
+    credential: credential === 'conflict' ? null : credential,
+    catalog: deps.catalog(),
+    payload: undefined,
+    requestBytes: 0,
+    requestDigest: null,
+    signal: abort.signal,
+    log: res.locals.log as Logger,
+    principal: null,
+    annotations: {},
+  };
+  if (credential === 'conflict') {
+    return { ctx, credentialProblem: { error: new GatewayError('BAD_REQUEST', 'Two different credentials were presented; send exactly one'), stage: 'credential-conflict' } };
+  }
+  if (queryCarriesCredential(req.originalUrl)) {
+    return {
+      ctx,
+      credentialProblem: {
+        error: new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header'),
+        stage: 'credential-in-query',
+      },
+    };
+  }
+  return { ctx, credentialProblem: null };
+}
+
+export function hasBody(req: Request): boolean {
   const len = req.headers['content-length'];
   return len !== undefined ? len !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
@@ -114,7 +134,7 @@ function send(
 }
 
 /** While the gateway drains, no response may invite the client to reuse its connection. */
-function closeIfDraining(res: Response): void {
+export function closeIfDraining(res: Response): void {
   if ((res.locals.draining as (() => boolean) | undefined)?.()) res.setHeader('connection', 'close');
 }
 

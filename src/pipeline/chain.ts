@@ -61,7 +61,7 @@ export class PolicyChain {
    * Records a request the surface refused before the policies could run (credentials in
    * the query string): still exactly one audit record.
    */
-  async reject(ctx: RequestContext, error: GatewayError, stage: string): Promise<ChainResult<never>> {
+  async reject(ctx: RequestContext, error: GatewayError, stage: string): Promise<Extract<ChainResult<never>, { ok: false }>> {
     this.#running++;
     try {
       const path: DecisionStep[] = [{ policy: stage, decision: 'deny', ms: 0, code: error.code }];
@@ -129,7 +129,14 @@ export class PolicyChain {
     const readPayload = async (): Promise<void> => {
       payloadLoaded = true;
       const body = await step('read-body', 'deny', () => loadPayload!(ctx));
-      ctx = { ...ctx, payload: body.payload, requestBytes: body.bytes, requestDigest: body.digest };
+      ctx = {
+        ...ctx,
+        payload: body.payload,
+        requestBytes: body.bytes,
+        requestDigest: body.digest,
+        ...(body.action !== undefined ? { action: body.action } : {}),
+        ...(body.target !== undefined ? { target: body.target } : {}),
+      };
     };
 
     try {

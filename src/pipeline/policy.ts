@@ -26,7 +26,16 @@ export interface Reservation {
 }
 
 /** Reads the request body for the policies that need it; throws a GatewayError when it cannot. */
-export type LoadPayload = (ctx: RequestContext) => Promise<{ payload: unknown; bytes: number; digest: string | null }>;
+export type LoadPayload = (ctx: RequestContext) => Promise<LoadedPayload>;
+
+export interface LoadedPayload {
+  payload: unknown;
+  bytes: number;
+  digest: string | null;
+  /** Surfaces whose action and target live in the body (an MCP JSON-RPC method and tool name) name them here. */
+  action?: string;
+  target?: string | null;
+}
 
 export type Decision =
   | { kind: 'allow'; patch?: ContextPatch; reason?: string; reservation?: Reservation }

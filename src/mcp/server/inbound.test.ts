@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../errors/gateway-error.js';
+import { classifyInbound, decodeHeaderValue } from './inbound.js';
+
+const envelope = (v = '2026-07-28') => ({
+  'io.modelcontextprotocol/protocolVersion': v,
+  'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+});
+const modernCall = (name: string) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {}, _meta: envelope() } });
+const modernHeaders = (name: string) => ({ protocolVersion: '2026-07-28', method: 'tools/call', name });
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as GatewayError).code;
+  }
+  return 'no error';
+}
+
+describe('classifying an inbound MCP message', () => {
+  it('recognises a 2026-07-28 request by its envelope and keeps its client capabilities', () => {
+    const m = classifyInbound(modernCall('a__b'), modernHeaders('a__b'));
+    expect(m).toMatchObject({ era: 'modern', kind: 'request', version: '2026-07-28', clientCapabilities: {} });
+  });
+
+  it('treats a request without an envelope as the 2025-11-25 session era', () => {
+    const m = classifyInbound({ jsonrpc: '2.0', id: 'x', method: 'tools/list' }, { protocolVersion: '2025-11-25', sessionId: 's' });
+    expect(m).toMatchObject({ era: 'legacy', kind: 'request', version: '2025-11-25' });
+  });
+
+  it('refuses an Mcp-Name header that names another tool than the body (HeaderMismatch -32020)', () => {
+    expect(codeOf(() => classifyInbound(modernCall('gh__delete_repo'), modernHeaders('gh__get_weather')))).toBe('HEADER_MISMATCH');
+  });
+
+  it('refuses an Mcp-Method header that disagrees with the body', () => {
+    expect(codeOf(() => classifyInbound(modernCall('a'), { protocolVersion: '2026-07-28', method: 'tools/list', name: 'a' }))).toBe('HEADER_MISMATCH');
+  });
+
+  it('refuses a 2026-07-28 request without the required headers', () => {
+    expect(codeOf(() => classifyInbound(modernCall('a'), {}))).toBe('HEADER_MISMATCH');
+    expect(codeOf(() => classifyInbound(modernCall('a'), { protocolVersion: '2026-07-28', method: 'tools/call' }))).toBe('HEADER_MISMATCH');
+  });
+
+  it('accepts a Base64-encoded Mcp-Name for a non-ASCII name and refuses a broken encoding', () => {
+    const name = 'a__wetter_zürich';
+    const encoded = `=?base64?${Buffer.from(name).toString('base64')}?=`;
+    expect(classifyInbound(modernCall(name), modernHeaders(encoded)).era).toBe('modern');
+    expect(decodeHeaderValue('=?base64?***?=')).toBeUndefined();
+    expect(codeOf(() => classifyInbound(modernCall(name), modernHeaders('=?base64?***?=')))).toBe('HEADER_MISMATCH');
+  });
+
+  it('refuses unknown protocol versions with the supported list (-32022)', () => {
+    let err: GatewayError | undefined;
+    try {
+      classifyInbound({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { protocolVersion: '1999-01-01', sessionId: 's' });
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.code).toBe('UNSUPPORTED_PROTOCOL_VERSION');
+    expect(err?.details?.supported).toContain('2026-07-28');
+    expect(err?.jsonrpcCode).toBe(-32022);
+    const bad = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope('1999-01-01') } };
+    expect(codeOf(() => classifyInbound(bad, { protocolVersion: '1999-01-01', method: 'tools/list' }))).toBe('UNSUPPORTED_PROTOCOL_VERSION');
+  });
+
+  it('refuses batches, empty batches, and messages with a missing or wrong jsonrpc, or a null, float or object id', () => {
+    expect(codeOf(() => classifyInbound([{ jsonrpc: '2.0', id: 1, method: 'ping' }], {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound([], {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound({ id: 1, method: 'ping' }, {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound({ jsonrpc: '1.0', id: 1, method: 'ping' }, {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound({ jsonrpc: '2.0', id: null, method: 'ping' }, {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound({ jsonrpc: '2.0', id: 1.5, method: 'ping' }, {}))).toBe('BAD_REQUEST');
+    expect(codeOf(() => classifyInbound({ jsonrpc: '2.0', id: { a: 1 }, method: 'ping' }, {}))).toBe('BAD_REQUEST');
+  });
+
+  it('classifies notifications and client responses', () => {
+    expect(classifyInbound({ jsonrpc: '2.0', method: 'notifications/initialized' }, {}).kind).toBe('notification');
+    expect(classifyInbound({ jsonrpc: '2.0', id: 'wdn-1', result: {} }, {}).kind).toBe('response');
+  });
+});

@@ -1,0 +1,22 @@
+/** subscriptions/listen (2026-07-28): a long-lived stream of the notifications the client opted in to. */
+import { GatewayError } from '../../../errors/gateway-error.js';
+import type { CallContext, MethodOutcome } from '../call-context.js';
+import type { ListenFilter } from '../subscriptions.js';
+import { META } from '../../protocol/versions.js';
+
+export function listen(c: CallContext): MethodOutcome {
+  const raw = c.params.notifications;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new GatewayError('INVALID_PARAMS', 'notifications must be an object');
+  const n = raw as Record<string, unknown>;
+  const filter: ListenFilter = {};
+  // Only the kinds this gateway can deliver are acknowledged.
+  if (n.toolsListChanged === true) filter.toolsListChanged = true;
+  if (n.promptsListChanged === true) filter.promptsListChanged = true;
+  if (n.resourcesListChanged === true) filter.resourcesListChanged = true;
+  if (Array.isArray(n.resourceSubscriptions)) filter.resourceSubscriptions = n.resourceSubscriptions.filter((u): u is string => typeof u === 'string').slice(0, 1000);
+  const id = (c.payload.inbound.message as { id: string | number }).id;
+  const stream = c.exchange.stream();
+  stream.send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: filter, _meta: { [META.subscriptionId]: id } } });
+  c.deps.subscriptions.listen(c.agent, filter, stream, id);
+  return { kind: 'streaming', details: { filter: Object.keys(filter) } };
+}

@@ -1,0 +1,26 @@
+/** tools/list (this agent's approved, permitted tools) and tools/call (governed, forwarded). */
+import { GatewayError } from '../../../errors/gateway-error.js';
+import type { CallContext, MethodOutcome } from '../call-context.js';
+import { forwardToUpstream } from '../forward.js';
+
+export function listTools(c: CallContext): MethodOutcome {
+  const listing = c.deps.views.listing(c.agent);
+  return { kind: 'result', result: { tools: listing.tools.map((t) => t.definition) }, details: { count: listing.tools.length } };
+}
+
+export async function callTool(c: CallContext): Promise<MethodOutcome> {
+  const name = c.params.name;
+  // authorize-target already decided on this same name; re-read the entry in case it changed since.
+  const tool = typeof name === 'string' ? c.deps.views.visibleTool(c.agent, name) : undefined;
+  if (!tool) throw new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${String(name).slice(0, 200)}`);
+  if (tool.status !== 'approved') throw new GatewayError('TOOL_QUARANTINED', `Tool ${tool.name} is quarantined pending approval`);
+  const args = c.params.arguments;
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    throw new GatewayError('INVALID_PARAMS', 'arguments must be an object');
+  }
+  return forwardToUpstream(c, tool.upstream, 'tools/call', { ...c.params, name: tool.upstreamName }, {
+    tool: tool.upstreamName,
+    toolHash: tool.hash,
+    risk: tool.risk,
+  });
+}
