@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Public tool names: `<upstreamId>__<toolName>`.
+ *
+ * The MCP spec (2025-11-25, SEP-986) allows 1-128 characters of A-Z a-z 0-9 _ - . in a tool
+ * name, but many clients (and the LLM APIs behind them) accept only `^[A-Za-z0-9_-]{1,64}$`.
+ * Public names therefore use that narrower set and stay within 64 characters.
+ *
+ * A name is kept verbatim when it already fits. Otherwise it becomes a readable prefix, `_`,
+ * and 8 base32 characters of SHA-256 over the ORIGINAL upstream name. The suffix is added to
+ * every name that needed any change (not only to the ones that happen to collide), so a
+ * tool's public name depends on nothing but its upstream id and its own name: `a.b` and `a_b`
+ * on one upstream become `x__a_b_<hash>` and `x__a_b`, whatever order they arrive in, and a
+ * tool keeps its name when a sibling appears or disappears. Upstream ids contain no `_`, so
+ * the first `__` always ends the namespace and two upstreams can never produce the same name.
+ */
+export const MAX_PUBLIC_NAME_LENGTH = 64;
+export const NAMESPACE_SEPARATOR = '__';
+const SAFE = /^[A-Za-z0-9_-]+$/;
+// `u`: one astral character (an emoji) is one match, so it becomes one `_`, never a lone surrogate.
+const UNSAFE_CHAR = /[^A-Za-z0-9_-]/gu;
+const SUFFIX_CHARS = 8;
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** The public name of `toolName` (as the upstream names it) on upstream `upstreamId`. */
+export function publicToolName(upstreamId: string, toolName: string): string {
+  const prefix = upstreamId + NAMESPACE_SEPARATOR;
+  const whole = prefix + toolName;
+  if (toolName.length > 0 && SAFE.test(toolName) && whole.length <= MAX_PUBLIC_NAME_LENGTH) return whole;
+  const sanitized = toolName.replace(UNSAFE_CHAR, '_');
+  const room = MAX_PUBLIC_NAME_LENGTH - prefix.length - 1 - SUFFIX_CHARS;
+  return `${prefix}${sanitized.slice(0, room)}_${nameHash(toolName)}`;
+}
+
+/** 40 bits of SHA-256 over the UTF-8 name, lowercase base32 (a-z, 2-7). */
+export function nameHash(name: string): string {
+  const digest = createHash('sha256').update(name, 'utf8').digest();
+  let bits = 0;
+  let acc = 0;
+  let out = '';
+  for (const byte of digest) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < SUFFIX_CHARS) {
+      out += BASE32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length === SUFFIX_CHARS) break;
+    acc &= 0xff;
+  }
+  return out;
+}
