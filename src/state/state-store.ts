@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { migrate, sqlMigration, type SqliteMigration } from '../util/sqlite-migrate.js';
 
 /**
- * Runtime state that catalog files only declare intent for: agent keys (hashes only) and
- * runtime suspensions; later issues add tool approvals and spend. Kept behind this narrow
+ * Runtime state that catalog files only declare intent for: agent keys (hashes only),
+ * runtime suspensions and tool-definition approvals; later issues add spend. Kept behind this narrow
  * interface so a PostgreSQL backend can replace SQLite without touching the policies.
  *
  * Both the running gateway and the CLI open the same file (WAL allows it); the gateway
@@ -30,6 +30,31 @@ export interface SuspensionRow {
   by: string;
 }
 
+export type ToolVersionStatus = 'pending' | 'approved' | 'rejected';
+
+/**
+ * One version (definition hash) of one upstream tool and the decision about it. `definition`
+ * is the upstream's JSON as listed; `findings` the injection scan's JSON array.
+ */
+export interface ToolVersionRow {
+  upstream: string;
+  tool: string;
+  hash: string;
+  publicName: string;
+  definition: string;
+  findings: string;
+  status: ToolVersionStatus;
+  firstSeen: number;
+  /** Last time the upstream switched to offering this version. */
+  lastOffered: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  note: string | null;
+}
+
+/** A version without its (possibly large) texts, for in-memory views. */
+export type ToolVersionState = Omit<ToolVersionRow, 'definition' | 'findings'>;
+
 const MIGRATIONS: readonly SqliteMigration[] = [
   sqlMigration(
     1,
@@ -52,6 +77,28 @@ const MIGRATIONS: readonly SqliteMigration[] = [
         reason TEXT,
         by TEXT NOT NULL
       );
+    `,
+  ),
+  sqlMigration(
+    2,
+    'tool definition approvals',
+    `
+      CREATE TABLE tool_versions (
+        upstream TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        public_name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        findings TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        first_seen INTEGER NOT NULL,
+        last_offered INTEGER NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT,
+        note TEXT,
+        PRIMARY KEY (upstream, tool, hash)
+      );
+      CREATE INDEX tool_versions_public ON tool_versions(public_name);
     `,
   ),
 ]
@@ -173,6 +220,81 @@ export class StateStore {
 
   listSuspensions(): SuspensionRow[] {
     return this.#db.prepare('SELECT agent_id agentId, since, reason, by FROM agent_suspensions ORDER BY agent_id').all() as SuspensionRow[];
+  }
+
+  /** Every tool version's status (no definitions): what the tool registry keeps in memory. */
+  listToolVersionStates(): ToolVersionState[] {
+    return this.#db
+      .prepare(
+        `SELECT upstream, tool, hash, public_name publicName, status, first_seen firstSeen, last_offered lastOffered,
+                decided_at decidedAt, decided_by decidedBy, note FROM tool_versions`,
+      )
+      .all() as ToolVersionState[];
+  }
+
+  /** Whole rows, oldest offer first, optionally of one public name and/or status. */
+  listToolVersions(filter: { publicName?: string; status?: ToolVersionStatus } = {}): ToolVersionRow[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (filter.publicName !== undefined) {
+      where.push('public_name = ?');
+      args.push(filter.publicName);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    return this.#db
+      .prepare(
+        `SELECT upstream, tool, hash, public_name publicName, definition, findings, status, first_seen firstSeen,
+                last_offered lastOffered, decided_at decidedAt, decided_by decidedBy, note FROM tool_versions
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY public_name, last_offered, first_seen, hash`,
+      )
+      .all(...args) as ToolVersionRow[];
+  }
+
+  /**
+   * Records that the upstream now offers this version: inserts it when new, otherwise only
+   * moves its last_offered time. Returns whether it was inserted and the version's stored
+   * state (a decision made by another process included).
+   */
+  offerToolVersion(row: Omit<ToolVersionRow, 'lastOffered'>): { inserted: boolean; current: ToolVersionState } {
+    return this.#db.transaction(() => {
+      const inserted =
+        this.#db
+          .prepare(
+            `INSERT INTO tool_versions (upstream, tool, hash, public_name, definition, findings, status, first_seen, last_offered, decided_at, decided_by, note)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upstream, tool, hash) DO NOTHING`,
+          )
+          .run(row.upstream, row.tool, row.hash, row.publicName, row.definition, row.findings, row.status, row.firstSeen, row.firstSeen, row.decidedAt, row.decidedBy, row.note)
+          .changes === 1;
+      if (!inserted) {
+        this.#db.prepare('UPDATE tool_versions SET last_offered = ? WHERE upstream = ? AND tool = ? AND hash = ?').run(row.firstSeen, row.upstream, row.tool, row.hash);
+      }
+      const current = this.#db
+        .prepare(
+          `SELECT upstream, tool, hash, public_name publicName, status, first_seen firstSeen, last_offered lastOffered,
+                  decided_at decidedAt, decided_by decidedBy, note FROM tool_versions WHERE upstream = ? AND tool = ? AND hash = ?`,
+        )
+        .get(row.upstream, row.tool, row.hash) as ToolVersionState;
+      return { inserted, current };
+    }).immediate();
+  }
+
+  /** Sets a version's decision when its status is one of `from`; returns false when nothing changed. */
+  decideToolVersion(
+    key: { upstream: string; tool: string; hash: string },
+    decision: { status: ToolVersionStatus; by: string; note: string | null; at: number },
+    from: readonly ToolVersionStatus[],
+  ): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE tool_versions SET status = ?, decided_at = ?, decided_by = ?, note = ?
+           WHERE upstream = ? AND tool = ? AND hash = ? AND status IN (${from.map(() => '?').join(', ')})`,
+        )
+        .run(decision.status, decision.at, decision.by, decision.note, key.upstream, key.tool, key.hash, ...from).changes === 1
+    );
   }
 
   close(): void {
