@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       return checkCommand(rest, io);
     case 'agents':
       return agentsCommand(rest, io);
+    case 'tools': return (await import('./tools-command.js')).toolsCommand(rest, io);
     case 'audit': {
       const { argv: own, ctx } = await auditContext(rest, io);
       return auditCommand(own, ctx);

@@ -284,7 +284,7 @@ export class StateStore {
   /** Sets a version's decision when its status is one of `from`; returns false when nothing changed. */
   decideToolVersion(
     key: { upstream: string; tool: string; hash: string },
-    decision: { status: ToolVersionStatus; by: string; note: string | null; at: number },
+    decision: { status: ToolVersionStatus; by: string | null; note: string | null; at: number | null },
     from: readonly ToolVersionStatus[],
   ): boolean {
     return (
