@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { UpstreamConfig } from '../../config/mcp-schema.js';
+import type { GatewayError } from '../../errors/gateway-error.js';
+import type { JsonRpcPeer, PeerWire } from './peer.js';
+import type { ProtocolEra } from './types.js';
+
+/** One connection to an upstream (a process, an HTTP session, an SSE stream). */
+export interface UpstreamWire extends PeerWire {
+  /** Spawns or connects; resolves once messages can flow. */
+  open(): Promise<void>;
+  /** After the handshake: what to stamp on outgoing messages (HTTP headers, session stream). */
+  negotiated(era: ProtocolEra, protocolVersion: string): void;
+  /** Ends the connection; resolves once it is gone. Never calls onClosed. */
+  close(): Promise<void>;
+}
+
+export interface WireContext {
+  config: UpstreamConfig;
+  peer: JsonRpcPeer;
+  log: Logger;
+  /** stdio: the environment; http/sse: the configured headers (secrets resolved). */
+  values: Record<string, string>;
+  /** The connection ended by itself (process exit, stream closed). Called at most once. */
+  onClosed: (reason: GatewayError) => void;
+  /** HTTP: the session expired (404); runs the handshake again. */
+  reinitialize: () => Promise<void>;
+}
