@@ -59,6 +59,25 @@ describe('stdio upstream: server-everything (2025-11-25)', () => {
   });
 });
 
+describe('stdio upstream: a 2026-07-28 server (SDK v2 serveStdio)', () => {
+  it('negotiates the modern era with server/discover and calls tools with the envelope', async () => {
+    const c = stdio([`${FIXTURES}modern-stdio.mjs`]);
+    await c.start();
+    expect(c.info).toMatchObject({ era: 'modern', protocolVersion: '2026-07-28' });
+    expect(textOf((await c.request('tools/call', { name: 'echo', arguments: { message: 'modern stdio' } })).result)).toBe('Echo: modern stdio');
+    const seen: JsonRpcNotification[] = [];
+    await c.request('tools/call', { name: 'progress', arguments: { steps: 2 }, _meta: { progressToken: 5 } }, { onNotification: (n) => seen.push(n) });
+    expect(seen.map((n) => n.params?.progressToken)).toEqual([5, 5]);
+  });
+
+  it('uses initialize when pinned to 2025-11-25, against the same dual-era server', async () => {
+    const c = stdio([`${FIXTURES}modern-stdio.mjs`], { protocol: '2025-11-25' });
+    await c.start();
+    expect(c.info?.era).toBe('legacy');
+    expect(textOf((await c.request('tools/call', { name: 'echo', arguments: { message: 'legacy' } })).result)).toBe('Echo: legacy');
+  });
+});
+
 describe('stdio upstream: misbehaving server', () => {
   it('paginates tools/list and refuses a listing over maxListItems', async () => {
     const c = stdio([MISBEHAVING]);
