@@ -254,31 +254,29 @@ export class StateStore {
   }
 
   /**
-   * Records that the upstream now offers this version: inserts it when new, otherwise only
-   * moves its last_offered time. Returns whether it was inserted and the version's stored
-   * state (a decision made by another process included).
+   * Records that the upstream now offers these versions, in one transaction: inserts each
+   * new one, otherwise only moves its last_offered time. Returns, per row, whether it was
+   * inserted and the version's stored state (a decision made by another process included).
    */
-  offerToolVersion(row: Omit<ToolVersionRow, 'lastOffered'>): { inserted: boolean; current: ToolVersionState } {
-    return this.#db.transaction(() => {
-      const inserted =
-        this.#db
-          .prepare(
-            `INSERT INTO tool_versions (upstream, tool, hash, public_name, definition, findings, status, first_seen, last_offered, decided_at, decided_by, note)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upstream, tool, hash) DO NOTHING`,
-          )
-          .run(row.upstream, row.tool, row.hash, row.publicName, row.definition, row.findings, row.status, row.firstSeen, row.firstSeen, row.decidedAt, row.decidedBy, row.note)
-          .changes === 1;
-      if (!inserted) {
-        this.#db.prepare('UPDATE tool_versions SET last_offered = ? WHERE upstream = ? AND tool = ? AND hash = ?').run(row.firstSeen, row.upstream, row.tool, row.hash);
-      }
-      const current = this.#db
-        .prepare(
-          `SELECT upstream, tool, hash, public_name publicName, status, first_seen firstSeen, last_offered lastOffered,
-                  decided_at decidedAt, decided_by decidedBy, note FROM tool_versions WHERE upstream = ? AND tool = ? AND hash = ?`,
-        )
-        .get(row.upstream, row.tool, row.hash) as ToolVersionState;
-      return { inserted, current };
-    }).immediate();
+  offerToolVersions(rows: ReadonlyArray<Omit<ToolVersionRow, 'lastOffered'>>): Array<{ inserted: boolean; current: ToolVersionState }> {
+    const insert = this.#db.prepare(
+      `INSERT INTO tool_versions (upstream, tool, hash, public_name, definition, findings, status, first_seen, last_offered, decided_at, decided_by, note)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upstream, tool, hash) DO NOTHING`,
+    );
+    const touch = this.#db.prepare('UPDATE tool_versions SET last_offered = ? WHERE upstream = ? AND tool = ? AND hash = ?');
+    const read = this.#db.prepare(
+      `SELECT upstream, tool, hash, public_name publicName, status, first_seen firstSeen, last_offered lastOffered,
+              decided_at decidedAt, decided_by decidedBy, note FROM tool_versions WHERE upstream = ? AND tool = ? AND hash = ?`,
+    );
+    return this.#db.transaction(() =>
+      rows.map((row) => {
+        const inserted =
+          insert.run(row.upstream, row.tool, row.hash, row.publicName, row.definition, row.findings, row.status, row.firstSeen, row.firstSeen, row.decidedAt, row.decidedBy, row.note)
+            .changes === 1;
+        if (!inserted) touch.run(row.firstSeen, row.upstream, row.tool, row.hash);
+        return { inserted, current: read.get(row.upstream, row.tool, row.hash) as ToolVersionState };
+      }),
+    ).immediate();
   }
 
   /** Sets a version's decision when its status is one of `from`; returns false when nothing changed. */

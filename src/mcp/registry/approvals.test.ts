@@ -26,9 +26,9 @@ describe('tool approvals', () => {
 
   const offer = (hash: string, opts: { autoApprove?: boolean; findings?: Finding[] } = {}) =>
     cache.offer(
-      { upstream: 'gh', tool: 'create_issue', hash, publicName: 'gh__create_issue', definition: `{"v":"${hash}"}`, findings: opts.findings ?? [] },
+      [{ upstream: 'gh', tool: 'create_issue', hash, publicName: 'gh__create_issue', definition: `{"v":"${hash}"}`, findings: opts.findings ?? [] }],
       { autoApprove: opts.autoApprove ?? false, now: ++now },
-    );
+    )[0]!;
   const decide = (status: 'approved' | 'rejected', hash?: string) => decideToolVersion(store, 'gh__create_issue', { status, hash, by: 'test', note: null, now: ++now });
   const statusOf = (hash: string) => {
     cache.reload();

@@ -56,43 +56,62 @@ export class ApprovalCache {
     return newestApproved(this.#byTool.get(key(upstream, tool))?.values() ?? []);
   }
 
-  /** Writes a version the upstream now offers (new: with its initial status) and updates the view. Synchronous; the caller retries on SQLITE_BUSY. */
-  offer(
-    v: { upstream: string; tool: string; hash: string; publicName: string; definition: string; findings: readonly Finding[] },
-    opts: { autoApprove: boolean; now: number },
-  ): { status: ToolVersionStatus; inserted: boolean; autoApproved: boolean } {
-    const auto = opts.autoApprove && v.findings.length === 0;
-    const row: Omit<ToolVersionRow, 'lastOffered'> = {
-      upstream: v.upstream,
-      tool: v.tool,
-      hash: v.hash,
-      publicName: v.publicName,
-      definition: v.definition,
-      findings: JSON.stringify(v.findings),
-      status: auto ? 'approved' : 'pending',
-      firstSeen: opts.now,
-      decidedAt: auto ? opts.now : null,
-      decidedBy: auto ? AUTO_APPROVER : null,
-      note: null,
-    };
-    const { inserted, current } = this.#store.offerToolVersion(row);
-    let state = current;
-    let autoApproved = inserted && auto;
-    // A version left pending while the upstream was not trusted is approved once it is, if it is clean.
-    if (!inserted && auto && current.status === 'pending') {
-      const decision = { status: 'approved' as const, by: AUTO_APPROVER, note: null, at: opts.now };
-      if (this.#store.decideToolVersion(v, decision, ['pending'])) {
-        autoApproved = true;
-        state = { ...current, status: 'approved', decidedAt: opts.now, decidedBy: AUTO_APPROVER, note: null };
+  /**
+   * Writes the versions an upstream now offers (a new one with its initial status) in one
+   * transaction and updates the view. Synchronous; the caller retries on SQLITE_BUSY.
+   */
+  offer(versions: readonly OfferedVersion[], opts: { autoApprove: boolean; now: number }): OfferResult[] {
+    const rows = versions.map((v): Omit<ToolVersionRow, 'lastOffered'> => {
+      const auto = opts.autoApprove && v.findings.length === 0;
+      return {
+        upstream: v.upstream,
+        tool: v.tool,
+        hash: v.hash,
+        publicName: v.publicName,
+        definition: v.definition,
+        findings: JSON.stringify(v.findings),
+        status: auto ? 'approved' : 'pending',
+        firstSeen: opts.now,
+        decidedAt: auto ? opts.now : null,
+        decidedBy: auto ? AUTO_APPROVER : null,
+        note: null,
+      };
+    });
+    const stored = rows.length === 0 ? [] : this.#store.offerToolVersions(rows);
+    return stored.map(({ inserted, current }, i) => {
+      const v = versions[i]!;
+      let state = current;
+      let autoApproved = inserted && rows[i]!.status === 'approved';
+      // A version left pending while the upstream was not trusted is approved once it is, if it is clean.
+      if (!inserted && opts.autoApprove && v.findings.length === 0 && current.status === 'pending') {
+        if (this.#store.decideToolVersion(v, { status: 'approved', by: AUTO_APPROVER, note: null, at: opts.now }, ['pending'])) {
+          autoApproved = true;
+          state = { ...current, status: 'approved', decidedAt: opts.now, decidedBy: AUTO_APPROVER, note: null };
+        }
       }
-    }
-    const k = key(v.upstream, v.tool);
-    let versions = this.#byTool.get(k);
-    if (!versions) this.#byTool.set(k, (versions = new Map()));
-    versions.set(v.hash, state);
-    const status = state.status;
-    return { status, inserted, autoApproved };
+      const k = key(v.upstream, v.tool);
+      let known = this.#byTool.get(k);
+      if (!known) this.#byTool.set(k, (known = new Map()));
+      known.set(v.hash, state);
+      return { status: state.status, inserted, autoApproved };
+    });
   }
+}
+
+export interface OfferedVersion {
+  upstream: string;
+  tool: string;
+  hash: string;
+  publicName: string;
+  /** Canonical JSON of the upstream's definition. */
+  definition: string;
+  findings: readonly Finding[];
+}
+
+export interface OfferResult {
+  status: ToolVersionStatus;
+  inserted: boolean;
+  autoApproved: boolean;
 }
 
 /** Which versions a decision may move from. */

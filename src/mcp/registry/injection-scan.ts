@@ -40,6 +40,7 @@ const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 // Format characters and other blank-rendering code points; bidi ones have their own rule.
 const INVISIBLE = /[\p{Cf}\u034f\u115f\u1160\u2800\u3164\uffa0\u{e0100}-\u{e01ef}]/u;
+const PLAIN_ASCII = /^[\t\n\r\x20-\x7e]*$/;
 const TAG_RUN = /[\u{e0000}-\u{e007f}]+/gu;
 const PICTOGRAPH = /[\p{Extended_Pictographic}\u{1f3fb}-\u{1f3ff}\ufe0f]/u;
 const STRIP_FOR_PHRASES = /[\p{Cf}\u034f\u115f\u1160\u3164\uffa0\u{e0100}-\u{e01ef}]/gu;
@@ -138,18 +139,21 @@ export function scanDefinition(definition: unknown): Finding[] {
 /** The findings in one string (without a path). */
 export function scanText(text: string): Array<Omit<Finding, 'path'>> {
   const out: Array<Omit<Finding, 'path'>> = [];
-  const bidi = BIDI.exec(text);
-  if (bidi) out.push({ rule: 'bidi-control', excerpt: excerpt(text, bidi.index, 1, EXCERPT_CHARS) });
-  const control = CONTROL.exec(text);
-  if (control) out.push({ rule: 'control-character', excerpt: excerpt(text, control.index, 1, EXCERPT_CHARS) });
-  const invisible = findInvisible(text);
-  if (invisible !== null) out.push({ rule: 'invisible-unicode', excerpt: invisible });
-
-  const normalized = normalizeForPhrases(text);
-  matchPhrases(normalized, '', out);
-  // Unicode tag characters mirror ASCII invisibly ("ASCII smuggling"): read what they say.
-  const smuggled = [...text.matchAll(TAG_RUN)].map((m) => decodeTags(m[0])).join(' ');
-  if (smuggled.trim()) matchPhrases(normalizeForPhrases(smuggled), '[in tag characters] ', out);
+  if (PLAIN_ASCII.test(text)) {
+    // Most schema strings: nothing can hide in them, and NFKC would not change them.
+    matchPhrases(text.replace(/\s+/g, ' '), '', out);
+  } else {
+    const bidi = BIDI.exec(text);
+    if (bidi) out.push({ rule: 'bidi-control', excerpt: excerpt(text, bidi.index, 1, EXCERPT_CHARS) });
+    const control = CONTROL.exec(text);
+    if (control) out.push({ rule: 'control-character', excerpt: excerpt(text, control.index, 1, EXCERPT_CHARS) });
+    const invisible = INVISIBLE.test(text) ? findInvisible(text) : null;
+    if (invisible !== null) out.push({ rule: 'invisible-unicode', excerpt: invisible });
+    matchPhrases(normalizeForPhrases(text), '', out);
+    // Unicode tag characters mirror ASCII invisibly ("ASCII smuggling"): read what they say.
+    const smuggled = [...text.matchAll(TAG_RUN)].map((m) => decodeTags(m[0])).join(' ');
+    if (smuggled.trim()) matchPhrases(normalizeForPhrases(smuggled), '[in tag characters] ', out);
+  }
 
   for (const m of text.matchAll(BLOB)) {
     const run = m[0];

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAudit } from '../../../test/helpers/memory-audit.js';
 import { StateStore } from '../../state/state-store.js';
@@ -162,6 +163,25 @@ describe('tool registry', () => {
     registry.refreshApprovals();
     expect(registry.get('gh__create_issue')!.usable).toBe(false);
     expect(quarantines.at(-1)).toMatchObject({ reason: 'revoked', status: 'rejected' });
+  });
+
+  it('keeps an approval picked up while a listing waits for the database lock', async () => {
+    await registry.ingest('gh', [tool('create_issue')], REVIEWED);
+    const cli = StateStore.open(join(dir, 'state.db'));
+    decideToolVersion(cli, 'gh__create_issue', { status: 'approved', by: 'cli', now: 1 });
+    const other = new Database(join(dir, 'state.db'));
+    other.exec('BEGIN IMMEDIATE');
+    // A new tool must be written, so this listing waits (asynchronously) for the lock.
+    const listing = registry.ingest('gh', [tool('create_issue'), tool('close_issue')], REVIEWED);
+    await new Promise((r) => setTimeout(r, 30));
+    registry.refreshApprovals();
+    expect(registry.get('gh__create_issue')!.usable).toBe(true);
+    other.exec('COMMIT');
+    await listing;
+    expect(registry.get('gh__create_issue')!.usable).toBe(true);
+    expect(registry.get('gh__close_issue')!.status).toBe('pending');
+    other.close();
+    cli.close();
   });
 
   it('delists tools the upstream no longer offers, and every tool of a removed upstream', async () => {

@@ -159,10 +159,12 @@ export class ToolRegistry {
   refreshApprovals(): void {
     this.#approvals.reload();
     const changed = new Set<string>();
+    let touched = false;
     for (const [upstream, entries] of this.#byUpstream) {
       for (const [tool, e] of entries) {
         const status = this.#approvals.version(upstream, tool, e.hash)?.status ?? 'pending';
         if (status === e.status) continue;
+        touched = true;
         const next = deepFreeze({ ...e, status, usable: status === 'approved' });
         entries.set(tool, next);
         if (next.usable !== e.usable) changed.add(e.name);
@@ -172,7 +174,7 @@ export class ToolRegistry {
         this.#log.info({ tool: e.name, hash: e.hash, status }, 'tool approval status changed');
       }
     }
-    this.#publish(changed);
+    if (touched) this.#publish(changed);
   }
 
   /** Approves a version (admin API); see approvals.ts for which version is meant without a hash. */
@@ -202,62 +204,32 @@ export class ToolRegistry {
 
   async #ingest(upstreamId: string, tools: readonly unknown[], settings: UpstreamToolSettings): Promise<IngestResult> {
     const previous = this.#byUpstream.get(upstreamId) ?? new Map<string, ToolEntry>();
-    const next = new Map<string, ToolEntry>();
-    const listed = new Set<string>();
-    const claimed = new Map<string, string>();
     const skipped: IngestResult['skipped'] = [];
-    const changed = new Set<string>();
     const skip = (tool: string | null, reason: string): void => {
       skipped.push({ tool, reason });
       this.#reportOnce(upstreamId, tool, reason);
     };
+    const candidates = this.#candidates(upstreamId, tools, settings, previous, skip);
 
-    for (const raw of tools) {
-      const invalid = invalidToolReason(raw);
-      if (invalid !== null) {
-        const name = typeof (raw as { name?: unknown })?.name === 'string' ? ((raw as { name: string }).name) : null;
-        skip(name, invalid);
-        continue;
-      }
-      const upstreamDefinition = raw as Record<string, unknown>;
-      const tool = upstreamDefinition.name as string;
-      if (listed.has(tool)) {
-        skip(tool, 'listed twice by the upstream');
-        continue;
-      }
-      listed.add(tool);
-      const name = publicToolName(upstreamId, tool);
-      const holder = claimed.get(name) ?? this.#otherHolder(name, upstreamId);
-      if (holder !== undefined) {
-        skip(tool, `public name ${name} is already taken by ${holder}`);
-        continue;
-      }
-      claimed.set(name, tool);
-      const pinned = hashDefinition(upstreamDefinition);
-      if (!pinned.ok) {
-        skip(tool, pinned.reason);
-        continue;
-      }
-      const prev = previous.get(tool);
-      const hash = pinned.hash;
-      const risk = riskClassFor(settings.risk, tool);
-      const findings = prev?.hash === hash ? prev.findings : scanDefinition(upstreamDefinition);
-      let status: ToolVersionStatus;
-      let inserted = false;
-      let autoApproved = false;
-      const knownVersion = this.#approvals.version(upstreamId, tool, hash);
-      const toolKnown = prev !== undefined || this.#approvals.knows(upstreamId, tool);
-      const beforeHash = prev?.hash ?? this.#approvals.currentApproved(upstreamId, tool)?.hash ?? null;
-      const cleanPending = settings.autoApprove && findings.length === 0 && knownVersion?.status === 'pending';
-      if (prev?.hash !== hash || knownVersion === undefined || cleanPending) {
-        const r = await withBusyRetry(
-          () => this.#approvals.offer({ upstream: upstreamId, tool, hash, publicName: name, definition: pinned.canonical, findings }, { autoApprove: settings.autoApprove, now: this.#now() }),
-          30_000,
-        );
-        ({ status, inserted, autoApproved } = r);
-      } else {
-        status = knownVersion.status;
-      }
+    // Versions new to the store, or newly offered in this process, are written in one transaction.
+    const toWrite = candidates.filter((c) => c.needsWrite);
+    const written = await withBusyRetry(
+      () =>
+        this.#approvals.offer(
+          toWrite.map((c) => ({ upstream: upstreamId, tool: c.tool, hash: c.hash, publicName: c.name, definition: c.canonical, findings: c.findings })),
+          { autoApprove: settings.autoApprove, now: this.#now() },
+        ),
+      30_000,
+    );
+    const outcome = new Map(toWrite.map((c, i) => [c, written[i]!]));
+
+    const next = new Map<string, ToolEntry>();
+    const changed = new Set<string>();
+    for (const c of candidates) {
+      const { prev, tool, name, hash, risk, findings, upstreamDefinition, beforeHash } = c;
+      const w = outcome.get(c);
+      // Read after the write: a refreshApprovals() during it may have brought a newer decision.
+      const status = w?.status ?? this.#approvals.version(upstreamId, tool, hash)?.status ?? 'pending';
       const usable = status === 'approved';
       const entry: ToolEntry =
         prev && prev.hash === hash && prev.risk === risk && prev.status === status
@@ -277,11 +249,11 @@ export class ToolRegistry {
       if (exposure(prev) !== exposure(entry)) changed.add(name);
 
       const versionChanged = beforeHash !== null && beforeHash !== hash;
-      const details = { upstream: upstreamId, tool, hash, status, risk, autoApproved, findings: findingsSummary(findings) };
+      const details = { upstream: upstreamId, tool, hash, status, risk, autoApproved: w?.autoApproved ?? false, findings: findingsSummary(findings) };
       const reason = usable ? null : status === 'rejected' ? 'this definition was rejected' : 'awaiting approval';
-      if (!toolKnown) {
+      if (!c.toolKnown) {
         this.#record('tool.discovered', name, usable ? 'allow' : 'deny', reason, details);
-      } else if (versionChanged && (inserted || prev !== undefined)) {
+      } else if (versionChanged && (w?.inserted || prev !== undefined)) {
         const old = prev?.upstreamDefinition ?? this.#storedDefinition(upstreamId, tool, beforeHash);
         const diff = old ? diffDefinitions(old, upstreamDefinition) : null;
         this.#record('tool.definition.changed', name, usable ? 'allow' : 'deny', reason, { ...details, oldHash: beforeHash, ...(diff ? { diff } : {}) });
@@ -306,6 +278,66 @@ export class ToolRegistry {
     let usableCount = 0;
     for (const e of next.values()) if (e.usable) usableCount++;
     return { registered, usable: usableCount, skipped };
+  }
+
+  /** Validates, names, pins and scans a listing's tools; what is already known is read from the in-memory views. */
+  #candidates(
+    upstreamId: string,
+    tools: readonly unknown[],
+    settings: UpstreamToolSettings,
+    previous: ReadonlyMap<string, ToolEntry>,
+    skip: (tool: string | null, reason: string) => void,
+  ): Candidate[] {
+    const out: Candidate[] = [];
+    const listed = new Set<string>();
+    const claimed = new Map<string, string>();
+    for (const raw of tools) {
+      const invalid = invalidToolReason(raw);
+      if (invalid !== null) {
+        const name = (raw as { name?: unknown } | null)?.name;
+        skip(typeof name === 'string' ? name : null, invalid);
+        continue;
+      }
+      const upstreamDefinition = raw as Record<string, unknown>;
+      const tool = upstreamDefinition.name as string;
+      if (listed.has(tool)) {
+        skip(tool, 'listed twice by the upstream');
+        continue;
+      }
+      listed.add(tool);
+      const name = publicToolName(upstreamId, tool);
+      const holder = claimed.get(name) ?? this.#otherHolder(name, upstreamId);
+      if (holder !== undefined) {
+        skip(tool, `public name ${name} is already taken by ${holder}`);
+        continue;
+      }
+      claimed.set(name, tool);
+      const pinned = hashDefinition(upstreamDefinition);
+      if (!pinned.ok) {
+        skip(tool, pinned.reason);
+        continue;
+      }
+      const prev = previous.get(tool);
+      const hash = pinned.hash;
+      const findings = prev?.hash === hash ? prev.findings : scanDefinition(upstreamDefinition);
+      const knownVersion = this.#approvals.version(upstreamId, tool, hash);
+      const cleanPending = settings.autoApprove && findings.length === 0 && knownVersion?.status === 'pending';
+      out.push({
+        upstreamDefinition,
+        tool,
+        name,
+        hash,
+        canonical: pinned.canonical,
+        risk: riskClassFor(settings.risk, tool),
+        findings,
+        prev,
+        toolKnown: prev !== undefined || this.#approvals.knows(upstreamId, tool),
+        beforeHash: prev?.hash ?? this.#approvals.currentApproved(upstreamId, tool)?.hash ?? null,
+        // A restart re-reads known versions without writing; a switch while running moves last_offered.
+        needsWrite: knownVersion === undefined || cleanPending || (prev !== undefined && prev.hash !== hash),
+      });
+    }
+    return out;
   }
 
   /** A stored version's definition (for the diff when this process never saw the old version, e.g. after a restart). */
@@ -365,6 +397,23 @@ export class ToolRegistry {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** One listed tool on its way into the registry. */
+interface Candidate {
+  upstreamDefinition: Record<string, unknown>;
+  tool: string;
+  name: string;
+  hash: string;
+  canonical: string;
+  risk: RiskClass;
+  findings: readonly Finding[];
+  prev: ToolEntry | undefined;
+  /** The store or this process knew some version of the tool before this listing. */
+  toolKnown: boolean;
+  /** The version offered before in this process, else the tool's current approved version. */
+  beforeHash: string | null;
+  needsWrite: boolean;
 }
 
 /** What a client could observe of an entry: nothing unless usable; then its hash and risk class. */
