@@ -1,19 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors/gateway-error.js';
 import type { JsonRpcNotification } from '../../src/mcp/jsonrpc.js';
-import type { UpstreamClientImpl } from '../../src/mcp/upstream/client.js';
-import { client, EVERYTHING, FIXTURES, startServer, textOf, waitFor, type RunningServer } from '../fixtures/mcp-upstreams/setup.js';
+import { client, closeClients, rejection, EVERYTHING, FIXTURES, startServer, textOf, waitFor, type RunningServer } from '../fixtures/mcp-upstreams/setup.js';
 
-const open: UpstreamClientImpl[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
 
-function sse(url: string, extra: Record<string, unknown> = {}) {
-  const c = client({ transport: 'sse', url, ...extra });
-  open.push(c);
-  return c;
-}
+afterEach(closeClients);
+const sse = (url: string, extra: Record<string, unknown> = {}) => client({ transport: 'sse', url, ...extra });
 
 describe('HTTP+SSE upstream: server-everything (sse)', () => {
   let server: RunningServer;
@@ -37,10 +28,9 @@ describe('HTTP+SSE upstream: server-everything (sse)', () => {
     const own = await startServer(EVERYTHING, ['sse']);
     const c = sse(own.url('/sse'), { restart: { initialDelayMs: 50, maxDelayMs: 100 }, timeouts: { connectMs: 500 } });
     await c.start();
-    const pending = c.request('tools/call', { name: 'trigger-long-running-operation', arguments: { duration: 5, steps: 5 } }).catch((e: unknown) => e);
+    const pending = rejection(c.request('tools/call', { name: 'trigger-long-running-operation', arguments: { duration: 5, steps: 5 } }));
     await own.stop();
-    const err = (await pending) as GatewayError;
-    expect(err).toBeInstanceOf(GatewayError);
+    const err = await pending;
     expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
     await waitFor(() => c.stats.restarts >= 1);
     expect(c.state).not.toBe('ready');
@@ -56,7 +46,7 @@ describe('HTTP+SSE upstream: misbehaving server', () => {
 
   it('refuses a message endpoint on another origin (credentials never leave the configured origin)', async () => {
     const c = sse(server.url('/sse?foreign=1'), { restart: { initialDelayMs: 60_000 } });
-    const err = (await c.start().catch((e: unknown) => e)) as GatewayError;
+    const err = await rejection(c.start());
     expect(err.code).toBe('UPSTREAM_BAD_RESPONSE');
     expect(err.message).toContain('another origin');
   });
@@ -65,7 +55,7 @@ describe('HTTP+SSE upstream: misbehaving server', () => {
     const c = sse(server.url('/sse'), { maxResultBytes: 64 * 1024 });
     await c.start();
     expect(c.info?.protocolVersion).toBe('2024-11-05');
-    const err = (await c.request('tools/call', { name: 'huge', arguments: { bytes: 1024 * 1024 } }).catch((e: unknown) => e)) as GatewayError;
+    const err = await rejection(c.request('tools/call', { name: 'huge', arguments: { bytes: 1024 * 1024 } }));
     expect(err.code).toBe('UPSTREAM_BAD_RESPONSE');
     expect(err.message).toBe('Upstream response too large');
     expect(textOf((await c.request('tools/call', { name: 'echo', arguments: { message: 'after' } })).result)).toBe('Echo: after');

@@ -276,10 +276,11 @@ export class UpstreamClientImpl implements UpstreamClient {
     this.#peer.failAll(reason);
     if (this.#closed) return;
     this.#log.warn({ reason: reason.message, details: reason.details }, 'upstream connection lost');
+    // A loss during connect is handled (and reported) by the connect attempt itself.
+    if (this.#connecting) return;
     if (wasReady && performance.now() - this.#readyAt >= STABLE_UPTIME_MS) this.#attempt = 0;
     this.#setState('failed', null);
-    // A loss during connect is handled by the connect attempt itself.
-    if (!this.#connecting) this.#scheduleReconnect();
+    this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {

@@ -6,7 +6,7 @@ import { findTopLevelId } from './line-splitter.js';
 import { badResponse, tooLarge, type PendingRequest } from './peer.js';
 import { SseParser } from './sse-parser.js';
 import type { ProtocolEra } from './types.js';
-import type { UpstreamWire, WireContext } from './wire.js';
+import { networkError, type UpstreamWire, type WireContext } from './wire.js';
 import { mcpHeaderValue } from './header-value.js';
 
 /** Error bodies are read only this far (enough for a JSON-RPC error). */
@@ -149,7 +149,7 @@ export class HttpWire implements UpstreamWire {
       .then(
         (res) => this.#onResponse(res, message, request, ex, sessionAtSend),
         (err: unknown) => {
-          if (!request.settled) peer.fail(request, this.#networkError(err));
+          if (!request.settled) peer.fail(request, networkError(this.#ctx.config.id, err));
         },
       );
   }
@@ -216,16 +216,8 @@ export class HttpWire implements UpstreamWire {
     let bytes = 0;
     const parser = new SseParser(this.#max, {
       event: (type, data, size) => {
-        if (type !== 'message') return;
-        let value: unknown;
-        try {
-          value = JSON.parse(data);
-        } catch {
-          peer.stats.invalidMessages++;
-          return;
-        }
         // Messages after the response (late notifications) are routed like any other.
-        peer.receive(value, size, request);
+        if (type === 'message') peer.receiveText(data, size, request);
       },
       oversized: (_type, _head, _tail, size) => {
         peer.oversized(request.settled ? undefined : request.id, size, this.#max);
@@ -327,12 +319,7 @@ export class HttpWire implements UpstreamWire {
         this.#getRetryMs = GET_RETRY_MIN_MS;
         const parser = new SseParser(this.#max, {
           event: (type2, data, size) => {
-            if (type2 !== 'message') return;
-            try {
-              peer.receive(JSON.parse(data), size);
-            } catch {
-              peer.stats.invalidMessages++;
-            }
+            if (type2 === 'message') peer.receiveText(data, size);
           },
           oversized: (_t, head, tail, size) => peer.oversized(findTopLevelId(head, tail), size, this.#max),
         });
@@ -344,11 +331,4 @@ export class HttpWire implements UpstreamWire {
     );
   }
 
-  #networkError(err: unknown): GatewayError {
-    const code = (err as { code?: unknown }).code;
-    return new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.#ctx.config.id} could not be reached`, {
-      details: { reason: typeof code === 'string' ? code : 'network error' },
-      cause: err,
-    });
-  }
 }

@@ -160,7 +160,11 @@ export class JsonRpcPeer {
         req.onAbort = () => this.#cancel(req, cancelled(), 'cancelled by the client');
         opts.signal.addEventListener('abort', req.onAbort, { once: true });
       }
-      wire.sendRequest(message, req);
+      try {
+        wire.sendRequest(message, req);
+      } catch (err) {
+        this.fail(req, new GatewayError('INTERNAL', 'The request could not be sent upstream', { cause: err }));
+      }
     });
   }
 
@@ -192,6 +196,19 @@ export class JsonRpcPeer {
     }
     if (c.kind === 'notification') return this.#notification(c.message as JsonRpcNotification, via);
     this.#serverRequest(c.message as JsonRpcRequest, via);
+  }
+
+  /** One framed message as text (a stdio line, an SSE event); text that is not JSON is counted and dropped. */
+  receiveText(text: string, bytes: number, via?: PendingRequest): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.stats.invalidMessages++;
+      this.#opts.log.warn({ upstream: this.#opts.upstreamId }, 'upstream sent a message that is not JSON; dropped');
+      return;
+    }
+    this.receive(value, bytes, via);
   }
 
   /** A message over the size cap was skipped; `id` is its top-level id when it could be found. */

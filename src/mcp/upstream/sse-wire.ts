@@ -4,7 +4,7 @@ import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcRespon
 import { findTopLevelId } from './line-splitter.js';
 import type { PendingRequest } from './peer.js';
 import { SseParser } from './sse-parser.js';
-import type { UpstreamWire, WireContext } from './wire.js';
+import { networkError, type UpstreamWire, type WireContext } from './wire.js';
 
 /**
  * The legacy HTTP+SSE transport (2024-11-05): one long GET stream carries everything the
@@ -61,15 +61,7 @@ export class SseWire implements UpstreamWire {
                   this.#endpoint = target;
                   return resolve();
                 }
-                if (eventType !== 'message') return;
-                let value: unknown;
-                try {
-                  value = JSON.parse(data);
-                } catch {
-                  peer.stats.invalidMessages++;
-                  return;
-                }
-                peer.receive(value, size);
+                if (eventType === 'message') peer.receiveText(data, size);
               },
               oversized: (_t, head, tail, size) => peer.oversized(findTopLevelId(head, tail), size, max),
             });
@@ -139,9 +131,4 @@ function sameOriginPath(endpoint: string, base: URL): string | null {
     return null;
   }
   return target.origin === base.origin ? target.pathname + target.search : null;
-}
-
-function networkError(id: string, err: unknown): GatewayError {
-  const code = (err as { code?: unknown }).code;
-  return new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${id} could not be reached`, { details: { reason: typeof code === 'string' ? code : 'network error' }, cause: err });
 }

@@ -139,16 +139,7 @@ export class StdioWire implements UpstreamWire {
   }
 
   #line(line: Buffer): void {
-    if (line.length === 0) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line.toString('utf8'));
-    } catch {
-      this.#ctx.peer.stats.invalidMessages++;
-      this.#ctx.log.warn({ upstream: this.#ctx.config.id }, 'upstream wrote a line that is not JSON on stdout; dropped');
-      return;
-    }
-    this.#ctx.peer.receive(value, line.length);
+    if (line.length > 0) this.#ctx.peer.receiveText(line.toString('utf8'), line.length);
   }
 
   #gone(reason: GatewayError): void {

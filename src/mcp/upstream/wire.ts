@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { UpstreamConfig } from '../../config/mcp-schema.js';
-import type { GatewayError } from '../../errors/gateway-error.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcPeer, PeerWire } from './peer.js';
 import type { ProtocolEra } from './types.js';
 
@@ -24,4 +24,13 @@ export interface WireContext {
   onClosed: (reason: GatewayError) => void;
   /** HTTP: the session expired (404); runs the handshake again. */
   reinitialize: () => Promise<void>;
+}
+
+/** A connection-level failure (refused, reset, DNS): the upstream is unavailable, the reason is the error code only. */
+export function networkError(upstreamId: string, err: unknown): GatewayError {
+  const code = (err as { code?: unknown }).code;
+  return new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstreamId} could not be reached`, {
+    details: { reason: typeof code === 'string' ? code : 'network error' },
+    cause: err,
+  });
 }
