@@ -63,7 +63,7 @@ describe('stdio upstream: misbehaving server', () => {
   it('paginates tools/list and refuses a listing over maxListItems', async () => {
     const c = stdio([MISBEHAVING]);
     await c.start();
-    expect((await c.listAll('tools')).length).toBe(10);
+    expect((await c.listAll('tools')).length).toBe(11);
     const small = stdio([MISBEHAVING], { maxListItems: 7 });
     await small.start();
     const err = await rejection(small.listAll('tools'));
@@ -212,6 +212,19 @@ describe('stdio upstream: misbehaving server', () => {
     await exiting.start();
     expect(exiting.info?.era).toBe('legacy');
     expect(textOf((await exiting.request('tools/call', { name: 'echo', arguments: { message: 'x' } })).result)).toBe('Echo: x');
+  });
+
+  it('emits listChanged on notifications/tools/list_changed and on the refresh timer', async () => {
+    const c = stdio([MISBEHAVING], { refreshIntervalMs: 1000 });
+    await c.start();
+    const kinds: string[] = [];
+    c.on('listChanged', (k) => kinds.push(k));
+    await c.request('tools/call', { name: 'list-changed', arguments: {} });
+    await waitFor(() => kinds.length === 1);
+    expect(kinds).toEqual(['tools']);
+    // The fixture offers tools only, so the timer re-lists tools only.
+    await waitFor(() => kinds.length === 2, 2000);
+    expect(kinds).toEqual(['tools', 'tools']);
   });
 
   it('kills the process on close', async () => {
