@@ -297,7 +297,9 @@ export class JsonRpcPeer {
       return deliver(onNotification, restored, this.#opts);
     }
     if (n.method === 'notifications/cancelled') return; // the upstream gave up on a request of its own; nothing to do
-    if (via !== undefined && !via.settled && !isSessionLevel(n.method)) {
+    if (via !== undefined && !isSessionLevel(n.method)) {
+      // It belongs to that request alone: after it settled it is dropped, never broadcast.
+      if (via.settled) return;
       via.lastActivity = performance.now();
       if (!this.#allow(via) || !via.opts.onNotification) return;
       return deliver(via.opts.onNotification, n, this.#opts);

@@ -19,7 +19,9 @@ export async function resolveUpstreamValues(config: UpstreamConfig, baseDir: str
     }
   }
   const source = config.transport === 'stdio' ? config.env : config.headers;
-  for (const [name, value] of Object.entries(source)) {
+  for (const [key, value] of Object.entries(source)) {
+    // Header names are case-insensitive: lower-case them so the transport's own headers replace, not duplicate, them.
+    const name = config.transport === 'stdio' ? key : key.toLowerCase();
     if (typeof value === 'string') {
       out[name] = value;
       continue;
