@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TargetSkipped } from '../test/conformance/gateway-target.mjs';
-import { comparisonTable, countsLine, regressions } from '../test/conformance/report.mjs';
+import { compare, comparisonTable, countsLine } from '../test/conformance/report.mjs';
 import { SUITE_PACKAGE, runSuite, totals } from '../test/conformance/run-suite.mjs';
 import { TARGETS } from '../test/conformance/targets.mjs';
 
@@ -85,9 +85,10 @@ for (const o of outcomes) {
     console.log(`\n(${o.target.key}) not compared: its baseline (${o.target.baseline}) did not run`);
     continue;
   }
-  const lost = regressions(o.result, base.result);
+  const { lost, notes } = compare(o.result, base.result);
   console.log(`\n(${o.target.key}) vs (${base.target.key}): ${lost.length === 0 ? 'nothing lost' : `${lost.length} regression(s)`}`);
   for (const l of lost) console.log(`    ${l}`);
+  for (const n of notes) console.log(`    note: ${n}`);
   if (lost.length > 0) problems.push(`(${o.target.key}) loses ${lost.length} scenario(s)/check(s) against (${base.target.key})`);
 }
 const failed = problems.length > 0;

@@ -23,6 +23,9 @@ import { StateStore } from './state/state-store.js';
 import { SuspensionIndex } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
+import { McpGateway } from './mcp/mcp-gateway.js';
+import { mcpRouter } from './mcp/server/mcp-routes.js';
+import { GATEWAY_VERSION } from './version.js';
 
 export interface Gateway {
   readonly url: string;
@@ -58,10 +61,16 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   }
   const keys = new KeyRegistry(state);
   const suspensions = new SuspensionIndex(state);
+  let mcp: McpGateway | null = null;
   const refreshState = createStateRefresher(state, () => {
     keys.reload();
     suspensions.reload();
+    mcp?.refreshApprovals();
   });
+  // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
+  // to open notification streams too, within a second, when no request comes by.
+  const refreshTimer = setInterval(refreshState, 1000);
+  refreshTimer.unref();
   const pendingRevocations = new Map<string, NodeJS.Timeout>();
   const revokeRemovedAgentKeys = async (agentId: string) => {
     try {
@@ -79,6 +88,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     catalog = await CatalogStore.open(config.catalogDir, {
       onReload: async (c: Catalog, diff: { added: string[]; removed: string[]; changed: string[] }) => {
         log.info({ version: c.version, agents: c.agents.size, ...diff }, 'catalog reloaded');
+        mcp?.catalogChanged();
         // The folder is valid again: an older rejection no longer describes what is served.
         lastRejection = null;
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
@@ -123,7 +133,18 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const lastUsedTimer = setInterval(flushLastUsed, 5000);
   lastUsedTimer.unref();
 
-  const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now }), audit);
+  mcp = new McpGateway({
+    config: config.mcp,
+    state,
+    audit,
+    log,
+    catalog: () => catalog.current(),
+    version: GATEWAY_VERSION,
+    ...(config.baseDir ? { baseDir: config.baseDir } : {}),
+  });
+  const mcpGateway = mcp;
+  mcpGateway.start();
+  const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now, mcpDirectory: () => mcpGateway }), audit);
   const overload = new OverloadGuard(config.limits);
   let draining = false;
   let stateWritable = true;
@@ -156,6 +177,13 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     },
     mount(a) {
       mountWhoami(a, governedDeps);
+      a.use(
+        mcpRouter({
+          ...governedDeps,
+          mcp: mcpGateway.serverDeps,
+          origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
+        }),
+      );
       mountAdmin(a, {
         ...governedDeps,
         keys,
@@ -190,6 +218,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    await mcpGateway.close();
     await audit.close();
     state.close();
     const where = `${config.listen.host}:${config.listen.port}`;
@@ -213,6 +242,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       stopping ??= (async () => {
         draining = true;
         log.info({ reason, inFlight: overload.inFlight }, 'shutting down: draining');
+        // Notification streams carry no work in progress: end them so the drain waits only for calls.
+        mcpGateway.closeStreams();
         server.close();
         server.closeIdleConnections();
         const deadline = Date.now() + config.limits.shutdownDrainMs;
@@ -220,8 +251,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         if (overload.inFlight > 0) log.warn({ inFlight: overload.inFlight }, 'drain deadline reached; closing connections');
         server.closeAllConnections();
         await catalog.close();
+        await mcpGateway.close();
         for (const t of pendingRevocations.values()) clearTimeout(t);
         clearInterval(lastUsedTimer);
+        clearInterval(refreshTimer);
         clearInterval(probeTimer);
         overload.close();
         flushLastUsed();

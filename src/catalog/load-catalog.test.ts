@@ -123,15 +123,14 @@ describe('loadCatalog: warnings', () => {
     const { warnings } = catalogOf(await loadCatalog(dir));
     expect(lines(warnings).sort()).toEqual([
       `alpha.yaml loops: ${NOT_ENFORCED_MESSAGE}`,
-      `alpha.yaml tools: ${NOT_ENFORCED_MESSAGE}`,
       `beta.yaml budgets: ${NOT_ENFORCED_MESSAGE}`,
     ]);
   });
 
   it('does not warn about sections the gateway enforces', async () => {
-    await writeAgentFile(dir, minimalAgent('alpha', { tools: { allow: ['*'] } }));
-    expect(ENFORCED_SECTIONS.has('tools')).toBe(false);
-    const { warnings } = catalogOf(await loadCatalog(dir, { enforced: new Set(['tools']) }));
+    await writeAgentFile(dir, minimalAgent('alpha', { tools: { allow: ['*'] }, models: { allow: ['*'] } }));
+    expect(ENFORCED_SECTIONS.has('tools')).toBe(true);
+    const { warnings } = catalogOf(await loadCatalog(dir, { enforced: new Set(['tools', 'models']) }));
     expect(warnings).toEqual([]);
   });
 

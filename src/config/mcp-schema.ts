@@ -57,6 +57,12 @@ export const UpstreamSchema = z
       .enum(['auto', '2026-07-28', '2025-11-25'])
       .default('auto')
       .describe('auto: try 2026-07-28 (server/discover), fall back to the 2025-11-25 initialize handshake'),
+    prefix: z
+      .boolean()
+      .default(true)
+      .describe(
+        'false: expose this upstream\'s tools, prompts and resource URIs under their own names (at most one upstream; names that collide with another upstream\'s are refused)',
+      ),
     autoApprove: z.boolean().default(false).describe('Approve new and changed tool definitions without review (trusted upstreams only)'),
     risk: z
       .array(RiskRuleSchema)
@@ -92,9 +98,14 @@ export const McpConfigSchema = z
       .default([])
       .superRefine((list, ctx) => {
         const seen = new Set<string>();
+        let unprefixed: string | null = null;
         list.forEach((u, i) => {
           if (seen.has(u.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `upstream id "${u.id}" is used twice` });
           seen.add(u.id);
+          if (!u.prefix) {
+            if (unprefixed) ctx.addIssue({ code: 'custom', path: [i, 'prefix'], message: `only one upstream may be unprefixed ("${unprefixed}" already is)` });
+            unprefixed ??= u.id;
+          }
         });
       }),
     allowedOrigins: z

@@ -4,6 +4,7 @@
  * view changes only when an upstream's listing or an approval changes.
  */
 import type { RiskClass } from '../policy/tool-access.js';
+import type { UriNamespace } from './resource-uris.js';
 import type { UpstreamClient } from './upstream/types.js';
 
 export interface ToolView {
@@ -48,6 +49,8 @@ export type ListKind = 'tools' | 'prompts' | 'resources';
 export interface McpDirectory {
   /** Bumps whenever anything listed changes. */
   readonly generation: number;
+  /** How resource URIs map between agents and upstreams. */
+  readonly uris: UriNamespace;
   tool(name: string): ToolView | undefined;
   tools(): readonly ToolView[];
   prompt(name: string): PromptView | undefined;

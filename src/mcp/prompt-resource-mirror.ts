@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { PromptView, ResourceTemplateView, ResourceView } from './directory-types.js';
-import { resourceAccessName, toPublicUri } from './resource-uris.js';
+import type { UriNamespace } from './resource-uris.js';
 import type { UpstreamClient } from './upstream/types.js';
 
 interface UpstreamListing {
@@ -26,8 +26,11 @@ export class PromptResourceMirror {
   #resources: ResourceView[] = [];
   #templates: ResourceTemplateView[] = [];
 
-  constructor(opts: { log: Logger; namer: PromptNamer; onChange: (kind: 'prompts' | 'resources') => void }) {
+  readonly #uris: UriNamespace;
+
+  constructor(opts: { log: Logger; namer: PromptNamer; uris: UriNamespace; onChange: (kind: 'prompts' | 'resources') => void }) {
     this.#log = opts.log;
+    this.#uris = opts.uris;
     this.#namer = opts.namer;
     this.#onChange = opts.onChange;
   }
@@ -58,8 +61,8 @@ export class PromptResourceMirror {
       if (kinds.includes('resources')) {
         const items = caps.resources ? await upstream.listAll('resources') : [];
         const templates = caps.resources ? await upstream.listAll('resourceTemplates') : [];
-        next.resources = items.filter((r) => typeof r.uri === 'string').map((r) => resource(upstream.id, r));
-        next.templates = templates.filter((t) => typeof t.uriTemplate === 'string').map((t) => template(upstream.id, t));
+        next.resources = items.filter((r) => typeof r.uri === 'string').map((r) => resource(this.#uris, upstream.id, r));
+        next.templates = templates.filter((t) => typeof t.uriTemplate === 'string').map((t) => template(this.#uris, upstream.id, t));
       }
     } catch (err) {
       this.#log.warn({ upstream: upstream.id, err: (err as Error).message }, 'listing prompts/resources failed; keeping the previous listing');
@@ -92,17 +95,17 @@ export class PromptResourceMirror {
   }
 }
 
-function resource(upstream: string, r: Record<string, unknown>): ResourceView {
-  const uri = toPublicUri(upstream, r.uri as string);
-  return { uri, upstream, upstreamUri: r.uri as string, accessName: resourceAccessName(upstream, r.name, r.uri as string), definition: Object.freeze({ ...r, uri }) };
+function resource(uris: UriNamespace, upstream: string, r: Record<string, unknown>): ResourceView {
+  const uri = uris.toPublic(upstream, r.uri as string);
+  return { uri, upstream, upstreamUri: r.uri as string, accessName: uris.accessName(upstream, r.name, r.uri as string), definition: Object.freeze({ ...r, uri }) };
 }
 
-function template(upstream: string, t: Record<string, unknown>): ResourceTemplateView {
-  const uriTemplate = toPublicUri(upstream, t.uriTemplate as string);
+function template(uris: UriNamespace, upstream: string, t: Record<string, unknown>): ResourceTemplateView {
+  const uriTemplate = uris.toPublic(upstream, t.uriTemplate as string);
   return {
     uriTemplate,
     upstream,
-    accessName: resourceAccessName(upstream, t.name, t.uriTemplate as string),
+    accessName: uris.accessName(upstream, t.name, t.uriTemplate as string),
     definition: Object.freeze({ ...t, uriTemplate }),
   };
 }

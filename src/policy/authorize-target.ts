@@ -6,7 +6,6 @@
  */
 import { GatewayError } from '../errors/gateway-error.js';
 import type { McpDirectory } from '../mcp/directory-types.js';
-import { fromPublicUri } from '../mcp/resource-uris.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { toolPermitted } from './tool-access.js';
 
@@ -76,12 +75,13 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
 function resourceAccessNameFor(dir: McpDirectory, uri: string): string | undefined {
   const r = dir.resources().find((x) => x.uri === uri);
   if (r) return r.accessName;
-  const parsed = fromPublicUri(uri);
-  if (!parsed) return undefined;
+  const parsed = dir.uris.fromPublic(uri);
+  if (!parsed || !dir.upstream(parsed.upstream)) return undefined;
   for (const t of dir.resourceTemplates()) {
     if (t.upstream === parsed.upstream && templateMatches(t.uriTemplate, uri)) return t.accessName;
   }
-  return undefined;
+  // Servers may serve URIs they do not list: authorized by the URI itself, in the upstream's namespace.
+  return dir.uris.accessName(parsed.upstream, undefined, parsed.uri);
 }
 
 /** RFC 6570 level-1 matching: each `{var}` matches one or more characters other than `/`. */

@@ -21,8 +21,8 @@ export class TargetSkipped extends Error {}
  * The gateway must lose nothing relative to the upstream, so it is configured to trust it:
  * tools auto-approved and read-only (every agent may call them), sampling and elicitation
  * forwarded. The suite calls tools, prompts and resources by their exact upstream names
- * (test_simple_text, test://static-text, ...), so the upstream is exposed without the
- * `conf__` prefix once the gateway offers an option for that; see the conformance notes.
+ * (test_simple_text, test://static-text, ...), so the upstream is exposed unprefixed
+ * (`prefix: false`).
  */
 function gatewayConfig(upstreamUrl) {
   const mcp = {
@@ -31,6 +31,7 @@ function gatewayConfig(upstreamUrl) {
         id: UPSTREAM_ID,
         transport: 'http',
         url: upstreamUrl,
+        prefix: false,
         autoApprove: true,
         allowSampling: true,
         allowElicitation: true,

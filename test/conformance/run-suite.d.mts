@@ -8,6 +8,8 @@ export interface ScenarioResult {
   passed: boolean;
   checks: CheckCounts;
   failures: string[];
+  /** Status of each check by id (SUCCESS, FAILURE, WARNING, INFO). */
+  statuses?: Record<string, string>;
 }
 export interface SuiteResult {
   scenarios: ScenarioResult[];

@@ -85,7 +85,8 @@ export async function runSuite(url, { suite = 'active', scenario, workDir, timeo
     const counts = dir ? countChecks(checks) : { success: 0, failure: 1, warning: 0 };
     const failures = checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? c.description}`);
     if (!dir) failures.push('the scenario did not run to completion (no results saved)');
-    scenarios.push({ name, passed: counts.failure === 0, checks: counts, failures });
+    const statuses = Object.fromEntries(checks.filter((c) => c.status !== 'INFO' || c.id).map((c) => [c.id, c.status]));
+    scenarios.push({ name, passed: counts.failure === 0, checks: counts, failures, statuses });
   }
   return { scenarios, exitCode: run.code, log: `${run.stdout}\n${run.stderr}` };
 }

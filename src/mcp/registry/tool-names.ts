@@ -23,9 +23,13 @@ const UNSAFE_CHAR = /[^A-Za-z0-9_-]/gu;
 const SUFFIX_CHARS = 8;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
-/** The public name of `toolName` (as the upstream names it) on upstream `upstreamId`. */
-export function publicToolName(upstreamId: string, toolName: string): string {
-  const prefix = upstreamId + NAMESPACE_SEPARATOR;
+/**
+ * The public name of `toolName` (as the upstream names it) on upstream `upstreamId`; `null`
+ * for the one upstream configured unprefixed, whose names keep only the character and
+ * length rules.
+ */
+export function publicToolName(upstreamId: string | null, toolName: string): string {
+  const prefix = upstreamId === null ? '' : upstreamId + NAMESPACE_SEPARATOR;
   const whole = prefix + toolName;
   if (toolName.length > 0 && SAFE.test(toolName) && whole.length <= MAX_PUBLIC_NAME_LENGTH) return whole;
   const sanitized = toolName.replace(UNSAFE_CHAR, '_');

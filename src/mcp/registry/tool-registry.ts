@@ -70,7 +70,7 @@ export interface ToolRegistryOptions {
 }
 
 /** The parts of an upstream's configuration the registry uses. */
-export type UpstreamToolSettings = Pick<UpstreamConfig, 'autoApprove' | 'risk'>;
+export type UpstreamToolSettings = Pick<UpstreamConfig, 'autoApprove' | 'risk'> & { prefix?: boolean };
 
 export interface IngestResult {
   /** Tools registered from this listing (usable or not). */
@@ -101,6 +101,8 @@ export class ToolRegistry {
   #usable: readonly ToolEntry[] = [];
   /** Refusals already reported, per upstream, so a periodic re-list does not repeat them. */
   readonly #reported = new Map<string, Set<string>>();
+  /** Upstreams configured `prefix: false`: their public names carry no namespace. */
+  readonly #unprefixed = new Set<string>();
   readonly #listeners: { [E in keyof ToolRegistryEvents]: Set<Listener<E>> } = { changed: new Set(), quarantined: new Set() };
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -203,6 +205,7 @@ export class ToolRegistry {
   }
 
   async #ingest(upstreamId: string, tools: readonly unknown[], settings: UpstreamToolSettings): Promise<IngestResult> {
+    if (settings.prefix === false) this.#unprefixed.add(upstreamId);
     const previous = this.#byUpstream.get(upstreamId) ?? new Map<string, ToolEntry>();
     const skipped: IngestResult['skipped'] = [];
     const skip = (tool: string | null, reason: string): void => {
@@ -305,7 +308,7 @@ export class ToolRegistry {
         continue;
       }
       listed.add(tool);
-      const name = publicToolName(upstreamId, tool);
+      const name = publicToolName(settings.prefix === false ? null : upstreamId, tool);
       const holder = claimed.get(name) ?? this.#otherHolder(name, upstreamId);
       if (holder !== undefined) {
         skip(tool, `public name ${name} is already taken by ${holder}`);
@@ -359,7 +362,7 @@ export class ToolRegistry {
     if (seen.has(k)) return;
     seen.add(k);
     this.#log.error({ upstream: upstreamId, tool, reason }, 'upstream tool refused');
-    this.#record('tool.refused', tool === null ? null : publicToolName(upstreamId, tool), 'deny', reason, { upstream: upstreamId, tool });
+    this.#record('tool.refused', tool === null ? null : publicToolName(this.#unprefixed.has(upstreamId) ? null : upstreamId, tool), 'deny', reason, { upstream: upstreamId, tool });
   }
 
   #publish(changed: Set<string>): void {

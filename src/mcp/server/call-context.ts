@@ -5,7 +5,7 @@ import type { RequestContext } from '../../pipeline/context.js';
 import type { McpDirectory } from '../directory-types.js';
 import type { JsonRpcErrorObject } from '../jsonrpc.js';
 import type { AgentViews } from './agent-views.js';
-import type { Exchange } from './exchange.js';
+import type { Responder } from './exchange.js';
 import type { InboundMessage } from './inbound.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -33,7 +33,7 @@ export interface CallContext {
   readonly agent: Agent;
   readonly payload: McpPayload;
   readonly params: Record<string, unknown>;
-  readonly exchange: Exchange;
+  readonly exchange: Responder;
   readonly deps: McpServerDeps;
 }
 

@@ -6,7 +6,19 @@
 import type { Response } from 'express';
 import { SseStream } from './sse-stream.js';
 
-export class Exchange {
+/** Where one message's answers go: its own HTTP response (Streamable HTTP) or a session stream (legacy HTTP+SSE). */
+export interface Responder {
+  readonly upgraded: boolean;
+  readonly done: boolean;
+  readonly dropped: number;
+  setHeader(name: string, value: string): void;
+  notify(message: { method: string; id?: unknown }, rateLimited?: boolean): boolean;
+  stream(): SseStream;
+  finish(status: number, json: string, headers?: Record<string, string>): void;
+  accepted(): void;
+}
+
+export class Exchange implements Responder {
   readonly #res: Response;
   readonly #extraHeaders: Record<string, string> = {};
   #stream: SseStream | null = null;

@@ -9,7 +9,8 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../jsonrpc.js';
 import { META } from '../protocol/versions.js';
 import type { CallContext, MethodOutcome } from './call-context.js';
 import { logLevelPasses } from './methods/lifecycle.js';
-import { handleServerRequest } from './server-requests.js';
+import { auditServerRequest, decideServerRequest, handleServerRequest } from './server-requests.js';
+import type { UpstreamConfig } from '../../config/mcp-schema.js';
 
 export async function forwardToUpstream(
   c: CallContext,
@@ -24,24 +25,88 @@ export async function forwardToUpstream(
   }
   const session = c.payload.session;
   const t0 = performance.now();
-  const response = await upstream.request(method, stripEnvelope(params), {
+  const options = {
     signal: c.ctx.signal,
     onNotification: (n: JsonRpcNotification) => {
       if (n.method === 'notifications/message' && !logLevelPasses(session?.logLevel ?? null, n.params?.level)) return;
       c.exchange.notify(n);
     },
     onServerRequest: (r: JsonRpcRequest) => handleServerRequest(c, upstream.config, r),
+  };
+  let outbound = withLogLevel(stripEnvelope(params), session?.logLevel ?? null);
+  let bytes = 0;
+  let rounds = 0;
+  for (;;) {
+    const response = await upstream.request(method, outbound, options);
+    bytes += response.bytes;
+    const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    const base = { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: bytes, ...(rounds > 0 ? { inputRounds: rounds } : {}), ...dropped(c) };
+    if (response.error) return { kind: 'upstream-error', error: response.error, details: { ...base, upstreamError: response.error.code } };
+    const result = response.result ?? {};
+    if (result.resultType === 'input_required') {
+      // 2026-07-28 multi round-trip: the upstream needs client input (sampling, elicitation, roots).
+      const requests = inputRequestsOf(result);
+      for (const r of requests) assertInputAllowed(c, upstream.config, r);
+      if (c.payload.inbound.era === 'modern') return { kind: 'result', result, details: { ...base, inputRequired: requests.map((r) => r.method) } };
+      // A 2025-11-25 client cannot take input_required: ask it with server-to-client requests
+      // on this call's stream, then retry the call upstream with the answers.
+      if (++rounds > MAX_INPUT_ROUNDS) throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream asked for client input more than ${MAX_INPUT_ROUNDS} times`);
+      const inputResponses: Record<string, unknown> = {};
+      for (const r of requests) inputResponses[r.key] = await handleServerRequest(c, upstream.config, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) });
+      outbound = {
+        ...outbound,
+        inputResponses,
+        ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}),
+      };
+      continue;
+    }
+    return { kind: 'result', result, details: { ...base, ...(result.isError === true ? { isError: true } : {}) } };
+  }
+}
+
+/** How many input_required rounds one call may take before the gateway gives up. */
+const MAX_INPUT_ROUNDS = 8;
+
+interface InputRequest {
+  key: string;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+function inputRequestsOf(result: Record<string, unknown>): InputRequest[] {
+  const raw = result.inputRequests;
+  if (raw === undefined) return [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'inputRequests must be an object');
+  return Object.entries(raw as Record<string, unknown>).map(([key, r]) => {
+    const req = r as { method?: unknown; params?: unknown } | null;
+    if (!req || typeof req.method !== 'string') throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'an input request has no method');
+    return { key, method: req.method, ...(req.params && typeof req.params === 'object' ? { params: req.params as Record<string, unknown> } : {}) };
   });
-  const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
-  const base = { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: response.bytes, ...dropped(c) };
-  if (response.error) return { kind: 'upstream-error', error: response.error, details: { ...base, upstreamError: response.error.code } };
-  const result = response.result ?? {};
-  return { kind: 'result', result, details: { ...base, ...(result.isError === true ? { isError: true } : {}) } };
+}
+
+/** input_required passed through to a 2026-07-28 client still obeys the upstream's sampling/elicitation settings. */
+function assertInputAllowed(c: CallContext, upstream: UpstreamConfig, r: InputRequest): void {
+  const decision = decideServerRequest(c, upstream, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) }, true);
+  if (!decision.allowed) {
+    auditServerRequest(c, upstream.id, r.method, decision);
+    throw new GatewayError('FORBIDDEN', decision.reason);
+  }
+}
+
+/** 2026-07-28 upstreams take the log level per request; a 2025-11-25 session set it with logging/setLevel. */
+function withLogLevel(params: Record<string, unknown>, level: string | null): Record<string, unknown> {
+  if (level === null) return params;
+  const meta = (params._meta && typeof params._meta === 'object' ? params._meta : {}) as Record<string, unknown>;
+  if (meta[META.logLevel] !== undefined) return params;
+  return { ...params, _meta: { ...meta, [META.logLevel]: level } };
 }
 
 function dropped(c: CallContext): Record<string, unknown> {
   return c.exchange.dropped > 0 ? { notificationsDropped: c.exchange.dropped } : {};
 }
+
+/** Reserved `_meta` keys that describe the request rather than the client, so they travel on. */
+const FORWARDED_META: ReadonlySet<string> = new Set(['io.modelcontextprotocol/related-task', META.logLevel]);
 
 /** The agent's own protocol envelope stays at the gateway; progress tokens, trace context and other `_meta` go on. */
 function stripEnvelope(params: Record<string, unknown>): Record<string, unknown> {
@@ -50,7 +115,7 @@ function stripEnvelope(params: Record<string, unknown>): Record<string, unknown>
   const kept: Record<string, unknown> = {};
   let changed = false;
   for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
-    if (k.startsWith('io.modelcontextprotocol/') && k !== 'io.modelcontextprotocol/related-task') changed = true;
+    if (k.startsWith('io.modelcontextprotocol/') && !FORWARDED_META.has(k)) changed = true;
     else kept[k] = v;
   }
   if (!changed) return params;
@@ -58,4 +123,3 @@ function stripEnvelope(params: Record<string, unknown>): Record<string, unknown>
   return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
 }
 
-export { META };

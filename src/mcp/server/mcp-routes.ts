@@ -16,12 +16,15 @@ import type { JsonRpcId } from '../jsonrpc.js';
 import { CACHEABLE_METHODS, META, MULTI_ROUND_TRIP_METHODS } from '../protocol/versions.js';
 import type { CallContext, McpPayload, McpServerDeps, MethodOutcome } from './call-context.js';
 import { dispatchNotification, dispatchRequest } from './dispatch.js';
-import { Exchange } from './exchange.js';
+import { Exchange, type Responder } from './exchange.js';
 import { classifyInbound, type McpHeaders } from './inbound.js';
 import { completionTarget } from './methods/completion.js';
 import { acceptsMcpResponses, checkOriginAndHost, type OriginPolicy } from './origin-guard.js';
 import { mcpErrorMessage, mcpHttpStatus } from './render-error.js';
 import { SseStream } from './sse-stream.js';
+import { GATEWAY_VERSION } from '../../version.js';
+
+const SERVER_INFO = { name: 'warden', version: GATEWAY_VERSION };
 
 export interface McpRouteDeps extends GovernedDeps {
   mcp: McpServerDeps;
@@ -47,7 +50,7 @@ function header(req: Request, name: string): string | undefined {
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
 
-function mcpHeaders(req: Request): McpHeaders {
+export function mcpHeaders(req: Request): McpHeaders {
   const h: McpHeaders = {};
   const pv = header(req, 'mcp-protocol-version');
   const m = header(req, 'mcp-method');
@@ -61,7 +64,7 @@ function mcpHeaders(req: Request): McpHeaders {
 }
 
 /** Origin/Host and Accept checks, before any credential or body is looked at. */
-function guard(deps: McpRouteDeps, req: Request, res: Response, needsSse: boolean): boolean {
+export function guard(deps: McpRouteDeps, req: Request, res: Response, needsSse: boolean): boolean {
   const g = checkOriginAndHost(deps.origin, { origin: header(req, 'origin'), host: header(req, 'host') });
   if (!g.ok) {
     (res.locals.log as Logger).warn({ origin: header(req, 'origin'), host: header(req, 'host') }, 'MCP request refused: ' + g.reason);
@@ -78,15 +81,23 @@ function guard(deps: McpRouteDeps, req: Request, res: Response, needsSse: boolea
 
 async function handlePost(deps: McpRouteDeps, req: Request, res: Response): Promise<void> {
   if (!guard(deps, req, res, false)) return;
+  await handleMcpMessage(deps, req, res, new Exchange(res, deps.mcp.config.maxNotificationsPerSecond), mcpHeaders(req));
+}
+
+/**
+ * One posted JSON-RPC message through the chain. The responder decides where answers go
+ * (this response, or a legacy SSE session stream); transport-level errors always answer
+ * the POST itself.
+ */
+export async function handleMcpMessage(deps: McpRouteDeps, req: Request, res: Response, responder: Responder, headers: McpHeaders): Promise<void> {
   const { ctx, credentialProblem } = requestContext(deps, req, res, 'mcp', 'mcp', null);
   if (credentialProblem) {
     const out = await deps.chain.reject(ctx, credentialProblem.error, credentialProblem.stage);
     return sendJsonRpcError(res, null, out.error);
   }
-  const exchange = new Exchange(res, deps.mcp.config.maxNotificationsPerSecond);
+  const exchange = responder;
   let bodyDone = !hasBody(req);
   let requestId: JsonRpcId | null = null;
-  const headers = mcpHeaders(req);
 
   const loadPayload = async (c: RequestContext): Promise<LoadedPayload> => {
     const body = await readJsonBody(req, deps.maxBodyBytes, true);
@@ -116,17 +127,20 @@ async function handlePost(deps: McpRouteDeps, req: Request, res: Response): Prom
 /** Finds the 2025-11-25 session a request belongs to, enforcing that it is this agent's. */
 function resolveSession(mcp: McpServerDeps, c: RequestContext, era: 'modern' | 'legacy', method: string, headers: McpHeaders) {
   if (era === 'modern') return null;
+  if (method === 'initialize' && headers.sessionId === undefined) return null;
   if (method === 'initialize') {
-    if (headers.sessionId !== undefined) throw new GatewayError('BAD_REQUEST', 'initialize must not carry an Mcp-Session-Id');
-    return null;
+    // Only a legacy HTTP+SSE session is opened before its initialize (by its GET); a Streamable HTTP one is opened by it.
+    const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
+    const s = mcp.sessions.get(headers.sessionId!, agentId);
+    if (s?.transport === 'sse' && !s.initialized) return s;
+    throw new GatewayError('BAD_REQUEST', 'initialize must not carry an Mcp-Session-Id');
   }
   if (headers.sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'Bad Request: Mcp-Session-Id header is required (initialize first)');
   const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
   const session = mcp.sessions.get(headers.sessionId, agentId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
-  if (headers.protocolVersion !== undefined && headers.protocolVersion !== session.protocolVersion) {
-    throw new GatewayError('BAD_REQUEST', `MCP-Protocol-Version ${headers.protocolVersion.slice(0, 40)} does not match the session's ${session.protocolVersion}`);
-  }
+  // Any supported session-era version is accepted on the header (classifyInbound refused the rest):
+  // clients are known to send an older one than they negotiated, and the session fixes the semantics.
   return session;
 }
 
@@ -148,7 +162,7 @@ function targetOf(method: string, message: unknown): string | null {
 }
 
 /** The chain's forward step: run the method, render its answer for the client's era. */
-async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Exchange): Promise<ForwardResult<Rendered>> {
+async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Responder): Promise<ForwardResult<Rendered>> {
   const payload = ctx.payload as McpPayload;
   const { inbound, session } = payload;
   const principal = ctx.principal;
@@ -225,7 +239,7 @@ function translateResult(result: Record<string, unknown>, method: string, era: '
       out.cacheScope = 'private';
     }
     const meta = out._meta as Record<string, unknown> | undefined;
-    out._meta = { ...(meta && typeof meta === 'object' ? meta : {}), [META.serverInfo]: { name: 'warden', version: '0.1.0' } };
+    out._meta = { ...(meta && typeof meta === 'object' ? meta : {}), [META.serverInfo]: SERVER_INFO };
     return out;
   }
   if (result.resultType === 'input_required') {
@@ -236,7 +250,7 @@ function translateResult(result: Record<string, unknown>, method: string, era: '
   return rest;
 }
 
-export function sendJsonRpcError(res: Response, id: JsonRpcId | null, err: GatewayError, exchange?: Exchange): void {
+export function sendJsonRpcError(res: Response, id: JsonRpcId | null, err: GatewayError, exchange?: Responder): void {
   if (res.headersSent || res.destroyed) return;
   const json = JSON.stringify({ jsonrpc: '2.0', id, error: mcpErrorMessage(err, res.locals.requestId as string) });
   const headers = { ...err.headers };

@@ -17,8 +17,8 @@ const CLIENT_ANSWER_TIMEOUT_MS = 120_000;
 const SECRET_SEEKING = /\b(password|passphrase|api[ _-]?key|secret|token|private[ _-]?key|credential|ssn|social security|credit card|card number|cvv)\b/i;
 
 export async function handleServerRequest(c: CallContext, upstream: UpstreamConfig, r: JsonRpcRequest): Promise<Record<string, unknown>> {
-  const decision = decide(c, upstream, r);
-  audit(c, upstream.id, r.method, decision);
+  const decision = decideServerRequest(c, upstream, r, false);
+  auditServerRequest(c, upstream.id, r.method, decision);
   if (!decision.allowed) throw new GatewayError('FORBIDDEN', decision.reason);
   const session = c.payload.session!;
   const id = `wdn-${randomBytes(9).toString('base64url')}`;
@@ -53,7 +53,11 @@ export async function handleServerRequest(c: CallContext, upstream: UpstreamConf
   });
 }
 
-function decide(c: CallContext, upstream: UpstreamConfig, r: JsonRpcRequest): { allowed: boolean; reason: string } {
+/**
+ * Whether the agent may be asked this. `passThrough`: the request rides in an input_required
+ * result to a 2026-07-28 client (no session needed); otherwise it goes to a session client.
+ */
+export function decideServerRequest(c: CallContext, upstream: UpstreamConfig, r: JsonRpcRequest, passThrough: boolean): { allowed: boolean; reason: string } {
   const session = c.payload.session;
   const caps = session?.clientCapabilities ?? c.payload.inbound.clientCapabilities ?? {};
   switch (r.method) {
@@ -75,11 +79,11 @@ function decide(c: CallContext, upstream: UpstreamConfig, r: JsonRpcRequest): { 
     default:
       return { allowed: false, reason: `Server-to-client method ${r.method} is not supported` };
   }
-  if (!session) return { allowed: false, reason: 'Server-to-client requests need a 2025-11-25 session' };
+  if (!session && !passThrough) return { allowed: false, reason: 'Server-to-client requests need a 2025-11-25 session' };
   return { allowed: true, reason: 'allowed by upstream configuration' };
 }
 
-function audit(c: CallContext, upstream: string, method: string, d: { allowed: boolean; reason: string }): void {
+export function auditServerRequest(c: CallContext, upstream: string, method: string, d: { allowed: boolean; reason: string }): void {
   const p = c.ctx.principal;
   c.deps.audit
     .append({

@@ -11,9 +11,12 @@ export interface Session {
   readonly id: string;
   readonly agentId: string;
   readonly keyId: string;
-  readonly protocolVersion: string;
-  readonly clientInfo: Record<string, unknown> | null;
-  readonly clientCapabilities: Record<string, unknown>;
+  /** streamable: /mcp with Mcp-Session-Id; sse: the legacy HTTP+SSE transport (answers go on `stream`). */
+  readonly transport: 'streamable' | 'sse';
+  /** Set by initialize (for an SSE session, which exists before its initialize). */
+  protocolVersion: string;
+  clientInfo: Record<string, unknown> | null;
+  clientCapabilities: Record<string, unknown>;
   readonly createdAt: number;
   lastSeen: number;
   initialized: boolean;
@@ -49,6 +52,7 @@ export class SessionStore {
   }
 
   create(init: {
+    transport?: 'streamable' | 'sse';
     agentId: string;
     keyId: string;
     protocolVersion: string;
@@ -64,6 +68,7 @@ export class SessionStore {
     const now = Date.now();
     const s: Session = {
       id: randomBytes(24).toString('base64url'),
+      transport: 'streamable',
       ...init,
       createdAt: now,
       lastSeen: now,

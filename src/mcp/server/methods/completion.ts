@@ -1,6 +1,5 @@
 /** completion/complete: routed by the prompt or resource template it completes. */
 import { GatewayError } from '../../../errors/gateway-error.js';
-import { fromPublicUri } from '../../resource-uris.js';
 import type { CallContext, MethodOutcome } from '../call-context.js';
 import { forwardToUpstream } from '../forward.js';
 
@@ -12,7 +11,7 @@ export async function complete(c: CallContext): Promise<MethodOutcome> {
     return forwardToUpstream(c, prompt.upstream, 'completion/complete', { ...c.params, ref: { ...ref, name: prompt.upstreamName } }, {});
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-    const parsed = fromPublicUri(ref.uri);
+    const parsed = c.deps.directory.uris.fromPublic(ref.uri);
     if (!parsed) throw new GatewayError('TOOL_NOT_FOUND', `Unknown resource: ${ref.uri.slice(0, 200)}`);
     return forwardToUpstream(c, parsed.upstream, 'completion/complete', { ...c.params, ref: { ...ref, uri: parsed.uri } }, {});
   }

@@ -20,14 +20,18 @@ export function initialize(c: CallContext): MethodOutcome {
   const version = negotiateLegacyVersion(c.params.protocolVersion);
   const caps = c.params.capabilities;
   const info = c.params.clientInfo;
-  const session = c.deps.sessions.create({
-    agentId: p.agentId,
-    keyId: p.keyId,
+  const fields = {
     protocolVersion: version,
     clientInfo: info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : null,
     clientCapabilities: caps !== null && typeof caps === 'object' ? (caps as Record<string, unknown>) : {},
-  });
-  c.exchange.setHeader('mcp-session-id', session.id);
+  };
+  // A legacy HTTP+SSE session exists from its GET onwards; Streamable HTTP sessions start here.
+  let session = c.payload.session;
+  if (session) Object.assign(session, fields);
+  else {
+    session = c.deps.sessions.create({ agentId: p.agentId, keyId: p.keyId, ...fields });
+    c.exchange.setHeader('mcp-session-id', session.id);
+  }
   return {
     kind: 'result',
     result: {

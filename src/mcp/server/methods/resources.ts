@@ -4,7 +4,6 @@
  * own on the upstream side; URIs inside results are rewritten back to public ones.
  */
 import { GatewayError } from '../../../errors/gateway-error.js';
-import { fromPublicUri, toPublicUri } from '../../resource-uris.js';
 import type { CallContext, MethodOutcome } from '../call-context.js';
 import { forwardToUpstream } from '../forward.js';
 
@@ -20,7 +19,7 @@ export function listResourceTemplates(c: CallContext): MethodOutcome {
 
 function upstreamUri(c: CallContext): { upstream: string; uri: string; publicUri: string } {
   const uri = c.params.uri;
-  const parsed = typeof uri === 'string' ? fromPublicUri(uri) : null;
+  const parsed = typeof uri === 'string' ? c.deps.directory.uris.fromPublic(uri) : null;
   if (!parsed || !c.deps.directory.upstream(parsed.upstream)) throw new GatewayError('TOOL_NOT_FOUND', `Unknown resource: ${String(uri).slice(0, 200)}`);
   return { ...parsed, publicUri: uri as string };
 }
@@ -31,7 +30,7 @@ export async function readResource(c: CallContext): Promise<MethodOutcome> {
   if (out.kind === 'result' && Array.isArray(out.result.contents)) {
     out.result.contents = out.result.contents.map((item: unknown) =>
       item !== null && typeof item === 'object' && typeof (item as { uri?: unknown }).uri === 'string'
-        ? { ...(item as Record<string, unknown>), uri: toPublicUri(upstream, (item as { uri: string }).uri) }
+        ? { ...(item as Record<string, unknown>), uri: c.deps.directory.uris.toPublic(upstream, (item as { uri: string }).uri) }
         : item,
     );
   }

@@ -1,0 +1,230 @@
+/**
+ * The MCP capability, assembled: upstream connections, the tool registry (pinning and
+ * quarantine), prompts/resources, per-agent views, sessions and notification fan-out.
+ * app.ts creates one and mounts its router; the policy chain reads its directory.
+ */
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/record.js';
+import type { Catalog } from '../catalog/index.js';
+import type { McpConfig } from '../config/mcp-schema.js';
+import type { StateStore } from '../state/state-store.js';
+import type { ListKind, McpDirectory, ToolView } from './directory-types.js';
+import { PromptResourceMirror } from './prompt-resource-mirror.js';
+import { ToolRegistry, type ToolEntry } from './registry/tool-registry.js';
+import { publicToolName } from './registry/tool-names.js';
+import { UriNamespace } from './resource-uris.js';
+import { AgentViews } from './server/agent-views.js';
+import type { McpServerDeps } from './server/call-context.js';
+import { SessionStore } from './server/sessions.js';
+import { Subscriptions } from './server/subscriptions.js';
+import { UpstreamClientImpl } from './upstream/client.js';
+import type { UpstreamClient } from './upstream/types.js';
+
+export interface McpGatewayOptions {
+  config: McpConfig;
+  state: StateStore;
+  audit: AuditSink;
+  log: Logger;
+  catalog: () => Catalog;
+  baseDir?: string;
+  version: string;
+}
+
+export class McpGateway implements McpDirectory {
+  readonly registry: ToolRegistry;
+  readonly sessions: SessionStore;
+  readonly subscriptions: Subscriptions;
+  readonly views: AgentViews;
+  readonly serverDeps: McpServerDeps;
+  readonly uris: UriNamespace;
+  readonly #upstreams = new Map<string, UpstreamClient>();
+  readonly #mirror: PromptResourceMirror;
+  readonly #log: Logger;
+  readonly #listeners = new Set<(kind: ListKind) => void>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #generation = 0;
+  #toolViews: readonly ToolView[] = [];
+  #toolIndex = new Map<string, ToolView>();
+
+  constructor(opts: McpGatewayOptions) {
+    this.#log = opts.log.child({ component: 'mcp' });
+    this.registry = new ToolRegistry({ state: opts.state, audit: opts.audit, log: this.#log });
+    const unprefixed = opts.config.upstreams.find((u) => !u.prefix)?.id ?? null;
+    this.uris = new UriNamespace(
+      opts.config.upstreams.filter((u) => u.prefix).map((u) => u.id),
+      unprefixed,
+    );
+    this.#mirror = new PromptResourceMirror({
+      log: this.#log,
+      namer: (upstream, name) => publicToolName(upstream === unprefixed ? null : upstream, name),
+      uris: this.uris,
+      onChange: (k) => this.#changed(k),
+    });
+    this.views = new AgentViews(this);
+    this.sessions = new SessionStore({ idleMs: opts.config.sessionIdleMs, maxPerAgent: opts.config.maxSessionsPerAgent });
+    this.subscriptions = new Subscriptions(this.sessions, this.views, opts.catalog);
+    // Quarantined tools are not "exposed" but must be known, so a call to one says so.
+    this.#unsubscribe.push(this.registry.on('changed', () => this.#rebuildTools()));
+    this.#unsubscribe.push(this.registry.on('quarantined', () => this.#rebuildTools()));
+    this.onChanged((kind) => this.subscriptions.recheck([kind]));
+    for (const u of opts.config.upstreams) {
+      const client = new UpstreamClientImpl(u, {
+        log: this.#log.child({ upstream: u.id }),
+        clientInfo: { name: 'warden-gateway', version: opts.version },
+        ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+        maxNotificationsPerSecond: opts.config.maxNotificationsPerSecond,
+      });
+      this.#upstreams.set(u.id, client);
+      client.on('state', (state) => {
+        if (state === 'ready') void this.#refresh(client, ['tools', 'prompts', 'resources']);
+        else if (state === 'failed' || state === 'closed') this.#mirror.drop(client.id);
+      });
+      client.on('listChanged', (kind) => void this.#refresh(client, [kind]));
+      client.on('notification', (n) => {
+        if (n.method === 'notifications/resources/updated' && typeof n.params?.uri === 'string') {
+          this.subscriptions.resourceUpdated(this.uris.toPublic(client.id, n.params.uri));
+        }
+      });
+    }
+    this.serverDeps = {
+      config: opts.config,
+      directory: this,
+      views: this.views,
+      sessions: this.sessions,
+      subscriptions: this.subscriptions,
+      audit: opts.audit,
+      serverInfo: { name: 'warden', version: opts.version },
+    };
+  }
+
+  /** Connects every upstream in the background: one slow or broken upstream never blocks start-up. */
+  start(): void {
+    for (const u of this.#upstreams.values()) {
+      u.start().catch((err: unknown) => this.#log.warn({ upstream: u.id, err: (err as Error).message }, 'upstream not ready; retrying in the background'));
+    }
+  }
+
+  /** Resolves when every upstream is ready or `timeoutMs` passed (tests and `warden check`). */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ([...this.#upstreams.values()].every((u) => u.state === 'ready') && !this.#refreshing) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  }
+
+  #refreshing = 0;
+
+  async #refresh(client: UpstreamClient, kinds: ReadonlyArray<'tools' | 'prompts' | 'resources'>): Promise<void> {
+    this.#refreshing++;
+    try {
+      if (kinds.includes('tools')) {
+        try {
+          const tools = await client.listAll('tools');
+          const r = await this.registry.ingest(client.id, tools, client.config);
+          this.#rebuildTools();
+          this.#log.info({ upstream: client.id, ...r, skipped: r.skipped.length }, 'tools listed');
+        } catch (err) {
+          this.#log.warn({ upstream: client.id, err: (err as Error).message }, 'listing tools failed; keeping the previous listing');
+        }
+      }
+      const rest = kinds.filter((k): k is 'prompts' | 'resources' => k !== 'tools');
+      if (rest.length > 0) await this.#mirror.refresh(client, rest);
+    } finally {
+      this.#refreshing--;
+    }
+  }
+
+  /** The state database changed (the CLI approved or rejected a tool): re-read approvals. */
+  refreshApprovals(): void {
+    this.registry.refreshApprovals();
+  }
+
+  /** Catalog reloads change what agents may see. */
+  catalogChanged(): void {
+    this.subscriptions.recheck();
+  }
+
+  /** Ends every open stream (shutdown drains requests, not idle notification streams). */
+  closeStreams(): void {
+    this.subscriptions.closeAgent(null);
+    for (const s of this.sessions.all()) s.stream?.end();
+  }
+
+  /** Suspension or key revocation: the agent's sessions and streams end now. */
+  closeAgent(agentId: string, reason: string): void {
+    this.sessions.closeAgent(agentId, reason);
+    this.subscriptions.closeAgent(agentId);
+  }
+
+  async close(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.sessions.closeAll('gateway stopping');
+    this.subscriptions.closeAgent(null);
+    await Promise.allSettled([...this.#upstreams.values()].map((u) => u.close()));
+  }
+
+  // ---- McpDirectory
+
+  get generation(): number {
+    return this.#generation;
+  }
+  tool(name: string): ToolView | undefined {
+    return this.#toolIndex.get(name);
+  }
+  tools(): readonly ToolView[] {
+    return this.#toolViews;
+  }
+  prompt(name: string) {
+    return this.#mirror.prompt(name);
+  }
+  prompts() {
+    return this.#mirror.prompts();
+  }
+  resources() {
+    return this.#mirror.resources();
+  }
+  resourceTemplates() {
+    return this.#mirror.templates();
+  }
+  upstream(id: string): UpstreamClient | undefined {
+    return this.#upstreams.get(id);
+  }
+  upstreamList(): readonly UpstreamClient[] {
+    return [...this.#upstreams.values()];
+  }
+  onChanged(listener: (kind: ListKind) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #rebuildTools(): void {
+    this.#toolViews = this.registry.list().map(toView);
+    this.#toolIndex = new Map(this.#toolViews.map((t) => [t.name, t]));
+    this.#changed('tools');
+  }
+
+  #changed(kind: ListKind): void {
+    this.#generation++;
+    for (const l of this.#listeners) {
+      try {
+        l(kind);
+      } catch (err) {
+        this.#log.error({ err }, 'directory listener failed');
+      }
+    }
+  }
+}
+
+function toView(e: ToolEntry): ToolView {
+  return {
+    name: e.name,
+    upstream: e.source.upstream,
+    upstreamName: e.source.name,
+    definition: e.definition,
+    hash: e.hash,
+    risk: e.risk,
+    status: e.usable ? 'approved' : e.status === 'approved' ? 'pending' : e.status,
+  };
+}
