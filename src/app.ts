@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadAdminToken } from './admin/admin-token.js';
 import { mountAdmin } from './admin/admin-routes.js';
+import { mountToolsAdmin } from './admin/tools-routes.js';
 import { queryAuditOffThread } from './audit/index.js';
 import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
@@ -196,6 +197,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         },
         queryAudit: (q) => queryAuditOffThread(auditDbPath(config.dataDir), q),
       });
+      mountToolsAdmin(a, { ...governedDeps, registry: mcpGateway.registry, state });
     },
   });
 
