@@ -54,6 +54,12 @@ export class KeyRegistry {
     return { ok: true, keyId: parsed.keyId, agentId: cached.agentId };
   }
 
+  /** Whether a key id is still usable (open MCP streams are re-checked with this). */
+  isActive(keyId: string, now: number): boolean {
+    const k = this.#keys.get(keyId);
+    return k !== undefined && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now);
+  }
+
   /** Keys that are neither revoked nor expired, per agent (admin views; no disk read). */
   activeCounts(now: number): Map<string, number> {
     const counts = new Map<string, number>();

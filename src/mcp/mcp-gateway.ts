@@ -152,6 +152,16 @@ export class McpGateway implements McpDirectory {
     for (const s of this.sessions.all()) s.stream?.end();
   }
 
+  /**
+   * Sessions and notification streams outlive the request that authenticated them: ends the
+   * ones whose key was revoked or expired, or whose agent is suspended or gone. Run every
+   * second, so a revocation closes open streams within about a second.
+   */
+  revalidate(stale: (agentId: string, keyId: string) => boolean): void {
+    for (const s of [...this.sessions.all()]) if (stale(s.agentId, s.keyId)) this.sessions.close(s.id, 'credential no longer valid');
+    this.subscriptions.closeWhere(stale);
+  }
+
   /** Suspension or key revocation: the agent's sessions and streams end now. */
   closeAgent(agentId: string, reason: string): void {
     this.sessions.closeAgent(agentId, reason);

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+import { cli, createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { connectClient, waitForTools, type Era } from '../helpers/mcp-client.js';
 import { EVERYTHING, mcpWorkspace } from '../helpers/mcp-workspace.js';
 
@@ -97,5 +97,31 @@ describe('per-agent visibility', () => {
     } finally {
       await none.close();
     }
+  });
+});
+
+describe('revocation of a key with open streams', () => {
+  it('ends the session and its notification stream within seconds of the revocation', async () => {
+    const { key, keyId } = await createKey(ws, 'full-agent');
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const init = await fetch(new URL('/mcp', gw.url), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    const session = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const stream = await fetch(new URL('/mcp', gw.url), { headers: { ...headers, 'mcp-session-id': session, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const ended = (async () => {
+      for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return Date.now();
+    })();
+    const revokedAt = Date.now();
+    const r = await cli(ws, ['agents', 'keys', 'revoke', keyId]);
+    expect(r.code, r.stderr).toBe(0);
+    const endTime = await Promise.race([ended, new Promise<number>((res) => setTimeout(() => res(-1), 5000))]);
+    expect(endTime).toBeGreaterThan(0);
+    expect(endTime - revokedAt).toBeLessThan(5000);
   });
 });

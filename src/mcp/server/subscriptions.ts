@@ -21,6 +21,7 @@ export interface ListenFilter {
 
 interface Listener {
   agentId: string;
+  keyId: string;
   filter: ListenFilter;
   stream: SseStream;
   subscriptionId: string | number;
@@ -50,8 +51,8 @@ export class Subscriptions {
   }
 
   /** A 2026-07-28 `subscriptions/listen` stream. */
-  listen(agent: Agent, filter: ListenFilter, stream: SseStream, subscriptionId: string | number): void {
-    const l: Listener = { agentId: agent.id, filter, stream, subscriptionId, digests: { ...this.#views.listing(agent).digests } };
+  listen(agent: Agent, keyId: string, filter: ListenFilter, stream: SseStream, subscriptionId: string | number): void {
+    const l: Listener = { agentId: agent.id, keyId, filter, stream, subscriptionId, digests: { ...this.#views.listing(agent).digests } };
     this.#listeners.add(l);
     stream.onEnd(() => this.#listeners.delete(l));
   }
@@ -103,5 +104,17 @@ export class Subscriptions {
   /** Ends every stream of an agent (suspension, revocation) or all of them (shutdown). */
   closeAgent(agentId: string | null): void {
     for (const l of [...this.#listeners]) if (agentId === null || l.agentId === agentId) l.stream.end();
+  }
+
+  /** Ends the streams whose key or agent may no longer be used. */
+  closeWhere(stale: (agentId: string, keyId: string) => boolean): number {
+    let n = 0;
+    for (const l of [...this.#listeners]) {
+      if (stale(l.agentId, l.keyId)) {
+        l.stream.end();
+        n++;
+      }
+    }
+    return n;
   }
 }

@@ -17,6 +17,7 @@ export function listen(c: CallContext): MethodOutcome {
   const id = (c.payload.inbound.message as { id: string | number }).id;
   const stream = c.exchange.stream();
   stream.send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: filter, _meta: { [META.subscriptionId]: id } } });
-  c.deps.subscriptions.listen(c.agent, filter, stream, id);
+  const keyId = c.ctx.principal?.kind === 'agent' ? c.ctx.principal.keyId : '';
+  c.deps.subscriptions.listen(c.agent, keyId, filter, stream, id);
   return { kind: 'streaming', details: { filter: Object.keys(filter) } };
 }
