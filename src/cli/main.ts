@@ -6,6 +6,7 @@ import { auditCommand } from './audit-command.js';
 import { checkCommand, CHECK_HELP } from './check-command.js';
 import { auditContext } from './audit-context.js';
 import { UsageError, type Io } from './common.js';
+import { mcpStdioCommand, MCP_STDIO_HELP } from './mcp-stdio-command.js';
 import { schemaCommand } from './schema-command.js';
 import { startCommand, START_HELP } from './start-command.js';
 
@@ -16,6 +17,7 @@ Usage: warden <command> [options]
   check            validate configuration and catalog without starting
   agents ...       catalog agents, keys and suspensions (warden agents --help)
   audit ...        verify | query | export | prune | checkpoint (warden audit --help)
+  mcp-stdio        bridge a local stdio MCP client to the gateway with an agent key
   schema [--write] print (or write to schema/agent.schema.json) the catalog JSON Schema
   --version        print the version
 
@@ -27,6 +29,8 @@ ${START_HELP}
 ${CHECK_HELP}
 
 ${AGENTS_HELP}
+
+${MCP_STDIO_HELP}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'schema':
       return schemaCommand(rest, io);
+    case 'mcp-stdio':
+      return mcpStdioCommand(rest, io);
     case '--version':
     case 'version': {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
