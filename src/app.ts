@@ -21,7 +21,7 @@ import { KeyRegistry } from './keys/key-registry.js';
 import { PolicyChain } from './pipeline/chain.js';
 import { buildPolicies } from './policy/index.js';
 import { StateStore } from './state/state-store.js';
-import { SuspensionIndex } from './state/suspension-index.js';
+import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
@@ -69,10 +69,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     suspensions.reload();
     mcp?.refreshApprovals();
   });
-  // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
-  // to open notification streams too, within a second, when no request comes by.
-  const refreshTimer = setInterval(refreshState, 1000);
-  refreshTimer.unref();
   const pendingRevocations = new Map<string, NodeJS.Timeout>();
   const revokeRemovedAgentKeys = async (agentId: string) => {
     try {
@@ -147,6 +143,18 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const mcpGateway = mcp;
   mcpGateway.start();
   const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now, mcpDirectory: () => mcpGateway }), audit);
+  // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
+  // to open notification streams too, within a second, when no request comes by.
+  const refreshTimer = setInterval(() => {
+    refreshState();
+    // Open MCP sessions and streams end once their key or agent may no longer be used.
+    const t = now();
+    mcp?.revalidate((agentId, keyId) => {
+      const agent = catalog.current().agents.get(agentId);
+      return !keys.isActive(keyId, t) || !agent || effectiveStatus(agent.status, suspensions.get(agentId)) !== 'active';
+    });
+  }, 1000);
+  refreshTimer.unref();
   const overload = new OverloadGuard(config.limits);
   let draining = false;
   let stateWritable = true;
