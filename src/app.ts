@@ -187,14 +187,13 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     },
     mount(a) {
       mountWhoami(a, governedDeps);
-      a.use(
-        mcpRouter({
-          ...governedDeps,
-          mcp: mcpGateway.serverDeps,
-          origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
-        }),
-      );
-      a.use(legacySseRouter({ ...governedDeps, mcp: mcpGateway.serverDeps, origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host } }));
+      const mcpDeps = {
+        ...governedDeps,
+        mcp: mcpGateway.serverDeps,
+        origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
+      };
+      a.use(mcpRouter(mcpDeps));
+      a.use(legacySseRouter(mcpDeps));
       mountAdmin(a, {
         ...governedDeps,
         keys,

@@ -132,7 +132,8 @@ function resolveSession(mcp: McpServerDeps, c: RequestContext, era: 'modern' | '
     // Only a legacy HTTP+SSE session is opened before its initialize (by its GET); a Streamable HTTP one is opened by it.
     const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
     const s = mcp.sessions.get(headers.sessionId!, agentId);
-    if (s?.transport === 'sse' && !s.initialized) return s;
+    if (!s) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
+    if (s.transport === 'sse' && !s.initialized) return s;
     throw new GatewayError('BAD_REQUEST', 'initialize must not carry an Mcp-Session-Id');
   }
   if (headers.sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'Bad Request: Mcp-Session-Id header is required (initialize first)');
