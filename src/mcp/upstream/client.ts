@@ -4,11 +4,12 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcNotification } from '../jsonrpc.js';
 import { handshake, modernEnvelope, type ClientIdentity } from './handshake.js';
 import { HttpWire } from './http-wire.js';
+import { ListenStream, type ListenFilter } from './listen-stream.js';
 import { JsonRpcPeer, type PeerStats } from './peer.js';
 import { resolveUpstreamValues } from './resolve-values.js';
 import { SseWire } from './sse-wire.js';
 import { StdioWire } from './stdio-wire.js';
-import type { ListKind, ProtocolEra, UpstreamClient, UpstreamEvents, UpstreamInfo, UpstreamRequestOptions, UpstreamResponse, UpstreamState } from './types.js';
+import type { ListKind, ProtocolEra, SubscribeResponse, UpstreamClient, UpstreamEvents, UpstreamInfo, UpstreamRequestOptions, UpstreamResponse, UpstreamState } from './types.js';
 import type { UpstreamWire, WireContext } from './wire.js';
 
 export interface UpstreamClientOptions {
@@ -41,7 +42,9 @@ const LIST_CHANGED: Record<string, 'tools' | 'prompts' | 'resources'> = {
 /**
  * One upstream MCP server: connects over its transport, negotiates the era, keeps the
  * connection up (reconnecting with exponential back-off and jitter after a failure or a
- * process exit) and exposes requests through the JSON-RPC peer.
+ * process exit) and exposes requests through the JSON-RPC peer. Session-level
+ * notifications come from the upstream's own streams (legacy) or from one
+ * `subscriptions/listen` stream the client keeps open (modern).
  */
 export class UpstreamClientImpl implements UpstreamClient {
   readonly id: string;
@@ -51,6 +54,9 @@ export class UpstreamClientImpl implements UpstreamClient {
   readonly #peer: JsonRpcPeer;
   readonly #listeners = new Map<keyof UpstreamEvents, Set<(...args: never[]) => void>>();
   readonly #callDefaults: { timeoutMs: number; idleMs: number };
+  readonly #listen: ListenStream;
+  /** Legacy era: URIs subscribed with resources/subscribe, subscribed again on a new session. */
+  readonly #legacySubscriptions = new Set<string>();
   #state: UpstreamState = 'starting';
   #info: UpstreamInfo | null = null;
   #wire: UpstreamWire | null = null;
@@ -77,6 +83,13 @@ export class UpstreamClientImpl implements UpstreamClient {
       maxNotificationsPerSecond: opts.maxNotificationsPerSecond ?? 200,
       onSessionNotification: (n) => this.#sessionNotification(n),
     });
+    this.#listen = new ListenStream({
+      upstreamId: config.id,
+      log: this.#log,
+      ackTimeoutMs: config.timeouts.connectMs,
+      retry: config.restart,
+      send: (params, o) => this.#peer.request('subscriptions/listen', params, o, this.#callDefaults, this.#envelope, { longLived: true }),
+    });
   }
 
   get state(): UpstreamState {
@@ -89,6 +102,11 @@ export class UpstreamClientImpl implements UpstreamClient {
 
   get stats(): PeerStats & { pending: number; restarts: number } {
     return { ...this.#peer.stats, pending: this.#peer.pendingCount, restarts: this.#attempt };
+  }
+
+  /** Modern era: what the upstream acknowledged on the open subscriptions/listen stream; null when none is open. */
+  get listenFilter(): ListenFilter | null {
+    return this.#listen.honored;
   }
 
   /** stdio: the process id of the running server (tests, diagnostics). */
@@ -120,6 +138,35 @@ export class UpstreamClientImpl implements UpstreamClient {
   request(method: string, params: Record<string, unknown> | undefined, opts: UpstreamRequestOptions = {}): Promise<UpstreamResponse> {
     if (this.#state !== 'ready') return Promise.reject(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is not connected`));
     return this.#peer.request(method, params, opts, this.#callDefaults, this.#envelope);
+  }
+
+  async subscribeResource(uri: string, opts: { signal?: AbortSignal } = {}): Promise<SubscribeResponse> {
+    const era = this.#info?.era;
+    if (this.#state !== 'ready' || !era) throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is not connected`);
+    if (era === 'legacy') {
+      const res = await this.request('resources/subscribe', { uri }, opts);
+      if (!res.error) this.#legacySubscriptions.add(uri);
+      return { ...res, honored: !res.error };
+    }
+    let outcome;
+    try {
+      outcome = await this.#listen.subscribe(uri);
+    } catch (err) {
+      this.#listen.unsubscribe(uri);
+      throw err;
+    }
+    // Left out of the acknowledgement (the upstream announces no resources.subscribe): kept in
+    // the filter all the same, so a later connection that offers it delivers updates.
+    if (outcome === 'refused') this.#log.info('upstream acknowledged subscriptions/listen without a subscribed resource; it will send no updates for it');
+    return { result: {}, bytes: 0, honored: outcome === 'honored' };
+  }
+
+  async unsubscribeResource(uri: string): Promise<UpstreamResponse> {
+    this.#listen.unsubscribe(uri);
+    const wasLegacy = this.#legacySubscriptions.delete(uri);
+    // A legacy session that is gone took its subscriptions with it: nothing to tell.
+    if (!wasLegacy || this.#state !== 'ready' || this.#info?.era !== 'legacy') return { result: {}, bytes: 0 };
+    return this.request('resources/unsubscribe', { uri });
   }
 
   async listAll(kind: ListKind, opts: { signal?: AbortSignal } = {}): Promise<Record<string, unknown>[]> {
@@ -243,6 +290,8 @@ export class UpstreamClientImpl implements UpstreamClient {
     this.#envelope = info.era === 'modern' ? modernEnvelope(this.config, this.#opts.clientInfo) : null;
     wire.negotiated(info.era, info.protocolVersion);
     this.#setState('ready', info);
+    if (info.era === 'modern') this.#listen.start(info.capabilities);
+    else this.#resubscribeLegacy();
     return 'ready';
   }
 
@@ -265,8 +314,21 @@ export class UpstreamClientImpl implements UpstreamClient {
 
   #detach(): void {
     this.#wire = null;
+    this.#listen.stop(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is not connected`));
     this.#peer.attach(null);
     clearInterval(this.#refreshTimer);
+  }
+
+  /** A new legacy session (reconnect, expired HTTP session) starts without subscriptions. */
+  #resubscribeLegacy(): void {
+    for (const uri of this.#legacySubscriptions) {
+      this.request('resources/subscribe', { uri }).then(
+        (res) => {
+          if (res.error) this.#log.warn({ code: res.error.code }, 'upstream refused a resource subscription again');
+        },
+        (err: unknown) => this.#log.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'resource subscription could not be renewed'),
+      );
+    }
   }
 
   /** The connection dropped by itself: fail what is pending and reconnect later. */

@@ -226,7 +226,9 @@ export class HttpWire implements UpstreamWire {
     });
     body.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > this.#max) {
+      // A long-lived stream (subscriptions/listen) is capped per message by the parser only:
+      // a total would end it after so many notifications.
+      if (bytes > this.#max && !request.longLived) {
         body.destroy();
         if (!request.settled) peer.fail(request, tooLarge(this.#max));
         return;

@@ -73,4 +73,32 @@ describe('JsonRpcPeer', () => {
     expect(handled).toEqual(['sampling/createMessage']);
     expect(sent.at(-1)).toEqual({ jsonrpc: '2.0', id: 's2', result: { ok: true } });
   });
+
+  it('keeps a long-lived request open past every timeout, out of the in-flight count, and routes by its subscription id', async () => {
+    const { peer, sent } = setup();
+    const onStream: string[] = [];
+    const onCall: string[] = [];
+    const stream = peer.request('subscriptions/listen', {}, { onNotification: (n) => onStream.push(n.method) }, { timeoutMs: 20, idleMs: 20 }, null, { longLived: true });
+    const streamId = (sent[0] as JsonRpcRequest).id;
+    const handled: string[] = [];
+    const call = peer.request('tools/call', undefined, { onNotification: (n) => onCall.push(n.method), onServerRequest: async (r) => (handled.push(r.method), {}) }, defaults, null);
+    const callId = (sent[1] as JsonRpcRequest).id;
+    expect(peer.pendingCount).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    // Stamped with the stream's id: its own; with an ordinary request's id: not routed by it.
+    peer.receive({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': streamId } } }, 1);
+    peer.receive({ jsonrpc: '2.0', method: 'notifications/message', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': callId } } }, 1);
+    expect(onStream).toEqual(['notifications/subscriptions/acknowledged']);
+    expect(onCall).toEqual([]);
+    // A server request on the shared stream still finds the one ordinary call.
+    peer.receive({ jsonrpc: '2.0', id: 's1', method: 'elicitation/create', params: {} }, 1);
+    await new Promise((r) => setImmediate(r));
+    expect(handled).toEqual(['elicitation/create']);
+    // The upstream ends the stream on a shared channel with notifications/cancelled.
+    peer.receive({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: callId } }, 1);
+    peer.receive({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: streamId } }, 1);
+    await expect(stream).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    peer.receive({ jsonrpc: '2.0', id: callId, result: {} }, 1);
+    await expect(call).resolves.toMatchObject({ result: {} });
+  });
 });

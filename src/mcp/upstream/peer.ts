@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js';
@@ -44,12 +45,14 @@ export interface PeerStats {
   refusedServerRequests: number;
 }
 
-/** Extra per-call knobs the client uses for the handshake; never set by agents. */
+/** Extra per-call knobs the client uses for itself; never set by agents. */
 export interface InternalRequestOptions {
-  /** Merged into params._meta (the 2026-07-28 envelope); null sends none. */
-  envelope?: Record<string, unknown> | null;
-  /** Allowed before the client is ready (handshake). */
-  handshake?: boolean;
+  /**
+   * A request that stays open by design (`subscriptions/listen`): no deadline and no idle
+   * timeout, not counted as in flight, and notifications stamped with its id as their
+   * subscription id are routed to it even on a shared stream (stdio).
+   */
+  longLived?: boolean;
 }
 
 export class PendingRequest {
@@ -65,6 +68,8 @@ export class PendingRequest {
   /** performance.now() of the last sign of life (bytes, progress); wires update it. */
   lastActivity: number;
   settled = false;
+  /** See InternalRequestOptions.longLived. */
+  longLived = false;
   callerToken: string | number | undefined;
   upstreamToken: string | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -103,6 +108,7 @@ export class JsonRpcPeer {
   readonly #sessionBucket: TokenBucket;
   readonly #tokenPrefix: string;
   #nextId = 1;
+  #longLived = 0;
   #serverRequestsActive = 0;
   #wire: PeerWire | null = null;
   #lastUnknownLog = 0;
@@ -115,8 +121,9 @@ export class JsonRpcPeer {
     this.#tokenPrefix = `warden-${process.pid.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}-`;
   }
 
+  /** Requests in flight, long-lived streams not included. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.size - this.#longLived;
   }
 
   attach(wire: PeerWire | null): void {
@@ -129,6 +136,7 @@ export class JsonRpcPeer {
     opts: UpstreamRequestOptions,
     defaults: { timeoutMs: number; idleMs: number },
     envelope: Record<string, unknown> | null,
+    internal: InternalRequestOptions = {},
   ): Promise<UpstreamResponse> {
     const wire = this.#wire;
     if (!wire) return Promise.reject(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.#opts.upstreamId} is not connected`));
@@ -155,7 +163,10 @@ export class JsonRpcPeer {
       req.upstreamToken = upstreamToken;
       this.#pending.set(id, req);
       if (upstreamToken !== undefined) this.#byToken.set(upstreamToken, req);
-      this.#arm(req);
+      if (internal.longLived) {
+        req.longLived = true;
+        this.#longLived++;
+      } else this.#arm(req);
       if (opts.signal) {
         req.onAbort = () => this.#cancel(req, cancelled(), 'cancelled by the client');
         opts.signal.addEventListener('abort', req.onAbort, { once: true });
@@ -264,6 +275,7 @@ export class JsonRpcPeer {
   #settle(req: PendingRequest, answered: boolean): void {
     req.settled = true;
     this.#pending.delete(req.id);
+    if (req.longLived) this.#longLived--;
     if (req.upstreamToken !== undefined) this.#byToken.delete(req.upstreamToken);
     clearTimeout(req.timer);
     if (req.onAbort) req.opts.signal?.removeEventListener('abort', req.onAbort);
@@ -296,7 +308,14 @@ export class JsonRpcPeer {
       const restored: JsonRpcNotification = { jsonrpc: '2.0', method: n.method, params: { ...n.params, progressToken: req.callerToken } };
       return deliver(onNotification, restored, this.#opts);
     }
-    if (n.method === 'notifications/cancelled') return; // the upstream gave up on a request of its own; nothing to do
+    if (n.method === 'notifications/cancelled') {
+      // The upstream ended one of our long-lived streams (stdio); any other id is a request of its own.
+      const ended = this.#longLivedById(n.params?.requestId);
+      if (ended && (via === undefined || via === ended)) this.fail(ended, new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.#opts.upstreamId} ended the ${ended.method} stream`));
+      return;
+    }
+    // On a shared stream, a subscription id names the long-lived request it belongs to.
+    via ??= this.#longLivedById((n.params?._meta as Record<string, unknown> | undefined)?.[SUBSCRIPTION_ID_META_KEY]);
     if (via !== undefined && !isSessionLevel(n.method)) {
       // It belongs to that request alone: after it settled it is dropped, never broadcast.
       if (via.settled) return;
@@ -311,6 +330,19 @@ export class JsonRpcPeer {
     this.#opts.onSessionNotification(n);
   }
 
+  #longLivedById(id: unknown): PendingRequest | undefined {
+    if (this.#longLived === 0 || typeof id !== 'number') return undefined;
+    const req = this.#pending.get(id);
+    return req?.longLived ? req : undefined;
+  }
+
+  /** The one ordinary request in flight, if there is exactly one (long-lived streams never ask for input). */
+  #onlyCall(): PendingRequest | undefined {
+    if (this.pendingCount !== 1) return undefined;
+    for (const req of this.#pending.values()) if (!req.longLived) return req;
+    return undefined;
+  }
+
   #allow(req: PendingRequest): boolean {
     const bucket = (req.notifications ??= new TokenBucket(this.#opts.maxNotificationsPerSecond));
     if (bucket.take()) return true;
@@ -322,7 +354,7 @@ export class JsonRpcPeer {
     if (r.method === 'ping') return this.#wire?.sendResponse({ jsonrpc: '2.0', id: r.id, result: {} }, via);
     // On a shared stream a server request names no request of ours; it is only routed when
     // exactly one request is in flight, so it can never reach another caller.
-    const target = via ?? (this.#pending.size === 1 ? this.#pending.values().next().value : undefined);
+    const target = via ?? this.#onlyCall();
     const handler = target && !target.settled ? target.opts.onServerRequest : undefined;
     const max = this.#opts.maxConcurrentServerRequests ?? 16;
     if (!handler || this.#serverRequestsActive >= max) {

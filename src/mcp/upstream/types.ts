@@ -40,6 +40,14 @@ export interface UpstreamResponse {
   bytes: number;
 }
 
+export interface SubscribeResponse extends UpstreamResponse {
+  /**
+   * false: the upstream took the call but will send no updates for the URI (a 2026-07-28
+   * acknowledgement that left it out, or a resources/subscribe error).
+   */
+  honored: boolean;
+}
+
 export interface UpstreamInfo {
   era: ProtocolEra;
   protocolVersion: string;
@@ -73,6 +81,17 @@ export interface UpstreamClient {
    * the notifications handed to onNotification.
    */
   request(method: string, params: Record<string, unknown> | undefined, opts?: UpstreamRequestOptions): Promise<UpstreamResponse>;
+  /**
+   * Asks for notifications/resources/updated about one upstream URI (then delivered as the
+   * `notification` event). Legacy era: resources/subscribe, the upstream's answer as it is.
+   * Modern era: the URI joins the client's subscriptions/listen stream; resolves with an
+   * empty result once the upstream acknowledged a stream with it (`honored` says whether
+   * the acknowledgement included it). Kept across reconnects until unsubscribeResource.
+   * Rejects like request() (not connected, no acknowledgement in time).
+   */
+  subscribeResource(uri: string, opts?: { signal?: AbortSignal }): Promise<SubscribeResponse>;
+  /** Undoes subscribeResource; modern era: resolves at once, the narrower stream opens in the background. */
+  unsubscribeResource(uri: string): Promise<UpstreamResponse>;
   /** Every item of a paginated list (tools/list, prompts/list, ...), capped at maxListItems. */
   listAll(kind: ListKind, opts?: { signal?: AbortSignal }): Promise<Record<string, unknown>[]>;
   on<E extends keyof UpstreamEvents>(event: E, listener: UpstreamEvents[E]): () => void;

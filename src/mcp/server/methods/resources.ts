@@ -41,10 +41,32 @@ export async function subscribe(c: CallContext, on: boolean): Promise<MethodOutc
   const session = c.payload.session;
   if (!session) throw new GatewayError('NOT_FOUND', 'resources/subscribe needs a 2025-11-25 session; use subscriptions/listen');
   const { upstream, uri, publicUri } = upstreamUri(c);
+  const details = { uri: uri.slice(0, 200), upstream };
+  const client = c.deps.directory.upstream(upstream)!;
+  if (on && client.state !== 'ready') {
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstream} is not available`, { headers: { 'retry-after': '5' } });
+  }
+  const had = session.subscriptions.has(publicUri);
   if (on) session.subscriptions.add(publicUri);
   else session.subscriptions.delete(publicUri);
   // The upstream connection is shared: subscribe once, unsubscribe when nobody listens any more.
   const others = [...c.deps.sessions.all()].some((s) => s !== session && s.subscriptions.has(publicUri));
-  if (others) return { kind: 'result', result: {}, details: { uri: uri.slice(0, 200), shared: true } };
-  return forwardToUpstream(c, upstream, on ? 'resources/subscribe' : 'resources/unsubscribe', { ...c.params, uri }, { uri: uri.slice(0, 200) });
+  if (others || had === on) return { kind: 'result', result: {}, details: { ...details, ...(others ? { shared: true } : {}) } };
+  // The client speaks the upstream's era: resources/subscribe, or its subscriptions/listen stream.
+  const undo = () => {
+    if (on) session.subscriptions.delete(publicUri);
+  };
+  let res;
+  try {
+    res = on ? await client.subscribeResource(uri, { signal: c.ctx.signal }) : await client.unsubscribeResource(uri);
+  } catch (err) {
+    undo();
+    throw err;
+  }
+  if (res.error) {
+    undo();
+    return { kind: 'upstream-error', error: res.error, details: { ...details, upstreamError: res.error.code } };
+  }
+  // An upstream that will send no updates still answers {}, as a 2025-11-25 server that never sends them would.
+  return { kind: 'result', result: {}, details: 'honored' in res && res.honored === false ? { ...details, honored: false } : details };
 }
