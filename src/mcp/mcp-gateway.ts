@@ -15,6 +15,7 @@ import { publicToolName } from './registry/tool-names.js';
 import { UriNamespace } from './resource-uris.js';
 import { AgentViews } from './server/agent-views.js';
 import type { McpServerDeps } from './server/call-context.js';
+import { ResourceSubscriptions } from './server/resource-subscriptions.js';
 import { SessionStore } from './server/sessions.js';
 import { Subscriptions } from './server/subscriptions.js';
 import { UpstreamClientImpl } from './upstream/client.js';
@@ -34,6 +35,7 @@ export class McpGateway implements McpDirectory {
   readonly registry: ToolRegistry;
   readonly sessions: SessionStore;
   readonly subscriptions: Subscriptions;
+  readonly resourceSubscriptions: ResourceSubscriptions;
   readonly views: AgentViews;
   readonly serverDeps: McpServerDeps;
   readonly uris: UriNamespace;
@@ -61,7 +63,12 @@ export class McpGateway implements McpDirectory {
       onChange: (k) => this.#changed(k),
     });
     this.views = new AgentViews(this);
-    this.sessions = new SessionStore({ idleMs: opts.config.sessionIdleMs, maxPerAgent: opts.config.maxSessionsPerAgent });
+    this.resourceSubscriptions = new ResourceSubscriptions(this, this.#log);
+    this.sessions = new SessionStore({
+      idleMs: opts.config.sessionIdleMs,
+      maxPerAgent: opts.config.maxSessionsPerAgent,
+      onClose: (s) => this.resourceSubscriptions.releaseAll(s),
+    });
     this.subscriptions = new Subscriptions(this.sessions, this.views, opts.catalog);
     // Quarantined tools are not "exposed" but must be known, so a call to one says so.
     this.#unsubscribe.push(this.registry.on('changed', () => this.#rebuildTools()));
@@ -92,6 +99,7 @@ export class McpGateway implements McpDirectory {
       views: this.views,
       sessions: this.sessions,
       subscriptions: this.subscriptions,
+      resourceSubscriptions: this.resourceSubscriptions,
       audit: opts.audit,
       serverInfo: { name: 'warden', version: opts.version },
     };

@@ -72,7 +72,7 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
 }
 
 /** A listed resource by its public URI, else the template it instantiates. */
-function resourceAccessNameFor(dir: McpDirectory, uri: string): string | undefined {
+export function resourceAccessNameFor(dir: McpDirectory, uri: string): string | undefined {
   const r = dir.resources().find((x) => x.uri === uri);
   if (r) return r.accessName;
   const parsed = dir.uris.fromPublic(uri);

@@ -8,6 +8,7 @@ import type { AgentViews } from './agent-views.js';
 import type { Responder } from './exchange.js';
 import type { InboundMessage } from './inbound.js';
 import type { Session, SessionStore } from './sessions.js';
+import type { ResourceSubscriptions } from './resource-subscriptions.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** What the chain carries as `ctx.payload` for an MCP POST. */
@@ -22,6 +23,7 @@ export interface McpServerDeps {
   views: AgentViews;
   sessions: SessionStore;
   subscriptions: Subscriptions;
+  resourceSubscriptions: ResourceSubscriptions;
   audit: AuditSink;
   serverInfo: { name: string; version: string };
   instructions?: string;

@@ -42,31 +42,17 @@ export async function subscribe(c: CallContext, on: boolean): Promise<MethodOutc
   if (!session) throw new GatewayError('NOT_FOUND', 'resources/subscribe needs a 2025-11-25 session; use subscriptions/listen');
   const { upstream, uri, publicUri } = upstreamUri(c);
   const details = { uri: uri.slice(0, 200), upstream };
+  if (!on) {
+    session.subscriptions.delete(publicUri);
+    c.deps.resourceSubscriptions.release(session, publicUri);
+    return { kind: 'result', result: {}, details };
+  }
   const client = c.deps.directory.upstream(upstream)!;
-  if (on && client.state !== 'ready') {
-    throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstream} is not available`, { headers: { 'retry-after': '5' } });
-  }
-  const had = session.subscriptions.has(publicUri);
-  if (on) session.subscriptions.add(publicUri);
-  else session.subscriptions.delete(publicUri);
-  // The upstream connection is shared: subscribe once, unsubscribe when nobody listens any more.
-  const others = [...c.deps.sessions.all()].some((s) => s !== session && s.subscriptions.has(publicUri));
-  if (others || had === on) return { kind: 'result', result: {}, details: { ...details, ...(others ? { shared: true } : {}) } };
-  // The client speaks the upstream's era: resources/subscribe, or its subscriptions/listen stream.
-  const undo = () => {
-    if (on) session.subscriptions.delete(publicUri);
-  };
-  let res;
-  try {
-    res = on ? await client.subscribeResource(uri, { signal: c.ctx.signal }) : await client.unsubscribeResource(uri);
-  } catch (err) {
-    undo();
-    throw err;
-  }
-  if (res.error) {
-    undo();
-    return { kind: 'upstream-error', error: res.error, details: { ...details, upstreamError: res.error.code } };
-  }
+  if (client.state !== 'ready') throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstream} is not available`, { headers: { 'retry-after': '5' } });
+  // The upstream connection is shared: the first holder subscribes upstream, the last one unsubscribes.
+  const res = await c.deps.resourceSubscriptions.acquire(session, publicUri, { signal: c.ctx.signal });
+  if (res?.error) return { kind: 'upstream-error', error: res.error, details: { ...details, upstreamError: res.error.code } };
+  session.subscriptions.add(publicUri);
   // An upstream that will send no updates still answers {}, as a 2025-11-25 server that never sends them would.
-  return { kind: 'result', result: {}, details: 'honored' in res && res.honored === false ? { ...details, honored: false } : details };
+  return { kind: 'result', result: {}, details: { ...details, ...(res === null ? { shared: true } : {}), ...(res?.honored === false ? { honored: false } : {}) } };
 }
