@@ -68,6 +68,12 @@ export const UpstreamSchema = z
       .array(RiskRuleSchema)
       .default([])
       .describe('Risk class per tool, first match wins; tools no rule matches are destructive (upstream annotations are never trusted)'),
+    allowUnlistedResources: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let agents read (and subscribe to) URIs this upstream does not list and no template matches; they are authorized as <id>__<URI with other characters as _>. Default: only listed resources and template instances',
+      ),
     allowSampling: z.boolean().default(false).describe('Forward sampling/createMessage requests from this upstream to the agent'),
     allowElicitation: z.boolean().default(false).describe('Forward elicitation/create requests from this upstream to the agent'),
     timeouts: TimeoutsSchema,
@@ -118,6 +124,13 @@ export const McpConfigSchema = z
       .describe('Host header values accepted on /mcp; empty: the listen address, localhost and 127.0.0.1 when listening on loopback, anything otherwise'),
     sessionIdleMs: z.number().int().min(1000).default(30 * 60_000).describe('A 2025-11-25 session unused this long is closed'),
     maxSessionsPerAgent: z.number().int().min(1).default(64),
+    maxStreamsPerAgent: z
+      .number()
+      .int()
+      .min(1)
+      .default(16)
+      .describe('Open notification streams (GET streams, legacy SSE sessions, subscriptions/listen) per agent; more get 429'),
+    maxStreams: z.number().int().min(1).default(4096).describe('Open notification streams in total; more get 503'),
     maxNotificationsPerSecond: z
       .number()
       .int()

@@ -53,7 +53,16 @@ export function createHttpApp(deps: HttpAppDeps): Express {
         return sendError(res, new GatewayError('OVERLOADED', 'The gateway is overloaded; retry later', { headers: { 'retry-after': '1' } }));
       }
       deps.overload.enter();
-      res.on('close', () => deps.overload.leave());
+      // Idempotent: a response that turns into a long-lived notification stream gives its
+      // slot back early (see the MCP stream quota); closing gives it back otherwise.
+      let held = true;
+      const releaseSlot = () => {
+        if (!held) return;
+        held = false;
+        deps.overload.leave();
+      };
+      res.locals.releaseSlot = releaseSlot;
+      res.on('close', releaseSlot);
     }
     res.on('finish', () => {
       if (health) return;

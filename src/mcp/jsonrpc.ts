@@ -79,3 +79,15 @@ export function isValidId(id: unknown): id is JsonRpcId {
 export function isErrorResponse(r: JsonRpcResponse): r is JsonRpcErrorResponse {
   return Object.hasOwn(r, 'error');
 }
+
+/**
+ * The agent answered a request the gateway relayed to it (sampling, elicitation) with a
+ * JSON-RPC error: the upstream gets that error as the agent gave it (code, message, data).
+ */
+export class ClientAnswerError extends Error {
+  readonly rpc: JsonRpcErrorObject;
+  constructor(rpc: JsonRpcErrorObject) {
+    super(rpc.message);
+    this.rpc = rpc;
+  }
+}

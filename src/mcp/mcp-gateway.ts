@@ -13,10 +13,13 @@ import { PromptResourceMirror } from './prompt-resource-mirror.js';
 import { ToolRegistry, type ToolEntry } from './registry/tool-registry.js';
 import { publicToolName } from './registry/tool-names.js';
 import { UriNamespace } from './resource-uris.js';
+import { resourceAccessNameFor } from '../policy/authorize-target.js';
+import { toolPermitted } from '../policy/tool-access.js';
 import { AgentViews } from './server/agent-views.js';
 import type { McpServerDeps } from './server/call-context.js';
 import { ResourceSubscriptions } from './server/resource-subscriptions.js';
 import { SessionStore } from './server/sessions.js';
+import { StreamQuota } from './server/stream-quota.js';
 import { Subscriptions } from './server/subscriptions.js';
 import { UpstreamClientImpl } from './upstream/client.js';
 import type { UpstreamClient } from './upstream/types.js';
@@ -69,7 +72,16 @@ export class McpGateway implements McpDirectory {
       maxPerAgent: opts.config.maxSessionsPerAgent,
       onClose: (s) => this.resourceSubscriptions.releaseAll(s),
     });
-    this.subscriptions = new Subscriptions(this.sessions, this.views, opts.catalog);
+    this.subscriptions = new Subscriptions({
+      sessions: this.sessions,
+      views: this.views,
+      catalog: opts.catalog,
+      resources: this.resourceSubscriptions,
+      mayRead: (agent, uri) => {
+        const access = resourceAccessNameFor(this, uri);
+        return access !== undefined && toolPermitted(agent, access, 'read-only');
+      },
+    });
     // Quarantined tools are not "exposed" but must be known, so a call to one says so.
     this.#unsubscribe.push(this.registry.on('changed', () => this.#rebuildTools()));
     this.#unsubscribe.push(this.registry.on('quarantined', () => this.#rebuildTools()));
@@ -83,10 +95,10 @@ export class McpGateway implements McpDirectory {
       });
       this.#upstreams.set(u.id, client);
       client.on('state', (state) => {
-        if (state === 'ready') void this.#refresh(client, ['tools', 'prompts', 'resources']);
+        if (state === 'ready') this.#refresh(client, ['tools', 'prompts', 'resources']);
         else if (state === 'failed' || state === 'closed') this.#mirror.drop(client.id);
       });
-      client.on('listChanged', (kind) => void this.#refresh(client, [kind]));
+      client.on('listChanged', (kind) => this.#refresh(client, [kind]));
       client.on('notification', (n) => {
         if (n.method === 'notifications/resources/updated' && typeof n.params?.uri === 'string') {
           this.subscriptions.resourceUpdated(this.uris.toPublic(client.id, n.params.uri));
@@ -100,6 +112,7 @@ export class McpGateway implements McpDirectory {
       sessions: this.sessions,
       subscriptions: this.subscriptions,
       resourceSubscriptions: this.resourceSubscriptions,
+      streams: new StreamQuota(opts.config.maxStreamsPerAgent, opts.config.maxStreams),
       audit: opts.audit,
       serverInfo: { name: 'warden', version: opts.version },
     };
@@ -123,24 +136,50 @@ export class McpGateway implements McpDirectory {
   }
 
   #refreshing = 0;
+  /** Per upstream and kind: a listing in progress, and whether another was asked for meanwhile. */
+  readonly #lists = new Map<string, { again: boolean }>();
 
-  async #refresh(client: UpstreamClient, kinds: ReadonlyArray<'tools' | 'prompts' | 'resources'>): Promise<void> {
-    this.#refreshing++;
-    try {
-      if (kinds.includes('tools')) {
-        try {
-          const tools = await client.listAll('tools');
-          const r = await this.registry.ingest(client.id, tools, client.config);
-          this.#rebuildTools();
-          this.#log.info({ upstream: client.id, ...r, skipped: r.skipped.length }, 'tools listed');
-        } catch (err) {
-          this.#log.warn({ upstream: client.id, err: (err as Error).message }, 'listing tools failed; keeping the previous listing');
-        }
+  /**
+   * Re-lists what changed. Single-flight per (upstream, kind), with one trailing re-run: an
+   * upstream that floods list_changed costs one listing at a time, and listings can never
+   * be ingested out of order.
+   */
+  #refresh(client: UpstreamClient, kinds: ReadonlyArray<'tools' | 'prompts' | 'resources'>): void {
+    // Prompts and resources are one listing task: the mirror updates them together.
+    const tasks = new Set(kinds.map((k) => (k === 'tools' ? 'tools' : 'prompts+resources') as 'tools' | 'prompts+resources'));
+    for (const kind of tasks) {
+      const key = `${client.id}\u0000${kind}`;
+      const running = this.#lists.get(key);
+      if (running) {
+        running.again = true;
+        continue;
       }
-      const rest = kinds.filter((k): k is 'prompts' | 'resources' => k !== 'tools');
-      if (rest.length > 0) await this.#mirror.refresh(client, rest);
-    } finally {
-      this.#refreshing--;
+      const slot = { again: false };
+      this.#lists.set(key, slot);
+      this.#refreshing++;
+      void (async () => {
+        try {
+          do {
+            slot.again = false;
+            await this.#list(client, kind);
+          } while (slot.again);
+        } finally {
+          this.#lists.delete(key);
+          this.#refreshing--;
+        }
+      })();
+    }
+  }
+
+  async #list(client: UpstreamClient, kind: 'tools' | 'prompts+resources'): Promise<void> {
+    if (kind !== 'tools') return this.#mirror.refresh(client, ['prompts', 'resources']);
+    try {
+      const tools = await client.listAll('tools');
+      const r = await this.registry.ingest(client.id, tools, client.config);
+      this.#rebuildTools();
+      this.#log.info({ upstream: client.id, ...r, skipped: r.skipped.length }, 'tools listed');
+    } catch (err) {
+      this.#log.warn({ upstream: client.id, err: (err as Error).message }, 'listing tools failed; keeping the previous listing');
     }
   }
 

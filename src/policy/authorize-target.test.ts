@@ -12,6 +12,8 @@ const tools: ToolView[] = [
   { name: 'gh__new_tool', upstream: 'gh', upstreamName: 'new_tool', definition: {}, hash: 'h3', risk: 'read-only', status: 'pending' },
 ];
 
+const unlisted = { allowed: false };
+
 const directory = {
   generation: 1,
   uris: new UriNamespace(['gh'], null),
@@ -19,9 +21,12 @@ const directory = {
   tools: () => tools,
   prompt: (n: string) => (n === 'gh__summarize' ? { name: n, upstream: 'gh', upstreamName: 'summarize', definition: {} } : undefined),
   prompts: () => [],
-  resources: () => [{ uri: 'gh+repo://readme', upstream: 'gh', upstreamUri: 'repo://readme', accessName: 'gh__readme', definition: {} }],
+  resources: () => [
+    { uri: 'gh+repo://readme', upstream: 'gh', upstreamUri: 'repo://readme', accessName: 'gh__readme', definition: {} },
+    { uri: 'gh+repo://docs/secret.md', upstream: 'gh', upstreamUri: 'repo://docs/secret.md', accessName: 'gh__secret', definition: {} },
+  ],
   resourceTemplates: () => [{ uriTemplate: 'gh+repo://{owner}/issues', upstream: 'gh', accessName: 'gh__issues', definition: {} }],
-  upstream: (id: string) => (id === 'gh' ? ({} as never) : undefined),
+  upstream: (id: string) => (id === 'gh' ? ({ config: { allowUnlistedResources: unlisted.allowed } } as never) : undefined),
   onChanged: () => () => undefined,
 } satisfies McpDirectory;
 
@@ -63,11 +68,27 @@ describe('authorize-target policy', () => {
     expect(await decide('prompts/get', 'gh__summarize')).toBe('allow');
     expect(await decide('resources/read', 'gh+repo://readme')).toBe('allow');
     expect(await decide('resources/read', 'gh+repo://acme/issues')).toBe('allow');
+    expect(await decide('resources/read', 'gh+repo://other')).toBe('TOOL_NOT_FOUND');
+    unlisted.allowed = true;
     expect(await decide('resources/read', 'gh+repo://other')).toBe('allow');
+    unlisted.allowed = false;
     expect(await decide('resources/read', 'nope+repo://x')).toBe('TOOL_NOT_FOUND');
     const issuesOnly = principal({ allow: ['gh__issues'], deny: [], riskClasses: { allow: ['read-only'], deny: [] } });
     expect(await decide('resources/read', 'gh+repo://acme/issues', issuesOnly)).toBe('allow');
     expect(await decide('resources/read', 'gh+repo://readme', issuesOnly)).toBe('TOOL_NOT_FOUND');
+  });
+
+  it('judges another spelling of a listed URI as that resource, so its deny globs still apply', async () => {
+    const noSecret = principal({ allow: ['gh__*'], deny: ['gh__secret'], riskClasses: { allow: ['read-only'], deny: [] } });
+    unlisted.allowed = true;
+    try {
+      for (const alias of ['gh+repo://docs/secret.md', 'gh+repo://docs/./secret.md', 'gh+REPO://docs/secret.md', 'gh+repo://docs/x/../secret.md', 'gh+repo://docs/%2e/secret.md']) {
+        expect(await decide('resources/read', alias, noSecret), alias).toBe('TOOL_NOT_FOUND');
+      }
+      expect(await decide('resources/read', 'gh+repo://readme', noSecret)).toBe('allow');
+    } finally {
+      unlisted.allowed = false;
+    }
   });
 
   it('leaves other channels and methods alone', async () => {

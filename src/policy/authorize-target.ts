@@ -8,6 +8,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { McpDirectory } from '../mcp/directory-types.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { toolPermitted } from './tool-access.js';
+import { normalizeUri } from '../mcp/uri-normalize.js';
 
 export interface AuthorizeTargetDeps {
   /** Absent until the MCP surface is configured; then MCP targets are all unknown. */
@@ -26,7 +27,9 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
       const target = ctx.target;
       switch (ctx.action) {
         case 'tools/call': {
-          const tool = target ? dir?.tool(target) : undefined;
+          // A missing or non-string name is the method's INVALID_PARAMS, not an unknown tool.
+          if (target === null) return ALLOW;
+          const tool = dir?.tool(target);
           if (!tool || !toolPermitted(agent, tool.name, tool.risk)) return unknown('tool', target);
           if (tool.status !== 'approved') {
             return {
@@ -44,7 +47,8 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
           return { kind: 'allow', reason: `risk ${tool.risk}` };
         }
         case 'prompts/get': {
-          const p = target ? dir?.prompt(target) : undefined;
+          if (target === null) return ALLOW;
+          const p = dir?.prompt(target);
           return p && toolPermitted(agent, p.name, 'read-only') ? ALLOW : unknown('prompt', target);
         }
         case 'resources/read':
@@ -54,8 +58,9 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
           return access && toolPermitted(agent, access, 'read-only') ? ALLOW : unknown('resource', target);
         }
         case 'completion/complete': {
-          // target is `prompt:<name>` or `resource:<uri template>`
-          if (!target || !dir) return unknown('completion reference', target);
+          // target is `prompt:<name>` or `resource:<uri template>`; a malformed ref is the method's INVALID_PARAMS
+          if (target === null) return ALLOW;
+          if (!dir) return unknown('completion reference', target);
           if (target.startsWith('prompt:')) {
             const p = dir.prompt(target.slice(7));
             return p && toolPermitted(agent, p.name, 'read-only') ? ALLOW : unknown('prompt', target.slice(7));
@@ -71,17 +76,24 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
   };
 }
 
-/** A listed resource by its public URI, else the template it instantiates. */
+/**
+ * The name a resource URI is authorized under: the listed resource it names, else the
+ * template it instantiates, else (only for upstreams with `allowUnlistedResources`) the URI
+ * itself. Compared in normalized form, so another spelling of a listed URI is still that
+ * resource (and its deny globs apply); callers forward the same normalized URI.
+ */
 export function resourceAccessNameFor(dir: McpDirectory, uri: string): string | undefined {
-  const r = dir.resources().find((x) => x.uri === uri);
-  if (r) return r.accessName;
   const parsed = dir.uris.fromPublic(uri);
-  if (!parsed || !dir.upstream(parsed.upstream)) return undefined;
+  const client = parsed ? dir.upstream(parsed.upstream) : undefined;
+  if (!parsed || !client) return undefined;
+  const normalized = normalizeUri(parsed.uri);
+  const listed = dir.resources().find((x) => x.upstream === parsed.upstream && normalizeUri(x.upstreamUri) === normalized);
+  if (listed) return listed.accessName;
+  const publicNormalized = dir.uris.toPublic(parsed.upstream, normalized);
   for (const t of dir.resourceTemplates()) {
-    if (t.upstream === parsed.upstream && templateMatches(t.uriTemplate, uri)) return t.accessName;
+    if (t.upstream === parsed.upstream && templateMatches(t.uriTemplate, publicNormalized)) return t.accessName;
   }
-  // Servers may serve URIs they do not list: authorized by the URI itself, in the upstream's namespace.
-  return dir.uris.accessName(parsed.upstream, undefined, parsed.uri);
+  return client.config.allowUnlistedResources ? dir.uris.accessName(parsed.upstream, undefined, normalized) : undefined;
 }
 
 /** RFC 6570 level-1 matching: each `{var}` matches one or more characters other than `/`. */

@@ -33,6 +33,7 @@ function gatewayConfig(upstreamUrl) {
         url: upstreamUrl,
         prefix: false,
         autoApprove: true,
+        allowUnlistedResources: true,
         allowSampling: true,
         allowElicitation: true,
         risk: [{ match: '*', class: 'read-only' }],

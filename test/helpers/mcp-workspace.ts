@@ -21,8 +21,8 @@ export function agentYaml(a: AgentDecl): string {
   return lines.join('\n') + '\n';
 }
 
-export function mcpWorkspace(opts: { upstreams: unknown[]; agents: AgentDecl[]; extra?: string }): Workspace {
-  const ws = makeWorkspace({ catalogFrom: null, config: `mcp: ${JSON.stringify({ upstreams: opts.upstreams })}\n${opts.extra ?? ''}` });
+export function mcpWorkspace(opts: { upstreams: unknown[]; agents: AgentDecl[]; extra?: string; mcp?: Record<string, unknown> }): Workspace {
+  const ws = makeWorkspace({ catalogFrom: null, config: `mcp: ${JSON.stringify({ ...opts.mcp, upstreams: opts.upstreams })}\n${opts.extra ?? ''}` });
   for (const a of opts.agents) writeFile(join(ws.catalogDir, `${a.id}.yaml`), agentYaml(a));
   return ws;
 }

@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
+import { cli, createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { EVERYTHING, mcpWorkspace } from '../helpers/mcp-workspace.js';
 
 let ws: Workspace;
@@ -25,7 +25,8 @@ beforeAll(async () => {
       { id: 'agent-a', tools: { allow: ['*'] } },
       { id: 'agent-b', tools: { allow: ['*'] } },
     ],
-    extra: 'limits: { maxBodyBytes: 65536 }\n',
+    extra: 'limits: { maxBodyBytes: 65536, maxInFlight: 6 }\n',
+    mcp: { maxStreamsPerAgent: 3 },
   });
   gw = await startGateway(ws);
   key = (await createKey(ws, 'agent-a')).key;
@@ -203,5 +204,36 @@ describe('sessions, credentials and DNS rebinding', () => {
     expect(host.status).toBe(403);
     const local = await post(modern('tools/list'), { ...modernHeaders('tools/list'), origin: `http://localhost:${gw.port}` });
     expect(local.status).toBe(200);
+    // The refusal is in the audit trail, with the policy that decided.
+    const q = await cli(ws, ['audit', 'query', '--channel', 'mcp', '--decision', 'deny', '--json']);
+    const refusals = q.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { policy: string; code: string; requestId: string });
+    expect(refusals.some((r) => r.policy === 'origin-guard' && r.code === 'FORBIDDEN' && r.requestId === origin.headers['x-request-id'])).toBe(true);
+  });
+});
+
+describe('notification streams', () => {
+  async function openListen(k: string): Promise<{ status: number; close: () => void }> {
+    const ac = new AbortController();
+    const res = await fetch(new URL('/mcp', gw.url), {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...modernHeaders('subscriptions/listen') },
+      body: modern('subscriptions/listen', { notifications: { toolsListChanged: true } }),
+    });
+    if (!res.headers.get('content-type')?.includes('event-stream')) await res.text();
+    return { status: res.status, close: () => ac.abort() };
+  }
+
+  it('caps open streams per agent, and idle streams never take request slots from other agents', async () => {
+    const streams = [];
+    for (let i = 0; i < 3; i++) streams.push(await openListen(otherKey));
+    expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
+    const over = await post(modern('subscriptions/listen', { notifications: { toolsListChanged: true } }), modernHeaders('subscriptions/listen'), { auth: otherKey });
+    expect(over.status).toBe(429);
+    expect(over.json?.error?.data?.code).toBe('RATE_LIMITED');
+    // maxInFlight is 6: with 3 idle streams open, 5 concurrent calls of another agent still pass.
+    const calls = await Promise.all(Array.from({ length: 5 }, () => post(modern('tools/list'), modernHeaders('tools/list'))));
+    expect(calls.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
+    for (const s of streams) s.close();
   });
 });

@@ -9,6 +9,7 @@ import type { Responder } from './exchange.js';
 import type { InboundMessage } from './inbound.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { ResourceSubscriptions } from './resource-subscriptions.js';
+import type { StreamQuota } from './stream-quota.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** What the chain carries as `ctx.payload` for an MCP POST. */
@@ -24,6 +25,7 @@ export interface McpServerDeps {
   sessions: SessionStore;
   subscriptions: Subscriptions;
   resourceSubscriptions: ResourceSubscriptions;
+  streams: StreamQuota;
   audit: AuditSink;
   serverInfo: { name: string; version: string };
   instructions?: string;

@@ -5,6 +5,7 @@
  */
 import type { Response } from 'express';
 import { SseStream } from './sse-stream.js';
+import { becomeStream, type StreamQuota } from './stream-quota.js';
 
 /** Where one message's answers go: its own HTTP response (Streamable HTTP) or a session stream (legacy HTTP+SSE). */
 export interface Responder {
@@ -14,6 +15,8 @@ export interface Responder {
   setHeader(name: string, value: string): void;
   notify(message: { method: string; id?: unknown }, rateLimited?: boolean): boolean;
   stream(): SseStream;
+  /** Turns this answer into a long-lived stream counted by the quota (throws when over it); returns the release. */
+  becomeStream(quota: StreamQuota, agentId: string): () => void;
   finish(status: number, json: string, headers?: Record<string, string>): void;
   accepted(): void;
 }
@@ -67,6 +70,10 @@ export class Exchange implements Responder {
     }
     this.sent++;
     return this.#upgrade().send(message);
+  }
+
+  becomeStream(quota: StreamQuota, agentId: string): () => void {
+    return becomeStream(quota, agentId, this.#res.locals);
   }
 
   /** Opens the SSE stream now (long-lived answers: subscriptions/listen). */

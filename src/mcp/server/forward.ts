@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../../errors/gateway-error.js';
-import type { JsonRpcNotification, JsonRpcRequest } from '../jsonrpc.js';
+import { ClientAnswerError, type JsonRpcErrorObject, type JsonRpcNotification, type JsonRpcRequest } from '../jsonrpc.js';
 import { META } from '../protocol/versions.js';
 import type { CallContext, MethodOutcome } from './call-context.js';
 import { logLevelPasses } from './methods/lifecycle.js';
@@ -41,7 +41,7 @@ export async function forwardToUpstream(
     bytes += response.bytes;
     const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
     const base = { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: bytes, ...(rounds > 0 ? { inputRounds: rounds } : {}), ...dropped(c) };
-    if (response.error) return { kind: 'upstream-error', error: response.error, details: { ...base, upstreamError: response.error.code } };
+    if (response.error) return { kind: 'upstream-error', error: upstreamError(response.error, upstreamId), details: { ...base, upstreamError: response.error.code } };
     const result = response.result ?? {};
     if (result.resultType === 'input_required') {
       // 2026-07-28 multi round-trip: the upstream needs client input (sampling, elicitation, roots).
@@ -52,7 +52,14 @@ export async function forwardToUpstream(
       // on this call's stream, then retry the call upstream with the answers.
       if (++rounds > MAX_INPUT_ROUNDS) throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream asked for client input more than ${MAX_INPUT_ROUNDS} times`);
       const inputResponses: Record<string, unknown> = {};
-      for (const r of requests) inputResponses[r.key] = await handleServerRequest(c, upstream.config, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) });
+      for (const r of requests) {
+        try {
+          inputResponses[r.key] = await handleServerRequest(c, upstream.config, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) });
+        } catch (err) {
+          if (err instanceof ClientAnswerError) throw new GatewayError('BAD_REQUEST', `The client answered ${r.method} with an error: ${err.rpc.message.slice(0, 200)}`);
+          throw err;
+        }
+      }
       outbound = {
         ...outbound,
         inputResponses,
@@ -62,6 +69,29 @@ export async function forwardToUpstream(
     }
     return { kind: 'result', result, details: { ...base, ...(result.isError === true ? { isError: true } : {}) } };
   }
+}
+
+/**
+ * An upstream's JSON-RPC error goes to the agent as the upstream's, never as the gateway's:
+ * codes in the gateway's own range (-32010..-32019) and the `data.code`/`data.requestId`
+ * the gateway puts on its errors cannot be claimed by an upstream (to fake a quarantine or
+ * a policy denial); they are moved aside, and `data.upstream` names the source.
+ */
+export function upstreamError(e: JsonRpcErrorObject, upstream: string): JsonRpcErrorObject {
+  const ours = e.code >= -32019 && e.code <= -32010;
+  const data = e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data) ? { ...(e.data as Record<string, unknown>) } : e.data === undefined ? {} : { value: e.data };
+  const d = data as Record<string, unknown>;
+  if ('code' in d) {
+    d.upstreamDataCode = d.code;
+    delete d.code;
+  }
+  if ('requestId' in d) {
+    d.upstreamRequestId = d.requestId;
+    delete d.requestId;
+  }
+  if (ours) d.upstreamCode = e.code;
+  d.upstream = upstream;
+  return { code: ours ? -32603 : e.code, message: e.message, data: d };
 }
 
 /** How many input_required rounds one call may take before the gateway gives up. */
@@ -87,10 +117,8 @@ function inputRequestsOf(result: Record<string, unknown>): InputRequest[] {
 /** input_required passed through to a 2026-07-28 client still obeys the upstream's sampling/elicitation settings. */
 function assertInputAllowed(c: CallContext, upstream: UpstreamConfig, r: InputRequest): void {
   const decision = decideServerRequest(c, upstream, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) }, true);
-  if (!decision.allowed) {
-    auditServerRequest(c, upstream.id, r.method, decision);
-    throw new GatewayError('FORBIDDEN', decision.reason);
-  }
+  if (c.payload.inbound.era === 'modern' || !decision.allowed) auditServerRequest(c, upstream.id, r.method, decision);
+  if (!decision.allowed) throw new GatewayError('FORBIDDEN', decision.reason);
 }
 
 /** 2026-07-28 upstreams take the log level per request; a 2025-11-25 session set it with logging/setLevel. */

@@ -51,7 +51,8 @@ export function classifyInbound(body: unknown, headers: McpHeaders): InboundMess
 
   if (outcome.kind === 'modern') {
     const meta = (shape.message as { params?: { _meta?: Record<string, unknown> } }).params?._meta ?? {};
-    const version = meta[META.protocolVersion];
+    // A notification may come without an envelope; its header then names the version.
+    const version = meta[META.protocolVersion] ?? (shape.kind === 'notification' ? headers.protocolVersion : undefined);
     if (typeof version !== 'string' || !isModernVersion(version)) throw unsupportedVersion(version);
     checkModernHeaders(shape.message, headers, version);
     const caps = meta[META.clientCapabilities];

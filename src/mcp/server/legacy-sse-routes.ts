@@ -12,9 +12,10 @@ import { queryCarriesCredential } from '../../http/request-meta.js';
 import { isLegacyVersion } from '../protocol/versions.js';
 import type { Responder } from './exchange.js';
 import type { McpHeaders } from './inbound.js';
-import { guard, handleMcpMessage, mcpHeaders, sendJsonRpcError, type McpRouteDeps } from './mcp-routes.js';
+import { guard, handleMcpMessage, mcpHeaders, safely, sendJsonRpcError, type McpRouteDeps } from './mcp-routes.js';
 import type { Session } from './sessions.js';
 import { SseStream } from './sse-stream.js';
+import { becomeStream } from './stream-quota.js';
 
 export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
@@ -27,14 +28,14 @@ export function legacySseRouter(deps: McpRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true });
   // The SSE sessions this router opened, by id; each leaves when its stream ends.
   const open = new Map<string, Session>();
-  router.get(LEGACY_SSE_PATH, (req, res) => void openSession(deps, open, req, res));
-  router.post(LEGACY_MESSAGES_PATH, (req, res) => void postMessage(deps, open, req, res));
+  router.get(LEGACY_SSE_PATH, safely((req, res) => openSession(deps, open, req, res)));
+  router.post(LEGACY_MESSAGES_PATH, safely((req, res) => postMessage(deps, open, req, res)));
   return router;
 }
 
 /** GET /sse: authenticated and audited through the chain; the stream is the session's lifetime. */
 async function openSession(deps: McpRouteDeps, open: Map<string, Session>, req: Request, res: Response): Promise<void> {
-  if (!guard(deps, req, res, true)) return;
+  if (!(await guard(deps, req, res, true))) return;
   const { ctx, credentialProblem } = requestContext(deps, req, res, 'mcp', 'mcp.sse.open', null);
   if (credentialProblem) {
     const out = await deps.chain.reject(ctx, credentialProblem.error, credentialProblem.stage);
@@ -44,9 +45,11 @@ async function openSession(deps: McpRouteDeps, open: Map<string, Session>, req: 
   const outcome = await deps.chain.run(ctx, async (c) => {
     const p = c.principal;
     if (p?.kind !== 'agent') throw new GatewayError('UNAUTHENTICATED', 'Missing or invalid credentials');
+    const release = becomeStream(deps.mcp.streams, p.agentId, res.locals);
     const s = createSession(deps, p.agentId, p.keyId);
     opened.session = s;
     const stream = new SseStream(res);
+    stream.onEnd(release);
     s.stream = stream;
     open.set(s.id, s);
     // The transport has no other way to say goodbye: the stream closing ends the session.
@@ -85,7 +88,7 @@ function createSession(deps: McpRouteDeps, agentId: string, keyId: string): Sess
 
 /** POST /messages?sessionId=…: one client message through the same chain as POST /mcp. */
 async function postMessage(deps: McpRouteDeps, open: Map<string, Session>, req: Request, res: Response): Promise<void> {
-  if (!guard(deps, req, res, false)) return;
+  if (!(await guard(deps, req, res, false))) return;
   const q = req.query.sessionId;
   const sessionId = typeof q === 'string' ? q : null;
   if (!sessionId) {
@@ -156,6 +159,10 @@ export class SessionStreamResponder implements Responder {
   }
 
   /** A per-request stream (subscriptions/listen) belongs to 2026-07-28, which never reaches this transport. */
+  becomeStream(): () => void {
+    throw new GatewayError('BAD_REQUEST', 'The legacy HTTP+SSE transport has no per-request streams');
+  }
+
   stream(): SseStream {
     throw new GatewayError('BAD_REQUEST', 'The legacy HTTP+SSE transport has no per-request streams');
   }

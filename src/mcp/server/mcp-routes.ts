@@ -12,7 +12,7 @@ import { hasBody, requestContext, type GovernedDeps } from '../../http/governed-
 import { readJsonBody } from '../../http/read-body.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { ForwardResult, LoadedPayload } from '../../pipeline/policy.js';
-import type { JsonRpcId } from '../jsonrpc.js';
+import { ClientAnswerError, type JsonRpcErrorObject, type JsonRpcId } from '../jsonrpc.js';
 import { CACHEABLE_METHODS, META, MULTI_ROUND_TRIP_METHODS } from '../protocol/versions.js';
 import type { CallContext, McpPayload, McpServerDeps, MethodOutcome } from './call-context.js';
 import { dispatchNotification, dispatchRequest } from './dispatch.js';
@@ -22,6 +22,7 @@ import { completionTarget } from './methods/completion.js';
 import { acceptsMcpResponses, checkOriginAndHost, type OriginPolicy } from './origin-guard.js';
 import { mcpErrorMessage, mcpHttpStatus } from './render-error.js';
 import { SseStream } from './sse-stream.js';
+import { becomeStream } from './stream-quota.js';
 import { GATEWAY_VERSION } from '../../version.js';
 
 const SERVER_INFO = { name: 'warden', version: GATEWAY_VERSION };
@@ -39,10 +40,24 @@ interface Rendered {
 
 export function mcpRouter(deps: McpRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true });
-  router.post('/mcp', (req, res) => void handlePost(deps, req, res));
-  router.get('/mcp', (req, res) => void handleGet(deps, req, res));
-  router.delete('/mcp', (req, res) => void handleDelete(deps, req, res));
+  router.post('/mcp', safely((req, res) => handlePost(deps, req, res)));
+  router.get('/mcp', safely((req, res) => handleGet(deps, req, res)));
+  router.delete('/mcp', safely((req, res) => handleDelete(deps, req, res)));
   return router;
+}
+
+/**
+ * Everything a handler does runs inside the chain, which never throws; this is the last
+ * line should that ever change: a fault becomes a logged 500, never an unhandled rejection.
+ */
+export function safely(handler: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response): void => {
+    handler(req, res).catch((err: unknown) => {
+      (res.locals.log as Logger).error({ err }, 'MCP handler failed outside the policy chain');
+      if (!res.headersSent) sendJsonRpcError(res, null, new GatewayError('INTERNAL', 'Internal gateway error'));
+      else res.destroy();
+    });
+  };
 }
 
 function header(req: Request, name: string): string | undefined {
@@ -63,24 +78,34 @@ export function mcpHeaders(req: Request): McpHeaders {
   return h;
 }
 
-/** Origin/Host and Accept checks, before any credential or body is looked at. */
-export function guard(deps: McpRouteDeps, req: Request, res: Response, needsSse: boolean): boolean {
+/**
+ * Origin/Host and Accept checks, before any credential or body is looked at. A refusal is
+ * audited (a DNS-rebinding attempt is exactly what a reviewer wants to see) through
+ * `chain.reject`, like every other request refused before the policies run.
+ */
+export async function guard(deps: McpRouteDeps, req: Request, res: Response, needsSse: boolean): Promise<boolean> {
+  let refusal: { error: GatewayError; stage: string } | null = null;
   const g = checkOriginAndHost(deps.origin, { origin: header(req, 'origin'), host: header(req, 'host') });
   if (!g.ok) {
-    (res.locals.log as Logger).warn({ origin: header(req, 'origin'), host: header(req, 'host') }, 'MCP request refused: ' + g.reason);
-    sendJsonRpcError(res, null, new GatewayError('FORBIDDEN', `Forbidden: ${g.reason}`));
-    return false;
+    (res.locals.log as Logger).warn({ origin: header(req, 'origin')?.slice(0, 200), host: header(req, 'host')?.slice(0, 200) }, 'MCP request refused: ' + g.reason);
+    refusal = { error: new GatewayError('FORBIDDEN', `Forbidden: ${g.reason}`), stage: 'origin-guard' };
+  } else {
+    const accept = header(req, 'accept');
+    if (needsSse ? accept !== undefined && !/text\/event-stream|\*\/\*/i.test(accept) : !acceptsMcpResponses(accept)) {
+      refusal = { error: new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: the client must accept application/json and text/event-stream'), stage: 'accept' };
+    }
   }
-  const accept = header(req, 'accept');
-  if (needsSse ? accept !== undefined && !/text\/event-stream|\*\/\*/i.test(accept) : !acceptsMcpResponses(accept)) {
-    sendJsonRpcError(res, null, new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: the client must accept application/json and text/event-stream'));
-    return false;
-  }
-  return true;
+  if (!refusal) return true;
+  const { ctx } = requestContext(deps, req, res, 'mcp', req.method === 'POST' ? 'mcp' : `mcp.${req.method.toLowerCase()}`, null);
+  const out = await deps.chain.reject(ctx, refusal.error, refusal.stage);
+  // Nothing of the body was read: close rather than drain it.
+  if (hasBody(req)) res.setHeader('connection', 'close');
+  sendJsonRpcError(res, null, out.error);
+  return false;
 }
 
 async function handlePost(deps: McpRouteDeps, req: Request, res: Response): Promise<void> {
-  if (!guard(deps, req, res, false)) return;
+  if (!(await guard(deps, req, res, false))) return;
   await handleMcpMessage(deps, req, res, new Exchange(res, deps.mcp.config.maxNotificationsPerSecond), mcpHeaders(req));
 }
 
@@ -130,15 +155,13 @@ function resolveSession(mcp: McpServerDeps, c: RequestContext, era: 'modern' | '
   if (method === 'initialize' && headers.sessionId === undefined) return null;
   if (method === 'initialize') {
     // Only a legacy HTTP+SSE session is opened before its initialize (by its GET); a Streamable HTTP one is opened by it.
-    const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
-    const s = mcp.sessions.get(headers.sessionId!, agentId);
+    const s = mcp.sessions.get(headers.sessionId!, c.principal?.kind === 'agent' ? c.principal : null);
     if (!s) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
     if (s.transport === 'sse' && !s.initialized) return s;
     throw new GatewayError('BAD_REQUEST', 'initialize must not carry an Mcp-Session-Id');
   }
   if (headers.sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'Bad Request: Mcp-Session-Id header is required (initialize first)');
-  const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
-  const session = mcp.sessions.get(headers.sessionId, agentId);
+  const session = mcp.sessions.get(headers.sessionId, c.principal?.kind === 'agent' ? c.principal : null);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
   // Any supported session-era version is accepted on the header (classifyInbound refused the rest):
   // clients are known to send an older one than they negotiated, and the session fixes the semantics.
@@ -171,11 +194,11 @@ async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Resp
 
   if (inbound.kind === 'response') {
     // A 2025-11-25 client answering a sampling/elicitation request the gateway forwarded.
-    const msg = inbound.message as { id: JsonRpcId; result?: Record<string, unknown>; error?: { message: string } };
+    const msg = inbound.message as { id: JsonRpcId; result?: Record<string, unknown>; error?: JsonRpcErrorObject };
     const waiter = session?.awaiting.get(String(msg.id));
     if (waiter) {
       if (msg.result) waiter.resolve(msg.result);
-      else waiter.reject(new GatewayError('UPSTREAM_BAD_RESPONSE', `The client refused: ${String(msg.error?.message).slice(0, 200)}`));
+      else waiter.reject(new ClientAnswerError({ code: msg.error!.code, message: String(msg.error!.message).slice(0, 1000), ...(msg.error!.data !== undefined ? { data: msg.error!.data } : {}) }));
     }
     return render({ kind: 'accepted', details: { matched: waiter !== undefined } }, 'response', inbound.era);
   }
@@ -263,10 +286,12 @@ export function sendJsonRpcError(res: Response, id: JsonRpcId | null, err: Gatew
 
 /** GET /mcp: the 2025-11-25 session's standalone stream for server notifications. */
 async function handleGet(deps: McpRouteDeps, req: Request, res: Response): Promise<void> {
-  if (!guard(deps, req, res, true)) return;
+  if (!(await guard(deps, req, res, true))) return;
   await sessionOperation(deps, req, res, 'mcp.stream', (session) => {
     if (session.stream && !session.stream.ended) throw new GatewayError('BAD_REQUEST', 'This session already has an open stream');
+    const release = becomeStream(deps.mcp.streams, session.agentId, res.locals);
     const stream = new SseStream(res, { headers: { 'mcp-session-id': session.id } });
+    stream.onEnd(release);
     session.stream = stream;
     stream.onEnd(() => {
       if (session.stream === stream) session.stream = null;
@@ -285,7 +310,7 @@ async function handleGet(deps: McpRouteDeps, req: Request, res: Response): Promi
 
 /** DELETE /mcp: the client ends its 2025-11-25 session. */
 async function handleDelete(deps: McpRouteDeps, req: Request, res: Response): Promise<void> {
-  if (!guard(deps, req, res, false)) return;
+  if (!(await guard(deps, req, res, false))) return;
   await sessionOperation(deps, req, res, 'mcp.session.close', (session) => {
     deps.mcp.sessions.close(session.id, 'closed by the client');
     return false;
@@ -314,8 +339,7 @@ async function sessionOperation(
         headers: { allow: 'POST' },
       });
     }
-    const agentId = c.principal?.kind === 'agent' ? c.principal.agentId : '';
-    const session = deps.mcp.sessions.get(sessionId, agentId);
+    const session = deps.mcp.sessions.get(sessionId, c.principal?.kind === 'agent' ? c.principal : null);
     if (!session) throw new GatewayError('SESSION_NOT_FOUND', 'Session not found');
     streaming = run(session);
     return { status: streaming ? 200 : 204, body: null, details: { session: session.id.slice(0, 8) } };

@@ -2,7 +2,7 @@
  * How gateway errors look on MCP. The JSON-RPC error carries the stable code and request id
  * in `data` (plus spec-defined fields such as `supported` for -32022 at the top of `data`).
  * HTTP status: transport-level problems keep their status (parse errors, bad headers, no
- * session, authentication, overload); anything decided about a well-formed request (unknown
+ * session, authentication, overload, rate and budget limits); anything decided about a well-formed request (unknown
  * tool, policy denial, upstream failure) is an ordinary JSON-RPC error in a 200, so MCP
  * clients surface it as the tool call's error instead of a transport failure.
  */
@@ -22,6 +22,9 @@ const TRANSPORT_LEVEL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'METHOD_NOT_ALLOWED',
   'OVERLOADED',
   'AUDIT_UNAVAILABLE',
+  // Limits keep 429 and Retry-After, so proxies and clients back off as they would anywhere.
+  'RATE_LIMITED',
+  'BUDGET_EXCEEDED',
   'REQUEST_TIMEOUT',
 ]);
 

@@ -1,5 +1,5 @@
 /**
- * 2025-11-25 sessions. A session belongs to the agent (and key) that opened it: any other
+ * 2025-11-25 sessions. A session belongs to the agent and key that opened it: any other
  * caller presenting its id is told "not found", exactly as for an id that never existed,
  * so session ids cannot be probed or hijacked across agents.
  */
@@ -86,10 +86,14 @@ export class SessionStore {
     return s;
   }
 
-  /** The session if it exists and belongs to this agent; otherwise undefined (same answer for both). */
-  get(id: string, agentId: string): Session | undefined {
+  /**
+   * The session if it exists and was opened with this agent's same key; otherwise undefined
+   * (the same answer for both, so ids cannot be probed). Binding to the key, not only the
+   * agent, means revoking a key ends exactly the sessions it opened.
+   */
+  get(id: string, caller: { agentId: string; keyId: string } | null): Session | undefined {
     const s = this.#sessions.get(id);
-    if (!s || s.agentId !== agentId) return undefined;
+    if (!s || !caller || s.agentId !== caller.agentId || s.keyId !== caller.keyId) return undefined;
     s.lastSeen = Date.now();
     return s;
   }

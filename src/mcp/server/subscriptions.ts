@@ -9,6 +9,7 @@ import type { Agent, Catalog } from '../../catalog/index.js';
 import type { ListKind } from '../directory-types.js';
 import { META } from '../protocol/versions.js';
 import type { AgentViews } from './agent-views.js';
+import type { ResourceSubscriptions } from './resource-subscriptions.js';
 import type { SessionStore } from './sessions.js';
 import type { SseStream } from './sse-stream.js';
 
@@ -39,27 +40,46 @@ export class Subscriptions {
   readonly #sessions: SessionStore;
   readonly #views: AgentViews;
   readonly #catalog: () => Catalog;
+  readonly #resources: ResourceSubscriptions;
+  readonly #mayRead: (agent: Agent, publicUri: string) => boolean;
 
-  constructor(sessions: SessionStore, views: AgentViews, catalog: () => Catalog) {
-    this.#sessions = sessions;
-    this.#views = views;
-    this.#catalog = catalog;
+  constructor(opts: {
+    sessions: SessionStore;
+    views: AgentViews;
+    catalog: () => Catalog;
+    resources: ResourceSubscriptions;
+    /** Whether the agent may (still) read the resource: subscriptions are re-checked on every change. */
+    mayRead: (agent: Agent, publicUri: string) => boolean;
+  }) {
+    this.#sessions = opts.sessions;
+    this.#views = opts.views;
+    this.#catalog = opts.catalog;
+    this.#resources = opts.resources;
+    this.#mayRead = opts.mayRead;
   }
 
   get listenerCount(): number {
     return this.#listeners.size;
   }
 
-  /** A 2026-07-28 `subscriptions/listen` stream. */
-  listen(agent: Agent, keyId: string, filter: ListenFilter, stream: SseStream, subscriptionId: string | number): void {
+  /**
+   * A 2026-07-28 `subscriptions/listen` stream. The returned listener holds its resource
+   * subscriptions (ResourceSubscriptions), released when the stream ends.
+   */
+  listen(agent: Agent, keyId: string, filter: ListenFilter, stream: SseStream, subscriptionId: string | number): object {
     const l: Listener = { agentId: agent.id, keyId, filter, stream, subscriptionId, digests: { ...this.#views.listing(agent).digests } };
     this.#listeners.add(l);
-    stream.onEnd(() => this.#listeners.delete(l));
+    stream.onEnd(() => {
+      this.#listeners.delete(l);
+      this.#resources.releaseAll(l);
+    });
+    return l;
   }
 
   /** Re-checks every open stream after the directory or the catalog changed. */
   recheck(kinds: readonly ListKind[] = ['tools', 'prompts', 'resources']): void {
     const catalog = this.#catalog();
+    if (kinds.includes('resources')) this.#dropUnreadable(catalog);
     for (const s of this.#sessions.all()) {
       if (!s.stream || s.stream.ended) continue;
       const agent = catalog.agents.get(s.agentId);
@@ -82,6 +102,26 @@ export class Subscriptions {
         }
         l.digests[kind] = d[kind];
       }
+    }
+  }
+
+  /** A permission withdrawn (catalog edit, resource delisted) withdraws the subscriptions that relied on it. */
+  #dropUnreadable(catalog: Catalog): void {
+    for (const s of this.#sessions.all()) {
+      const agent = catalog.agents.get(s.agentId);
+      for (const uri of [...s.subscriptions]) {
+        if (agent && this.#mayRead(agent, uri)) continue;
+        s.subscriptions.delete(uri);
+        this.#resources.release(s, uri);
+      }
+    }
+    for (const l of this.#listeners) {
+      const agent = catalog.agents.get(l.agentId);
+      const uris = l.filter.resourceSubscriptions;
+      if (!uris) continue;
+      const kept = uris.filter((uri) => agent !== undefined && this.#mayRead(agent, uri));
+      for (const uri of uris) if (!kept.includes(uri)) this.#resources.release(l, uri);
+      l.filter.resourceSubscriptions = kept;
     }
   }
 

@@ -1,7 +1,7 @@
 import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js';
+import { ClientAnswerError, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js';
 import { TokenBucket } from './token-bucket.js';
 import type { UpstreamRequestOptions, UpstreamResponse } from './types.js';
 
@@ -373,7 +373,12 @@ export class JsonRpcPeer {
     answer.then(
       (result) => this.#wire?.sendResponse({ jsonrpc: '2.0', id: r.id, result }, target),
       (err: unknown) => {
-        const e = err instanceof GatewayError ? { code: err.jsonrpcCode, message: err.message } : { code: -32603, message: 'The gateway could not answer this request' };
+        const e =
+          err instanceof ClientAnswerError
+            ? err.rpc
+            : err instanceof GatewayError
+              ? { code: err.jsonrpcCode, message: err.message }
+              : { code: -32603, message: 'The gateway could not answer this request' };
         this.#wire?.sendResponse({ jsonrpc: '2.0', id: r.id, error: e }, target);
       },
     ).finally(() => {

@@ -49,7 +49,8 @@ export function discover(c: CallContext): MethodOutcome {
     kind: 'result',
     result: {
       supportedVersions: [...SUPPORTED_VERSIONS],
-      capabilities: serverCapabilities('modern'),
+      // Asked inside a 2025-11-25 session, it describes what that session can use.
+      capabilities: serverCapabilities(c.payload.inbound.era),
       serverInfo: { ...c.deps.serverInfo, title: 'Warden MCP gateway' },
       ...(c.deps.instructions ? { instructions: c.deps.instructions } : {}),
     },

@@ -26,13 +26,13 @@ export function listen(c: CallContext): MethodOutcome {
       });
   }
   const id = (c.payload.inbound.message as { id: string | number }).id;
+  const release = c.exchange.becomeStream(c.deps.streams, c.agent.id);
   const stream = c.exchange.stream();
+  stream.onEnd(release);
   stream.send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: filter, _meta: { [META.subscriptionId]: id } } });
   const keyId = c.ctx.principal?.kind === 'agent' ? c.ctx.principal.keyId : '';
-  c.deps.subscriptions.listen(c.agent, keyId, filter, stream, id);
   // Upstreams send resources/updated only for what someone subscribed to there.
-  const holder = {};
-  stream.onEnd(() => c.deps.resourceSubscriptions.releaseAll(holder));
+  const holder = c.deps.subscriptions.listen(c.agent, keyId, filter, stream, id);
   for (const uri of filter.resourceSubscriptions ?? []) {
     c.deps.resourceSubscriptions.acquire(holder, uri).catch((err: unknown) => c.ctx.log.warn({ err: (err as Error).message }, 'subscribing a resource upstream failed'));
   }

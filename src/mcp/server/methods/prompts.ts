@@ -2,6 +2,7 @@
 import { GatewayError } from '../../../errors/gateway-error.js';
 import type { CallContext, MethodOutcome } from '../call-context.js';
 import { forwardToUpstream } from '../forward.js';
+import { publicizePromptResult } from '../result-uris.js';
 
 export function listPrompts(c: CallContext): MethodOutcome {
   const { prompts } = c.deps.views.listing(c.agent);
@@ -10,7 +11,10 @@ export function listPrompts(c: CallContext): MethodOutcome {
 
 export async function getPrompt(c: CallContext): Promise<MethodOutcome> {
   const name = c.params.name;
-  const prompt = typeof name === 'string' ? c.deps.directory.prompt(name) : undefined;
+  if (typeof name !== 'string') throw new GatewayError('INVALID_PARAMS', 'params.name must be a string');
+  const prompt = c.deps.directory.prompt(name);
   if (!prompt) throw new GatewayError('TOOL_NOT_FOUND', `Unknown prompt: ${String(name).slice(0, 200)}`);
-  return forwardToUpstream(c, prompt.upstream, 'prompts/get', { ...c.params, name: prompt.upstreamName }, { prompt: prompt.upstreamName });
+  const out = await forwardToUpstream(c, prompt.upstream, 'prompts/get', { ...c.params, name: prompt.upstreamName }, { prompt: prompt.upstreamName });
+  if (out.kind === 'result') publicizePromptResult(out.result, prompt.upstream, c.deps.directory.uris);
+  return out;
 }

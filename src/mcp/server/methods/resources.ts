@@ -6,6 +6,7 @@
 import { GatewayError } from '../../../errors/gateway-error.js';
 import type { CallContext, MethodOutcome } from '../call-context.js';
 import { forwardToUpstream } from '../forward.js';
+import { normalizeUri } from '../../uri-normalize.js';
 
 export function listResources(c: CallContext): MethodOutcome {
   const { resources } = c.deps.views.listing(c.agent);
@@ -21,7 +22,9 @@ function upstreamUri(c: CallContext): { upstream: string; uri: string; publicUri
   const uri = c.params.uri;
   const parsed = typeof uri === 'string' ? c.deps.directory.uris.fromPublic(uri) : null;
   if (!parsed || !c.deps.directory.upstream(parsed.upstream)) throw new GatewayError('TOOL_NOT_FOUND', `Unknown resource: ${String(uri).slice(0, 200)}`);
-  return { ...parsed, publicUri: uri as string };
+  // The spelling authorize-target decided on (normalized) is the one forwarded.
+  const normalized = normalizeUri(parsed.uri);
+  return { upstream: parsed.upstream, uri: normalized, publicUri: c.deps.directory.uris.toPublic(parsed.upstream, normalized) };
 }
 
 export async function readResource(c: CallContext): Promise<MethodOutcome> {

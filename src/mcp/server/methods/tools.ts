@@ -2,6 +2,7 @@
 import { GatewayError } from '../../../errors/gateway-error.js';
 import type { CallContext, MethodOutcome } from '../call-context.js';
 import { forwardToUpstream } from '../forward.js';
+import { publicizeToolResult } from '../result-uris.js';
 
 export function listTools(c: CallContext): MethodOutcome {
   const listing = c.deps.views.listing(c.agent);
@@ -10,17 +11,20 @@ export function listTools(c: CallContext): MethodOutcome {
 
 export async function callTool(c: CallContext): Promise<MethodOutcome> {
   const name = c.params.name;
+  if (typeof name !== 'string') throw new GatewayError('INVALID_PARAMS', 'params.name must be a string');
   // authorize-target already decided on this same name; re-read the entry in case it changed since.
-  const tool = typeof name === 'string' ? c.deps.views.visibleTool(c.agent, name) : undefined;
+  const tool = c.deps.views.visibleTool(c.agent, name);
   if (!tool) throw new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${String(name).slice(0, 200)}`);
   if (tool.status !== 'approved') throw new GatewayError('TOOL_QUARANTINED', `Tool ${tool.name} is quarantined pending approval`);
   const args = c.params.arguments;
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
     throw new GatewayError('INVALID_PARAMS', 'arguments must be an object');
   }
-  return forwardToUpstream(c, tool.upstream, 'tools/call', { ...c.params, name: tool.upstreamName }, {
+  const out = await forwardToUpstream(c, tool.upstream, 'tools/call', { ...c.params, name: tool.upstreamName }, {
     tool: tool.upstreamName,
     toolHash: tool.hash,
     risk: tool.risk,
   });
+  if (out.kind === 'result') publicizeToolResult(out.result, tool.upstream, c.deps.directory.uris);
+  return out;
 }
