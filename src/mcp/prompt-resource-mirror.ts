@@ -2,9 +2,14 @@
  * Prompts, resources and resource templates of every upstream, namespaced like tools and
  * kept current on list_changed. Unlike tools they are not pinned: they carry no code path
  * of their own (reading one is a read-only call routed by the same visibility rules).
+ *
+ * Like tools, a public name or URI has one owner: an item whose public form would lead to
+ * another upstream, or that one already published, is refused (logged once), never
+ * silently shadowed. The holder keeps it, whatever order upstreams (re)list in.
  */
 import type { Logger } from 'pino';
 import type { PromptView, ResourceTemplateView, ResourceView } from './directory-types.js';
+import { unprefixedNameProblem } from './registry/tool-names.js';
 import type { UriNamespace } from './resource-uris.js';
 import type { UpstreamClient } from './upstream/types.js';
 
@@ -14,6 +19,8 @@ interface UpstreamListing {
   templates: ResourceTemplateView[];
 }
 
+type ItemKind = 'prompt' | 'resource' | 'resource template';
+
 export type PromptNamer = (upstream: string, name: string) => string;
 
 export class PromptResourceMirror {
@@ -21,12 +28,15 @@ export class PromptResourceMirror {
   readonly #log: Logger;
   readonly #namer: PromptNamer;
   readonly #onChange: (kind: 'prompts' | 'resources') => void;
+  readonly #uris: UriNamespace;
+  /** Refusals already logged, per upstream, so a periodic re-list does not repeat them. */
+  readonly #reported = new Map<string, Set<string>>();
   #prompts: PromptView[] = [];
   #promptIndex = new Map<string, PromptView>();
   #resources: ResourceView[] = [];
+  #resourceIndex = new Map<string, ResourceView>();
   #templates: ResourceTemplateView[] = [];
-
-  readonly #uris: UriNamespace;
+  #templateIndex = new Map<string, ResourceTemplateView>();
 
   constructor(opts: { log: Logger; namer: PromptNamer; uris: UriNamespace; onChange: (kind: 'prompts' | 'resources') => void }) {
     this.#log = opts.log;
@@ -51,24 +61,27 @@ export class PromptResourceMirror {
   /** Re-lists what the upstream offers (its capabilities say which lists exist). */
   async refresh(upstream: UpstreamClient, kinds: ReadonlyArray<'prompts' | 'resources'> = ['prompts', 'resources']): Promise<void> {
     const caps = upstream.info?.capabilities ?? {};
-    const current = this.#byUpstream.get(upstream.id) ?? { prompts: [], resources: [], templates: [] };
-    const next: UpstreamListing = { ...current };
+    const id = upstream.id;
+    const fresh: Partial<UpstreamListing> = {};
     try {
       if (kinds.includes('prompts')) {
         const items = caps.prompts ? await upstream.listAll('prompts') : [];
-        next.prompts = items.filter((p) => typeof p.name === 'string').map((p) => this.#prompt(upstream.id, p));
+        fresh.prompts = items.filter((p) => typeof p.name === 'string' && this.#mayName(id, p.name)).map((p) => this.#prompt(id, p));
       }
       if (kinds.includes('resources')) {
         const items = caps.resources ? await upstream.listAll('resources') : [];
         const templates = caps.resources ? await upstream.listAll('resourceTemplates') : [];
-        next.resources = items.filter((r) => typeof r.uri === 'string').map((r) => resource(this.#uris, upstream.id, r));
-        next.templates = templates.filter((t) => typeof t.uriTemplate === 'string').map((t) => template(this.#uris, upstream.id, t));
+        fresh.resources = items.filter((r) => typeof r.uri === 'string' && this.#mayPublish(id, 'resource', r.uri)).map((r) => resource(this.#uris, id, r));
+        fresh.templates = templates
+          .filter((t) => typeof t.uriTemplate === 'string' && this.#mayPublish(id, 'resource template', t.uriTemplate))
+          .map((t) => template(this.#uris, id, t));
       }
     } catch (err) {
-      this.#log.warn({ upstream: upstream.id, err: (err as Error).message }, 'listing prompts/resources failed; keeping the previous listing');
+      this.#log.warn({ upstream: id, err: (err as Error).message }, 'listing prompts/resources failed; keeping the previous listing');
       return;
     }
-    this.#byUpstream.set(upstream.id, next);
+    // Read after the awaits: a prompts and a resources refresh may run at once, and each replaces only its own part.
+    this.#byUpstream.set(id, { ...(this.#byUpstream.get(id) ?? { prompts: [], resources: [], templates: [] }), ...fresh });
     this.#rebuild();
     for (const k of kinds) this.#onChange(k);
   }
@@ -76,9 +89,22 @@ export class PromptResourceMirror {
   /** An upstream that went away (or failed) offers nothing until it is back. */
   drop(upstreamId: string): void {
     if (!this.#byUpstream.delete(upstreamId)) return;
+    this.#reported.delete(upstreamId);
     this.#rebuild();
     this.#onChange('prompts');
     this.#onChange('resources');
+  }
+
+  #mayName(upstream: string, name: string): boolean {
+    const problem = upstream === this.#uris.unprefixed ? unprefixedNameProblem(name) : null;
+    if (problem !== null) this.#refuse(upstream, 'prompt', name, problem);
+    return problem === null;
+  }
+
+  #mayPublish(upstream: string, kind: ItemKind, uri: string): boolean {
+    const problem = this.#uris.publishProblem(upstream, uri);
+    if (problem !== null) this.#refuse(upstream, kind, uri, problem);
+    return problem === null;
   }
 
   #prompt(upstream: string, p: Record<string, unknown>): PromptView {
@@ -88,10 +114,39 @@ export class PromptResourceMirror {
 
   #rebuild(): void {
     const all = [...this.#byUpstream.values()];
-    this.#prompts = all.flatMap((l) => l.prompts);
-    this.#promptIndex = new Map(this.#prompts.map((p) => [p.name, p]));
-    this.#resources = all.flatMap((l) => l.resources);
-    this.#templates = all.flatMap((l) => l.templates);
+    [this.#prompts, this.#promptIndex] = this.#unique('prompt', all.flatMap((l) => l.prompts), (p) => p.name, this.#promptIndex);
+    [this.#resources, this.#resourceIndex] = this.#unique('resource', all.flatMap((l) => l.resources), (r) => r.uri, this.#resourceIndex);
+    [this.#templates, this.#templateIndex] = this.#unique('resource template', all.flatMap((l) => l.templates), (t) => t.uriTemplate, this.#templateIndex);
+  }
+
+  /**
+   * One item per public key, in listing order. The upstream that held a key before keeps
+   * it, so a newcomer cannot take a name over by being listed earlier; otherwise the first
+   * listed wins. Every later claimant is refused.
+   */
+  #unique<T extends { readonly upstream: string }>(kind: ItemKind, items: readonly T[], key: (item: T) => string, before: ReadonlyMap<string, T>): [T[], Map<string, T>] {
+    const index = new Map<string, T>();
+    for (const item of items) {
+      const k = key(item);
+      if (!index.has(k) && before.get(k)?.upstream === item.upstream) index.set(k, item);
+    }
+    for (const item of items) {
+      const k = key(item);
+      const holder = index.get(k);
+      if (holder === undefined) index.set(k, item);
+      else if (holder !== item) this.#refuse(item.upstream, kind, k, `${k} is already published by upstream ${holder.upstream}`);
+    }
+    const kept = new Set(index.values());
+    return [items.filter((item) => kept.has(item)), index];
+  }
+
+  #refuse(upstream: string, kind: ItemKind, item: string, reason: string): void {
+    let seen = this.#reported.get(upstream);
+    if (!seen) this.#reported.set(upstream, (seen = new Set()));
+    const k = `${kind}\u0000${item}\u0000${reason}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    this.#log.error({ upstream, kind, item, reason }, `upstream ${kind} refused`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PUBLIC_NAME_LENGTH, nameHash, publicToolName } from './tool-names.js';
+import { MAX_PUBLIC_NAME_LENGTH, nameHash, publicToolName, unprefixedNameProblem } from './tool-names.js';
 
 const CLIENT_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -51,5 +51,25 @@ describe('public tool names', () => {
 
   it('hashes an empty name rather than producing an empty tool part', () => {
     expect(publicToolName('svc', '')).toBe(`svc___${nameHash('')}`);
+  });
+});
+
+describe('unprefixed tool and prompt names', () => {
+  it('refuses a name with the namespace separator, which would sit in an upstream\'s namespace', () => {
+    expect(unprefixedNameProblem('github__delete_repo')).toContain('namespace separator');
+    expect(unprefixedNameProblem('x__')).not.toBeNull();
+    expect(unprefixedNameProblem('delete_repo')).toBeNull();
+    expect(unprefixedNameProblem('get-tiny_image')).toBeNull();
+  });
+
+  it('never gets a "__" from sanitizing or shortening', () => {
+    expect(publicToolName(null, 'test_simple_text')).toBe('test_simple_text');
+    expect(publicToolName(null, 'github._delete')).toBe(`github_delete_${nameHash('github._delete')}`);
+    expect(publicToolName(null, 'get.')).toBe(`get_${nameHash('get.')}`);
+    expect(publicToolName(null, 'a..b')).toBe(`a_b_${nameHash('a..b')}`);
+    // The 55-character cut falls right after an underscore.
+    const long = `${'x'.repeat(54)}_.${'y'.repeat(20)}`;
+    expect(publicToolName(null, long)).toBe(`${'x'.repeat(54)}_${nameHash(long)}`);
+    for (const n of ['github._delete', 'get.', 'a..b', long, '...', '']) expect(publicToolName(null, n)).not.toContain('__');
   });
 });

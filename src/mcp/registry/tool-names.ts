@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
  * tool's public name depends on nothing but its upstream id and its own name: `a.b` and `a_b`
  * on one upstream become `x__a_b_<hash>` and `x__a_b`, whatever order they arrive in, and a
  * tool keeps its name when a sibling appears or disappears. Upstream ids contain no `_`, so
- * the first `__` always ends the namespace and two upstreams can never produce the same name.
+ * the first `__` always ends the namespace and two upstreams can never produce the same name,
+ * provided the unprefixed upstream publishes no name with `__` (see unprefixedNameProblem).
  */
 export const MAX_PUBLIC_NAME_LENGTH = 64;
 export const NAMESPACE_SEPARATOR = '__';
@@ -26,15 +27,30 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 /**
  * The public name of `toolName` (as the upstream names it) on upstream `upstreamId`; `null`
  * for the one upstream configured unprefixed, whose names keep only the character and
- * length rules.
+ * length rules (and never gain a `__` on the way).
  */
 export function publicToolName(upstreamId: string | null, toolName: string): string {
   const prefix = upstreamId === null ? '' : upstreamId + NAMESPACE_SEPARATOR;
   const whole = prefix + toolName;
   if (toolName.length > 0 && SAFE.test(toolName) && whole.length <= MAX_PUBLIC_NAME_LENGTH) return whole;
-  const sanitized = toolName.replace(UNSAFE_CHAR, '_');
   const room = MAX_PUBLIC_NAME_LENGTH - prefix.length - 1 - SUFFIX_CHARS;
-  return `${prefix}${sanitized.slice(0, room)}_${nameHash(toolName)}`;
+  if (upstreamId !== null) return `${prefix}${toolName.replace(UNSAFE_CHAR, '_').slice(0, room)}_${nameHash(toolName)}`;
+  // Unprefixed names must not gain a `__` from sanitizing (`a._b`, `get.`): see unprefixedNameProblem.
+  const kept = toolName.replace(UNSAFE_CHAR, '_').replace(/__+/g, '_').slice(0, room).replace(/_+$/, '');
+  return `${kept}_${nameHash(toolName)}`;
+}
+
+/**
+ * Why the unprefixed upstream may not publish the tool or prompt it calls `name`, or `null`
+ * when it may. Agents' globs trust what precedes the first `__` of a public name
+ * (`github__*`), so an unprefixed `github__delete_repo` would sit in another upstream's
+ * namespace (or in one an upstream added later would own). publicToolName(null, ...) never
+ * creates a `__`, so the upstream's own name is what decides.
+ */
+export function unprefixedNameProblem(name: string): string | null {
+  return name.includes(NAMESPACE_SEPARATOR)
+    ? `the name contains the namespace separator "${NAMESPACE_SEPARATOR}", which the unprefixed upstream may not use`
+    : null;
 }
 
 /** 40 bits of SHA-256 over the UTF-8 name, lowercase base32 (a-z, 2-7). */

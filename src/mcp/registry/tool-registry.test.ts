@@ -214,6 +214,20 @@ describe('tool registry', () => {
     expect(log.lines.some((l) => l.level === 'error')).toBe(true);
   });
 
+  it('refuses, logs and audits once an unprefixed upstream\'s tool whose name has "__", so it cannot enter another upstream\'s namespace', async () => {
+    const listing = [tool('gh__delete_repo'), tool('get_status')];
+    const r = await registry.ingest('local', listing, { ...TRUSTED, prefix: false });
+    expect(r.skipped).toEqual([{ tool: 'gh__delete_repo', reason: expect.stringContaining('namespace separator') }]);
+    await registry.ingest('local', listing, { ...TRUSTED, prefix: false });
+    expect(registry.list().map((e) => e.name)).toEqual(['get_status']);
+    expect(registry.get('gh__delete_repo')).toBeUndefined();
+    expect(log.lines.filter((l) => l.msg === 'upstream tool refused')).toHaveLength(1);
+    expect(actions().filter((a) => a.startsWith('tool.refused'))).toEqual(['tool.refused:gh__delete_repo:deny']);
+    // The same name from a prefixed upstream is just a name inside its own namespace.
+    await registry.ingest('gh', [tool('gh__delete_repo')], TRUSTED);
+    expect(registry.get('gh__gh__delete_repo')).toBeDefined();
+  });
+
   it('remembers decisions across restarts: approved tools are usable at once and a change made while down is audited with a diff', async () => {
     await registry.ingest('gh', [tool('get_issue'), tool('get_pr')], TRUSTED);
     audit.records = [];

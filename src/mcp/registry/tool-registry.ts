@@ -9,7 +9,7 @@ import { diffDefinitions, hashDefinition } from './definition-hash.js';
 import { scanDefinition, type Finding } from './injection-scan.js';
 import { exposedAnnotations, riskClassFor, type RiskClass } from './risk-class.js';
 import { deepFreeze, invalidToolReason } from './tool-shape.js';
-import { publicToolName } from './tool-names.js';
+import { publicToolName, unprefixedNameProblem } from './tool-names.js';
 
 /** Where a public tool name leads. Later issues add other kinds (OpenAPI imports). */
 export interface ToolSource {
@@ -76,7 +76,7 @@ export interface IngestResult {
   /** Tools registered from this listing (usable or not). */
   registered: number;
   usable: number;
-  /** Tools refused (invalid shape, unpinnable, name conflict). */
+  /** Tools refused (invalid shape, unpinnable, name conflict, `__` in an unprefixed name). */
   skipped: Array<{ tool: string | null; reason: string }>;
 }
 
@@ -308,6 +308,11 @@ export class ToolRegistry {
         continue;
       }
       listed.add(tool);
+      const outOfNamespace = settings.prefix === false ? unprefixedNameProblem(tool) : null;
+      if (outOfNamespace !== null) {
+        skip(tool, outOfNamespace);
+        continue;
+      }
       const name = publicToolName(settings.prefix === false ? null : upstreamId, tool);
       const holder = claimed.get(name) ?? this.#otherHolder(name, upstreamId);
       if (holder !== undefined) {

@@ -10,11 +10,10 @@ import type { UpstreamConfig } from '../../config/mcp-schema.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcRequest } from '../jsonrpc.js';
 import type { CallContext } from './call-context.js';
+import { seeksSecret } from './secret-seeking.js';
 
 /** How long the agent has to answer a forwarded sampling or elicitation request. */
 const CLIENT_ANSWER_TIMEOUT_MS = 120_000;
-
-const SECRET_SEEKING = /\b(password|passphrase|api[ _-]?key|secret|token|private[ _-]?key|credential|ssn|social security|credit card|card number|cvv)\b/i;
 
 export async function handleServerRequest(c: CallContext, upstream: UpstreamConfig, r: JsonRpcRequest): Promise<Record<string, unknown>> {
   const decision = decideServerRequest(c, upstream, r, false);
@@ -69,7 +68,7 @@ export function decideServerRequest(c: CallContext, upstream: UpstreamConfig, r:
       if (!upstream.allowElicitation) return { allowed: false, reason: `Elicitation requests from upstream ${upstream.id} are not allowed` };
       if (!caps.elicitation) return { allowed: false, reason: 'The client does not support elicitation' };
       const p = r.params ?? {};
-      if (p.mode !== 'url' && SECRET_SEEKING.test(JSON.stringify([p.message, p.requestedSchema]))) {
+      if (p.mode !== 'url' && seeksSecret(p.message, p.requestedSchema)) {
         return { allowed: false, reason: 'Elicitation asking the user for credentials or secrets is blocked' };
       }
       break;
