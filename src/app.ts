@@ -13,7 +13,7 @@ import { CatalogStore, type Catalog } from './catalog/index.js';
 import type { LoadedConfig } from './config/load.js';
 import { ConfigError } from './config/issues.js';
 import { mkdir } from 'node:fs/promises';
-import { createHttpApp } from './http/server.js';
+import { createHttpApp, httpListener } from './http/server.js';
 import { handleClientError } from './http/client-error.js';
 import { OverloadGuard } from './http/overload.js';
 import { mountWhoami } from './http/whoami-route.js';
@@ -25,7 +25,7 @@ import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
-import { mcpRouter } from './mcp/server/mcp-routes.js';
+import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
 import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -172,7 +172,12 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   probeTimer.unref();
 
   const governedDeps = { chain, catalog: () => catalog.current(), log, maxBodyBytes: config.limits.maxBodyBytes };
-  const app = createHttpApp({
+  const mcpDeps = {
+    ...governedDeps,
+    mcp: mcpGateway.serverDeps,
+    origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
+  };
+  const httpDeps: Parameters<typeof createHttpApp>[0] = {
     log,
     overload,
     readiness: {
@@ -187,11 +192,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     },
     mount(a) {
       mountWhoami(a, governedDeps);
-      const mcpDeps = {
-        ...governedDeps,
-        mcp: mcpGateway.serverDeps,
-        origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
-      };
       a.use(mcpRouter(mcpDeps));
       a.use(legacySseRouter(mcpDeps));
       mountAdmin(a, {
@@ -208,7 +208,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       });
       mountToolsAdmin(a, { ...governedDeps, registry: mcpGateway.registry, state });
     },
-  });
+    // The MCP call path skips express's router (about a tenth of its CPU per call).
+    fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps) }),
+  };
+  const app = createHttpApp(httpDeps);
 
   const server: Server = createServer(
     {
@@ -218,7 +221,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       // Check timeouts every second, so slow-header sockets are cut close to the limit.
       connectionsCheckingInterval: 1_000,
     },
-    app,
+    httpListener(app, httpDeps),
   );
   server.maxConnections = config.limits.maxConnections;
   server.on('clientError', handleClientError(log));

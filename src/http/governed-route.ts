@@ -143,5 +143,8 @@ export function sendError(res: Response, err: GatewayError): void {
   if (res.headersSent) return;
   closeIfDraining(res);
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.httpStatus).type('application/json').send(JSON.stringify(errorBody(err, res.locals.requestId as string)));
+  // Plain node API: this also answers requests on the express-free fast lane (see server.ts).
+  res.statusCode = err.httpStatus;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(errorBody(err, res.locals.requestId as string)));
 }

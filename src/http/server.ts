@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -18,6 +19,28 @@ export interface HttpAppDeps {
   readiness: Readiness;
   /** Mounts the governed surfaces (whoami, admin; later MCP, LLM, A2A). */
   mount: (app: Express) => void;
+  /**
+   * Hot routes served without express (`"POST /mcp"` → handler), for an exact path with no
+   * query string: the same request preparation (id, shedding, access log) runs first, and
+   * the handler uses only the node API plus `res.locals` and `req.originalUrl`, which the
+   * lane provides. Everything else (other methods, paths, query strings) goes to express.
+   */
+  fastLane?: () => Record<string, (req: Request, res: Response) => void>;
+}
+
+/** The request listener for node's http server: the fast lane first, express for the rest. */
+export function httpListener(app: Express, deps: HttpAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  let lane: Record<string, (req: Request, res: Response) => void> | null = null;
+  return (req, res) => {
+    lane ??= deps.fastLane?.() ?? {};
+    const handler = lane[`${req.method} ${req.url}`];
+    if (!handler) return void app(req, res);
+    const r = req as Request;
+    const s = res as unknown as Response;
+    (r as { originalUrl: string }).originalUrl = req.url!;
+    (s as { locals: Record<string, unknown> }).locals = Object.create(null) as Record<string, unknown>;
+    if (prepareRequest(deps, r, s, false)) handler(r, s);
+  };
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
@@ -33,49 +56,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const requestId = newRequestId();
-    const startedAt = performance.now();
-    res.locals.requestId = requestId;
-    res.locals.receivedAt = Date.now();
-    res.locals.startedAt = startedAt;
-    res.locals.log = deps.log.child({ reqId: requestId });
-    res.locals.draining = deps.readiness.draining;
-    res.setHeader('x-request-id', requestId);
-    const health = HEALTH_PATHS.has(req.path);
-    if (!health) {
-      if (deps.readiness.draining()) {
-        res.setHeader('connection', 'close');
-        return sendError(res, new GatewayError('OVERLOADED', 'The gateway is shutting down', { headers: { 'retry-after': '1' } }));
-      }
-      const refused = deps.overload.refuse();
-      if (refused) {
-        (res.locals.log as Logger).warn({ reason: refused, inFlight: deps.overload.inFlight }, 'shedding request');
-        return sendError(res, new GatewayError('OVERLOADED', 'The gateway is overloaded; retry later', { headers: { 'retry-after': '1' } }));
-      }
-      deps.overload.enter();
-      // Idempotent: a response that turns into a long-lived notification stream gives its
-      // slot back early (see the MCP stream quota); closing gives it back otherwise.
-      let held = true;
-      const releaseSlot = () => {
-        if (!held) return;
-        held = false;
-        deps.overload.leave();
-      };
-      res.locals.releaseSlot = releaseSlot;
-      res.on('close', releaseSlot);
-    }
-    res.on('finish', () => {
-      if (health) return;
-      const line = {
-        method: req.method,
-        path: pathOf(req.originalUrl),
-        status: res.statusCode,
-        ms: Math.round((performance.now() - startedAt) * 100) / 100,
-        ...(res.locals.auditCode ? { code: res.locals.auditCode } : {}),
-      };
-      (res.locals.log as Logger).info(line, 'request');
-    });
-    next();
+    if (prepareRequest(deps, req, res, HEALTH_PATHS.has(req.path))) next();
   });
 
   app.get('/healthz', (_req, res) => {
@@ -113,6 +94,62 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     sendError(res, new GatewayError('INTERNAL', 'Internal gateway error'));
   });
   return app;
+}
+
+/**
+ * What every request gets before routing: an id, timing, a lazily-made child logger, the
+ * draining/overload checks (health checks are exempt) and the access-log line. False when
+ * the request was already answered (shed).
+ */
+function prepareRequest(deps: HttpAppDeps, req: Request, res: Response, health: boolean): boolean {
+  const requestId = newRequestId();
+  const startedAt = performance.now();
+  res.locals.requestId = requestId;
+  res.locals.receivedAt = Date.now();
+  res.locals.startedAt = startedAt;
+  // Most requests log one access line and nothing else: the child logger (whose bindings
+  // pino serializes on creation) is made only when something logs through it.
+  let child: Logger | undefined;
+  Object.defineProperty(res.locals, 'log', { get: () => (child ??= deps.log.child({ reqId: requestId })), enumerable: true, configurable: true });
+  res.locals.draining = deps.readiness.draining;
+  res.setHeader('x-request-id', requestId);
+  if (!health) {
+    if (deps.readiness.draining()) {
+      res.setHeader('connection', 'close');
+      sendError(res, new GatewayError('OVERLOADED', 'The gateway is shutting down', { headers: { 'retry-after': '1' } }));
+      return false;
+    }
+    const refused = deps.overload.refuse();
+    if (refused) {
+      (res.locals.log as Logger).warn({ reason: refused, inFlight: deps.overload.inFlight }, 'shedding request');
+      sendError(res, new GatewayError('OVERLOADED', 'The gateway is overloaded; retry later', { headers: { 'retry-after': '1' } }));
+      return false;
+    }
+    deps.overload.enter();
+    // Idempotent: a response that turns into a long-lived notification stream gives its
+    // slot back early (see the MCP stream quota); closing gives it back otherwise.
+    let held = true;
+    const releaseSlot = () => {
+      if (!held) return;
+      held = false;
+      deps.overload.leave();
+    };
+    res.locals.releaseSlot = releaseSlot;
+    res.on('close', releaseSlot);
+  }
+  res.on('finish', () => {
+    if (health) return;
+    const line = {
+      reqId: requestId,
+      method: req.method,
+      path: pathOf(req.originalUrl),
+      status: res.statusCode,
+      ms: Math.round((performance.now() - startedAt) * 100) / 100,
+      ...(res.locals.auditCode ? { code: res.locals.auditCode } : {}),
+    };
+    deps.log.info(line, 'request');
+  });
+  return true;
 }
 
 interface RouterLayer {

@@ -38,6 +38,11 @@ interface Rendered {
   json: string | null;
 }
 
+/** POST /mcp, for the express-free fast lane (exact path, no query string). */
+export function mcpPostHandler(deps: McpRouteDeps): (req: Request, res: Response) => void {
+  return safely((req, res) => handlePost(deps, req, res));
+}
+
 export function mcpRouter(deps: McpRouteDeps): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.post('/mcp', safely((req, res) => handlePost(deps, req, res)));
@@ -281,7 +286,9 @@ export function sendJsonRpcError(res: Response, id: JsonRpcId | null, err: Gatew
   if (err.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="warden"';
   if (exchange) return exchange.finish(mcpHttpStatus(err, id !== null), json, headers);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.status(mcpHttpStatus(err, id !== null)).type('application/json').send(json);
+  res.statusCode = mcpHttpStatus(err, id !== null);
+  res.setHeader('content-type', 'application/json');
+  res.end(json);
 }
 
 /** GET /mcp: the 2025-11-25 session's standalone stream for server notifications. */
