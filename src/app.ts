@@ -247,6 +247,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   }
   await system('gateway.start', { target: url, details: { agents: catalog.current().agents.size, durability: config.audit.durability } });
   log.info({ address: addr.address, port: addr.port, url, adminToken: adminToken.source, agents: catalog.current().agents.size }, 'listening');
+  // Supervisors and tests wait for this line: do not let it sit in the log buffer.
+  log.flush();
 
   let stopping: Promise<void> | null = null;
   return {

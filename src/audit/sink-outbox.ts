@@ -57,7 +57,9 @@ export class Outbox {
     this.#events = [];
     this.#refused = 0;
     try {
-      this.#worker.postMessage(msg);
+      // One string instead of a structured clone of every record (plain data by contract);
+      // anything JSON cannot carry (a BigInt) falls back to cloning, one by one.
+      this.#worker.postMessage({ ...msg, events: [], eventsJson: JSON.stringify(msg.events) });
     } catch {
       this.#postOneByOne(msg);
     }

@@ -96,6 +96,18 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   return app;
 }
 
+const accessLogs = new WeakMap<Logger, Logger>();
+
+/**
+ * The access line holds only method, masked path, status, timing and a code: nothing to
+ * redact, so it skips the redaction pass (a third of a log call's cost).
+ */
+function accessLog(log: Logger): Logger {
+  let a = accessLogs.get(log);
+  if (!a) accessLogs.set(log, (a = log.child({}, { redact: [] })));
+  return a;
+}
+
 /**
  * What every request gets before routing: an id, timing, a lazily-made child logger, the
  * draining/overload checks (health checks are exempt) and the access-log line. False when
@@ -147,7 +159,7 @@ function prepareRequest(deps: HttpAppDeps, req: Request, res: Response, health: 
       ms: Math.round((performance.now() - startedAt) * 100) / 100,
       ...(res.locals.auditCode ? { code: res.locals.auditCode } : {}),
     };
-    deps.log.info(line, 'request');
+    accessLog(deps.log).info(line, 'request');
   });
   return true;
 }

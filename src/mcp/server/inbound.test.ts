@@ -80,3 +80,26 @@ describe('classifying an inbound MCP message', () => {
     expect(classifyInbound({ jsonrpc: '2.0', id: 'wdn-1', result: {} }, {}).kind).toBe('response');
   });
 });
+
+describe('the known-envelope fast path', () => {
+  it('classifies exactly like the SDK ladder once an envelope has been seen', () => {
+    const first = classifyInbound(modernCall('a__b'), modernHeaders('a__b'));
+    const again = classifyInbound(modernCall('a__b'), modernHeaders('a__b'));
+    expect(again).toEqual(first);
+  });
+
+  it('still refuses header mismatches, bad ids and bad progress tokens for a known envelope', () => {
+    classifyInbound(modernCall('a__b'), modernHeaders('a__b'));
+    expect(codeOf(() => classifyInbound(modernCall('gh__delete_repo'), modernHeaders('gh__get_weather')))).toBe('HEADER_MISMATCH');
+    expect(codeOf(() => classifyInbound(modernCall('a'), { protocolVersion: '2026-07-28', method: 'tools/list', name: 'a' }))).toBe('HEADER_MISMATCH');
+    expect(codeOf(() => classifyInbound({ ...modernCall('a'), id: 1.5 }, modernHeaders('a')))).toBe('BAD_REQUEST');
+    const badToken = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'a', _meta: { ...envelope(), progressToken: { x: 1 } } } };
+    expect(codeOf(() => classifyInbound(badToken, modernHeaders('a')))).toBe('BAD_REQUEST');
+  });
+
+  it('sends a different envelope through the ladder again', () => {
+    classifyInbound(modernCall('a__b'), modernHeaders('a__b'));
+    const bad = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'a', _meta: { ...envelope(), 'io.modelcontextprotocol/logLevel': 'loud' } } };
+    expect(codeOf(() => classifyInbound(bad, modernHeaders('a')))).toBe('INVALID_PARAMS');
+  });
+});

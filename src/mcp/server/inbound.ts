@@ -32,7 +32,41 @@ export interface InboundMessage {
 /** Which body field the Mcp-Name header mirrors, per method (2026-07-28 Streamable HTTP). */
 const NAME_FIELD: Readonly<Record<string, string>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
+/**
+ * Envelopes (the reserved `io.modelcontextprotocol/*` entries of `_meta`) the SDK ladder
+ * has already accepted. Clients send the same envelope on every request, and validating it
+ * (zod over client info and capabilities) is most of the ladder's cost; a request whose
+ * envelope is known skips the ladder, and the gateway's own shape and header checks, which
+ * cover everything else the ladder checks on a modern request, still run.
+ */
+const knownEnvelopes = new Set<string>();
+const MAX_KNOWN_ENVELOPES = 1024;
+
+function envelopeKey(meta: Record<string, unknown>): string {
+  const reserved: unknown[] = [];
+  for (const k in meta) if (k.startsWith('io.modelcontextprotocol/')) reserved.push(k, meta[k]);
+  return JSON.stringify(reserved);
+}
+
+function fastModern(body: unknown, headers: McpHeaders): InboundMessage | null {
+  if (headers.protocolVersion !== '2026-07-28' || body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const meta = (body as { params?: { _meta?: unknown } }).params?._meta;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return null;
+  const m = meta as Record<string, unknown>;
+  if (m[META.protocolVersion] !== '2026-07-28') return null;
+  // The ladder's JSON-RPC shape check also types the progress token.
+  if (m.progressToken !== undefined && typeof m.progressToken !== 'string' && !(typeof m.progressToken === 'number' && Number.isFinite(m.progressToken))) return null;
+  if (!knownEnvelopes.has(envelopeKey(m))) return null;
+  const shape = classifyMessage(body);
+  if (shape.kind !== 'request') return null;
+  checkModernHeaders(shape.message, headers, '2026-07-28');
+  const caps = m[META.clientCapabilities];
+  return { era: 'modern', kind: 'request', message: shape.message, version: '2026-07-28', clientCapabilities: caps as Record<string, unknown> };
+}
+
 export function classifyInbound(body: unknown, headers: McpHeaders): InboundMessage {
+  const fast = fastModern(body, headers);
+  if (fast) return fast;
   if (Array.isArray(body)) {
     throw new GatewayError('BAD_REQUEST', body.length === 0 ? 'Empty JSON-RPC batch' : 'JSON-RPC batches are not supported; send one message per request');
   }
@@ -55,6 +89,10 @@ export function classifyInbound(body: unknown, headers: McpHeaders): InboundMess
     const version = meta[META.protocolVersion] ?? (shape.kind === 'notification' ? headers.protocolVersion : undefined);
     if (typeof version !== 'string' || !isModernVersion(version)) throw unsupportedVersion(version);
     checkModernHeaders(shape.message, headers, version);
+    if (shape.kind === 'request') {
+      if (knownEnvelopes.size >= MAX_KNOWN_ENVELOPES) knownEnvelopes.clear();
+      knownEnvelopes.add(envelopeKey(meta));
+    }
     const caps = meta[META.clientCapabilities];
     return {
       era: 'modern',
