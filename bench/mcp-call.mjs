@@ -186,9 +186,10 @@ async function profile(upstreamUrl) {
     await waitForTool(`${gw.url}/mcp`, key);
     const startProfiler = () => gw.proc.kill('SIGUSR2');
     const profClients = Number(process.env.PROFILE_CLIENTS ?? 16);
-    const r = await load({ url: `${gw.url}/mcp`, key, tool: GATEWAY_TOOL, client: 'raw', clients: profClients, n: profClients === 1 ? N1 : N16, watch: [() => cpuUs(gw.proc.pid)], onReady: startProfiler });
+    const profClient = process.env.PROFILE_CLIENT ?? 'raw';
+    const r = await load({ url: `${gw.url}/mcp`, key, tool: GATEWAY_TOOL, client: profClient, clients: profClients, n: profClients === 1 ? N1 : N16, watch: [() => cpuUs(gw.proc.pid)], onReady: startProfiler });
     await stop(gw.proc);
-    console.log(`\n# profile run (raw, ${profClients} client(s), V8 sampling profiler attached): ${f0(r.rps)} calls/s, gateway CPU ${f0(r.cpuPerCall[0])} us/call`);
+    console.log(`\n# profile run (${profClient}, ${profClients} client(s), V8 sampling profiler attached): ${f0(r.rps)} calls/s, gateway CPU ${f0(r.cpuPerCall[0])} us/call`);
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error('the gateway wrote no profile');
     printProfile(summarizeProfile(join(dir, file)), Number(process.env.TOP ?? 25));

@@ -85,6 +85,7 @@ export function requestContext(
     requestBytes: 0,
     requestDigest: null,
     signal: abort.signal,
+    cancel: (reason?: unknown) => abort.abort(reason),
     log: res.locals.log as Logger,
     principal: null,
     annotations: {},

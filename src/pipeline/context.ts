@@ -37,6 +37,8 @@ export interface RequestContext {
   readonly requestBytes: number;
   readonly requestDigest: string | null;
   readonly signal: AbortSignal;
+  /** Aborts `signal` (a surface's own cancellation, e.g. MCP notifications/cancelled). */
+  readonly cancel?: (reason?: unknown) => void;
   readonly log: Logger;
   readonly principal: Principal | null;
   readonly annotations: Readonly<Record<string, unknown>>;

@@ -103,3 +103,22 @@ describe('the known-envelope fast path', () => {
     expect(codeOf(() => classifyInbound(bad, modernHeaders('a')))).toBe('INVALID_PARAMS');
   });
 });
+
+describe('the session-era fast path', () => {
+  const inSession = { protocolVersion: '2025-11-25', sessionId: 's' };
+  it('classifies a plain session request exactly like the full ladder', () => {
+    const body = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'a', arguments: {}, _meta: { progressToken: 3 } } };
+    const fast = classifyInbound(body, inSession);
+    const full = classifyInbound(body, { protocolVersion: '2025-11-25' });
+    expect(fast).toEqual(full);
+  });
+
+  it('sends anything unusual through the ladder: bad progress tokens, reserved keys, unknown versions', () => {
+    const badToken = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'a', _meta: { progressToken: { x: 1 } } } };
+    expect(codeOf(() => classifyInbound(badToken, inSession))).toBe('BAD_REQUEST');
+    const claimed = { jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '1999-01-01' } } };
+    expect(codeOf(() => classifyInbound(claimed, inSession))).toBe(codeOf(() => classifyInbound(claimed, { protocolVersion: '2025-11-25' })));
+    expect(codeOf(() => classifyInbound(claimed, inSession))).not.toBe('no error');
+    expect(codeOf(() => classifyInbound({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { protocolVersion: '1999-01-01', sessionId: 's' }))).toBe('UNSUPPORTED_PROTOCOL_VERSION');
+  });
+});

@@ -9,7 +9,7 @@
  */
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { classifyMessage, type JsonRpcMessage } from '../jsonrpc.js';
+import { classifyMessage, type JsonRpcMessage, type JsonRpcRequest } from '../jsonrpc.js';
 import { META, SUPPORTED_VERSIONS, isLegacyVersion, isModernVersion, type Era } from '../protocol/versions.js';
 
 export interface McpHeaders {
@@ -64,8 +64,29 @@ function fastModern(body: unknown, headers: McpHeaders): InboundMessage | null {
   return { era: 'modern', kind: 'request', message: shape.message, version: '2026-07-28', clientCapabilities: caps as Record<string, unknown> };
 }
 
+/**
+ * The session era's common case: a request inside a session (header version a supported
+ * 2025-era one) with no reserved `_meta` keys at all. The SDK ladder routes exactly these
+ * to legacy serving after its JSON-RPC shape check, which `classifyMessage` (stricter on
+ * ids) and the progress-token check repeat; anything else takes the full ladder.
+ */
+function fastLegacy(body: unknown, headers: McpHeaders): InboundMessage | null {
+  if (headers.sessionId === undefined || headers.protocolVersion === undefined || !isLegacyVersion(headers.protocolVersion)) return null;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const meta = (body as { params?: { _meta?: unknown } }).params?._meta;
+  if (meta !== undefined) {
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return null;
+    for (const k in meta) if (k.startsWith('io.modelcontextprotocol/')) return null;
+    const token = (meta as { progressToken?: unknown }).progressToken;
+    if (token !== undefined && typeof token !== 'string' && !(typeof token === 'number' && Number.isFinite(token))) return null;
+  }
+  const shape = classifyMessage(body);
+  if (shape.kind !== 'request' || (shape.message as JsonRpcRequest).method === 'initialize') return null;
+  return { era: 'legacy', kind: 'request', message: shape.message, version: headers.protocolVersion, clientCapabilities: null };
+}
+
 export function classifyInbound(body: unknown, headers: McpHeaders): InboundMessage {
-  const fast = fastModern(body, headers);
+  const fast = fastModern(body, headers) ?? fastLegacy(body, headers);
   if (fast) return fast;
   if (Array.isArray(body)) {
     throw new GatewayError('BAD_REQUEST', body.length === 0 ? 'Empty JSON-RPC batch' : 'JSON-RPC batches are not supported; send one message per request');

@@ -211,21 +211,15 @@ async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Resp
   const message = inbound.message as { id?: JsonRpcId; method: string; params?: Record<string, unknown> };
   const params = message.params ?? {};
   // A 2025-11-25 request can be cancelled by notifications/cancelled as well as by disconnecting.
-  let signal = ctx.signal;
   let release = () => undefined as void;
-  if (session && message.id !== undefined) {
+  if (session && message.id !== undefined && inbound.kind === 'request') {
     if (session.inFlight.has(message.id)) throw new GatewayError('BAD_REQUEST', 'A request with this id is already in flight in this session');
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    session.inFlight.set(message.id, ac);
-    signal = ac.signal;
-    release = () => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      session.inFlight.delete(message.id!);
-    };
+    // Cancelling aborts the request's own signal, which the upstream call follows.
+    const cancel = ctx.cancel ?? (() => undefined);
+    session.inFlight.set(message.id, { abort: cancel });
+    release = () => void session.inFlight.delete(message.id!);
   }
-  const c: CallContext = { ctx: { ...ctx, signal }, agent: principal.agent, payload, params, exchange, deps: mcp };
+  const c: CallContext = { ctx, agent: principal.agent, payload, params, exchange, deps: mcp };
   try {
     if (inbound.kind === 'notification') return render(dispatchNotification(c, message.method), message.method, inbound.era);
     const outcome = await dispatchRequest(c, message.method);
@@ -236,7 +230,7 @@ async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Resp
 }
 
 function render(outcome: MethodOutcome, method: string, era: 'modern' | 'legacy', id?: JsonRpcId): ForwardResult<Rendered> {
-  const details = { ...(outcome.details ?? {}), ...(outcome.kind === 'upstream-error' ? {} : {}) };
+  const details = outcome.details ?? {};
   if (outcome.kind === 'accepted' || outcome.kind === 'streaming') {
     return { status: outcome.kind === 'accepted' ? 202 : 200, body: { outcome, json: null }, details };
   }

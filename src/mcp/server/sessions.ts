@@ -24,7 +24,7 @@ export interface Session {
   /** The standalone GET stream, if the client opened one. */
   stream: SseStream | null;
   /** Requests in flight, by the client's id, so notifications/cancelled can abort them. */
-  readonly inFlight: Map<string | number, AbortController>;
+  readonly inFlight: Map<string | number, { abort(reason?: unknown): void }>;
   /** Server-to-client requests awaiting the client's answer, by the id the gateway gave them. */
   readonly awaiting: Map<string, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>;
   /** The tool-list fingerprint this client last saw, to notify only on real changes. */
