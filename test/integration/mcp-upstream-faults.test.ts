@@ -144,3 +144,15 @@ describe('an upstream that misbehaves', () => {
     expect(rec.details).toMatchObject({ upstream: 'bad', tool: 'echo' });
   });
 });
+
+describe('what passes through', () => {
+  it('forwards the client\'s own _meta (not its protocol envelope) and returns isError results and the upstream\'s _meta as given', async () => {
+    const r = await b.callTool({ name: 'bad__meta', arguments: {}, _meta: { 'com.example/hint': 'keep me' } });
+    expect(r.isError).toBe(true);
+    expect(r._meta).toMatchObject({ 'com.example/upstream-note': 'from upstream' });
+    const seen = JSON.parse(text(r)) as Record<string, unknown>;
+    expect(seen['com.example/hint']).toBe('keep me');
+    // The upstream sees the gateway's envelope, never the agent's client info.
+    expect(JSON.stringify(seen)).not.toContain('test-modern');
+  });
+});

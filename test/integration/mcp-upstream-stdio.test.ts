@@ -63,7 +63,7 @@ describe('stdio upstream: misbehaving server', () => {
   it('paginates tools/list and refuses a listing over maxListItems', async () => {
     const c = stdio([MISBEHAVING]);
     await c.start();
-    expect((await c.listAll('tools')).length).toBe(11);
+    expect((await c.listAll('tools')).length).toBe(12);
     const small = stdio([MISBEHAVING], { maxListItems: 7 });
     await small.start();
     const err = await rejection(small.listAll('tools'));
