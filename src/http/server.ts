@@ -6,6 +6,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { OverloadGuard } from './overload.js';
 import { sendError } from './governed-route.js';
 import { newRequestId, pathOf } from './request-meta.js';
+import { deferredChild } from '../log/deferred-logger.js';
 
 export interface Readiness {
   /** Null when ready, else the reason. */
@@ -121,8 +122,7 @@ function prepareRequest(deps: HttpAppDeps, req: Request, res: Response, health: 
   res.locals.startedAt = startedAt;
   // Most requests log one access line and nothing else: the child logger (whose bindings
   // pino serializes on creation) is made only when something logs through it.
-  let child: Logger | undefined;
-  Object.defineProperty(res.locals, 'log', { get: () => (child ??= deps.log.child({ reqId: requestId })), enumerable: true, configurable: true });
+  res.locals.log = deferredChild(deps.log, { reqId: requestId });
   res.locals.draining = deps.readiness.draining;
   res.setHeader('x-request-id', requestId);
   if (!health) {
