@@ -25,6 +25,7 @@ import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
+import { upstreamSecretIssues } from './mcp/upstream/check-secrets.js';
 import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
 import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -46,6 +47,8 @@ export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
 export async function startGateway(config: LoadedConfig, log: Logger, now: () => number = Date.now): Promise<Gateway> {
   // Private to this user: audit trail, key hashes and the generated admin token live here.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const secretIssues = await upstreamSecretIssues(config.mcp, config.baseDir, config.file ?? 'warden.yaml');
+  if (secretIssues.length > 0) throw new ConfigError('configuration', secretIssues);
   const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
   const audit: AuditSink = await openAuditSink(config, log);
   const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
@@ -141,7 +144,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     ...(config.baseDir ? { baseDir: config.baseDir } : {}),
   });
   const mcpGateway = mcp;
-  mcpGateway.start();
   const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now, mcpDirectory: () => mcpGateway }), audit);
   // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
   // to open notification streams too, within a second, when no request comes by.
@@ -240,6 +242,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     throw new ConfigError('configuration', [{ file: config.file ?? 'warden.yaml', path: 'listen', message }]);
   }
   catalog.watch();
+  // Upstreams start once the gateway listens: a start that fails (port taken) spawns nothing.
+  mcpGateway.start();
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   if (!['127.0.0.1', '::1', 'localhost'].includes(config.listen.host)) {

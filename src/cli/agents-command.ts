@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { createKeyRow, publicKeyView } from '../keys/key-registry.js';
 import { effectiveStatus } from '../state/suspension-index.js';
 import { StateStore } from '../state/state-store.js';
-import { configFrom, parse, parseTime, printTable, UsageError, type Io } from './common.js';
+import { configFrom, parse, parseTime, printTable, UsageError, type Io, cliActor } from './common.js';
 
 export const AGENTS_HELP = `warden agents <verb>
   list                                   agents in the catalog with their effective status
@@ -62,7 +62,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       const auditDb = openAudit(config);
       const { key, row } = createKeyRow(state, agentId, { label: values.label ?? null, expiresAt, now });
       try {
-        record(auditDb, { action: 'keys.create', target: agentId, agentId, keyId: row.keyId, details: { actor: 'cli' } });
+        record(auditDb, { action: 'keys.create', target: agentId, agentId, keyId: row.keyId, details: { ...cliActor() } });
       } catch (err) {
         // A key nobody can account for must not stay usable.
         state.revokeKey(row.keyId, now);
@@ -94,7 +94,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       const auditDb = openAudit(config);
       try {
         const changed = state.revokeKey(keyId, now);
-        record(auditDb, { action: 'keys.revoke', target: keyId, agentId: row.agentId, keyId, details: { actor: 'cli', changed } });
+        record(auditDb, { action: 'keys.revoke', target: keyId, agentId: row.agentId, keyId, details: { ...cliActor(), changed } });
         io.out.write(changed ? `revoked ${keyId}\n` : `${keyId} was already revoked\n`);
       } finally {
         auditDb.close();
@@ -108,7 +108,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       let changed: boolean;
       try {
         changed = verb === 'suspend' ? state.suspend(agentId, values.reason ?? null, 'cli', now) : state.resume(agentId);
-        record(auditDb, { action: `agents.${verb}`, target: agentId, agentId, reason: values.reason ?? null, details: { actor: 'cli', changed } });
+        record(auditDb, { action: `agents.${verb}`, target: agentId, agentId, reason: values.reason ?? null, details: { ...cliActor(), changed } });
       } finally {
         auditDb.close();
       }

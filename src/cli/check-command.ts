@@ -6,6 +6,7 @@ import { loadSigningKey } from '../audit/index.js';
 import { loadCatalog } from '../catalog/index.js';
 import { ConfigError, formatIssues, type ConfigIssue } from '../config/issues.js';
 import { resolveSecretRef } from '../config/secret-ref.js';
+import { upstreamSecretIssues } from '../mcp/upstream/check-secrets.js';
 import { configFrom, parse, type Io } from './common.js';
 
 export const CHECK_HELP = `warden check [--config warden.yaml] [--catalog DIR]
@@ -41,6 +42,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       }
     }
   }
+  issues.push(...(await upstreamSecretIssues(config.mcp, config.baseDir, file)));
   const dataProblem = await writableDir(config.dataDir);
   if (dataProblem) issues.push({ file, path: 'dataDir', message: dataProblem });
   const catalog = await loadCatalog(config.catalogDir);

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseTimeParam } from '../audit/time-param.js';
@@ -189,4 +190,18 @@ export function streamWriter(dest: NodeJS.WritableStream, label: string): Stream
       stream.off('error', onError);
     },
   };
+}
+
+/**
+ * Who ran a state-changing CLI verb, for its audit record: the OS account (the CLI has no
+ * other identity; whoever can write the data directory can run it).
+ */
+export function cliActor(): { actor: 'cli'; osUser: string | null } {
+  let osUser: string | null = null;
+  try {
+    osUser = userInfo().username;
+  } catch {
+    osUser = process.env.USER ?? null;
+  }
+  return { actor: 'cli', osUser };
 }

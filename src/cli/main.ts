@@ -17,6 +17,7 @@ Usage: warden <command> [options]
   check            validate configuration and catalog without starting
   agents ...       catalog agents, keys and suspensions (warden agents --help)
   audit ...        verify | query | export | prune | checkpoint (warden audit --help)
+  tools ...        list | pending | approve | reject upstream MCP tool versions (warden tools --help)
   mcp-stdio        bridge a local stdio MCP client to the gateway with an agent key
   schema [--write] print (or write to schema/agent.schema.json) the catalog JSON Schema
   --version        print the version

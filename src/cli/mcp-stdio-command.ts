@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { StreamableHTTPClientTransport, type JSONRPCMessage } from '@modelcontextprotocol/client';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
@@ -16,6 +17,9 @@ const DEFAULT_URL = 'http://127.0.0.1:8080/mcp';
 const DEFAULT_KEY_ENV = 'WARDEN_AGENT_KEY';
 
 type JsonRpcId = string | number;
+
+/** After stdin ends, how long answers to requests already sent are still awaited. */
+const IN_FLIGHT_DRAIN_MS = 30_000;
 
 /** Runs until stdin closes (or a signal); resolves with the process exit code. */
 export async function mcpStdioCommand(argv: string[], io: Io): Promise<number> {
@@ -82,7 +86,12 @@ async function agentKey(values: Record<string, unknown>): Promise<string> {
  * bridge only tells it the negotiated version, which a Protocol layer would have done.
  */
 class Bridge {
-  readonly #local = new StdioServerTransport();
+  /**
+   * The local client's stdin, held open after the real stdin ends until the answers to the
+   * requests already sent have come back (`echo '{...}' | warden mcp-stdio` gets its answer).
+   */
+  readonly #stdin = new PassThrough();
+  readonly #local = new StdioServerTransport(this.#stdin, process.stdout);
   readonly #remote: StreamableHTTPClientTransport;
   readonly #url: URL;
   readonly #err: NodeJS.WritableStream;
@@ -103,6 +112,10 @@ class Bridge {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.stdin.pipe(this.#stdin, { end: false });
+    process.stdin.once('end', () => {
+      void this.#drained(IN_FLIGHT_DRAIN_MS).then(() => this.#stdin.end());
+    });
     this.#local.onmessage = (m) => this.#toGateway(m);
     this.#local.onerror = (e) => this.#warn(`local client: ${e.message}`);
     this.#remote.onmessage = (m) => this.#toLocal(m);
@@ -115,6 +128,12 @@ class Bridge {
     await this.#remote.terminateSession().catch(() => undefined);
     await this.#remote.close();
     return 0;
+  }
+
+  /** Resolves once no request awaits its answer, or after `ms`. */
+  async #drained(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.#inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   #toGateway(message: JSONRPCMessage): void {

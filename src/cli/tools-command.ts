@@ -8,7 +8,7 @@ import { decideToolVersion } from '../mcp/registry/approvals.js';
 import { listVersionViews, pendingReviews, type ToolReview } from '../mcp/registry/review.js';
 import { makeVisible, visibleJson } from '../mcp/registry/visible-text.js';
 import { StateStore, type ToolVersionStatus } from '../state/state-store.js';
-import { configFrom, parse, printTable, UsageError, type Io } from './common.js';
+import { configFrom, parse, printTable, UsageError, type Io, cliActor } from './common.js';
 
 export const TOOLS_HELP = `warden tools <verb>
   list [--status pending|approved|rejected] [--json]
@@ -108,7 +108,7 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
           target: name,
           decision: 'allow',
           reason: note ?? null,
-          details: { actor: 'cli', upstream: v.upstream, tool: v.tool, hash: v.hash, previousStatus: v.status, changed: result.changed },
+          details: { ...cliActor(), upstream: v.upstream, tool: v.tool, hash: v.hash, previousStatus: v.status, changed: result.changed },
         },
       ]);
     } catch (err) {

@@ -7,6 +7,9 @@ import { SecretRefSchema } from './secret-ref.js';
  */
 export const UPSTREAM_ID_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 
+/** Header names whose values are credentials (authorization, cookies, API keys, tokens, secrets). */
+const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|password|credential/i;
+
 export const RiskClassSchema = z.enum(['read-only', 'write', 'destructive']);
 
 /** A value for an upstream's environment or headers: literal text (not a secret) or a secret reference. */
@@ -89,6 +92,12 @@ export const UpstreamSchema = z
       .describe('stdio: restart back-off after the process exits'),
   })
   .superRefine((u, ctx) => {
+    // Credentials are never written inline: a header that carries one must be a reference.
+    for (const [name, value] of Object.entries(u.headers)) {
+      if (typeof value === 'string' && CREDENTIAL_HEADER.test(name)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: `${name} carries a credential: write a secret reference, {env: NAME} or {file: path}` });
+      }
+    }
     if (u.transport === 'stdio' && !u.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'a stdio upstream needs a command' });
     if (u.transport !== 'stdio' && !u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `an ${u.transport} upstream needs a url` });
     if (u.transport === 'stdio' && u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a stdio upstream takes a command, not a url' });

@@ -138,6 +138,7 @@ export class McpGateway implements McpDirectory {
   #refreshing = 0;
   /** Per upstream and kind: a listing in progress, and whether another was asked for meanwhile. */
   readonly #lists = new Map<string, { again: boolean }>();
+  readonly #lastListing = new Map<string, string>();
 
   /**
    * Re-lists what changed. Single-flight per (upstream, kind), with one trailing re-run: an
@@ -177,7 +178,12 @@ export class McpGateway implements McpDirectory {
       const tools = await client.listAll('tools');
       const r = await this.registry.ingest(client.id, tools, client.config);
       this.#rebuildTools();
-      this.#log.info({ upstream: client.id, ...r, skipped: r.skipped.length }, 'tools listed');
+      // The periodic re-list repeats itself: say so at info only when the counts change.
+      const summary = { registered: r.registered, usable: r.usable, skipped: r.skipped.length };
+      const key = JSON.stringify(summary);
+      const level = this.#lastListing.get(client.id) === key ? 'debug' : 'info';
+      this.#lastListing.set(client.id, key);
+      this.#log[level]({ upstream: client.id, ...summary }, 'tools listed');
     } catch (err) {
       this.#log.warn({ upstream: client.id, err: (err as Error).message }, 'listing tools failed; keeping the previous listing');
     }

@@ -74,10 +74,15 @@ export class PolicyChain {
     }
   }
 
-  async run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload): Promise<ChainResult<T>> {
+  /**
+   * `statusOf`: the HTTP status the surface will answer an error with, when that is not the
+   * error's own (MCP answers policy denials in a 200 JSON-RPC error), so the audit record
+   * shows what the client got.
+   */
+  async run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload, statusOf?: (err: GatewayError) => number): Promise<ChainResult<T>> {
     this.#running++;
     try {
-      return await this.#run(initial, forward, loadPayload);
+      return await this.#run(initial, forward, loadPayload, statusOf);
     } finally {
       this.#leave();
     }
@@ -87,7 +92,7 @@ export class PolicyChain {
     if (--this.#running === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
-  async #run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload): Promise<ChainResult<T>> {
+  async #run<T>(initial: RequestContext, forward: Forward<T>, loadPayload?: LoadPayload, statusOf?: (err: GatewayError) => number): Promise<ChainResult<T>> {
     let ctx = initial;
     const path: DecisionStep[] = [];
     const reservations: Reservation[] = [];
@@ -173,6 +178,7 @@ export class PolicyChain {
     }
 
     const record = buildRecord(ctx, path, deciding, error, result, reason);
+    if (error && statusOf) record.status = statusOf(error);
     try {
       const seq = await this.#audit.append(record);
       return error ? { ok: false, ctx, error, seq } : { ok: true, ctx, result: result!, seq };

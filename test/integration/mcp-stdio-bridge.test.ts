@@ -137,6 +137,18 @@ describe('warden mcp-stdio', () => {
     await expect.poll(() => auditedActions('raw-agent')).toContain('mcp.session.close');
   });
 
+  it('still answers requests sent just before stdin closed (a piped one-shot)', async () => {
+    const proc = spawn(process.execPath, [CLI, 'mcp-stdio', '--url', `${gw.url}/mcp`], { env: { ...baseEnv(), WARDEN_AGENT_KEY: rawKey }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const exited = once(proc, 'exit');
+    const init = { jsonrpc: '2.0', id: 'one-shot', method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    proc.stdin.end(`${JSON.stringify(init)}\n`);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect(JSON.parse(out.trim())).toMatchObject({ id: 'one-shot', result: { serverInfo: { name: 'warden' } } });
+  });
+
   it('refuses to start without a key, saying why on stderr', async () => {
     const proc = spawn(process.execPath, [CLI, 'mcp-stdio', '--url', `${gw.url}/mcp`], { env: baseEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

@@ -53,7 +53,7 @@ describe('Streamable HTTP upstream: a 2026-07-28 server (SDK v2)', () => {
   afterAll(() => server.stop());
 
   it('negotiates the modern era with server/discover and sends the envelope and Mcp-* headers', async () => {
-    const c = http(server.url('/mcp'), { headers: { authorization: 'Bearer gateway-held' } });
+    const c = http(server.url('/mcp'), { headers: { authorization: { env: 'WARDEN_TEST_AUTH' } } }, { env: { WARDEN_TEST_AUTH: 'Bearer gateway-held' } });
     await c.start();
     expect(c.info).toMatchObject({ era: 'modern', protocolVersion: '2026-07-28' });
     expect(c.info?.capabilities).toHaveProperty('tools');

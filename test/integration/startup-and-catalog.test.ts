@@ -85,6 +85,29 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect(r2.stderr).toContain('signingKey');
   });
 
+  it('refuses MCP upstreams whose credentials are written inline or cannot be resolved, in check and at start', async () => {
+    const upstreams = [
+      { id: 'inline', transport: 'http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer abc' } },
+      { id: 'unset', transport: 'http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: { env: 'WARDEN_TEST_UNSET_TOKEN' } } },
+    ];
+    const ws = makeWorkspace({ config: `mcp: ${JSON.stringify({ upstreams: [upstreams[0]] })}\n` });
+    track(ws);
+    const inline = await cli(ws, ['check']);
+    expect(inline.code).toBe(1);
+    expect(inline.stderr).toContain('mcp.upstreams[0].headers.Authorization');
+    expect(inline.stderr).toMatch(/secret reference/);
+
+    const ws2 = makeWorkspace({ config: `mcp: ${JSON.stringify({ upstreams: [upstreams[1]] })}\n` });
+    track(ws2);
+    const unset = await cli(ws2, ['check']);
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain('mcp.upstreams[0].headers.Authorization');
+    expect(unset.stderr).toContain('WARDEN_TEST_UNSET_TOKEN');
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('WARDEN_TEST_UNSET_TOKEN');
+  });
+
   it('applies valid catalog edits atomically and keeps serving the old catalog after a bad edit (audited)', async () => {
     const ws = makeWorkspace({ catalogFrom: null });
     writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha'));

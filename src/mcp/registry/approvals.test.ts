@@ -87,7 +87,9 @@ describe('tool approvals', () => {
     expect(() => decide('approved')).toThrow(/2 pending versions/);
     expect(decide('approved', 'bbbbbbbb').before.hash).toBe(h('b'));
     expect(decide('approved').before.hash).toBe(h('a'));
-    expect(() => decide('approved')).toThrow(/no pending version/);
+    // Both approved now: approving again (the version offered last) is a no-op, rejecting needs a hash.
+    expect(decide('approved').changed).toBe(false);
+    expect(() => decide('rejected')).toThrow(/no pending version/);
   });
 
   it('names versions by an unambiguous hash prefix of at least 8 characters', () => {

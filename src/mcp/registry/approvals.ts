@@ -144,12 +144,12 @@ export interface DecisionResult {
 export function decideToolVersion(store: StateStore, publicName: string, d: Decision): DecisionResult {
   const versions = store.listToolVersions({ publicName });
   if (versions.length === 0) throw new GatewayError('NOT_FOUND', `No tool "${publicName}" has been seen`);
-  const target = pickVersion(publicName, versions, d.hash);
+  const target = pickVersion(publicName, versions, d.hash, d.status);
   const changed = store.decideToolVersion(target, { status: d.status, by: d.by, note: d.note ?? null, at: d.now }, DECIDABLE_FROM[d.status]);
   return { before: target, changed };
 }
 
-function pickVersion(publicName: string, versions: ToolVersionRow[], hash: string | undefined): ToolVersionRow {
+function pickVersion(publicName: string, versions: ToolVersionRow[], hash: string | undefined, wanted: ToolVersionStatus): ToolVersionRow {
   if (hash !== undefined) {
     const h = hash.toLowerCase();
     if (!/^[0-9a-f]{8,64}$/.test(h)) throw new GatewayError('INVALID_PARAMS', 'hash must be 8-64 hex characters (a prefix of the version hash)');
@@ -160,7 +160,12 @@ function pickVersion(publicName: string, versions: ToolVersionRow[], hash: strin
   }
   const pending = versions.filter((v) => v.status === 'pending');
   if (pending.length === 1) return pending[0]!;
-  if (pending.length === 0) throw new GatewayError('INVALID_PARAMS', `Tool "${publicName}" has no pending version; name one with its hash`);
+  if (pending.length === 0) {
+    // Deciding again what is already decided is a no-op (scripts may re-run), not an error.
+    const offered = versions.reduce((a, b) => (b.lastOffered > a.lastOffered ? b : a));
+    if (offered.status === wanted) return offered;
+    throw new GatewayError('INVALID_PARAMS', `Tool "${publicName}" has no pending version; name one with its hash`);
+  }
   throw new GatewayError('INVALID_PARAMS', `Tool "${publicName}" has ${pending.length} pending versions (${pending.map((v) => v.hash.slice(0, 12)).join(', ')}); name one with its hash`, {
     details: { pending: pending.map((v) => v.hash) },
   });

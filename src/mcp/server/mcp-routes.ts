@@ -140,7 +140,9 @@ export async function handleMcpMessage(deps: McpRouteDeps, req: Request, res: Re
     return { payload, bytes: body.bytes, digest: body.digest, action: method, target: targetOf(method, inbound.message) };
   };
 
-  const outcome = await deps.chain.run(ctx, (c) => runMethod(deps.mcp, c, exchange), loadPayload);
+  const outcome = await deps.chain.run(ctx, (c) => runMethod(deps.mcp, c, exchange), loadPayload, (err) =>
+    exchange.upgraded ? 200 : mcpHttpStatus(err, requestId !== null),
+  );
   if (!bodyDone) res.setHeader('connection', 'close');
   if ((res.locals.draining as (() => boolean) | undefined)?.()) res.setHeader('connection', 'close');
   if (!outcome.ok) {

@@ -157,7 +157,7 @@ export class ListenStream {
     const s: Stream = { gen, ac: new AbortController(), ackTimer: undefined, honored: null };
     this.#opening = s;
     s.ackTimer = setTimeout(() => {
-      this.#opts.log.warn({ upstream: this.#opts.upstreamId, ackTimeoutMs: this.#opts.ackTimeoutMs }, 'upstream did not acknowledge subscriptions/listen in time');
+      this.#opts.log.warn({ ackTimeoutMs: this.#opts.ackTimeoutMs }, 'upstream did not acknowledge subscriptions/listen in time');
       this.#end(s);
       this.#ended(s, new GatewayError('UPSTREAM_TIMEOUT', `Upstream ${this.#opts.upstreamId} did not acknowledge subscriptions/listen in time`));
     }, this.#opts.ackTimeoutMs);
@@ -198,7 +198,7 @@ export class ListenStream {
     else return; // replaced or stopped: its end was ours
     if (!this.#caps) return;
     if (err) {
-      this.#opts.log.warn({ upstream: this.#opts.upstreamId, code: err.code, reason: err.message }, 'upstream subscriptions/listen stream ended');
+      this.#opts.log.warn({ code: err.code, reason: err.message }, 'upstream subscriptions/listen stream ended');
       // A subscriber waiting on a stream that never came up hears why, instead of waiting for the next try.
       if (s.honored === null) this.#failWaiters((w) => w.gen <= s.gen, err);
     }

@@ -193,7 +193,7 @@ export class JsonRpcPeer {
     if (c.kind === 'invalid') {
       this.stats.invalidMessages++;
       if (via && !via.settled) return this.fail(via, badResponse(`Upstream sent an invalid JSON-RPC message (${c.reason})`));
-      this.#opts.log.warn({ upstream: this.#opts.upstreamId, reason: c.reason }, 'upstream sent an invalid JSON-RPC message; dropped');
+      this.#opts.log.warn({ reason: c.reason }, 'upstream sent an invalid JSON-RPC message; dropped');
       return;
     }
     if (c.kind === 'response') {
@@ -216,7 +216,7 @@ export class JsonRpcPeer {
       value = JSON.parse(text);
     } catch {
       this.stats.invalidMessages++;
-      this.#opts.log.warn({ upstream: this.#opts.upstreamId }, 'upstream sent a message that is not JSON; dropped');
+      this.#opts.log.warn({}, 'upstream sent a message that is not JSON; dropped');
       return;
     }
     this.receive(value, bytes, via);
@@ -226,7 +226,7 @@ export class JsonRpcPeer {
   oversized(id: number | undefined, bytes: number, limit: number): void {
     this.stats.oversizedMessages++;
     const req = id === undefined ? undefined : this.#pending.get(id);
-    this.#opts.log.warn({ upstream: this.#opts.upstreamId, bytes, limit, request: req ? req.method : null }, 'upstream message over the size limit; discarded');
+    this.#opts.log.warn({ bytes, limit, request: req ? req.method : null }, 'upstream message over the size limit; discarded');
     if (req) this.fail(req, tooLarge(limit));
   }
 
@@ -281,7 +281,7 @@ export class JsonRpcPeer {
     if (req.onAbort) req.opts.signal?.removeEventListener('abort', req.onAbort);
     this.#wire?.release?.(req, answered);
     const dropped = req.notifications?.drainDropped();
-    if (dropped) this.#opts.log.warn({ upstream: this.#opts.upstreamId, method: req.method, dropped }, 'upstream notifications over the rate limit were dropped');
+    if (dropped) this.#opts.log.warn({ method: req.method, dropped }, 'upstream notifications over the rate limit were dropped');
   }
 
   #unknownResponse(id: unknown): void {
@@ -289,7 +289,7 @@ export class JsonRpcPeer {
     const now = performance.now();
     if (now - this.#lastUnknownLog > 1000) {
       this.#lastUnknownLog = now;
-      this.#opts.log.warn({ upstream: this.#opts.upstreamId, id: typeof id === 'number' || typeof id === 'string' ? String(id).slice(0, 64) : null, total: this.stats.unknownResponses }, 'upstream response with an unknown id; dropped');
+      this.#opts.log.warn({ id: typeof id === 'number' || typeof id === 'string' ? String(id).slice(0, 64) : null, total: this.stats.unknownResponses }, 'upstream response with an unknown id; dropped');
     }
   }
 
@@ -359,7 +359,7 @@ export class JsonRpcPeer {
     const max = this.#opts.maxConcurrentServerRequests ?? 16;
     if (!handler || this.#serverRequestsActive >= max) {
       this.stats.refusedServerRequests++;
-      this.#opts.log.info({ upstream: this.#opts.upstreamId, method: r.method }, 'server-to-client request refused');
+      this.#opts.log.info({ method: r.method }, 'server-to-client request refused');
       return this.#wire?.sendResponse({ jsonrpc: '2.0', id: r.id, error: { code: -32601, message: `The gateway does not accept ${r.method.slice(0, 64)} from this upstream` } }, via);
     }
     this.#serverRequestsActive++;
@@ -402,7 +402,7 @@ function deliver(fn: (n: JsonRpcNotification) => void, n: JsonRpcNotification, o
   try {
     fn(n);
   } catch (err) {
-    opts.log.error({ upstream: opts.upstreamId, err }, 'notification handler threw');
+    opts.log.error({ err }, 'notification handler threw');
   }
 }
 
