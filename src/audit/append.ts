@@ -20,7 +20,7 @@ interface Prepared {
   last: Statement<[], { seq: number; hash: string }>;
   anchor: Statement<[], { seq: number; hash: string }>;
   insert: Statement<unknown[]>;
-  append: Transaction<(rows: readonly AuditRow[]) => AppendResult>;
+  append: Transaction<(rows: readonly AuditRow[], check?: () => void) => AppendResult>;
 }
 
 const cache = new WeakMap<AuditDb, Prepared>();
@@ -34,7 +34,8 @@ function prepared(db: AuditDb): Prepared {
   const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const anchor = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_anchor WHERE id = 1');
   const insert = db.prepare<unknown[]>(INSERT_SQL);
-  const append = db.transaction((rows: readonly AuditRow[]): AppendResult => {
+  const append = db.transaction((rows: readonly AuditRow[], check?: () => void): AppendResult => {
+    check?.();
     // Read the head inside the write transaction: another process may have appended since.
     const head = readHeadWith(last, anchor);
     const firstSeq = head.seq + 1;
@@ -73,10 +74,12 @@ export function readHead(db: AuditDb): ChainHead {
 /**
  * Appends normalized rows as one BEGIN IMMEDIATE transaction (a savepoint when called
  * inside another transaction). The single implementation behind the worker and the CLI.
+ * `check` runs first inside the transaction, once the write lock is held: when it throws,
+ * the transaction rolls back and nothing is written.
  */
-export function appendRows(db: AuditDb, rows: readonly AuditRow[]): AppendResult {
+export function appendRows(db: AuditDb, rows: readonly AuditRow[], check?: () => void): AppendResult {
   const p = prepared(db);
-  return db.inTransaction ? p.append(rows) : p.append.immediate(rows);
+  return db.inTransaction ? p.append(rows, check) : p.append.immediate(rows, check);
 }
 
 /** Synchronous append for the CLI and tests; returns the new records' seqs. */

@@ -7,7 +7,6 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendRows, readHead, systemEvent } from './append.js';
-import type { Transaction } from 'better-sqlite3';
 import type { AuditRow } from './chain.js';
 import { writeCheckpoint, loadSigningKey, type CheckpointSigner } from './checkpoint.js';
 import { checkContinuity } from './continuity.js';
@@ -121,13 +120,8 @@ function checkIdentity(): void {
 // The identity check runs inside the transaction, after BEGIN IMMEDIATE got the lock (which
 // may wait busy_timeout): a file deleted or replaced during that wait throws here, the
 // transaction rolls back, and nothing lands in the orphaned file.
-let commitTx: Transaction<(rows: readonly AuditRow[]) => number> | undefined;
 function commitGroup(rows: readonly AuditRow[]): number {
-  commitTx ??= db.transaction((r: readonly AuditRow[]): number => {
-    checkIdentity();
-    return appendRows(db, r).firstSeq; // a savepoint inside this transaction
-  });
-  return commitTx.immediate(rows);
+  return appendRows(db, rows, checkIdentity).firstSeq;
 }
 
 function pump(): void {

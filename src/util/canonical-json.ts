@@ -50,7 +50,8 @@ function encode(value: unknown, depth: number, stack: object[], limit: number): 
       if (value.length > limit) throw TOO_LARGE;
       return quote(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      // For finite numbers '' + v is exactly JSON.stringify(v) (including -0 → "0"), without the call.
+      return Number.isFinite(value) ? '' + value : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -80,17 +81,49 @@ function encode(value: unknown, depth: number, stack: object[], limit: number): 
     out += ']';
   } else {
     const rec = obj as Record<string, unknown>;
-    const keys = Object.keys(rec).sort();
+    const keys = sortKeys(Object.keys(rec));
     out = '{';
-    for (const key of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       const enc = encode(rec[key], depth + 1, stack, limit);
-      if (enc !== undefined) out += (out.length > 1 ? ',' : '') + quote(key) + ':' + enc;
+      if (enc !== undefined) out += (out.length > 1 ? ',' : '') + quoteKey(key) + ':' + enc;
       if (out.length > limit) throw TOO_LARGE;
     }
     out += '}';
   }
   stack.pop();
   return out;
+}
+
+// Records carry a few small objects with short keys: an insertion sort beats the generic
+// Array#sort there. Same order: both compare UTF-16 code units, and keys are distinct.
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 12) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > k) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
+// The same few keys (policy, decision, ms...) recur in every record: quote each once. Bounded,
+// so keys an attacker controls cannot grow it without limit.
+const quotedKeys = new Map<string, string>();
+const MAX_CACHED_KEYS = 1024;
+const MAX_CACHED_KEY_LENGTH = 64;
+
+function quoteKey(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = quote(key);
+    if (key.length <= MAX_CACHED_KEY_LENGTH && quotedKeys.size < MAX_CACHED_KEYS) quotedKeys.set(key, q);
+  }
+  return q;
 }
 
 /** Lowercase hex SHA-256 of UTF-8 text. */
