@@ -92,6 +92,20 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
       result = decideToolVersion(state, name, { status, hash, by: 'cli', note: note ?? null, now });
     } catch (err) {
       if (err instanceof GatewayError) {
+        // A refused decision is on the record too: reviewers see attempts, not only outcomes.
+        appendDirect(auditDb, [
+          {
+            time: now,
+            requestId: `cli-${randomUUID()}`,
+            channel: 'mcp',
+            action: status === 'approved' ? 'tool.approved' : 'tool.rejected',
+            target: name,
+            decision: 'deny',
+            code: err.code,
+            reason: err.message.slice(0, 500),
+            details: { ...cliActor(), ...(hash !== undefined ? { hash: hash.slice(0, 64) } : {}) },
+          },
+        ]);
         io.err.write(`${makeVisible(err.message)}\n`);
         return 1;
       }

@@ -108,5 +108,16 @@ describe('warden tools (real CLI on a state database a running registry shares)'
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/8-64 hex/);
     expect((await cli(ws, ['tools', 'frobnicate'])).code).toBe(2);
+    // Refused decisions are audited as denials, with the OS user who tried.
+    const db = new Database(join(ws.dataDir, 'audit.db'), { readonly: true });
+    const refused = db.prepare("SELECT action, target, code, details FROM audit_events WHERE decision = 'deny' AND action LIKE 'tool.%' ORDER BY seq").all() as Array<Record<string, string>>;
+    db.close();
+    // (the earlier test's ambiguous approval is on the record too)
+    expect(refused.map((r) => [r.action, r.target, r.code])).toEqual([
+      ['tool.approved', 'gh__create_issue', 'INVALID_PARAMS'],
+      ['tool.approved', 'gh__nope', 'NOT_FOUND'],
+      ['tool.rejected', 'gh__get_weather', 'INVALID_PARAMS'],
+    ]);
+    expect(JSON.parse(refused[1]!.details!)).toMatchObject({ actor: 'cli', osUser: expect.any(String) });
   });
 });
