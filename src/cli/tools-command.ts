@@ -93,19 +93,12 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
     } catch (err) {
       if (err instanceof GatewayError) {
         // A refused decision is on the record too: reviewers see attempts, not only outcomes.
-        appendDirect(auditDb, [
-          {
-            time: now,
-            requestId: `cli-${randomUUID()}`,
-            channel: 'mcp',
-            action: status === 'approved' ? 'tool.approved' : 'tool.rejected',
-            target: name,
-            decision: 'deny',
-            code: err.code,
-            reason: err.message.slice(0, 500),
-            details: { ...cliActor(), ...(hash !== undefined ? { hash: hash.slice(0, 64) } : {}) },
-          },
-        ]);
+        recordDecision(auditDb, now, status, name, {
+          decision: 'deny',
+          code: err.code,
+          reason: err.message.slice(0, 500),
+          details: { ...cliActor(), ...(hash !== undefined ? { hash: hash.slice(0, 64) } : {}) },
+        });
         io.err.write(`${makeVisible(err.message)}\n`);
         return 1;
       }
@@ -113,18 +106,11 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
     }
     const v = result.before;
     try {
-      appendDirect(auditDb, [
-        {
-          time: now,
-          requestId: `cli-${randomUUID()}`,
-          channel: 'mcp',
-          action: status === 'approved' ? 'tool.approved' : 'tool.rejected',
-          target: name,
-          decision: 'allow',
-          reason: note ?? null,
-          details: { ...cliActor(), upstream: v.upstream, tool: v.tool, hash: v.hash, previousStatus: v.status, changed: result.changed },
-        },
-      ]);
+      recordDecision(auditDb, now, status, name, {
+        decision: 'allow',
+        reason: note ?? null,
+        details: { ...cliActor(), upstream: v.upstream, tool: v.tool, hash: v.hash, previousStatus: v.status, changed: result.changed },
+      });
     } catch (err) {
       // A decision nobody can account for must not stand.
       if (result.changed) state.decideToolVersion(v, { status: v.status, by: v.decidedBy, note: v.note, at: v.decidedAt }, [status]);
@@ -136,6 +122,19 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
   } finally {
     auditDb.close();
   }
+}
+
+/** The audit record of a CLI approval or rejection, granted or refused. */
+function recordDecision(
+  auditDb: ReturnType<typeof openAuditDb>,
+  time: number,
+  status: 'approved' | 'rejected',
+  name: string,
+  fields: { decision: 'allow' | 'deny'; code?: string; reason: string | null; details: Record<string, unknown> },
+): void {
+  appendDirect(auditDb, [
+    { time, requestId: `cli-${randomUUID()}`, channel: 'mcp', action: status === 'approved' ? 'tool.approved' : 'tool.rejected', target: name, ...fields },
+  ]);
 }
 
 /** One pending version for a terminal: every upstream-controlled text made visible. */
