@@ -84,7 +84,8 @@ async function waitForTool(url, key) {
 /** One load process: warm-up, then N measured calls with the servers' CPU sampled around them. */
 async function load({ url, key, tool, client, clients, n, watch, onReady = () => {} }) {
   const proc = spawn(process.execPath, [join(HERE, 'mcp-load.mjs'), JSON.stringify({ url, key, tool, client, clients, n, warmup: WARMUP })], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  // 'close', not 'exit': the result line (one sample per call) may still be in the pipe at exit.
+  const exited = new Promise((resolve) => proc.once('close', resolve));
   let out = '';
   let before = null;
   const result = await new Promise((resolve, reject) => {
@@ -131,8 +132,16 @@ async function measure(upstream) {
     const gatewayUrl = `${gw.url}/mcp`;
     await waitForTool(gatewayUrl, key);
     console.log(`# mcp-call: ${machine()}`);
-    console.log(`# command: node bench/mcp-call.mjs${PROFILE ? ' --profile' : ''} (N=${N1} calls at 1 client, ${N16} at 16 clients, ${WARMUP} warm-up calls per series)`);
+    console.log(`# command: node bench/mcp-call.mjs${PROFILE ? ' --profile' : ''} (N=${N1} calls at 1 client, ${N16} at 16 clients; gateway warmed with ${process.env.GATEWAY_WARMUP ?? 20000} calls, then ${WARMUP} warm-up calls per series)`);
     console.log('# policies on: agent key, catalog authorization (tools.allow ["*"]), audit at default durability; log level info');
+    // The gateway is a long-running server: measure it warm. V8 keeps tiering up (TurboFan,
+    // on a background thread) for some 10,000+ calls; measured before that, each call also pays
+    // for compiling, most visibly at 1 client. One shared warm-up, then per-series warm-ups.
+    const GATEWAY_WARMUP = Number(process.env.GATEWAY_WARMUP ?? 20000);
+    if (GATEWAY_WARMUP > 0) {
+      await load({ url: gatewayUrl, key, tool: GATEWAY_TOOL, client: 'raw', clients: 16, n: GATEWAY_WARMUP, watch: [() => 0] });
+      if (CLIENTS.includes('sdk-legacy')) await load({ url: gatewayUrl, key, tool: GATEWAY_TOOL, client: 'sdk-legacy', clients: 16, n: 3000, watch: [() => 0] });
+    }
     for (const client of CLIENTS) {
       for (const clients of [1, 16]) {
         const n = clients === 1 ? N1 : N16;

@@ -99,6 +99,7 @@ const t0 = performance.now();
 await drive(callers, opts.n, samples);
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(JSON.stringify({ samples, seconds, clientCpuUs: cpu.user + cpu.system }) + '\n');
+// Pipes are asynchronous: exit only once the (large) result line has been handed over.
+await new Promise((resolve) => process.stdout.write(JSON.stringify({ samples, seconds, clientCpuUs: cpu.user + cpu.system }) + '\n', resolve));
 await close();
 process.exit(0);
