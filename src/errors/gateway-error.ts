@@ -70,11 +70,14 @@ export function openaiErrorBody(err: GatewayError, requestId: string) {
   };
 }
 
-/** JSON-RPC error object; `data` carries the stable string code and request id. */
+/**
+ * JSON-RPC error object; `data` carries the stable string code and request id, next to the
+ * error's details (MCP defines fields there, e.g. `supported` for -32022).
+ */
 export function jsonrpcError(err: GatewayError, requestId: string) {
   return {
     code: err.jsonrpcCode,
     message: err.message,
-    data: { code: err.code, requestId, ...(err.details ? { details: err.details } : {}) },
+    data: { ...(err.details ?? {}), code: err.code, requestId },
   };
 }

@@ -125,17 +125,6 @@ export class McpGateway implements McpDirectory {
     }
   }
 
-  /** Resolves when every upstream is ready or `timeoutMs` passed (tests and `warden check`). */
-  async whenReady(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if ([...this.#upstreams.values()].every((u) => u.state === 'ready') && !this.#refreshing) return true;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return false;
-  }
-
-  #refreshing = 0;
   /** Per upstream and kind: a listing in progress, and whether another was asked for meanwhile. */
   readonly #lists = new Map<string, { again: boolean }>();
   readonly #lastListing = new Map<string, string>();
@@ -157,7 +146,6 @@ export class McpGateway implements McpDirectory {
       }
       const slot = { again: false };
       this.#lists.set(key, slot);
-      this.#refreshing++;
       void (async () => {
         try {
           do {
@@ -166,7 +154,6 @@ export class McpGateway implements McpDirectory {
           } while (slot.again);
         } finally {
           this.#lists.delete(key);
-          this.#refreshing--;
         }
       })();
     }
@@ -201,7 +188,7 @@ export class McpGateway implements McpDirectory {
 
   /** Ends every open stream (shutdown drains requests, not idle notification streams). */
   closeStreams(): void {
-    this.subscriptions.closeAgent(null);
+    this.subscriptions.closeAll();
     for (const s of this.sessions.all()) s.stream?.end();
   }
 
@@ -215,16 +202,10 @@ export class McpGateway implements McpDirectory {
     this.subscriptions.closeWhere(stale);
   }
 
-  /** Suspension or key revocation: the agent's sessions and streams end now. */
-  closeAgent(agentId: string, reason: string): void {
-    this.sessions.closeAgent(agentId, reason);
-    this.subscriptions.closeAgent(agentId);
-  }
-
   async close(): Promise<void> {
     for (const u of this.#unsubscribe) u();
     this.sessions.closeAll('gateway stopping');
-    this.subscriptions.closeAgent(null);
+    this.subscriptions.closeAll();
     await Promise.allSettled([...this.#upstreams.values()].map((u) => u.close()));
   }
 
@@ -253,9 +234,6 @@ export class McpGateway implements McpDirectory {
   }
   upstream(id: string): UpstreamClient | undefined {
     return this.#upstreams.get(id);
-  }
-  upstreamList(): readonly UpstreamClient[] {
-    return [...this.#upstreams.values()];
   }
   onChanged(listener: (kind: ListKind) => void): () => void {
     this.#listeners.add(listener);

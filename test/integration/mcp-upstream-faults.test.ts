@@ -84,9 +84,14 @@ describe('an upstream that misbehaves', () => {
 
   it('floods notifications: the client gets its result, at most the per-stream rate of notifications, and the gateway stays healthy', async () => {
     let n = 0;
+    const t0 = performance.now();
     const r = await a.callTool({ name: 'bad__flood', arguments: { count: 5000 } }, { onprogress: () => n++ });
+    const seconds = (performance.now() - t0) / 1000;
     expect(text(r)).toBe('flooded');
-    expect(n).toBeLessThanOrEqual(200);
+    // A token bucket of 200 a second (burst 200): of 10,000 notifications, only what the rate allows.
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThanOrEqual(200 + Math.ceil(200 * seconds));
+    expect(n).toBeLessThan(1000);
     expect((await fetch(new URL('/healthz', gw.url))).status).toBe(200);
   });
 
@@ -152,7 +157,8 @@ describe('what passes through', () => {
     expect(r._meta).toMatchObject({ 'com.example/upstream-note': 'from upstream' });
     const seen = JSON.parse(text(r)) as Record<string, unknown>;
     expect(seen['com.example/hint']).toBe('keep me');
-    // The upstream sees the gateway's envelope, never the agent's client info.
+    // The agent's own protocol envelope (its client info, here 'test-modern') stays at the gateway.
     expect(JSON.stringify(seen)).not.toContain('test-modern');
+    expect(Object.keys(seen).some((k) => k.startsWith('io.modelcontextprotocol/'))).toBe(false);
   });
 });

@@ -40,10 +40,6 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
   ['completion/complete', { eras: BOTH, handle: complete }],
 ]);
 
-export function isKnownMethod(method: string, era: Era): boolean {
-  return METHODS.get(method)?.eras.includes(era) ?? false;
-}
-
 export async function dispatchRequest(c: CallContext, method: string): Promise<MethodOutcome> {
   const spec = METHODS.get(method);
   if (!spec || !spec.eras.includes(c.payload.inbound.era)) throw new GatewayError('NOT_FOUND', `Method not found: ${method.slice(0, 128)}`);

@@ -4,6 +4,7 @@
  * case the answer upgrades to an SSE stream scoped to this request.
  */
 import type { Response } from 'express';
+import { TokenBucket } from '../../util/token-bucket.js';
 import { SseStream } from './sse-stream.js';
 import { becomeStream, type StreamQuota } from './stream-quota.js';
 
@@ -26,16 +27,15 @@ export class Exchange implements Responder {
   readonly #extraHeaders: Record<string, string> = {};
   #stream: SseStream | null = null;
   #done = false;
-  readonly #maxPerSecond: number;
-  #windowStart = 0;
-  #windowCount = 0;
+  /** Notifications per second on this stream: a flooding upstream must not fill it. */
+  readonly #rate: TokenBucket;
   /** Notifications dropped because the upstream sent more than the per-stream rate allows. */
   dropped = 0;
   sent = 0;
 
   constructor(res: Response, maxNotificationsPerSecond: number) {
     this.#res = res;
-    this.#maxPerSecond = maxNotificationsPerSecond;
+    this.#rate = new TokenBucket(maxNotificationsPerSecond);
   }
 
   get upgraded(): boolean {
@@ -57,16 +57,9 @@ export class Exchange implements Responder {
    */
   notify(message: { method: string; id?: unknown }, rateLimited = true): boolean {
     if (this.done) return false;
-    if (rateLimited) {
-      const now = Date.now();
-      if (now - this.#windowStart >= 1000) {
-        this.#windowStart = now;
-        this.#windowCount = 0;
-      }
-      if (++this.#windowCount > this.#maxPerSecond) {
-        this.dropped++;
-        return false;
-      }
+    if (rateLimited && !this.#rate.take()) {
+      this.dropped++;
+      return false;
     }
     this.sent++;
     return this.#upgrade().send(message);

@@ -14,6 +14,7 @@ import type { Responder } from './exchange.js';
 import type { McpHeaders } from './inbound.js';
 import { guard, handleMcpMessage, mcpHeaders, safely, sendJsonRpcError, type McpRouteDeps } from './mcp-routes.js';
 import type { Session } from './sessions.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import { SseStream } from './sse-stream.js';
 import { becomeStream } from './stream-quota.js';
 
@@ -121,9 +122,8 @@ export class SessionStreamResponder implements Responder {
   readonly #res: Response;
   readonly #session: Session | undefined;
   readonly #headers: Record<string, string> = {};
-  readonly #maxPerSecond: number;
-  #second = 0;
-  #sentThisSecond = 0;
+  /** Notifications per second for this POST (a flooding upstream must not fill the stream). */
+  readonly #rate: TokenBucket;
   #acked = false;
   #done = false;
   /** Notifications dropped because the upstream sent more than the per-stream rate allows. */
@@ -132,7 +132,7 @@ export class SessionStreamResponder implements Responder {
   constructor(res: Response, session: Session | undefined, maxNotificationsPerSecond: number) {
     this.#res = res;
     this.#session = session;
-    this.#maxPerSecond = maxNotificationsPerSecond;
+    this.#rate = new TokenBucket(maxNotificationsPerSecond);
   }
 
   /** True once the POST was answered 202: everything after that can only go on the stream. */
@@ -151,7 +151,7 @@ export class SessionStreamResponder implements Responder {
 
   notify(message: { method: string; id?: unknown }, rateLimited = true): boolean {
     if (this.done) return false;
-    if (rateLimited && !this.#withinRate()) {
+    if (rateLimited && !this.#rate.take()) {
       this.dropped++;
       return false;
     }
@@ -186,16 +186,6 @@ export class SessionStreamResponder implements Responder {
     if (this.#done) return;
     this.#done = true;
     this.#ack();
-  }
-
-  /** Notifications per calendar second, per POST (a flooding upstream must not fill the stream). */
-  #withinRate(): boolean {
-    const second = Math.floor(Date.now() / 1000);
-    if (second !== this.#second) {
-      this.#second = second;
-      this.#sentThisSecond = 0;
-    }
-    return ++this.#sentThisSecond <= this.#maxPerSecond;
   }
 
   #deliver(json: string): boolean {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { GatewayError, toGatewayError } from '../../errors/gateway-error.js';
+import { GatewayError, jsonrpcError } from '../../errors/gateway-error.js';
 import { hasBody, requestContext, type GovernedDeps } from '../../http/governed-route.js';
 import { readJsonBody } from '../../http/read-body.js';
 import type { RequestContext } from '../../pipeline/context.js';
@@ -20,7 +20,7 @@ import { Exchange, type Responder } from './exchange.js';
 import { classifyInbound, type McpHeaders } from './inbound.js';
 import { completionTarget } from './methods/completion.js';
 import { acceptsMcpResponses, checkOriginAndHost, type OriginPolicy } from './origin-guard.js';
-import { mcpErrorMessage, mcpHttpStatus } from './render-error.js';
+import { mcpHttpStatus } from './render-error.js';
 import { SseStream } from './sse-stream.js';
 import { becomeStream } from './stream-quota.js';
 import { GATEWAY_VERSION } from '../../version.js';
@@ -147,7 +147,7 @@ export async function handleMcpMessage(deps: McpRouteDeps, req: Request, res: Re
   if ((res.locals.draining as (() => boolean) | undefined)?.()) res.setHeader('connection', 'close');
   if (!outcome.ok) {
     res.locals.auditCode = outcome.error.code;
-    if (exchange.upgraded) return exchange.finish(200, JSON.stringify({ jsonrpc: '2.0', id: requestId, error: mcpErrorMessage(outcome.error, ctx.requestId) }));
+    if (exchange.upgraded) return exchange.finish(200, JSON.stringify({ jsonrpc: '2.0', id: requestId, error: jsonrpcError(outcome.error, ctx.requestId) }));
     return sendJsonRpcError(res, requestId, outcome.error, exchange);
   }
   const rendered = outcome.result.body as Rendered;
@@ -277,7 +277,7 @@ function translateResult(result: Record<string, unknown>, method: string, era: '
 
 export function sendJsonRpcError(res: Response, id: JsonRpcId | null, err: GatewayError, exchange?: Responder): void {
   if (res.headersSent || res.destroyed) return;
-  const json = JSON.stringify({ jsonrpc: '2.0', id, error: mcpErrorMessage(err, res.locals.requestId as string) });
+  const json = JSON.stringify({ jsonrpc: '2.0', id, error: jsonrpcError(err, res.locals.requestId as string) });
   const headers = { ...err.headers };
   if (err.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="warden"';
   if (exchange) return exchange.finish(mcpHttpStatus(err, id !== null), json, headers);
@@ -355,4 +355,3 @@ async function sessionOperation(
   if (!streaming) res.status(outcome.result.status).end();
 }
 
-export { toGatewayError };

@@ -1,7 +1,6 @@
 /**
- * How gateway errors look on MCP. The JSON-RPC error carries the stable code and request id
- * in `data` (plus spec-defined fields such as `supported` for -32022 at the top of `data`).
- * HTTP status: transport-level problems keep their status (parse errors, bad headers, no
+ * How gateway errors are answered on MCP (the error object itself is `jsonrpcError`). HTTP
+ * status: transport-level problems keep their status (parse errors, bad headers, no
  * session, authentication, overload, rate and budget limits); anything decided about a well-formed request (unknown
  * tool, policy denial, upstream failure) is an ordinary JSON-RPC error in a 200, so MCP
  * clients surface it as the tool call's error instead of a transport failure.
@@ -33,12 +32,4 @@ export function mcpHttpStatus(err: GatewayError, validRequest: boolean): number 
   // Envelope problems on an otherwise valid request (INVALID_PARAMS from the ladder) stay 400 too.
   if (err.code === 'INVALID_PARAMS' && err.details?.envelope !== undefined) return 400;
   return 200;
-}
-
-export function mcpErrorMessage(err: GatewayError, requestId: string) {
-  return {
-    code: err.jsonrpcCode,
-    message: err.message,
-    data: { ...(err.details ?? {}), code: err.code, requestId },
-  };
 }

@@ -19,10 +19,6 @@ export class ResourceSubscriptions {
     this.#log = log;
   }
 
-  holds(holder: object, publicUri: string): boolean {
-    return this.#holders.get(publicUri)?.has(holder) ?? false;
-  }
-
   /**
    * Adds the holder; the first holder of a URI subscribes upstream. Resolves with the
    * upstream's answer when this call subscribed, `null` when the URI was already held (or
@@ -68,10 +64,6 @@ export class ResourceSubscriptions {
   releaseAll(holder: object): void {
     for (const uri of [...(this.#byHolder.get(holder) ?? [])]) this.release(holder, uri);
     this.#byHolder.delete(holder);
-  }
-
-  get size(): number {
-    return this.#holders.size;
   }
 
   #forget(holder: object, publicUri: string): boolean {

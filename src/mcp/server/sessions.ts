@@ -102,10 +102,6 @@ export class SessionStore {
     return this.#sessions.values();
   }
 
-  get size(): number {
-    return this.#sessions.size;
-  }
-
   close(id: string, reason: string): boolean {
     const s = this.#sessions.get(id);
     if (!s) return false;
@@ -116,13 +112,6 @@ export class SessionStore {
     s.stream?.end();
     this.#onClose(s, reason);
     return true;
-  }
-
-  /** Closes every session of an agent (suspension, key revocation). */
-  closeAgent(agentId: string, reason: string): number {
-    let n = 0;
-    for (const s of [...this.#sessions.values()]) if (s.agentId === agentId && this.close(s.id, reason)) n++;
-    return n;
   }
 
   sweep(now: number): void {

@@ -58,10 +58,6 @@ export class Subscriptions {
     this.#mayRead = opts.mayRead;
   }
 
-  get listenerCount(): number {
-    return this.#listeners.size;
-  }
-
   /**
    * A 2026-07-28 `subscriptions/listen` stream. The returned listener holds its resource
    * subscriptions (ResourceSubscriptions), released when the stream ends.
@@ -141,9 +137,9 @@ export class Subscriptions {
     }
   }
 
-  /** Ends every stream of an agent (suspension, revocation) or all of them (shutdown). */
-  closeAgent(agentId: string | null): void {
-    for (const l of [...this.#listeners]) if (agentId === null || l.agentId === agentId) l.stream.end();
+  /** Ends every listen stream (shutdown). */
+  closeAll(): void {
+    for (const l of [...this.#listeners]) l.stream.end();
   }
 
   /** Ends the streams whose key or agent may no longer be used. */

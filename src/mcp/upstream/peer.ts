@@ -2,7 +2,7 @@ import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { ClientAnswerError, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import type { UpstreamRequestOptions, UpstreamResponse } from './types.js';
 
 /**

@@ -3,7 +3,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc.js';
 import { findTopLevelId, LineSplitter } from './line-splitter.js';
 import type { PendingRequest } from './peer.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import type { UpstreamWire, WireContext } from './wire.js';
 
 /** Bytes queued for a process that does not read its stdin before requests fail instead. */
