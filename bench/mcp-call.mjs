@@ -4,7 +4,10 @@
 // era. The upstream (bench/mcp-echo-upstream.mjs) and the load (bench/mcp-load.mjs) are their
 // own processes; CPU is read from /proc/<pid>/stat around the measured calls only.
 // Policies on: agent key authentication, catalog authorization, audit at default durability.
-// Run: npm run build && node bench/mcp-call.mjs [--profile | --profile-only]
+// Run: npm run build && node bench/mcp-call.mjs [--floor] [--profile | --profile-only]
+//   --floor: also measure, with the raw client, two reference proxies (bench/floor-proxy.mjs):
+//   a bare passthrough and one that commits an audit row before answering, the least a
+//   gateway bound by issue #2's "answer after commit" can cost on this machine.
 //   --profile: afterwards, run the 16-client raw load against a gateway sampled by the V8
 //   profiler (bench/mcp-cpu-prof-preload.mjs) and print where its main thread spends its time.
 import { execFileSync, spawn } from 'node:child_process';
@@ -24,6 +27,7 @@ const WARMUP = Number(process.env.WARMUP ?? 2000);
 const CLIENTS = (process.env.CLIENTS ?? 'raw,sdk-modern,sdk-legacy').split(',');
 const PROFILE_ONLY = process.argv.includes('--profile-only');
 const PROFILE = PROFILE_ONLY || process.argv.includes('--profile');
+const FLOOR = process.argv.includes('--floor');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const UPSTREAM_ID = 'bench';
 const TOOL = 'echo';
@@ -42,7 +46,12 @@ const cpuUs = (pid) => statCpuUs(`/proc/${pid}/stat`);
 const mainThreadCpuUs = (pid) => statCpuUs(`/proc/${pid}/task/${pid}/stat`);
 
 function startUpstream() {
-  const proc = spawn(process.execPath, [join(HERE, 'mcp-echo-upstream.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return listening([join(HERE, 'mcp-echo-upstream.mjs')]);
+}
+
+/** Spawns a node script that prints "LISTENING <port>"; resolves with its process and /mcp URL. */
+function listening(argv) {
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     proc.stdout.once('data', (d) => {
       const m = /LISTENING (\d+)/.exec(String(d));
@@ -125,6 +134,7 @@ async function main() {
 async function measure(upstream) {
   const ws = gatewayWorkspace(upstream.url);
   const rows = [];
+  let floorRows = null;
   let gw;
   try {
     const key = JSON.parse(cli(ws, ['agents', 'keys', 'create', 'bench-agent', '--json'])).key;
@@ -151,6 +161,7 @@ async function measure(upstream) {
         rows.push({ client, clients, direct, through });
       }
     }
+    if (FLOOR) floorRows = await measureFloor(upstream, gw, key);
   } finally {
     if (gw) await stop(gw.proc);
     ws.cleanup();
@@ -178,6 +189,39 @@ async function measure(upstream) {
     console.log(
       `| ${client} | ${f3(addP50)}${mark(addP50 <= 1)} | ${f3(addP99)}${mark(addP99 <= 3)} | ${f0(cpu1)} / ${f0(cpu16)}${mark(Math.max(cpu1, cpu16) <= 300)} | ${ratio.toFixed(2)}x${mark(ratio >= 0.6)} |`,
     );
+  }
+  if (floorRows) printFloor(floorRows);
+}
+
+/** Raw client against the upstream, the two reference proxies and the gateway, back to back per concurrency. */
+async function measureFloor(upstream, gw, key) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'warden-floor-'));
+  const proxies = [];
+  try {
+    for (const mode of ['bare', 'audited']) proxies.push({ mode, ...(await listening([join(HERE, 'floor-proxy.mjs'), mode, upstream.url, join(dir, 'floor.db')])) });
+    const out = [];
+    for (const clients of [1, 16]) {
+      const n = clients === 1 ? N1 : N16;
+      const series = [{ path: 'direct', url: upstream.url, tool: TOOL, pid: null }, ...proxies.map((p) => ({ path: `${p.mode} proxy`, url: p.url, tool: GATEWAY_TOOL, pid: p.proc.pid })), { path: 'gateway', url: `${gw.url}/mcp`, tool: GATEWAY_TOOL, pid: gw.proc.pid }];
+      for (const s of series) {
+        const r = await load({ url: s.url, key, tool: s.tool, client: 'raw', clients, n, watch: [() => (s.pid ? cpuUs(s.pid) : 0)] });
+        out.push({ clients, path: s.path, r });
+      }
+    }
+    return out;
+  } finally {
+    await Promise.all(proxies.map((p) => stop(p.proc)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printFloor(rows) {
+  console.log('\nFloor (raw client): what the hops alone cost here. "audited proxy" commits one audit row per answer before answering, as issue #2 requires.');
+  console.log('| clients | path | p50 ms | p99 ms | calls/s | ratio to direct | proxy CPU us/call |');
+  console.log('|--:|---|--:|--:|--:|--:|--:|');
+  for (const { clients, path, r } of rows) {
+    const direct = rows.find((d) => d.clients === clients && d.path === 'direct').r;
+    console.log(`| ${clients} | ${path} | ${f3(r.p50)} | ${f3(r.p99)} | ${f0(r.rps)} | ${(r.rps / direct.rps).toFixed(2)}x | ${path === 'direct' ? '-' : f0(r.cpuPerCall[0])} |`);
   }
 }
 
