@@ -39,9 +39,9 @@ const clip = (m: string) => {
  * Parses YAML text into plain data, reporting syntax errors, duplicate keys, `__proto__`
  * keys, alias bombs and absurd nesting as issues (never as exceptions).
  */
-export function parseYaml(file: string, text: string): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
-  if (jsonDepthExceeds(text, MAX_YAML_DEPTH)) {
-    return { ok: false, issues: [{ file, path: '(yaml)', message: `nesting deeper than ${MAX_YAML_DEPTH} levels` }] };
+export function parseYaml(file: string, text: string, maxDepth = MAX_YAML_DEPTH): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
+  if (jsonDepthExceeds(text, maxDepth)) {
+    return { ok: false, issues: [{ file, path: '(yaml)', message: `nesting deeper than ${maxDepth} levels` }] };
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false });
   if (doc.errors.length > 0) {
