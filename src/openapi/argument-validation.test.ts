@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { argumentChecker } from './argument-validation.js';
+
+describe('argument checks', () => {
+  const check = argumentChecker({
+    type: 'object',
+    properties: { id: { type: 'integer', minimum: 1 }, tags: { type: 'array', items: { type: 'string' } }, node: { $ref: '#/$defs/node' } },
+    required: ['id'],
+    additionalProperties: false,
+    $defs: { node: { type: 'object', properties: { next: { $ref: '#/$defs/node' }, v: { type: ['string', 'null'] } } } },
+  });
+
+  it('accepts valid arguments', () => {
+    expect(check({ id: 3, tags: ['a'], node: { v: null, next: { v: 'x' } } })).toEqual([]);
+  });
+
+  it('lists every violation with where it is, not only the first', () => {
+    const problems = check({ id: 'seven', tags: ['a', 5], extra: true, node: { next: { v: 1 } } });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^id: .*integer/),
+        expect.stringMatching(/^tags\.1: .*string/),
+        expect.stringMatching(/^extra: not allowed/),
+        expect.stringMatching(/^node\.next\.v: /),
+      ]),
+    );
+  });
+
+  it('reports a missing required argument', () => {
+    expect(check({})).toEqual([expect.stringMatching(/^\(arguments\): .*"id"/)]);
+  });
+
+  it('treats __proto__ as data', () => {
+    const args = JSON.parse('{"id": 1, "__proto__": {"polluted": true}}');
+    expect(check(args)).toEqual([expect.stringMatching(/^__proto__: not allowed/)]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

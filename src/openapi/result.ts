@@ -1,0 +1,118 @@
+/**
+ * An HTTP response as an MCP tool result. JSON becomes structured content plus its text;
+ * text stays text; images become image content and other bytes an embedded resource with
+ * their MIME type. Non-2xx answers are tool errors (`isError`), as MCP wants failures of the
+ * API itself reported to the model, not as protocol errors. Every string an agent receives
+ * has passed the redactor first.
+ */
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface ResultOptions {
+  /** Text (and JSON text) is cut here, with a marker. */
+  maxResultChars: number;
+  /** Replaces credential values (and their encodings) in text. */
+  redact: (text: string) => string;
+  /** For embedded resources: names where a binary body came from. */
+  resourceUri: string;
+  /** The operation advertises an output schema: its structured content must be an object that conforms. */
+  checkOutput?: ((value: unknown) => string[]) | undefined;
+}
+
+const ERROR_BODY_CHARS = 2_000;
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+  410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+export function errorResult(text: string, structured?: Record<string, unknown>): Record<string, unknown> {
+  return { content: [{ type: 'text', text }], isError: true, ...(structured ? { structuredContent: structured } : {}) };
+}
+
+export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<string, unknown> {
+  const mediaType = (answer.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const status = answer.status;
+  if (status < 200 || status >= 300) {
+    const head = `HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`;
+    if (status >= 300 && status < 400) return errorResult(`${head}: the API answered with a redirect, which the gateway does not follow`);
+    const body = isTextual(mediaType) || mediaType === '' ? cut(opts.redact(decodeText(answer.body)), ERROR_BODY_CHARS) : answer.body.length > 0 ? `(${answer.body.length} bytes of ${mediaType})` : '';
+    return errorResult(body === '' ? head : `${head}: ${body}`);
+  }
+  if (answer.body.length === 0) return { content: [{ type: 'text', text: `HTTP ${status} (no content)` }] };
+
+  if (isJson(mediaType)) {
+    const text = decodeText(answer.body);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Declared JSON that is not: hand it over as text, never as structured content.
+      return textResult(opts.redact(text), opts.maxResultChars);
+    }
+    const redactedText = opts.redact(text);
+    // Redacting the text and re-parsing keeps structured content and text in step.
+    const safeValue = redactedText === text ? value : safeParse(redactedText, value);
+    const structured = isPlainObject(safeValue) ? safeValue : { result: safeValue };
+    if (opts.checkOutput) {
+      const problems = opts.checkOutput(structured);
+      if (problems.length > 0) return errorResult(`The API's response does not match the operation's declared output schema:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    }
+    if (redactedText.length > opts.maxResultChars) {
+      // Too large to hand over whole: truncated text only (structured content would be cut JSON).
+      return textResult(redactedText, opts.maxResultChars);
+    }
+    return { content: [{ type: 'text', text: redactedText }], structuredContent: structured };
+  }
+  if (isTextual(mediaType) || mediaType === '') return textResult(opts.redact(decodeText(answer.body)), opts.maxResultChars);
+  const data = answer.body.toString('base64');
+  if (mediaType.startsWith('image/')) return { content: [{ type: 'image', data, mimeType: mediaType }] };
+  if (mediaType.startsWith('audio/')) return { content: [{ type: 'audio', data, mimeType: mediaType }] };
+  return { content: [{ type: 'resource', resource: { uri: opts.resourceUri, mimeType: mediaType, blob: data } }] };
+}
+
+function textResult(text: string, max: number): Record<string, unknown> {
+  return { content: [{ type: 'text', text: cut(text, max) }] };
+}
+
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n[truncated by the gateway: ${text.length - max} more characters]`;
+}
+
+function decodeText(body: Buffer): string {
+  return body.toString('utf8');
+}
+
+function safeParse(text: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return typeof fallback === 'string' ? text : { result: text };
+  }
+}
+
+export function isJson(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'text/json';
+}
+
+function isTextual(mediaType: string): boolean {
+  return (
+    mediaType.startsWith('text/') ||
+    isJson(mediaType) ||
+    mediaType.endsWith('+xml') ||
+    mediaType === 'application/xml' ||
+    mediaType === 'application/javascript' ||
+    mediaType === 'application/x-www-form-urlencoded' ||
+    mediaType === 'application/yaml' ||
+    mediaType === 'application/x-yaml'
+  );
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
