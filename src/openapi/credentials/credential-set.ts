@@ -1,0 +1,409 @@
+import { Secret, type SecretRef } from '../../config/secret-ref.js';
+import type { CredentialsConfig, SchemeCredential } from './credential-schema.js';
+import {
+  makeInjector,
+  oauthCredential,
+  placementKey,
+  staticCredential,
+  valueProblem,
+  type BoundCredential,
+  type Injector,
+  type Placement,
+} from './injector.js';
+import { ClientCredentialsTokenSource, basicClientAuth, type Clock, type TokenTransport } from './oauth-client-credentials.js';
+import { describeNeed, readSecuritySchemes, type CredentialLocation, type SchemeSpec } from './security-schemes.js';
+
+/** Same contract as resolveSecretRef with its baseDir (the sidecar's folder) bound. */
+export type SecretResolver = (ref: SecretRef) => Promise<{ ok: true; secret: Secret } | { ok: false; message: string }>;
+
+export interface CredentialSetInput {
+  /** The sidecar file, named in problems. */
+  file: string;
+  /** `components.securitySchemes` of the dereferenced document. */
+  securitySchemes: unknown;
+  /** The document-level `security`, the default of operations that declare none. */
+  security: unknown;
+  /** The parsed `credentials` key of the sidecar. */
+  config: CredentialsConfig;
+  resolveSecret: SecretResolver;
+  /** For OAuth token endpoints; only called when a token is needed. */
+  tokenTransport: TokenTransport;
+  /** Resolves a relative tokenUrl of the spec (the import's base URL). */
+  baseUrl?: string;
+  /** Accept http:// token endpoints (the import allows plain http: tests, internal APIs). */
+  allowHttp?: boolean;
+  clock?: Clock;
+}
+
+export type OperationAuth = { ok: true; injector: Injector } | { ok: false; reason: string };
+
+/** Header an http, oauth2 or openIdConnect scheme uses; never an agent's to set. */
+const AUTHORIZATION: Placement = { in: 'header', name: 'Authorization' };
+
+/**
+ * The credentials of one import: built once per (re)load, asked per operation which
+ * credentials its `security` requirements need. Holds resolved secrets; prints none of them.
+ */
+export class CredentialSet {
+  readonly #schemes: Map<string, SchemeSpec>;
+  /** Configured schemes whose credentials resolved; a name in `#failed` was configured but is unusable. */
+  readonly #bound: Map<string, BoundCredential>;
+  readonly #failed: Set<string>;
+  readonly #inject: BoundCredential[];
+  readonly #documentSecurity: unknown;
+  readonly #staticSecrets: string[];
+  readonly #oauth: ClientCredentialsTokenSource[];
+  readonly #cache = new Map<string, OperationAuth>();
+  readonly #hidden: Placement[];
+  readonly #reserved: ReadonlySet<string>;
+  #secretsKey = -1;
+  #secrets: readonly string[] = [];
+
+  /** @internal use buildCredentialSet */
+  constructor(parts: {
+    schemes: Map<string, SchemeSpec>;
+    bound: Map<string, BoundCredential>;
+    failed: Set<string>;
+    inject: BoundCredential[];
+    documentSecurity: unknown;
+    staticSecrets: string[];
+    oauth: ClientCredentialsTokenSource[];
+  }) {
+    this.#schemes = parts.schemes;
+    this.#bound = parts.bound;
+    this.#failed = parts.failed;
+    this.#inject = parts.inject;
+    this.#documentSecurity = parts.documentSecurity;
+    this.#staticSecrets = parts.staticSecrets;
+    this.#oauth = parts.oauth;
+    this.#hidden = this.#hiddenPlacements();
+    this.#reserved = new Set(this.#hidden.map((p) => p.name.toLowerCase()));
+  }
+
+  /**
+   * The credentials for an operation: `security` is the operation's own (undefined: the
+   * document's). The first requirement set, in spec order, whose schemes all have usable
+   * credentials wins; `{}` (or `security: []`) is anonymous. Inject entries are added in
+   * every case. When no set can be met the operation is unavailable, never called without.
+   */
+  forOperation(security: unknown): OperationAuth {
+    const effective = security === undefined ? this.#documentSecurity : security;
+    let key: string;
+    try {
+      key = JSON.stringify(effective ?? null);
+    } catch {
+      return { ok: false, reason: 'the security requirements are not JSON' };
+    }
+    let result = this.#cache.get(key);
+    if (result === undefined) {
+      result = this.#evaluate(effective);
+      this.#cache.set(key, result);
+    }
+    return result;
+  }
+
+  #evaluate(security: unknown): OperationAuth {
+    if (security === undefined || security === null) return this.#injectorFor([]);
+    if (!Array.isArray(security)) return { ok: false, reason: 'security is not a list of requirement objects' };
+    if (security.length === 0) return this.#injectorFor([]);
+    const why: string[] = [];
+    for (const requirement of security) {
+      if (typeof requirement !== 'object' || requirement === null || Array.isArray(requirement)) {
+        why.push('a requirement that is not an object');
+        continue;
+      }
+      const names = Object.keys(requirement);
+      const missing: string[] = [];
+      const creds: BoundCredential[] = [];
+      for (const name of names) {
+        const cred = this.#bound.get(name);
+        if (cred) creds.push(cred);
+        else missing.push(this.#whyUnusable(name));
+      }
+      if (missing.length > 0) {
+        why.push(missing.join(' and '));
+        continue;
+      }
+      const result = this.#injectorFor(creds);
+      if (result.ok) return result;
+      why.push(result.reason);
+    }
+    return {
+      ok: false,
+      reason: why.length === 1 ? `no usable credentials: ${why[0]}` : `no usable credentials for any of ${why.length} alternatives: ${why.map((w, i) => `(${i + 1}) ${w}`).join('; ')}`,
+    };
+  }
+
+  #whyUnusable(name: string): string {
+    const spec = this.#schemes.get(name);
+    const label = JSON.stringify(name.slice(0, 64));
+    if (spec === undefined) return `scheme ${label} is not declared in components.securitySchemes`;
+    if (this.#failed.has(name)) return `the credentials of ${label} are configured but unusable (see the import's problems)`;
+    if (spec.kind === 'unsupported') return `scheme ${label}: ${spec.reason}`;
+    if (spec.kind === 'apiKey' && spec.problem !== null) return `scheme ${label}: ${spec.problem}`;
+    return `scheme ${label} needs ${describeNeed(spec)} under credentials.schemes`;
+  }
+
+  /** An injector for these scheme credentials plus the inject entries, unless two of them set the same thing. */
+  #injectorFor(creds: BoundCredential[]): OperationAuth {
+    const all = [...creds, ...this.#inject];
+    const owner = new Map<string, string>();
+    for (const c of all) {
+      for (const p of c.placements) {
+        const k = placementKey(p);
+        const prev = owner.get(k);
+        if (prev !== undefined && prev !== c.label) return { ok: false, reason: `${prev} and ${c.label} both set ${p.in} ${p.name}` };
+        owner.set(k, c.label);
+      }
+    }
+    return { ok: true, injector: makeInjector(all) };
+  }
+
+  /**
+   * Parameters the agent never sees or sets: every apiKey location the spec declares
+   * (configured or not: gitea's `Sudo` impersonation header stays out of reach), the
+   * Authorization header when the spec has http/oauth2/openIdConnect schemes, and every
+   * inject entry.
+   */
+  hiddenParameters(): Array<{ in: CredentialLocation; name: string }> {
+    return this.#hidden.map((p) => ({ in: p.in, name: p.name }));
+  }
+
+  /** Lower-case names of every header, query parameter and cookie a credential may occupy. */
+  reservedNames(): ReadonlySet<string> {
+    return this.#reserved;
+  }
+
+  #hiddenPlacements(): Placement[] {
+    const out = new Map<string, Placement>();
+    const add = (p: Placement) => {
+      const k = placementKey(p);
+      if (!out.has(k)) out.set(k, { in: p.in, name: p.name });
+    };
+    for (const spec of this.#schemes.values()) {
+      if (spec.kind === 'apiKey') add({ in: spec.in, name: spec.name });
+      else if (spec.kind === 'basic' || spec.kind === 'bearer' || spec.kind === 'oauth2' || spec.kind === 'openIdConnect') add(AUTHORIZATION);
+    }
+    for (const c of this.#inject) for (const p of c.placements) add(p);
+    return [...out.values()];
+  }
+
+  /**
+   * Every value the redactor must remove: resolved secrets, their derived forms (base64 of
+   * user:pass, `Basic ...`, `Bearer ...`, prefixed inject values) and the current and recent
+   * OAuth tokens. The same array is returned until a new token is issued.
+   */
+  secretValues(): readonly string[] {
+    let key = 0;
+    for (const s of this.#oauth) key += s.generation;
+    if (key !== this.#secretsKey) {
+      const tokens = this.#oauth.flatMap((s) => s.issuedTokens().flatMap((t) => [t, `Bearer ${t}`]));
+      this.#secrets = Object.freeze([...new Set([...this.#staticSecrets, ...tokens])]);
+      this.#secretsKey = key;
+    }
+    return this.#secrets;
+  }
+
+  /** Token endpoint URLs in use, so the executor's egress can allow their origins. */
+  tokenEndpoints(): string[] {
+    return [...new Set(this.#oauth.map((s) => s.endpoint))];
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `CredentialSet { schemes: [${[...this.#bound.keys()].map((n) => JSON.stringify(n)).join(', ')}], inject: ${this.#inject.length} }`;
+  }
+
+  toJSON(): { schemes: string[]; inject: number } {
+    return { schemes: [...this.#bound.keys()], inject: this.#inject.length };
+  }
+}
+
+/**
+ * Reads the spec's schemes, checks the sidecar's credentials against them, resolves every
+ * secret reference, and returns the set with the problems found (`<file>: <key path>:
+ * <reason>`). A scheme with a problem stays unusable; operations that need it are
+ * unavailable with a reason, the others work.
+ */
+export async function buildCredentialSet(input: CredentialSetInput): Promise<{ set: CredentialSet; problems: string[] }> {
+  const schemes = readSecuritySchemes(input.securitySchemes);
+  const problems: string[] = [];
+  const bound = new Map<string, BoundCredential>();
+  const failed = new Set<string>();
+  const staticSecrets: string[] = [];
+  const oauth: ClientCredentialsTokenSource[] = [];
+  const problem = (path: string, message: string) => problems.push(`${input.file}: ${path}: ${message}`);
+
+  /** Resolves all references of one credential; undefined (with problems recorded) when one fails. */
+  const resolveAll = async <K extends string>(path: string, refs: Partial<Record<K, SecretRef>>): Promise<Record<K, string> | undefined> => {
+    const out = {} as Record<K, string>;
+    let ok = true;
+    for (const [k, ref] of Object.entries(refs) as Array<[K, SecretRef | undefined]>) {
+      if (ref === undefined) continue;
+      const r = await input.resolveSecret(ref);
+      if (r.ok) out[k] = r.secret.reveal();
+      else {
+        problem(`${path}.${k}`, r.message);
+        ok = false;
+      }
+    }
+    return ok ? out : undefined;
+  };
+
+  for (const [name, cred] of Object.entries(input.config.schemes)) {
+    const path = `credentials.schemes.${name}`;
+    const spec = schemes.get(name);
+    const mismatch = spec === undefined ? missingScheme(name, schemes) : typeMismatch(cred, spec);
+    if (mismatch !== null) {
+      problem(path, mismatch);
+      failed.add(name);
+      continue;
+    }
+    const made = await bindScheme(name, cred, spec as SchemeSpec, path, resolveAll, problem, input);
+    if (made === undefined) {
+      failed.add(name);
+      continue;
+    }
+    bound.set(name, made.credential);
+    staticSecrets.push(...made.secrets);
+    if (made.oauth) oauth.push(made.oauth);
+  }
+
+  const inject: BoundCredential[] = [];
+  for (const [i, entry] of input.config.inject.entries()) {
+    const path = `credentials.inject[${i}]`;
+    let value: string;
+    if (typeof entry.value === 'string') value = entry.value;
+    else {
+      const r = await resolveAll(path, { value: entry.value });
+      if (r === undefined) continue;
+      value = r.value;
+      staticSecrets.push(value);
+    }
+    const full = `${entry.prefix ?? ''}${value}`;
+    const bad = valueProblem(entry.in, full);
+    if (bad !== null) {
+      problem(`${path}.value`, bad);
+      continue;
+    }
+    if (typeof entry.value !== 'string' && entry.prefix) staticSecrets.push(full);
+    inject.push(staticCredential(`inject[${i}]`, [{ in: entry.in, name: entry.name, value: full }]));
+  }
+
+  const set = new CredentialSet({ schemes, bound, failed, inject, documentSecurity: input.security, staticSecrets: [...new Set(staticSecrets)], oauth });
+  return { set, problems };
+}
+
+function missingScheme(name: string, schemes: Map<string, SchemeSpec>): string {
+  const known = [...schemes.keys()].slice(0, 20).map((n) => JSON.stringify(n));
+  return known.length === 0
+    ? `the spec declares no security schemes, so there is no "${name}" (use credentials.inject for credentials every call needs)`
+    : `the spec declares no security scheme "${name}" (it declares ${known.join(', ')})`;
+}
+
+/** Why this configured credential cannot serve this scheme, or null. */
+function typeMismatch(cred: SchemeCredential, spec: SchemeSpec): string | null {
+  if (spec.kind === 'unsupported') return `the spec's scheme cannot be used: ${spec.reason}`;
+  if (spec.kind === 'apiKey' && spec.problem !== null) return `the spec's scheme cannot be used: ${spec.problem}`;
+  const fits: Record<SchemeCredential['type'], ReadonlyArray<SchemeSpec['kind']>> = {
+    apiKey: ['apiKey'],
+    basic: ['basic'],
+    bearer: ['bearer', 'oauth2', 'openIdConnect'],
+    clientCredentials: ['oauth2', 'openIdConnect'],
+  };
+  if (fits[cred.type].includes(spec.kind)) return null;
+  return `type ${cred.type} does not fit the spec's ${describeKind(spec)}, which needs ${describeNeed(spec)}`;
+}
+
+function describeKind(spec: SchemeSpec): string {
+  switch (spec.kind) {
+    case 'apiKey':
+      return `apiKey scheme (in ${spec.in} ${spec.name})`;
+    case 'basic':
+      return 'http basic scheme';
+    case 'bearer':
+      return 'http bearer scheme';
+    default:
+      return `${spec.kind} scheme`;
+  }
+}
+
+type Resolve = <K extends string>(path: string, refs: Partial<Record<K, SecretRef>>) => Promise<Record<K, string> | undefined>;
+
+async function bindScheme(
+  name: string,
+  cred: SchemeCredential,
+  spec: SchemeSpec,
+  path: string,
+  resolve: Resolve,
+  problem: (path: string, message: string) => void,
+  input: CredentialSetInput,
+): Promise<{ credential: BoundCredential; secrets: string[]; oauth?: ClientCredentialsTokenSource } | undefined> {
+  const fail = (at: string, message: string): undefined => {
+    problem(at, message);
+    return undefined;
+  };
+  switch (cred.type) {
+    case 'apiKey': {
+      if (spec.kind !== 'apiKey') return undefined;
+      const r = await resolve(path, { value: cred.value });
+      if (r === undefined) return undefined;
+      const bad = valueProblem(spec.in, r.value);
+      if (bad !== null) return fail(`${path}.value`, bad);
+      return { credential: staticCredential(name, [{ in: spec.in, name: spec.name, value: r.value }]), secrets: [r.value] };
+    }
+    case 'basic': {
+      const r = await resolve(path, { username: cred.username, password: cred.password });
+      if (r === undefined) return undefined;
+      const password = r.password ?? '';
+      if (r.username.includes(':')) return fail(`${path}.username`, 'a basic user name may not contain ":" (RFC 7617)');
+      if (/[\x00-\x1F\x7F]/.test(r.username + password)) return fail(path, 'the user name or password has control characters');
+      const encoded = Buffer.from(`${r.username}:${password}`, 'utf8').toString('base64');
+      const header = `Basic ${encoded}`;
+      // The user name is only a secret when it is the whole credential (an API key as user name).
+      const secrets = [password === '' ? r.username : password, encoded, header];
+      return { credential: staticCredential(name, [{ ...AUTHORIZATION, value: header }]), secrets };
+    }
+    case 'bearer': {
+      const r = await resolve(path, { token: cred.token });
+      if (r === undefined) return undefined;
+      if (!/^[\x21-\x7E]+$/.test(r.token)) return fail(`${path}.token`, 'the token has spaces, control characters or non-ASCII characters');
+      const header = `Bearer ${r.token}`;
+      return { credential: staticCredential(name, [{ ...AUTHORIZATION, value: header }]), secrets: [r.token, header] };
+    }
+    case 'clientCredentials': {
+      const written = cred.tokenUrl ?? (spec.kind === 'oauth2' ? spec.clientCredentialsTokenUrl : null);
+      if (written === null) return fail(`${path}.tokenUrl`, 'the spec\'s scheme has no clientCredentials flow with a tokenUrl: set tokenUrl');
+      const tokenUrl = absoluteTokenUrl(written, input.baseUrl);
+      if (typeof tokenUrl !== 'object') return fail(`${path}.tokenUrl`, tokenUrl);
+      if (tokenUrl.protocol !== 'https:' && !(tokenUrl.protocol === 'http:' && input.allowHttp)) {
+        return fail(`${path}.tokenUrl`, `the token endpoint ${tokenUrl.origin} must use https (the client secret is sent to it)`);
+      }
+      const r = await resolve(path, { clientId: cred.clientId, clientSecret: cred.clientSecret });
+      if (r === undefined) return undefined;
+      const source = new ClientCredentialsTokenSource({
+        tokenUrl: tokenUrl.href,
+        clientId: new Secret(r.clientId),
+        clientSecret: new Secret(r.clientSecret),
+        scopes: cred.scopes,
+        audience: cred.audience,
+        resource: cred.resource,
+        tokenAuth: cred.tokenAuth,
+        transport: input.tokenTransport,
+        clock: input.clock,
+      });
+      const basic = basicClientAuth(r.clientId, r.clientSecret);
+      const secrets = [r.clientSecret, r.clientId, basic, basic.slice('Basic '.length)];
+      return { credential: oauthCredential(name, source), secrets, oauth: source };
+    }
+  }
+}
+
+function absoluteTokenUrl(written: string, baseUrl: string | undefined): URL | string {
+  try {
+    return new URL(written, baseUrl);
+  } catch {
+    return baseUrl === undefined
+      ? `the spec's tokenUrl "${written.slice(0, 200)}" is relative and the import has no base URL: set tokenUrl`
+      : `the tokenUrl "${written.slice(0, 200)}" is not a URL`;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Removes credential values from text an upstream (or a token endpoint) sent back, before it
+ * reaches a result, an error, a log line or the audit trail.
+ *
+ * Only whole secrets are replaced, never prefixes, so the redaction is no oracle: an agent
+ * that makes an upstream echo its guesses learns nothing until it guesses a whole secret.
+ *
+ * Secrets shorter than MIN_REDACTED_LENGTH are not redacted: replacing every "abc" would
+ * shred ordinary text, and a secret that short is guessable anyway (the credential set
+ * reports none of this; operators should not use them).
+ */
+
+export const MIN_REDACTED_LENGTH = 4;
+export const REDACTED = '[REDACTED]';
+
+/** One pattern per secrets array (the credential set hands out the same array until a token changes). */
+const patterns = new WeakMap<readonly string[], RegExp | null>();
+
+/**
+ * The forms in which a secret can come back: as sent, percent-encoded (upper and lower hex,
+ * `+` or `%20` for spaces: query keys echoed inside URLs), and JSON-escaped (plain, with
+ * non-ASCII as \uXXXX as Python writes it, and with "/" as "\/" too as PHP writes it).
+ */
+export function secretVariants(secret: string): string[] {
+  const pct = encodeURIComponent(secret);
+  const json = JSON.stringify(secret).slice(1, -1);
+  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const variants = [
+    secret,
+    pct,
+    pct.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    new URLSearchParams([['', secret]]).toString().slice(1),
+    json,
+    ascii,
+    json.replaceAll('/', '\\/'),
+    ascii.replaceAll('/', '\\/'),
+  ];
+  return [...new Set(variants)];
+}
+
+function patternFor(secrets: readonly string[]): RegExp | null {
+  let re = patterns.get(secrets);
+  if (re !== undefined) return re;
+  const all = new Set<string>();
+  for (const s of secrets) {
+    if (typeof s !== 'string' || s.length < MIN_REDACTED_LENGTH) continue;
+    for (const v of secretVariants(s)) all.add(v);
+  }
+  // Longest first: `Bearer <token>` and base64(user:pass) go before the parts they contain.
+  const alts = [...all].sort((a, b) => b.length - a.length).map((s) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'));
+  re = alts.length === 0 ? null : new RegExp(alts.join('|'), 'g');
+  patterns.set(secrets, re);
+  return re;
+}
+
+/** `text` with every occurrence of every secret (in every variant) replaced by [REDACTED]. One pass. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  const re = patternFor(secrets);
+  if (re === null) return text;
+  re.lastIndex = 0;
+  return text.replace(re, REDACTED);
+}
+
+/**
+ * A copy of a JSON value with secrets redacted in every string and key. Iterative (no stack
+ * overflow on deep values) and linear: each object is copied once even when it is shared, so
+ * a cyclic input gives a copy with the same cycle instead of endless work. Values that are
+ * not plain JSON containers (Buffer, Date, class instances) are kept as they are.
+ */
+export function redactDeep(value: unknown, secrets: readonly string[]): unknown {
+  const re = patternFor(secrets);
+  if (re === null) return value;
+  const red = (s: string) => {
+    re.lastIndex = 0;
+    return re.test(s) ? redactSecrets(s, secrets) : s;
+  };
+  if (typeof value === 'string') return red(value);
+  if (!isContainer(value)) return value;
+
+  const copies = new Map<object, object>();
+  const root = shell(value);
+  copies.set(value, root);
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const src = stack.pop() as object;
+    const dst = copies.get(src) as object;
+    const isArray = Array.isArray(src);
+    const entries: Array<[string, unknown]> = isArray ? src.map((v, i) => [String(i), v]) : Object.entries(src);
+    for (const [k, v] of entries) {
+      let out: unknown = v;
+      if (typeof v === 'string') out = red(v);
+      else if (isContainer(v)) {
+        out = copies.get(v);
+        if (out === undefined) {
+          out = shell(v);
+          copies.set(v, out as object);
+          stack.push(v);
+        }
+      }
+      // defineProperty: a "__proto__" key (JSON.parse makes it an own property) stays data.
+      Object.defineProperty(dst, isArray ? k : red(k), { value: out, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return root;
+}
+
+function isContainer(v: unknown): v is object {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function shell(v: object): object {
+  return Array.isArray(v) ? new Array<unknown>(v.length) : {};
+}
