@@ -65,7 +65,7 @@ function listening(argv) {
 const AGENT = ['schemaVersion: 1', 'id: bench-agent', 'displayName: Bench agent', 'owner: team-bench', 'description: Calls the echo tool', 'tools: { allow: ["*"] }', ''].join('\n');
 
 function gatewayWorkspace(upstreamUrl) {
-  const upstream = { id: UPSTREAM_ID, transport: 'http', url: upstreamUrl, autoApprove: true, risk: [{ match: TOOL, class: 'read-only' }] };
+  const upstream = { id: UPSTREAM_ID, transport: 'http', url: upstreamUrl, internal: true, autoApprove: true, risk: [{ match: TOOL, class: 'read-only' }] };
   // Shedding on event-loop delay is off: a delay spike (other processes on the 2 cores) would
   // turn into refused calls instead of slow ones, and slow ones are what this measures.
   const config = `mcp: ${JSON.stringify({ upstreams: [upstream] })}\nlimits: { maxEventLoopDelayMs: 60000 }\n`;

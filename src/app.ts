@@ -24,6 +24,7 @@ import { StateStore } from './state/state-store.js';
 import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
+import { Egress } from './egress/egress.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
 import { upstreamSecretIssues } from './mcp/upstream/check-secrets.js';
 import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
@@ -134,7 +135,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const lastUsedTimer = setInterval(flushLastUsed, 5000);
   lastUsedTimer.unref();
 
+  // Every outbound HTTP call of the gateway goes through this one egress.
+  const egress = new Egress({ log });
   mcp = new McpGateway({
+    egress,
     config: config.mcp,
     state,
     audit,
@@ -235,6 +239,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     await mcpGateway.close();
+    await egress.close();
     await audit.close();
     state.close();
     const where = `${config.listen.host}:${config.listen.port}`;
@@ -272,6 +277,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         server.closeAllConnections();
         await catalog.close();
         await mcpGateway.close();
+        await egress.close();
         for (const t of pendingRevocations.values()) clearTimeout(t);
         clearInterval(lastUsedTimer);
         clearInterval(refreshTimer);

@@ -52,6 +52,12 @@ export const UpstreamSchema = z
     ),
     cwd: z.string().optional(),
     url: z.url({ protocol: /^https?$/ }).optional().describe('http/sse: the MCP endpoint (sse: the GET stream URL)'),
+    internal: z
+      .boolean()
+      .default(false)
+      .describe(
+        'http/sse: the upstream is on this machine or the private network; only then may its host resolve to loopback, private (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), link-local or metadata addresses',
+      ),
     headers: z
       .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), EnvValueSchema)
       .default({})
@@ -102,6 +108,7 @@ export const UpstreamSchema = z
     if (u.transport !== 'stdio' && !u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `an ${u.transport} upstream needs a url` });
     if (u.transport === 'stdio' && u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a stdio upstream takes a command, not a url' });
     if (u.transport !== 'stdio' && u.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'only stdio upstreams take a command' });
+    if (u.transport === 'stdio' && u.internal) ctx.addIssue({ code: 'custom', path: ['internal'], message: 'only http and sse upstreams take internal (a stdio upstream runs on this machine anyway)' });
   });
 
 export type UpstreamConfig = z.output<typeof UpstreamSchema>;

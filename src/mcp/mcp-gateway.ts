@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/record.js';
 import type { Catalog } from '../catalog/index.js';
 import type { McpConfig } from '../config/mcp-schema.js';
+import type { Egress } from '../egress/egress.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ListKind, McpDirectory, ToolView } from './directory-types.js';
 import { PromptResourceMirror } from './prompt-resource-mirror.js';
@@ -32,6 +33,8 @@ export interface McpGatewayOptions {
   catalog: () => Catalog;
   baseDir?: string;
   version: string;
+  /** The gateway's one egress: remote upstreams connect through it. */
+  egress?: Egress;
 }
 
 export class McpGateway implements McpDirectory {
@@ -92,6 +95,7 @@ export class McpGateway implements McpDirectory {
         clientInfo: { name: 'warden-gateway', version: opts.version },
         ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
         maxNotificationsPerSecond: opts.config.maxNotificationsPerSecond,
+        ...(opts.egress ? { egress: opts.egress } : {}),
       });
       this.#upstreams.set(u.id, client);
       client.on('state', (state) => {

@@ -31,6 +31,7 @@ function gatewayConfig(upstreamUrl) {
         id: UPSTREAM_ID,
         transport: 'http',
         url: upstreamUrl,
+        internal: true, // the upstream listens on 127.0.0.1
         prefix: false,
         autoApprove: true,
         allowUnlistedResources: true,

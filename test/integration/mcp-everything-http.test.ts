@@ -62,6 +62,7 @@ beforeAll(async () => {
         id: 'web',
         transport: 'http',
         url: `http://127.0.0.1:${proxyPort}/mcp`,
+        internal: true,
         autoApprove: true,
         headers: { 'x-upstream-token': { env: 'WEB_UPSTREAM_TOKEN' } },
         risk: [{ match: '*', class: 'read-only' }],

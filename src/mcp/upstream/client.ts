@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { UpstreamConfig } from '../../config/mcp-schema.js';
+import { Egress } from '../../egress/egress.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcNotification } from '../jsonrpc.js';
 import { handshake, modernEnvelope, type ClientIdentity } from './handshake.js';
@@ -21,6 +22,8 @@ export interface UpstreamClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Per request stream (McpConfig.maxNotificationsPerSecond). */
   maxNotificationsPerSecond?: number;
+  /** The gateway's egress (http/sse connections); without one the client makes its own and closes it with itself. */
+  egress?: Egress;
 }
 
 const LISTS: Record<ListKind, { method: string; key: string }> = {
@@ -70,6 +73,8 @@ export class UpstreamClientImpl implements UpstreamClient {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Made only when no shared egress was given. */
+  #ownEgress: Egress | null = null;
 
   constructor(config: UpstreamConfig, opts: UpstreamClientOptions) {
     this.id = config.id;
@@ -132,6 +137,7 @@ export class UpstreamClientImpl implements UpstreamClient {
     this.#detach();
     this.#peer.failAll(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is closing`));
     await wire?.close();
+    await this.#ownEgress?.close();
     this.#setState('closed', null);
   }
 
@@ -307,6 +313,7 @@ export class UpstreamClientImpl implements UpstreamClient {
         this.#lost(reason);
       },
       reinitialize: () => this.#reinitialize(),
+      egress: this.#opts.egress ?? (this.#ownEgress ??= new Egress({ log: this.#log })),
     };
     wire = this.config.transport === 'stdio' ? new StdioWire(ctx) : this.config.transport === 'http' ? new HttpWire(ctx) : new SseWire(ctx);
     return wire;

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc.js';
 import { findTopLevelId } from './line-splitter.js';
@@ -30,7 +30,9 @@ interface Exchange {
 }
 
 /**
- * Streamable HTTP. Every message is its own POST on a keep-alive pool; the answer is a JSON
+ * Streamable HTTP. Every message is its own POST on a keep-alive pool (the egress's, shared
+ * with any other user of the same origin, so closing the wire ends its own exchanges rather
+ * than the pool); the answer is a JSON
  * body or an SSE stream carrying notifications and server requests before the response.
  * Legacy era: the `Mcp-Session-Id` from initialize and `MCP-Protocol-Version` go on every
  * message, a GET stream carries session-level notifications, and a 404 means the session
@@ -41,8 +43,10 @@ export class HttpWire implements UpstreamWire {
   readonly #ctx: WireContext;
   readonly #url: URL;
   readonly #path: string;
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
   readonly #max: number;
+  /** Exchanges whose request or response stream may still be open; close() ends them. */
+  readonly #open = new Set<Exchange>();
   #era: ProtocolEra | null = null;
   #version: string | null = null;
   #sessionId: string | null = null;
@@ -56,13 +60,13 @@ export class HttpWire implements UpstreamWire {
     this.#url = new URL(ctx.config.url!);
     this.#path = this.#url.pathname + this.#url.search;
     this.#max = ctx.config.maxResultBytes;
-    this.#pool = new Pool(this.#url.origin, {
+    // The peer owns request deadlines (overall and idle); the egress pool sets none of its own.
+    this.#pool = ctx.egress.dispatcher({
+      origin: this.#url.origin,
+      internal: ctx.config.internal,
       connections: 64,
-      connectTimeout: ctx.config.timeouts.connectMs,
-      // The peer owns request deadlines (overall and idle); undici's own would cut streams short.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
+      connectTimeoutMs: ctx.config.timeouts.connectMs,
+      keepAliveMs: 30_000,
     });
   }
 
@@ -77,6 +81,7 @@ export class HttpWire implements UpstreamWire {
   sendRequest(message: JsonRpcRequest, request: PendingRequest): void {
     const ex: Exchange = { abort: new AbortController(), body: null, retried: false };
     request.wireState = ex;
+    this.#open.add(ex);
     this.#postRequest(message, request, ex);
   }
 
@@ -91,15 +96,24 @@ export class HttpWire implements UpstreamWire {
   release(request: PendingRequest, answered: boolean): void {
     const ex = request.wireState as Exchange | undefined;
     if (!ex) return;
-    if (!ex.body) return ex.abort.abort();
-    if (ex.body.readableEnded || ex.body.destroyed) return;
-    if (!answered) return void ex.body.destroy();
+    if (!ex.body) {
+      this.#open.delete(ex);
+      return ex.abort.abort();
+    }
+    if (ex.body.readableEnded || ex.body.destroyed || !answered) {
+      this.#open.delete(ex);
+      if (!ex.body.readableEnded) ex.body.destroy();
+      return;
+    }
     // The response came; the stream normally ends right after. Give it a moment so the
     // connection stays reusable, but never forever.
     const body = ex.body;
     const t = setTimeout(() => body.destroy(), STREAM_LINGER_MS);
     t.unref();
-    body.once('close', () => clearTimeout(t));
+    body.once('close', () => {
+      clearTimeout(t);
+      this.#open.delete(ex);
+    });
   }
 
   async close(): Promise<void> {
@@ -116,7 +130,12 @@ export class HttpWire implements UpstreamWire {
         .catch(() => {});
       clearTimeout(t);
     }
-    await this.#pool.destroy();
+    // The pool is shared: end this wire's own requests and streams, not the pool.
+    for (const ex of this.#open) {
+      ex.abort.abort();
+      ex.body?.destroy();
+    }
+    this.#open.clear();
   }
 
   #headers(message: JsonRpcMessage | undefined): Record<string, string> {

@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import { setMaxListeners } from 'node:events';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc.js';
 import { findTopLevelId } from './line-splitter.js';
@@ -15,16 +16,20 @@ import { networkError, type UpstreamWire, type WireContext } from './wire.js';
 export class SseWire implements UpstreamWire {
   readonly #ctx: WireContext;
   readonly #url: URL;
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
   #endpoint: string | null = null;
   #stream = new AbortController();
+  /** Ends this wire's message POSTs on close (the egress pool is shared, so it is not destroyed). */
+  readonly #posts = new AbortController();
   #closed = false;
   #gone = false;
 
   constructor(ctx: WireContext) {
     this.#ctx = ctx;
     this.#url = new URL(ctx.config.url!);
-    this.#pool = new Pool(this.#url.origin, { connections: 32, connectTimeout: ctx.config.timeouts.connectMs, headersTimeout: 0, bodyTimeout: 0 });
+    this.#pool = ctx.egress.dispatcher({ origin: this.#url.origin, internal: ctx.config.internal, connections: 32, connectTimeoutMs: ctx.config.timeouts.connectMs });
+    // Every POST in flight listens on it.
+    setMaxListeners(0, this.#posts.signal);
   }
 
   open(): Promise<void> {
@@ -91,7 +96,7 @@ export class SseWire implements UpstreamWire {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stream.abort();
-    await this.#pool.destroy();
+    this.#posts.abort();
   }
 
   #post(message: JsonRpcMessage, onError: (err: GatewayError) => void): void {
@@ -103,6 +108,7 @@ export class SseWire implements UpstreamWire {
         path: this.#endpoint,
         headers: { ...this.#ctx.values, 'content-type': 'application/json' },
         body: JSON.stringify(message),
+        signal: this.#posts.signal,
       })
       .then(
         (res) => {

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { UpstreamConfig } from '../../config/mcp-schema.js';
+import type { Egress } from '../../egress/egress.js';
+import { EgressError } from '../../egress/egress-error.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcPeer, PeerWire } from './peer.js';
 import type { ProtocolEra } from './types.js';
@@ -24,12 +26,19 @@ export interface WireContext {
   onClosed: (reason: GatewayError) => void;
   /** HTTP: the session expired (404); runs the handshake again. */
   reinitialize: () => Promise<void>;
+  /** http/sse: where connections come from (address checks, pinning). */
+  egress: Egress;
 }
 
-/** A connection-level failure (refused, reset, DNS): the upstream is unavailable, the reason is the error code only. */
+/**
+ * A connection-level failure (refused, reset, DNS, an address egress refused): the upstream
+ * is unavailable, the reason is the error code only (and egress's own message, written to
+ * be shown: it names the host and the refused range, never a path or header).
+ */
 export function networkError(upstreamId: string, err: unknown): GatewayError {
   const code = (err as { code?: unknown }).code;
-  return new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstreamId} could not be reached`, {
+  const why = err instanceof EgressError ? `: ${err.message}` : '';
+  return new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstreamId} could not be reached${why}`, {
     details: { reason: typeof code === 'string' ? code : 'network error' },
     cause: err,
   });
