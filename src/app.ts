@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { loadAdminToken } from './admin/admin-token.js';
 import { mountAdmin } from './admin/admin-routes.js';
 import { mountToolsAdmin } from './admin/tools-routes.js';
+import { mountOpenApiAdmin } from './admin/openapi-routes.js';
 import { queryAuditOffThread } from './audit/index.js';
 import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
@@ -26,6 +27,7 @@ import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
 import { Egress } from './egress/egress.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
+import { OpenApiImports } from './openapi/openapi-imports.js';
 import { upstreamSecretIssues } from './mcp/upstream/check-secrets.js';
 import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
 import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
@@ -148,6 +150,16 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     ...(config.baseDir ? { baseDir: config.baseDir } : {}),
   });
   const mcpGateway = mcp;
+  const imports = new OpenApiImports({
+    dir: config.importsDir,
+    registry: mcpGateway.registry,
+    egress,
+    audit,
+    log,
+    reservedIds: new Set(config.mcp.upstreams.map((u) => u.id)),
+  });
+  mcpGateway.serverDeps.openapi = imports;
+  let importsLoaded = false;
   const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now, mcpDirectory: () => mcpGateway }), audit);
   // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
   // to open notification streams too, within a second, when no request comes by.
@@ -192,6 +204,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         if (draining) return 'shutting down';
         if (!audit.healthy()) return `audit store: ${audit.problem() ?? 'unhealthy'}`;
         if (!stateWritable) return 'state store is not writable';
+        if (!importsLoaded) return 'loading OpenAPI imports';
         if (overload.lagging) return `event loop lagging (p99 ${overload.eventLoopP99Ms.toFixed(0)} ms)`;
         return null;
       },
@@ -213,6 +226,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         queryAudit: (q) => queryAuditOffThread(auditDbPath(config.dataDir), q),
       });
       mountToolsAdmin(a, { ...governedDeps, registry: mcpGateway.registry, state });
+      mountOpenApiAdmin(a, { ...governedDeps, imports });
     },
     // The MCP call path skips express's router (about a tenth of its CPU per call).
     fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps) }),
@@ -249,6 +263,14 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   catalog.watch();
   // Upstreams start once the gateway listens: a start that fails (port taken) spawns nothing.
   mcpGateway.start();
+  // Imports load in the background (a folder of large specs takes seconds); readiness waits for them.
+  void imports
+    .sync()
+    .catch((err: unknown) => log.error({ err }, 'openapi imports failed to load'))
+    .finally(() => {
+      importsLoaded = true;
+      imports.watch();
+    });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   if (!['127.0.0.1', '::1', 'localhost'].includes(config.listen.host)) {
@@ -276,6 +298,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         if (overload.inFlight > 0) log.warn({ inFlight: overload.inFlight }, 'drain deadline reached; closing connections');
         server.closeAllConnections();
         await catalog.close();
+        await imports.close();
         await mcpGateway.close();
         await egress.close();
         for (const t of pendingRevocations.values()) clearTimeout(t);

@@ -10,6 +10,8 @@ import type { UpstreamClient } from './upstream/types.js';
 export interface ToolView {
   /** Public, namespaced name (`<upstream>__<tool>`), at most 64 characters. */
   readonly name: string;
+  /** An upstream MCP server's tool, or an operation of an OpenAPI import (`upstream` is then the import's namespace). */
+  readonly kind: 'mcp' | 'openapi';
   readonly upstream: string;
   /** The tool's name at its upstream. */
   readonly upstreamName: string;
@@ -18,6 +20,8 @@ export interface ToolView {
   readonly hash: string;
   readonly risk: RiskClass;
   readonly status: 'approved' | 'pending' | 'rejected';
+  /** Shown by tools/list (false: an operation of an import in discovery mode, reached through its search and call tools). */
+  readonly listed: boolean;
 }
 
 export interface PromptView {

@@ -265,11 +265,13 @@ export class McpGateway implements McpDirectory {
 function toView(e: ToolEntry): ToolView {
   return {
     name: e.name,
+    kind: e.source.kind,
     upstream: e.source.upstream,
     upstreamName: e.source.name,
     definition: e.definition,
     hash: e.hash,
     risk: e.risk,
     status: e.usable ? 'approved' : e.status === 'approved' ? 'pending' : e.status,
+    listed: e.listed,
   };
 }

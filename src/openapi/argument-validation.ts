@@ -16,7 +16,8 @@ export interface ArgumentCheck {
 
 /** Compiles (once) a checker returning every violation as "<path>: <reason>", or [] when valid. */
 export function argumentChecker(schema: object): ArgumentCheck {
-  const validator = new Validator(schema as never, '2020-12', false);
+  // The validator annotates the schema objects it indexes; the tool's own schema is frozen and shared.
+  const validator = new Validator(structuredClone(schema) as never, '2020-12', false);
   return (args) => {
     const result = validator.validate(args);
     if (result.valid) return [];

@@ -8,6 +8,7 @@ import { dereference, upgrade } from '@scalar/openapi-parser';
 import type { ConfigIssue } from '../config/issues.js';
 import { parseYaml } from '../config/load.js';
 import { jsonDepthExceeds } from '../util/json-guard.js';
+import { pruneForTools } from './prune-spec.js';
 
 export const MAX_SPEC_BYTES = 64 * 1024 * 1024;
 /** Real specs nest schemas a few dozen levels deep; far beyond that is an attack on the parser. */
@@ -29,7 +30,7 @@ type Result = { ok: true; spec: LoadedSpec } | { ok: false; issues: ConfigIssue[
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export async function loadSpec(file: string, text: string): Promise<Result> {
+export async function loadSpec(file: string, text: string, opts: { keepResponses?: boolean } = {}): Promise<Result> {
   const fail = (path: string, message: string): Result => ({ ok: false, issues: [{ file, path, message }] });
   if (Buffer.byteLength(text) > MAX_SPEC_BYTES) return fail('(file)', `larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`);
   const raw = parseText(file, text);
@@ -39,6 +40,7 @@ export async function loadSpec(file: string, text: string): Promise<Result> {
   const version = specVersion(doc);
   if (version === null) return fail('(root)', 'neither `swagger: "2.0"` nor `openapi: 3.0.x / 3.1.x`');
   if (!isObject(doc.paths)) return fail('paths', version === '3.1' && isObject(doc.webhooks) ? 'webhooks only: no operations to import' : 'missing or not an object');
+  pruneForTools(doc, { keepResponses: opts.keepResponses ?? true });
 
   const external = externalRefs(doc);
   if (external.length > 0) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RiskClassSchema, UPSTREAM_ID_PATTERN } from '../config/mcp-schema.js';
+import { CredentialsConfigSchema } from './credentials/credential-schema.js';
 
 /**
  * `<spec>.warden.yaml` beside a spec in openapi-imports/: how the operator wants the API
@@ -47,6 +48,7 @@ export const ImportSidecarSchema = z.strictObject({
     .describe('Values for the chosen server\'s variables (only values its enum allows); ignored with baseUrl'),
   internal: z.boolean().default(false).describe('The API is on loopback or a private network: allow those addresses'),
   allowHttp: z.boolean().default(false).describe('Allow a plain http:// base URL (credentials would travel in clear text)'),
+  credentials: CredentialsConfigSchema,
   include: SelectionSchema.optional().describe('Only these operations become tools'),
   exclude: SelectionSchema.optional().describe('These operations never become tools (applied after include)'),
   dataLabel: z

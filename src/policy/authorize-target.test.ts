@@ -7,9 +7,9 @@ import type { Principal } from '../pipeline/context.js';
 import { createAuthorizeTargetPolicy, templateMatches } from './authorize-target.js';
 
 const tools: ToolView[] = [
-  { name: 'gh__get_issue', upstream: 'gh', upstreamName: 'get_issue', definition: {}, hash: 'h1', risk: 'read-only', status: 'approved' },
-  { name: 'gh__delete_repo', upstream: 'gh', upstreamName: 'delete_repo', definition: {}, hash: 'h2', risk: 'destructive', status: 'approved' },
-  { name: 'gh__new_tool', upstream: 'gh', upstreamName: 'new_tool', definition: {}, hash: 'h3', risk: 'read-only', status: 'pending' },
+  { kind: 'mcp', listed: true, name: 'gh__get_issue', upstream: 'gh', upstreamName: 'get_issue', definition: {}, hash: 'h1', risk: 'read-only', status: 'approved' },
+  { kind: 'mcp', listed: true, name: 'gh__delete_repo', upstream: 'gh', upstreamName: 'delete_repo', definition: {}, hash: 'h2', risk: 'destructive', status: 'approved' },
+  { kind: 'mcp', listed: true, name: 'gh__new_tool', upstream: 'gh', upstreamName: 'new_tool', definition: {}, hash: 'h3', risk: 'read-only', status: 'pending' },
 ];
 
 const unlisted = { allowed: false };

@@ -11,11 +11,12 @@ import { exposedAnnotations, riskClassFor, type RiskClass } from './risk-class.j
 import { deepFreeze, invalidToolReason } from './tool-shape.js';
 import { publicToolName, unprefixedNameProblem } from './tool-names.js';
 
-/** Where a public tool name leads. Later issues add other kinds (OpenAPI imports). */
+/** Where a public tool name leads: an upstream MCP server's tool, or an operation of an OpenAPI import. */
 export interface ToolSource {
-  kind: 'mcp';
+  kind: 'mcp' | 'openapi';
+  /** The upstream's id, or the import's namespace. */
   upstream: string;
-  /** The tool's name as the upstream knows it (what tools/call upstream must use). */
+  /** The tool's name as the upstream knows it (what tools/call upstream must use), or the import's tool name. */
   name: string;
 }
 
@@ -33,6 +34,8 @@ export interface ToolEntry {
   readonly status: ToolVersionStatus;
   /** Approved: may be listed (subject to the agent's visibility) and called. */
   readonly usable: boolean;
+  /** In tools/list. False for the operations of an OpenAPI import in discovery mode: found by search, called by name. */
+  readonly listed: boolean;
   readonly findings: readonly Finding[];
 }
 
@@ -70,7 +73,16 @@ export interface ToolRegistryOptions {
 }
 
 /** The parts of an upstream's configuration the registry uses. */
-export type UpstreamToolSettings = Pick<UpstreamConfig, 'autoApprove' | 'risk'> & { prefix?: boolean };
+export type UpstreamToolSettings = Pick<UpstreamConfig, 'autoApprove' | 'risk'> & {
+  prefix?: boolean;
+  /**
+   * 'openapi': the gateway wrote these definitions itself (from an operation's method and the
+   * operator's overrides), so their annotations are its own and are kept as they are.
+   */
+  kind?: ToolSource['kind'];
+  /** Tools registered, governed and callable, but left out of tools/list. */
+  unlisted?: ReadonlySet<string>;
+};
 
 export interface IngestResult {
   /** Tools registered from this listing (usable or not). */
@@ -234,18 +246,24 @@ export class ToolRegistry {
       // Read after the write: a refreshApprovals() during it may have brought a newer decision.
       const status = w?.status ?? this.#approvals.version(upstreamId, tool, hash)?.status ?? 'pending';
       const usable = status === 'approved';
+      const listed = !settings.unlisted?.has(tool);
       const entry: ToolEntry =
-        prev && prev.hash === hash && prev.risk === risk && prev.status === status
+        prev && prev.hash === hash && prev.risk === risk && prev.status === status && prev.listed === listed
           ? prev
           : deepFreeze({
               name,
-              source: { kind: 'mcp', upstream: upstreamId, name: tool },
-              definition: { ...upstreamDefinition, name, annotations: exposedAnnotations(upstreamDefinition.annotations, risk) },
+              source: { kind: settings.kind ?? 'mcp', upstream: upstreamId, name: tool },
+              definition: {
+                ...upstreamDefinition,
+                name,
+                annotations: settings.kind === 'openapi' ? upstreamDefinition.annotations : exposedAnnotations(upstreamDefinition.annotations, risk),
+              },
               upstreamDefinition,
               hash,
               risk,
               status,
               usable,
+              listed,
               findings,
             });
       next.set(tool, entry);
@@ -426,7 +444,7 @@ interface Candidate {
 
 /** What a client could observe of an entry: nothing unless usable; then its hash and risk class. */
 function exposure(e: ToolEntry | undefined): string | null {
-  return e?.usable ? `${e.hash}/${e.risk}` : null;
+  return e?.usable ? `${e.hash}/${e.risk}/${e.listed}` : null;
 }
 
 /** Findings as stored in audit details: rule, path and excerpt (already clipped and made visible). */

@@ -29,7 +29,7 @@ export class AgentViews {
     const gen = this.#dir.generation;
     const hit = this.#cache.get(agent);
     if (hit && hit.generation === gen) return hit;
-    const tools = this.#dir.tools().filter((t) => t.status === 'approved' && toolPermitted(agent, t.name, t.risk));
+    const tools = this.#dir.tools().filter((t) => t.listed && t.status === 'approved' && toolPermitted(agent, t.name, t.risk));
     const prompts = this.#dir.prompts().filter((p) => toolPermitted(agent, p.name, 'read-only'));
     const resources = this.#dir.resources().filter((r) => toolPermitted(agent, r.accessName, 'read-only'));
     const templates = this.#dir.resourceTemplates().filter((r) => toolPermitted(agent, r.accessName, 'read-only'));

@@ -2,7 +2,7 @@ import type { Agent } from '../../catalog/index.js';
 import type { AuditSink } from '../../audit/record.js';
 import type { McpConfig } from '../../config/mcp-schema.js';
 import type { RequestContext } from '../../pipeline/context.js';
-import type { McpDirectory } from '../directory-types.js';
+import type { McpDirectory, ToolView } from '../directory-types.js';
 import type { JsonRpcErrorObject } from '../jsonrpc.js';
 import type { AgentViews } from './agent-views.js';
 import type { Responder } from './exchange.js';
@@ -29,6 +29,22 @@ export interface McpServerDeps {
   audit: AuditSink;
   serverInfo: { name: string; version: string };
   instructions?: string;
+  /** Tools of kind 'openapi' are calls of imported operations. */
+  openapi?: OpenApiCaller;
+}
+
+/** What tools/call needs of the OpenAPI imports (src/openapi/openapi-imports.ts). */
+export interface OpenApiCaller {
+  /** null when the import or the tool is gone (a reload between listing and calling). */
+  call(
+    importId: string,
+    toolName: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    visible: (publicName: string) => ToolView | undefined,
+  ): Promise<{ result: Record<string, unknown>; details: Record<string, unknown> }> | null;
+  /** For a discovery call tool, the public name of the operation the call is aimed at (what the chain must authorize). */
+  aimedAt(tool: ToolView | undefined, args: unknown): string | null;
 }
 
 /** Everything one method handler needs. */

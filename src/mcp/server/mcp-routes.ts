@@ -137,7 +137,7 @@ export async function handleMcpMessage(deps: McpRouteDeps, req: Request, res: Re
     const method = 'method' in inbound.message ? inbound.message.method : 'response';
     const session = resolveSession(deps.mcp, c, inbound.era, method, headers);
     const payload: McpPayload = { inbound, session };
-    return { payload, bytes: body.bytes, digest: body.digest, action: method, target: targetOf(method, inbound.message) };
+    return { payload, bytes: body.bytes, digest: body.digest, action: method, target: aimedTarget(deps.mcp, method, inbound.message) };
   };
 
   const outcome = await deps.chain.run(ctx, (c) => runMethod(deps.mcp, c, exchange), loadPayload, (err) =>
@@ -173,6 +173,18 @@ function resolveSession(mcp: McpServerDeps, c: RequestContext, era: 'modern' | '
   // Any supported session-era version is accepted on the header (classifyInbound refused the rest):
   // clients are known to send an older one than they negotiated, and the session fixes the semantics.
   return session;
+}
+
+/**
+ * What the chain authorizes and audits: the named tool, prompt or resource; for an OpenAPI
+ * import's call_operation (discovery mode), the operation it names, so that operation's own
+ * name and risk class decide.
+ */
+function aimedTarget(mcp: McpServerDeps, method: string, message: unknown): string | null {
+  const target = targetOf(method, message);
+  if (method !== 'tools/call' || target === null || !mcp.openapi) return target;
+  const args = (message as { params?: { arguments?: unknown } }).params?.arguments;
+  return mcp.openapi.aimedAt(mcp.directory.tool(target), args) ?? target;
 }
 
 function targetOf(method: string, message: unknown): string | null {

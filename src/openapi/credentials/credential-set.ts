@@ -10,6 +10,7 @@ import {
   type Injector,
   type Placement,
 } from './injector.js';
+import { hiddenParametersOf } from './hidden-parameters.js';
 import { ClientCredentialsTokenSource, basicClientAuth, type Clock, type TokenTransport } from './oauth-client-credentials.js';
 import { describeNeed, readSecuritySchemes, type CredentialLocation, type SchemeSpec } from './security-schemes.js';
 
@@ -68,6 +69,7 @@ export class CredentialSet {
     documentSecurity: unknown;
     staticSecrets: string[];
     oauth: ClientCredentialsTokenSource[];
+    hidden: Placement[];
   }) {
     this.#schemes = parts.schemes;
     this.#bound = parts.bound;
@@ -76,7 +78,7 @@ export class CredentialSet {
     this.#documentSecurity = parts.documentSecurity;
     this.#staticSecrets = parts.staticSecrets;
     this.#oauth = parts.oauth;
-    this.#hidden = this.#hiddenPlacements();
+    this.#hidden = parts.hidden;
     this.#reserved = new Set(this.#hidden.map((p) => p.name.toLowerCase()));
   }
 
@@ -172,20 +174,6 @@ export class CredentialSet {
   /** Lower-case names of every header, query parameter and cookie a credential may occupy. */
   reservedNames(): ReadonlySet<string> {
     return this.#reserved;
-  }
-
-  #hiddenPlacements(): Placement[] {
-    const out = new Map<string, Placement>();
-    const add = (p: Placement) => {
-      const k = placementKey(p);
-      if (!out.has(k)) out.set(k, { in: p.in, name: p.name });
-    };
-    for (const spec of this.#schemes.values()) {
-      if (spec.kind === 'apiKey') add({ in: spec.in, name: spec.name });
-      else if (spec.kind === 'basic' || spec.kind === 'bearer' || spec.kind === 'oauth2' || spec.kind === 'openIdConnect') add(AUTHORIZATION);
-    }
-    for (const c of this.#inject) for (const p of c.placements) add(p);
-    return [...out.values()];
   }
 
   /**
@@ -289,7 +277,8 @@ export async function buildCredentialSet(input: CredentialSetInput): Promise<{ s
     inject.push(staticCredential(`inject[${i}]`, [{ in: entry.in, name: entry.name, value: full }]));
   }
 
-  const set = new CredentialSet({ schemes, bound, failed, inject, documentSecurity: input.security, staticSecrets: [...new Set(staticSecrets)], oauth });
+  const hidden = hiddenParametersOf(input.securitySchemes, input.config);
+  const set = new CredentialSet({ schemes, bound, failed, inject, documentSecurity: input.security, staticSecrets: [...new Set(staticSecrets)], oauth, hidden });
   return { set, problems };
 }
 

@@ -20,6 +20,13 @@ export async function callTool(c: CallContext): Promise<MethodOutcome> {
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
     throw new GatewayError('INVALID_PARAMS', 'arguments must be an object');
   }
+  if (tool.kind === 'openapi') {
+    const visible = (publicName: string) => c.deps.views.visibleTool(c.agent, publicName);
+    const pending = c.deps.openapi?.call(tool.upstream, tool.upstreamName, (args ?? {}) as Record<string, unknown>, c.ctx.signal, visible);
+    if (!pending) throw new GatewayError('UPSTREAM_UNAVAILABLE', `The API behind ${tool.name} is not loaded`, { headers: { 'retry-after': '5' } });
+    const done = await pending;
+    return { kind: 'result', result: done.result, details: { ...done.details, toolHash: tool.hash, risk: tool.risk } };
+  }
   const out = await forwardToUpstream(c, tool.upstream, 'tools/call', { ...c.params, name: tool.upstreamName }, {
     tool: tool.upstreamName,
     toolHash: tool.hash,

@@ -1,0 +1,318 @@
+/**
+ * The imported APIs of openapi-imports/, kept in step with the folder: each spec file is
+ * (re)imported when it or its sidecar changes, its tools go into the one tool registry under
+ * the import's namespace (pinned and approved like any upstream's), and a removed file takes
+ * its tools with it. A file that fails to import is reported (log and audit) and, when it
+ * had imported before, keeps serving its last good version.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/record.js';
+import type { ConfigIssue } from '../config/issues.js';
+import type { Egress } from '../egress/egress.js';
+import type { ToolRegistry } from '../mcp/registry/tool-registry.js';
+import { callOperation, type OperationCallResult } from './call-operation.js';
+import type { TokenTransport } from './credentials/oauth-client-credentials.js';
+import { publicToolName } from '../mcp/registry/tool-names.js';
+import type { ToolView } from '../mcp/directory-types.js';
+import { CALL_TOOL, FIND_TOOL, findOperations, META_TOOLS } from './discovery.js';
+import { buildImport, type ImportedApi, type OpenApiTool } from './import-api.js';
+import { errorResult } from './result.js';
+import { listImportFiles, type ImportFiles } from './import-files.js';
+import { SpecAnalyzer } from './spec-analyzer.js';
+
+export interface OpenApiImportsOptions {
+  dir: string;
+  registry: ToolRegistry;
+  egress: Egress;
+  audit: AuditSink;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Namespaces taken by MCP upstreams: an import may not use them. */
+  reservedIds: ReadonlySet<string>;
+  debounceMs?: number;
+  rescanIntervalMs?: number;
+}
+
+export interface ImportStatus {
+  id: string | null;
+  file: string;
+  state: 'imported' | 'failed';
+  title?: string;
+  baseUrl?: string;
+  tools?: number;
+  skipped?: ReadonlyArray<{ operation: string; reason: string }>;
+  warnings?: readonly string[];
+  /** Why the last attempt failed (a previous good version may still be serving). */
+  issues?: ConfigIssue[];
+}
+
+interface Entry {
+  files: ImportFiles;
+  api: ImportedApi | null;
+  issues: ConfigIssue[] | null;
+}
+
+export class OpenApiImports {
+  readonly #opts: OpenApiImportsOptions;
+  readonly #log: Logger;
+  readonly #byFile = new Map<string, Entry>();
+  readonly #byId = new Map<string, ImportedApi>();
+  readonly #analyzer = new SpecAnalyzer();
+  #watcher: FSWatcher | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #rescan: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #closed = false;
+
+  constructor(opts: OpenApiImportsOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: 'openapi' });
+  }
+
+  /** The imported API with this namespace. */
+  get(id: string): ImportedApi | undefined {
+    return this.#byId.get(id);
+  }
+
+  status(): ImportStatus[] {
+    return [...this.#byFile.values()].map(({ files, api, issues }) => ({
+      id: api?.id ?? null,
+      file: files.spec,
+      state: issues === null && api ? 'imported' : 'failed',
+      ...(api ? { title: api.title, baseUrl: api.base.href, tools: api.tools.size, skipped: api.skipped, warnings: api.warnings } : {}),
+      ...(issues ? { issues } : {}),
+    }));
+  }
+
+  /** Imports the folder once (start-up); then `watch()` keeps it in step. */
+  sync(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = (async () => {
+      do {
+        this.#again = false;
+        await this.#syncOnce();
+      } while (this.#again && !this.#closed);
+      // The analyzer's heap (a parsed spec can take hundreds of MB) goes back to the system at once.
+      this.#analyzer.release();
+    })().finally(() => {
+      this.#running = null;
+    });
+    this.#running = run;
+    return run;
+  }
+
+  watch(): void {
+    if (this.#watcher || this.#closed) return;
+    try {
+      this.#watcher = watch(this.#opts.dir, { persistent: false }, () => this.#schedule());
+      this.#watcher.on('error', () => {
+        this.#watcher?.close();
+        this.#watcher = null;
+      });
+    } catch {
+      // No folder yet: the periodic rescan notices when one appears.
+    }
+    const every = this.#opts.rescanIntervalMs ?? 5_000;
+    if (every > 0) {
+      this.#rescan = setInterval(() => {
+        if (!this.#watcher) this.watch();
+        void this.sync();
+      }, every).unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = null;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#rescan) clearInterval(this.#rescan);
+    await this.#analyzer.close();
+    await this.#running;
+  }
+
+  /**
+   * Calls an imported operation, or one of an import's discovery tools (the chain has already
+   * authorized the tool; for call_operation, the operation it names: see aimedAt). `visible`
+   * is what the agent may see and call, by public name.
+   */
+  call(importId: string, toolName: string, args: Record<string, unknown>, signal: AbortSignal, visible: (publicName: string) => ToolView | undefined): Promise<OperationCallResult> | null {
+    const api = this.#byId.get(importId);
+    if (!api) return null;
+    if (api.discovery && toolName === FIND_TOOL) {
+      return Promise.resolve({ result: findOperations(api.discovery.operations, args, visible), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'ok' } });
+    }
+    if (api.discovery && toolName === CALL_TOOL) {
+      const target = this.#operationNamed(api, args.operation);
+      const view = target ? visible(publicToolName(api.id, target.name)) : undefined;
+      // The chain authorized exactly this operation (aimedAt); a reload in between must not widen it.
+      if (!target || !view || view.status !== 'approved') return Promise.resolve({ result: errorResult(`Unknown operation: ${String(args.operation).slice(0, 200)}`), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'unknown-operation' } });
+      const inner = args.arguments === undefined ? {} : args.arguments;
+      if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+        return Promise.resolve({ result: errorResult('arguments must be an object'), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'invalid-arguments' } });
+      }
+      return callOperation(api, target, inner as Record<string, unknown>, { egress: this.#opts.egress, signal }).then((r) => ({ ...r, details: { ...r.details, via: CALL_TOOL } }));
+    }
+    const tool = api.tools.get(toolName);
+    if (!tool) return null;
+    return callOperation(api, tool, args, { egress: this.#opts.egress, signal });
+  }
+
+  /**
+   * The public name a call of `tool` is really aimed at: for an import's call_operation, the
+   * operation it names (so the policy chain authorizes and audits that operation under its
+   * own name and risk class); null for every other tool. An operation that is not this
+   * import's yields a name no tool has, which the chain refuses as unknown.
+   */
+  aimedAt(tool: ToolView | undefined, args: unknown): string | null {
+    if (!tool || tool.kind !== 'openapi' || tool.upstreamName !== CALL_TOOL) return null;
+    const api = this.#byId.get(tool.upstream);
+    if (!api?.discovery) return null;
+    const op = this.#operationNamed(api, (args as { operation?: unknown } | null)?.operation);
+    return op ? publicToolName(api.id, op.name) : `${api.id}__${CALL_TOOL}#unknown-operation`;
+  }
+
+  #operationNamed(api: ImportedApi, name: unknown): OpenApiTool | undefined {
+    if (typeof name !== 'string') return undefined;
+    const local = api.publicNames.get(name) ?? name;
+    return api.tools.get(local);
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.sync();
+    }, this.#opts.debounceMs ?? 200).unref();
+  }
+
+  async #syncOnce(): Promise<void> {
+    let listed: ImportFiles[];
+    try {
+      listed = await listImportFiles(this.#opts.dir);
+    } catch (err) {
+      this.#log.error({ err, dir: this.#opts.dir }, 'openapi imports folder cannot be read');
+      return;
+    }
+    const present = new Set(listed.map((f) => f.spec));
+    for (const [file, entry] of [...this.#byFile]) {
+      if (present.has(file)) continue;
+      this.#byFile.delete(file);
+      if (entry.api) await this.#retire(entry.api, 'the spec file was removed');
+    }
+    for (const files of listed) {
+      if (this.#closed) return;
+      const known = this.#byFile.get(files.spec);
+      if (known && known.files.fingerprint === files.fingerprint) continue;
+      await this.#importOne(files, known);
+    }
+  }
+
+  async #importOne(files: ImportFiles, known: Entry | undefined): Promise<void> {
+    const t0 = performance.now();
+    let result = await buildImport(files, {
+      env: this.#opts.env ?? process.env,
+      tokenTransport: (internal) => this.#tokenTransport(internal),
+      analyze: (req) => this.#analyzer.analyze(req),
+    }).catch((err: unknown) => ({
+      ok: false as const,
+      issues: [{ file: files.spec, path: '(import)', message: `import failed: ${(err as Error).message.slice(0, 200)}` }],
+    }));
+    if (result.ok) {
+      const clash = this.#clash(result.api, files.spec);
+      if (clash) result = { ok: false, issues: [{ file: files.sidecar ?? files.spec, path: 'namespace', message: clash }] };
+    }
+    const ms = Math.round(performance.now() - t0);
+    if (!result.ok) {
+      this.#byFile.set(files.spec, { files, api: known?.api ?? null, issues: result.issues });
+      this.#log.error({ file: files.spec, issues: result.issues, keptPrevious: known?.api != null }, 'openapi import refused');
+      this.#record('openapi.import', known?.api?.id ?? null, 'deny', result.issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 1000), {
+        file: files.spec,
+        issues: result.issues.slice(0, 20),
+        keptPrevious: known?.api != null,
+      });
+      return;
+    }
+    const api = result.api;
+    if (known?.api && known.api.id !== api.id) await this.#retire(known.api, `namespace changed to ${api.id}`);
+    this.#byId.set(api.id, api);
+    this.#byFile.set(files.spec, { files, api, issues: null });
+    const definitions = [...api.tools.values()].map((t) => t.definition);
+    const risk = [...api.tools.values()].map((t) => ({ match: t.name, class: t.risk }));
+    if (api.discovery) {
+      definitions.push(...api.discovery.definitions);
+      // The discovery tools do nothing themselves: what they reach is authorized per operation.
+      for (const name of META_TOOLS) risk.push({ match: name, class: 'read-only' });
+    }
+    const ingest = await this.#opts.registry.ingest(api.id, definitions, {
+      autoApprove: api.sidecar.autoApprove,
+      risk,
+      kind: 'openapi',
+      ...(api.discovery ? { unlisted: new Set(api.tools.keys()) } : {}),
+    });
+    this.#log.info(
+      { api: api.id, file: files.spec, tools: api.tools.size, usable: ingest.usable, skipped: api.skipped.length, refused: ingest.skipped.length, warnings: api.warnings.length, ms },
+      'openapi import loaded',
+    );
+    for (const w of api.warnings) this.#log.warn({ api: api.id, warning: w }, 'openapi import warning');
+    this.#record('openapi.import', api.id, 'allow', null, {
+      file: files.spec,
+      version: api.version,
+      baseUrl: api.base.href,
+      tools: api.tools.size,
+      usable: ingest.usable,
+      skipped: api.skipped.slice(0, 50),
+      skippedCount: api.skipped.length,
+      warnings: api.warnings.slice(0, 20),
+      refused: ingest.skipped.slice(0, 20),
+      ms,
+    });
+  }
+
+  #clash(api: ImportedApi, file: string): string | null {
+    if (this.#opts.reservedIds.has(api.id)) return `namespace ${api.id} is the id of an MCP upstream: choose another in the sidecar`;
+    for (const [other, entry] of this.#byFile) {
+      if (other !== file && entry.api?.id === api.id) return `namespace ${api.id} is already used by ${other}`;
+    }
+    return null;
+  }
+
+  async #retire(api: ImportedApi, reason: string): Promise<void> {
+    if (this.#byId.get(api.id) === api) this.#byId.delete(api.id);
+    await this.#opts.registry.removeUpstream(api.id, reason);
+    this.#log.info({ api: api.id, reason }, 'openapi import removed');
+  }
+
+  #tokenTransport(internal: boolean): TokenTransport {
+    return async (req) => {
+      const url = new URL(req.url);
+      const answer = await this.#opts.egress.request(
+        { origin: url.origin, internal },
+        {
+          method: 'POST',
+          path: url.pathname + url.search,
+          headers: req.headers,
+          body: req.body,
+          signal: req.signal,
+          timeouts: { connectMs: 5_000, firstByteMs: 15_000, totalMs: 20_000 },
+          maxBytes: 64 * 1024,
+          redirects: 'none',
+        },
+      );
+      return { status: answer.status, body: answer.body };
+    };
+  }
+
+  #record(action: string, target: string | null, decision: 'allow' | 'deny', reason: string | null, details: Record<string, unknown>): void {
+    this.#opts.audit
+      .append({ time: Date.now(), requestId: `openapi-${randomUUID()}`, channel: 'mcp', action, target, decision, reason, details })
+      .catch((err: unknown) => this.#log.error({ err, action }, 'openapi import audit event could not be committed'));
+  }
+}
