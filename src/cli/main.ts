@@ -6,6 +6,7 @@ import { auditCommand } from './audit-command.js';
 import { checkCommand, CHECK_HELP } from './check-command.js';
 import { auditContext } from './audit-context.js';
 import { UsageError, type Io } from './common.js';
+import { IMPORT_HELP } from './import-help.js';
 import { mcpStdioCommand, MCP_STDIO_HELP } from './mcp-stdio-command.js';
 import { schemaCommand } from './schema-command.js';
 import { startCommand, START_HELP } from './start-command.js';
@@ -18,6 +19,7 @@ Usage: warden <command> [options]
   agents ...       catalog agents, keys and suspensions (warden agents --help)
   audit ...        verify | query | export | prune | checkpoint (warden audit --help)
   tools ...        list | pending | approve | reject upstream MCP tool versions (warden tools --help)
+  import <file>    report what an OpenAPI spec becomes and copy it into the imports folder (--check: report only)
   mcp-stdio        bridge a local stdio MCP client to the gateway with an agent key
   schema [--write] print (or write to schema/agent.schema.json) the catalog JSON Schema
   --version        print the version
@@ -32,6 +34,8 @@ ${CHECK_HELP}
 ${AGENTS_HELP}
 
 ${MCP_STDIO_HELP}
+
+${IMPORT_HELP}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
     case 'agents':
       return agentsCommand(rest, io);
     case 'tools': return (await import('./tools-command.js')).toolsCommand(rest, io);
+    case 'import':
+      return (await import('./import-command.js')).importCommand(rest, io);
     case 'audit': {
       const { argv: own, ctx } = await auditContext(rest, io);
       return auditCommand(own, ctx);

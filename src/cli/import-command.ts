@@ -1,0 +1,113 @@
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatIssues } from '../config/issues.js';
+import { publicToolName } from '../mcp/registry/tool-names.js';
+import { buildImport, type ImportedApi } from '../openapi/import-api.js';
+import { stem } from '../openapi/import-files.js';
+import { configFrom, parse, printTable, tableCell, UsageError, type Io } from './common.js';
+import { IMPORT_HELP } from './import-help.js';
+
+
+
+/** `warden import`: the report a developer reads before (or instead of) dropping a spec in the folder. */
+export async function importCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    sidecar: { type: 'string' },
+    check: { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help || positionals.length === 0) {
+    io.out.write(`${IMPORT_HELP}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (positionals.length > 1) throw new UsageError(`one spec file at a time (got ${positionals.length})`);
+  const spec = positionals[0]!;
+  if (!(await isFile(spec))) throw new UsageError(`${spec}: no such file`);
+  const sidecar = values.sidecar ?? (await sidecarBeside(spec));
+  if (values.sidecar !== undefined && !(await isFile(values.sidecar))) throw new UsageError(`${values.sidecar}: no such file`);
+  const config = await configFrom(values);
+
+  const result = await buildImport(
+    { spec, sidecar, fingerprint: '' },
+    {
+      env: process.env,
+      // A report never needs a token: OAuth endpoints are only called by a running gateway.
+      tokenTransport: () => () => Promise.reject(new Error('not called by warden import')),
+    },
+  );
+  if (!result.ok) {
+    if (values.json) io.out.write(`${JSON.stringify({ ok: false, file: spec, issues: result.issues })}\n`);
+    else io.err.write(`${spec} cannot be imported:\n${formatIssues(result.issues)}\n`);
+    return 1;
+  }
+  const api = result.api;
+  let copiedTo: string | null = null;
+  if (!values.check) {
+    copiedTo = join(config.importsDir, basename(spec));
+    if ((await isFile(copiedTo)) && !values.force) {
+      io.err.write(`${copiedTo} exists: use --force to replace it\n`);
+      return 1;
+    }
+    await mkdir(config.importsDir, { recursive: true });
+    // The sidecar first: a gateway watching the folder must never import the spec without it.
+    if (sidecar) await place(sidecar, join(config.importsDir, `${stem(basename(spec))}.warden.yaml`));
+    await place(spec, copiedTo);
+  }
+  if (values.json) io.out.write(`${JSON.stringify(report(api, copiedTo))}\n`);
+  else printReport(io, api, copiedTo);
+  return 0;
+}
+
+function report(api: ImportedApi, copiedTo: string | null) {
+  return {
+    ok: true,
+    namespace: api.id,
+    title: api.title,
+    specVersion: api.version,
+    baseUrl: api.base.href,
+    copiedTo,
+    tools: [...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk })),
+    skipped: api.skipped,
+    warnings: api.warnings,
+  };
+}
+
+function printReport(io: Io, api: ImportedApi, copiedTo: string | null): void {
+  const r = report(api, copiedTo);
+  io.out.write(`${tableCell(api.title || '(untitled)', 120)} (${api.version === '2.0' ? 'Swagger 2.0' : `OpenAPI ${api.version}`}) as namespace ${api.id}, calls ${api.base.href}\n`);
+  io.out.write(`${r.tools.length} tool(s), ${r.skipped.length} operation(s) skipped, ${r.warnings.length} warning(s)\n\n`);
+  if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk'], { maxWidth: { operation: 80 } });
+  if (r.skipped.length > 0) {
+    io.out.write('\nskipped:\n');
+    printTable(io.out, [...r.skipped], ['operation', 'reason'], { maxWidth: { reason: 120 } });
+  }
+  if (r.warnings.length > 0) io.out.write(`\nwarnings:\n${r.warnings.map((w) => `  ${tableCell(w, 300)}`).join('\n')}\n`);
+  io.out.write(copiedTo ? `\ncopied to ${copiedTo}\n` : '\n--check: nothing copied\n');
+}
+
+async function sidecarBeside(spec: string): Promise<string | null> {
+  for (const ext of ['warden.yaml', 'warden.yml']) {
+    const candidate = join(dirname(spec), `${stem(basename(spec))}.${ext}`);
+    if (await isFile(candidate)) return candidate;
+  }
+  return null;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** Copy then rename: the watcher never sees a half-written file. */
+async function place(from: string, to: string): Promise<void> {
+  const tmp = join(dirname(to), `.${basename(to)}.${process.pid}.tmp`);
+  try {
+    await copyFile(from, tmp);
+    await rename(tmp, to);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
