@@ -7,11 +7,14 @@ import { loadCatalog } from '../catalog/index.js';
 import { ConfigError, formatIssues, type ConfigIssue } from '../config/issues.js';
 import { resolveSecretRef } from '../config/secret-ref.js';
 import { upstreamSecretIssues } from '../mcp/upstream/check-secrets.js';
-import { configFrom, parse, type Io } from './common.js';
+import { buildImport } from '../openapi/import-api.js';
+import { listImportFiles } from '../openapi/import-files.js';
+import { configFrom, parse, tableCell, type Io } from './common.js';
 
 export const CHECK_HELP = `warden check [--config warden.yaml] [--catalog DIR]
-  Validates the configuration, the agent catalog and every secret reference without
-  starting anything. Exit 0 when valid, 1 with a report of every problem otherwise.`;
+  Validates the configuration, the agent catalog, every OpenAPI import and every secret
+  reference without starting anything. Exit 0 when valid, 1 with a report of every problem
+  otherwise. (A running gateway serves the imports that load and reports the others.)`;
 
 export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {}, false);
@@ -47,13 +50,18 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (dataProblem) issues.push({ file, path: 'dataDir', message: dataProblem });
   const catalog = await loadCatalog(config.catalogDir);
   if (!catalog.ok) issues.push(...catalog.issues);
+  const imports = await checkImports(config.importsDir, new Set(config.mcp.upstreams.map((u) => u.id)));
+  issues.push(...imports.issues);
   if (issues.length > 0) {
     io.err.write(`invalid: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${formatIssues(issues)}\n`);
     return 1;
   }
   if (catalog.ok) {
     for (const w of catalog.warnings) io.err.write(`warning: ${w.file}: ${w.path}: ${w.message}\n`);
-    io.out.write(`ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}\n`);
+    for (const w of imports.warnings) io.err.write(`warning: ${w}\n`);
+    io.out.write(
+      `ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}, ${imports.apis} OpenAPI import(s) with ${imports.tools} tool(s) in ${config.importsDir}\n`,
+    );
   }
   return 0;
 }
@@ -75,4 +83,26 @@ async function writableDir(dir: string): Promise<string | null> {
       probe = parent;
     }
   }
+}
+
+/** Every spec of the imports folder, imported as the gateway would (no network: OAuth tokens are not fetched). */
+async function checkImports(dir: string, upstreamIds: ReadonlySet<string>): Promise<{ issues: ConfigIssue[]; warnings: string[]; apis: number; tools: number }> {
+  const out = { issues: [] as ConfigIssue[], warnings: [] as string[], apis: 0, tools: 0 };
+  const owners = new Map<string, string>();
+  for (const files of await listImportFiles(dir)) {
+    const r = await buildImport(files, { env: process.env, tokenTransport: () => () => Promise.reject(new Error('not called by warden check')) });
+    if (!r.ok) {
+      out.issues.push(...r.issues);
+      continue;
+    }
+    const where = files.sidecar ?? files.spec;
+    if (upstreamIds.has(r.api.id)) out.issues.push({ file: where, path: 'namespace', message: `namespace ${r.api.id} is the id of an MCP upstream` });
+    else if (owners.has(r.api.id)) out.issues.push({ file: where, path: 'namespace', message: `namespace ${r.api.id} is already used by ${owners.get(r.api.id)}` });
+    owners.set(r.api.id, files.spec);
+    out.apis++;
+    out.tools += r.api.tools.size;
+    for (const w of r.api.warnings) out.warnings.push(`${files.spec}: ${tableCell(w, 300)}`);
+    if (r.api.skipped.length > 0) out.warnings.push(`${files.spec}: ${r.api.skipped.length} operation(s) skipped (warden import --check ${files.spec} lists them)`);
+  }
+  return out;
 }
