@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HTTP_TOKEN, isForbiddenCredentialHeader } from '../http-names.js';
 import { SecretRefSchema } from '../../config/secret-ref.js';
 
 /**
@@ -7,20 +8,6 @@ import { SecretRefSchema } from '../../config/secret-ref.js';
  * none. Secrets are only ever references ({env} or {file}); a file path is relative to the
  * sidecar's folder.
  */
-
-/** RFC 9110 token: the characters allowed in a header (and cookie) name. */
-export const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/**
- * Headers a credential may never set: framing, routing and hop-by-hop headers (a value there
- * would change where or how the request goes), and Cookie, which credentials reach through
- * `in: cookie` so that several of them can share the one header.
- */
-const FORBIDDEN_CREDENTIAL_HEADER = /^(?:host|cookie|content-[a-z-]+|transfer-encoding|connection|keep-alive|proxy-connection|upgrade|te|trailer|expect)$/i;
-
-export function isForbiddenCredentialHeader(name: string): boolean {
-  return FORBIDDEN_CREDENTIAL_HEADER.test(name);
-}
 
 /** Names whose literal (non-reference) values are refused: they look like they carry a credential. */
 const CREDENTIAL_LIKE_NAME = /auth|cookie|session|key|token|secret|pass|credential|signature/i;

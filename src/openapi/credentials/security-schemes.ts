@@ -1,4 +1,4 @@
-import { HTTP_TOKEN, isForbiddenCredentialHeader } from './credential-schema.js';
+import { HTTP_TOKEN, isForbiddenCredentialHeader } from '../http-names.js';
 
 export type CredentialLocation = 'header' | 'query' | 'cookie';
 

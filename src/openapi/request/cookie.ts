@@ -7,7 +7,7 @@
  */
 import type { ParameterPlan } from '../plan.js';
 import { contentText } from './content-value.js';
-import { HTTP_TOKEN } from './http-token.js';
+import { HTTP_TOKEN } from '../http-names.js';
 import { encodeStrict, ValueProblem } from './percent-encode.js';
 import { expandPairStyle, noEncoding, pairEntries } from './style-serialize.js';
 import { quoted } from './values.js';

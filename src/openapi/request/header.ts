@@ -7,7 +7,7 @@
  */
 import type { ParameterPlan } from '../plan.js';
 import { contentText } from './content-value.js';
-import { HTTP_TOKEN } from './http-token.js';
+import { AGENT_FORBIDDEN_HEADERS, HTTP_TOKEN } from '../http-names.js';
 import { ValueProblem } from './percent-encode.js';
 import { expandSegmentStyle, noEncoding } from './style-serialize.js';
 import { quoted } from './values.js';
@@ -17,13 +17,6 @@ import { quoted } from './values.js';
  * content negotiation the HTTP client owns. The plan builder hides the same names
  * (schema/parameters.ts), so a plan should never hold them; this is the last check.
  */
-const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set(
-  [
-    'authorization proxy-authorization proxy-authenticate cookie host',
-    'content-length content-type content-encoding transfer-encoding',
-    'connection keep-alive proxy-connection upgrade te trailer expect accept accept-encoding',
-  ].flatMap((line) => line.split(' ')),
-);
 
 export interface HeaderEntry {
   /** Lower case. */
@@ -34,7 +27,7 @@ export interface HeaderEntry {
 export function headerEntry(param: ParameterPlan, value: unknown, reserved: ReadonlySet<string>): HeaderEntry {
   const name = param.name.toLowerCase();
   if (!HTTP_TOKEN.test(name)) throw new ValueProblem(`${quoted(param.name)} is not a valid header name`);
-  if (FORBIDDEN_HEADERS.has(name) || reserved.has(name)) {
+  if (AGENT_FORBIDDEN_HEADERS.has(name) || reserved.has(name)) {
     throw new ValueProblem(`would set the header ${quoted(param.name)}, which the gateway controls; refused`);
   }
   const text =

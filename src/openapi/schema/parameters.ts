@@ -4,6 +4,7 @@
  * out, OAS serialization defaults filled in, checked against the path template.
  */
 import type { ParamLocation, ParamStyle } from '../plan.js';
+import { AGENT_FORBIDDEN_HEADERS } from '../http-names.js';
 import { isPlainObject, own } from './json-value.js';
 import { chooseRequestMediaType } from './media-type.js';
 
@@ -22,31 +23,6 @@ export interface DeclaredParameter {
   deprecated: boolean;
 }
 
-/**
- * Header parameters the agent never controls: credentials (the gateway injects them),
- * headers the request builder or the HTTP client own, hop-by-hop headers (RFC 9110 7.6.1),
- * and Accept, which OAS says to ignore as a parameter like Content-Type and Authorization.
- */
-export const ALWAYS_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'host',
-  'content-length',
-  'content-type',
-  'content-encoding',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'upgrade',
-  'accept',
-  'accept-encoding',
-  'expect',
-]);
 
 const LOCATIONS: readonly ParamLocation[] = ['path', 'query', 'header', 'cookie'];
 
@@ -100,7 +76,7 @@ export function collectParameters(input: {
   for (const p of byKey.values()) {
     const name = p.name as string;
     const location = p.in as ParamLocation;
-    const hidden = (location === 'header' && ALWAYS_HIDDEN_HEADERS.has(name.toLowerCase())) || input.isHidden({ name, in: location });
+    const hidden = (location === 'header' && AGENT_FORBIDDEN_HEADERS.has(name.toLowerCase())) || input.isHidden({ name, in: location });
     if (location === 'path') {
       if (!variables.has(name)) {
         warnings.push(`path parameter "${name}" is not in the path template; ignored`);
