@@ -22,7 +22,7 @@ export interface OperationCallResult {
 }
 
 export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: Record<string, unknown>, io: { egress: Egress; signal: AbortSignal }): Promise<OperationCallResult> {
-  const base = { api: api.id, operation: tool.key, upstream: api.id, tool: tool.name };
+  const base = { api: api.id, operation: tool.key, upstream: api.id, tool: tool.name, dataLabel: api.sidecar.dataLabel };
   const violations = tool.checkArguments()(args);
   if (violations.length > 0) {
     return {

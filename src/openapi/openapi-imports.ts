@@ -262,6 +262,9 @@ export class OpenApiImports {
       'openapi import loaded',
     );
     for (const w of api.warnings) this.#log.warn({ api: api.id, warning: w }, 'openapi import warning');
+    if (api.skipped.length > 0) {
+      this.#log.warn({ api: api.id, skipped: api.skipped.length, operations: api.skipped.slice(0, 50) }, 'openapi operations skipped (warden import --check lists them all)');
+    }
     this.#record('openapi.import', api.id, 'allow', null, {
       file: files.spec,
       version: api.version,
