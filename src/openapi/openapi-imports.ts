@@ -6,6 +6,8 @@
  * had imported before, keeps serving its last good version.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/record.js';
@@ -52,6 +54,8 @@ interface Entry {
   files: ImportFiles;
   api: ImportedApi | null;
   issues: ConfigIssue[] | null;
+  /** secretFilesFingerprint(api) when it was imported. */
+  secrets: string;
 }
 
 export class OpenApiImports {
@@ -174,8 +178,10 @@ export class OpenApiImports {
     if (!tool || tool.kind !== 'openapi' || tool.upstreamName !== CALL_TOOL) return null;
     const api = this.#byId.get(tool.upstream);
     if (!api?.discovery) return null;
-    const op = this.#operationNamed(api, (args as { operation?: unknown } | null)?.operation);
-    return op ? publicToolName(api.id, op.name) : `${api.id}__${CALL_TOOL}#unknown-operation`;
+    const operation = (args as { operation?: unknown } | null)?.operation;
+    const op = this.#operationNamed(api, operation);
+    // Not one of this import's operations: a name no tool has, refused as unknown (never another upstream's tool).
+    return op ? publicToolName(api.id, op.name) : `${tool.name}(${String(operation).slice(0, 100)})`;
   }
 
   #operationNamed(api: ImportedApi, name: unknown): OpenApiTool | undefined {
@@ -210,7 +216,8 @@ export class OpenApiImports {
     for (const files of listed) {
       if (this.#closed) return;
       const known = this.#byFile.get(files.spec);
-      if (known && known.files.fingerprint === files.fingerprint) continue;
+      // A rotated secret file re-imports too (environment variables cannot change under a running process).
+      if (known && known.files.fingerprint === files.fingerprint && known.secrets === (await secretFilesFingerprint(known.api))) continue;
       await this.#importOne(files, known);
     }
   }
@@ -231,7 +238,7 @@ export class OpenApiImports {
     }
     const ms = Math.round(performance.now() - t0);
     if (!result.ok) {
-      this.#byFile.set(files.spec, { files, api: known?.api ?? null, issues: result.issues });
+      this.#byFile.set(files.spec, { files, api: known?.api ?? null, issues: result.issues, secrets: known?.secrets ?? '' });
       this.#log.error({ file: files.spec, issues: result.issues, keptPrevious: known?.api != null }, 'openapi import refused');
       this.#record('openapi.import', known?.api?.id ?? null, 'deny', result.issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 1000), {
         file: files.spec,
@@ -243,7 +250,7 @@ export class OpenApiImports {
     const api = result.api;
     if (known?.api && known.api.id !== api.id) await this.#retire(known.api, `namespace changed to ${api.id}`);
     this.#byId.set(api.id, api);
-    this.#byFile.set(files.spec, { files, api, issues: null });
+    this.#byFile.set(files.spec, { files, api, issues: null, secrets: await secretFilesFingerprint(api) });
     const definitions = [...api.tools.values()].map((t) => t.definition);
     const risk = [...api.tools.values()].map((t) => ({ match: t.name, class: t.risk }));
     if (api.discovery) {
@@ -318,4 +325,21 @@ export class OpenApiImports {
       .append({ time: Date.now(), requestId: `openapi-${randomUUID()}`, channel: 'mcp', action, target, decision, reason, details })
       .catch((err: unknown) => this.#log.error({ err, action }, 'openapi import audit event could not be committed'));
   }
+}
+
+/** `size:mtime` of every secret file the import's sidecar references (its credentials), so a rotation is noticed. */
+async function secretFilesFingerprint(api: ImportedApi | null): Promise<string> {
+  if (!api?.sidecarFile) return '';
+  const files: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.file === 'string' && Object.keys(o).length === 1) files.push(isAbsolute(o.file) ? o.file : resolve(dirname(api.sidecarFile!), o.file));
+      else Object.values(o).forEach(walk);
+    }
+  };
+  walk(api.sidecar.credentials);
+  const parts = await Promise.all(files.sort().map((f) => stat(f).then((s) => `${s.size}:${s.mtimeMs}`, () => 'gone')));
+  return parts.join(',');
 }
