@@ -6,8 +6,6 @@
  * had imported before, keeps serving its last good version.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/record.js';
@@ -15,13 +13,14 @@ import type { ConfigIssue } from '../config/issues.js';
 import type { Egress } from '../egress/egress.js';
 import type { ToolRegistry } from '../mcp/registry/tool-registry.js';
 import { callOperation, type OperationCallResult } from './call-operation.js';
-import type { TokenTransport } from './credentials/oauth-client-credentials.js';
+import { egressTokenTransport } from './token-transport.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import type { ToolView } from '../mcp/directory-types.js';
 import { CALL_TOOL, FIND_TOOL, findOperations, META_TOOLS } from './discovery.js';
 import { buildImport, type ImportedApi, type OpenApiTool } from './import-api.js';
 import { errorResult } from './result.js';
 import { listImportFiles, type ImportFiles } from './import-files.js';
+import { secretFilesFingerprint } from './secret-files.js';
 import { SpecAnalyzer } from './spec-analyzer.js';
 
 export interface OpenApiImportsOptions {
@@ -226,7 +225,7 @@ export class OpenApiImports {
     const t0 = performance.now();
     let result = await buildImport(files, {
       env: this.#opts.env ?? process.env,
-      tokenTransport: (internal) => this.#tokenTransport(internal),
+      tokenTransport: (internal) => egressTokenTransport(this.#opts.egress, internal),
       analyze: (req) => this.#analyzer.analyze(req),
     }).catch((err: unknown) => ({
       ok: false as const,
@@ -300,26 +299,6 @@ export class OpenApiImports {
     this.#log.info({ api: api.id, reason }, 'openapi import removed');
   }
 
-  #tokenTransport(internal: boolean): TokenTransport {
-    return async (req) => {
-      const url = new URL(req.url);
-      const answer = await this.#opts.egress.request(
-        { origin: url.origin, internal },
-        {
-          method: 'POST',
-          path: url.pathname + url.search,
-          headers: req.headers,
-          body: req.body,
-          signal: req.signal,
-          timeouts: { connectMs: 5_000, firstByteMs: 15_000, totalMs: 20_000 },
-          maxBytes: 64 * 1024,
-          redirects: 'none',
-        },
-      );
-      return { status: answer.status, body: answer.body };
-    };
-  }
-
   #record(action: string, target: string | null, decision: 'allow' | 'deny', reason: string | null, details: Record<string, unknown>): void {
     this.#opts.audit
       .append({ time: Date.now(), requestId: `openapi-${randomUUID()}`, channel: 'mcp', action, target, decision, reason, details })
@@ -327,19 +306,3 @@ export class OpenApiImports {
   }
 }
 
-/** `size:mtime` of every secret file the import's sidecar references (its credentials), so a rotation is noticed. */
-async function secretFilesFingerprint(api: ImportedApi | null): Promise<string> {
-  if (!api?.sidecarFile) return '';
-  const files: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.file === 'string' && Object.keys(o).length === 1) files.push(isAbsolute(o.file) ? o.file : resolve(dirname(api.sidecarFile!), o.file));
-      else Object.values(o).forEach(walk);
-    }
-  };
-  walk(api.sidecar.credentials);
-  const parts = await Promise.all(files.sort().map((f) => stat(f).then((s) => `${s.size}:${s.mtimeMs}`, () => 'gone')));
-  return parts.join(',');
-}
