@@ -101,7 +101,9 @@ async function checkImports(dir: string, upstreamIds: ReadonlySet<string>): Prom
     owners.set(r.api.id, files.spec);
     out.apis++;
     out.tools += r.api.tools.size;
-    for (const w of r.api.warnings) out.warnings.push(`${files.spec}: ${tableCell(w, 300)}`);
+    // Like an MCP upstream's, a credential reference that does not resolve is a problem here (the gateway would serve the import without those operations).
+    for (const p of r.api.credentialProblems) out.issues.push({ file: where, path: 'credentials', message: p });
+    for (const w of r.api.warnings) if (!r.api.credentialProblems.includes(w)) out.warnings.push(`${files.spec}: ${tableCell(w, 300)}`);
     if (r.api.skipped.length > 0) out.warnings.push(`${files.spec}: ${r.api.skipped.length} operation(s) skipped (warden import --check ${files.spec} lists them)`);
   }
   return out;

@@ -3,7 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { formatIssues } from '../config/issues.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import { buildImport, type ImportedApi } from '../openapi/import-api.js';
-import { stem } from '../openapi/import-files.js';
+import type { LoadedConfig } from '../config/load.js';
+import { listImportFiles, namespaceFromFile, readSidecar, stem } from '../openapi/import-files.js';
 import { configFrom, parse, printTable, tableCell, UsageError, type Io } from './common.js';
 import { IMPORT_HELP } from './import-help.js';
 
@@ -24,9 +25,12 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`one spec file at a time (got ${positionals.length})`);
   const spec = positionals[0]!;
   if (!(await isFile(spec))) throw new UsageError(`${spec}: no such file`);
-  const sidecar = values.sidecar ?? (await sidecarBeside(spec));
   if (values.sidecar !== undefined && !(await isFile(values.sidecar))) throw new UsageError(`${values.sidecar}: no such file`);
   const config = await configFrom(values);
+  const target = join(config.importsDir, basename(spec));
+  // Without a sidecar of its own, the spec would load with the one already in the imports folder: report with that one.
+  const kept = values.sidecar === undefined && !(await sidecarBeside(spec)) ? await sidecarBeside(target) : null;
+  const sidecar = values.sidecar ?? (await sidecarBeside(spec)) ?? kept;
 
   const result = await buildImport(
     { spec, sidecar, fingerprint: '' },
@@ -42,24 +46,43 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   const api = result.api;
+  const clash = await namespaceClash(api.id, config, target);
+  if (clash) {
+    if (values.json) io.out.write(`${JSON.stringify({ ok: false, file: spec, issues: [{ file: sidecar ?? spec, path: 'namespace', message: clash }] })}\n`);
+    else io.err.write(`${spec} cannot be imported: namespace: ${clash}\n`);
+    return 1;
+  }
+  const notes = kept ? [`no sidecar beside ${spec}: the one already in the imports folder (${kept}) applies`] : [];
   let copiedTo: string | null = null;
   if (!values.check) {
-    copiedTo = join(config.importsDir, basename(spec));
+    copiedTo = target;
     if ((await isFile(copiedTo)) && !values.force) {
       io.err.write(`${copiedTo} exists: use --force to replace it\n`);
       return 1;
     }
     await mkdir(config.importsDir, { recursive: true });
     // The sidecar first: a gateway watching the folder must never import the spec without it.
-    if (sidecar) await place(sidecar, join(config.importsDir, `${stem(basename(spec))}.warden.yaml`));
+    if (sidecar && sidecar !== kept) await place(sidecar, join(config.importsDir, `${stem(basename(spec))}.warden.yaml`));
     await place(spec, copiedTo);
   }
-  if (values.json) io.out.write(`${JSON.stringify(report(api, copiedTo))}\n`);
-  else printReport(io, api, copiedTo);
+  if (values.json) io.out.write(`${JSON.stringify(report(api, copiedTo, notes))}\n`);
+  else printReport(io, api, copiedTo, notes);
   return 0;
 }
 
-function report(api: ImportedApi, copiedTo: string | null) {
+/** Another import of the folder, or an MCP upstream, already owns this namespace. */
+async function namespaceClash(id: string, config: LoadedConfig, target: string): Promise<string | null> {
+  if (config.mcp.upstreams.some((u) => u.id === id)) return `${id} is the id of an MCP upstream in the configuration: set another namespace in the sidecar`;
+  for (const other of await listImportFiles(config.importsDir)) {
+    if (other.spec === target) continue;
+    const sc = await readSidecar(other.sidecar);
+    const otherId = sc.ok ? (sc.sidecar.namespace ?? namespaceFromFile(other.spec)) : null;
+    if (otherId === id) return `${id} is already the namespace of ${other.spec}: set another namespace in the sidecar`;
+  }
+  return null;
+}
+
+function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
   return {
     ok: true,
     namespace: api.id,
@@ -69,12 +92,12 @@ function report(api: ImportedApi, copiedTo: string | null) {
     copiedTo,
     tools: [...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk })),
     skipped: api.skipped,
-    warnings: api.warnings,
+    warnings: [...notes, ...api.warnings],
   };
 }
 
-function printReport(io: Io, api: ImportedApi, copiedTo: string | null): void {
-  const r = report(api, copiedTo);
+function printReport(io: Io, api: ImportedApi, copiedTo: string | null, notes: string[]): void {
+  const r = report(api, copiedTo, notes);
   io.out.write(`${tableCell(api.title || '(untitled)', 120)} (${api.version === '2.0' ? 'Swagger 2.0' : `OpenAPI ${api.version}`}) as namespace ${api.id}, calls ${api.base.href}\n`);
   io.out.write(`${r.tools.length} tool(s), ${r.skipped.length} operation(s) skipped, ${r.warnings.length} warning(s)\n\n`);
   if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk'], { maxWidth: { operation: 80 } });

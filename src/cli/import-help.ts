@@ -7,4 +7,5 @@ export const IMPORT_HELP = `warden import <spec file> [--sidecar FILE] [--check]
   --check   only report; copy nothing
   --force   replace a spec of the same file name already in the imports folder
   --json    the report as one JSON object
+  --config FILE / --imports DIR  which gateway's imports folder (default: warden.yaml's importsDir)
 Exit status: 0 imported (or importable), 1 the spec cannot be imported (the report says why).`;

@@ -84,7 +84,7 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
   for (const op of selected.operations) {
     const label = op.operationId ? `${op.key} (${op.operationId})` : op.key;
     const skip = (reason: string) => skipped.push({ operation: label, reason });
-    if (Array.isArray(op.operation.servers) && op.operation.servers.length > 0) {
+    if ((Array.isArray(op.operation.servers) && op.operation.servers.length > 0) || op.pathItemHasServers) {
       skip('the operation has its own servers (another origin), which imports do not call');
       continue;
     }
@@ -100,6 +100,7 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
       skip(input.reason);
       continue;
     }
+    for (const w of input.warnings) warnings.push(`${label}: ${w}`);
     // In discovery mode the two meta tools own their names; an operation called the same moves aside.
     const name = sidecar.discovery && META_TOOLS.has(op.toolName) ? `${op.toolName}_op` : op.toolName;
     if (taken.has(name)) {
@@ -108,7 +109,9 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
     }
     taken.set(name, op.key);
     const wantsOutput = op.override?.outputSchema ?? sidecar.outputSchema;
-    const outputSchema = wantsOutput ? buildOutputSchema(op.operation, { schemaNames }).schema : null;
+    const output = wantsOutput ? buildOutputSchema(op.operation, { schemaNames }) : null;
+    for (const w of output?.warnings ?? []) warnings.push(`${label}: output schema: ${w}`);
+    const outputSchema = output?.schema ?? null;
     operations.push({
       name,
       key: op.key,

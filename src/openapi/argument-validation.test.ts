@@ -43,4 +43,15 @@ describe('argument checks', () => {
     expect(risky({ a: `${'a'.repeat(40)}!` })).toEqual([]);
     expect(risky({ b: 'x1' })).toEqual([expect.stringMatching(/^b: /)]);
   });
+
+  it('looks for risky patterns under properties named like keywords, and leaves data alone', () => {
+    const schema = {
+      type: 'object',
+      properties: { default: { type: 'string', pattern: '^(a+)+$' }, b: { type: 'object', default: { pattern: '(x+)+' }, properties: { c: { type: 'string', pattern: '^c$' } } } },
+    };
+    const check = argumentChecker(schema);
+    expect(check({ default: 'zzz' })).toEqual([]);
+    expect(check({ b: { c: 'd' } })).toEqual([expect.stringMatching(/^b\.c: /)]);
+    expect((schema.properties.b.default as { pattern: string }).pattern).toBe('(x+)+');
+  });
 });

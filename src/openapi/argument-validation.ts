@@ -54,19 +54,31 @@ function describe(errors: OutputUnit[]): string[] {
  */
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/;
 
-function dropRiskyPatterns(node: unknown): void {
-  const stack: unknown[] = [node];
+function dropRiskyPatterns(root: unknown): void {
+  // `schema`: a schema object (its keys are keywords); `map`: an object of named schemas
+  // (properties, $defs...), whose keys are names, so a property called "default" is still walked.
+  const stack: Array<{ v: unknown; as: 'schema' | 'map' }> = [{ v: root, as: 'schema' }];
   const seen = new Set<object>();
   while (stack.length > 0) {
-    const v = stack.pop();
+    const { v, as } = stack.pop()!;
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
-    if (!Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
-      if (typeof o.pattern === 'string' && NESTED_QUANTIFIER.test(o.pattern)) delete o.pattern;
-      const pp = o.patternProperties;
-      if (pp && typeof pp === 'object') for (const k of Object.keys(pp)) if (NESTED_QUANTIFIER.test(k)) delete (pp as Record<string, unknown>)[k];
+    if (Array.isArray(v) || as === 'map') {
+      for (const child of Object.values(v)) stack.push({ v: child, as: 'schema' });
+      continue;
     }
-    for (const child of Object.values(v)) stack.push(child);
+    const o = v as Record<string, unknown>;
+    if (typeof o.pattern === 'string' && NESTED_QUANTIFIER.test(o.pattern)) delete o.pattern;
+    const pp = o.patternProperties;
+    if (pp && typeof pp === 'object') for (const k of Object.keys(pp)) if (NESTED_QUANTIFIER.test(k)) delete (pp as Record<string, unknown>)[k];
+    for (const [k, child] of Object.entries(o)) {
+      if (DATA_KEYWORDS.has(k)) continue;
+      stack.push({ v: child, as: SCHEMA_MAPS.has(k) ? 'map' : 'schema' });
+    }
   }
 }
+
+/** Keywords whose values are instances, not schemas: a `pattern` key inside them is data. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example']);
+/** Keywords whose values map names to schemas. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);

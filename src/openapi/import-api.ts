@@ -54,6 +54,8 @@ export interface ImportedApi {
   readonly warnings: readonly string[];
   /** Operations that did not become tools, and why. */
   readonly skipped: ReadonlyArray<{ operation: string; reason: string }>;
+  /** Credentials the sidecar configures that cannot be used (also among the warnings): the operations needing them are unavailable. */
+  readonly credentialProblems: readonly string[];
   /** Public (namespaced) name to tool name, for every operation tool. */
   readonly publicNames: ReadonlyMap<string, string>;
   /** Discovery mode: the two listed tools, and what their search looks through. */
@@ -128,7 +130,10 @@ export async function buildImport(files: ImportFiles, opts: BuildImportOptions):
   }
   const publicNames = new Map([...tools.keys()].map((n) => [publicToolName(id, n), n]));
   const discovery = sidecar.discovery ? discoveryOf(title, tools, id) : null;
-  return { ok: true, api: { id, file: files.spec, sidecarFile: files.sidecar, title, version, base, sidecar, credentials, tools, warnings, skipped, publicNames, discovery } };
+  return {
+    ok: true,
+    api: { id, file: files.spec, sidecarFile: files.sidecar, title, version, base, sidecar, credentials, tools, warnings, skipped, credentialProblems: problems, publicNames, discovery },
+  };
 }
 
 function discoveryOf(title: string, tools: ReadonlyMap<string, OpenApiTool>, id: string): ImportedApi['discovery'] {

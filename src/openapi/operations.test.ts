@@ -76,4 +76,20 @@ describe('operation selection and naming', () => {
     expect(sanitizeName('a..b//c')).toBe('a_b_c');
     expect(sanitizeName('__x__')).toBe('x');
   });
+
+  it('looks up overrides by own keys only (an operationId like constructor finds nothing inherited)', () => {
+    const { operations } = selectOperations(doc({ '/a': { get: { operationId: 'constructor' } }, '/b': { get: { operationId: 'toString' } } }), sidecar());
+    expect(operations.map((o) => [o.toolName, o.override])).toEqual([
+      ['constructor', undefined],
+      ['toString', undefined],
+    ]);
+  });
+
+  it('marks operations of a path item that has its own servers', () => {
+    const { operations } = selectOperations(doc({ '/up': { servers: [{ url: 'https://uploads.example.test' }], post: {} }, '/a': { get: {} } }), sidecar());
+    expect(operations.map((o) => [o.key, o.pathItemHasServers])).toEqual([
+      ['POST /up', true],
+      ['GET /a', false],
+    ]);
+  });
 });

@@ -28,6 +28,8 @@ export interface SpecOperation {
   override: OperationOverride | undefined;
   operation: Record<string, unknown>;
   pathItemParameters: unknown[];
+  /** The path item declares its own servers (another origin for all its operations). */
+  pathItemHasServers: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,6 +45,7 @@ export function selectOperations(document: Record<string, unknown>, sidecar: Pic
   for (const [pathTemplate, item] of Object.entries(paths)) {
     if (!isObject(item)) continue;
     const pathItemParameters = Array.isArray(item.parameters) ? item.parameters : [];
+    const pathItemHasServers = Array.isArray(item.servers) && item.servers.length > 0;
     for (const m of METHODS) {
       const operation = item[m];
       if (!isObject(operation)) continue;
@@ -53,7 +56,9 @@ export function selectOperations(document: Record<string, unknown>, sidecar: Pic
       const facts = { method: m, pathTemplate, operationId, key, tags };
       if (include && !include(facts)) continue;
       if (exclude && exclude(facts)) continue;
-      const overrideKey = operationId !== null && sidecar.operations[operationId] ? operationId : sidecar.operations[key] ? key : null;
+      // Own keys only: an operationId such as `constructor` must not find Object.prototype's.
+      const overrides = sidecar.operations;
+      const overrideKey = operationId !== null && Object.hasOwn(overrides, operationId) ? operationId : Object.hasOwn(overrides, key) ? key : null;
       if (overrideKey !== null) usedOverrides.add(overrideKey);
       const override = overrideKey === null ? undefined : sidecar.operations[overrideKey];
       const risk = override?.risk ?? riskOfMethod(method);
@@ -69,6 +74,7 @@ export function selectOperations(document: Record<string, unknown>, sidecar: Pic
         override,
         operation,
         pathItemParameters,
+        pathItemHasServers,
       });
     }
   }

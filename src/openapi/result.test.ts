@@ -55,4 +55,14 @@ describe('tool results from HTTP answers', () => {
   it('says so when a success has no body', () => {
     expect(toToolResult(answer(204, '', ''), opts)).toEqual({ content: [{ type: 'text', text: 'HTTP 204 (no content)' }] });
   });
+
+  it('never leaves an advertised output schema without structured content: empty, non-JSON, invalid or oversized answers are errors', () => {
+    const withSchema = { ...opts, checkOutput: () => [] };
+    for (const a of [answer(204, '', ''), answer(200, 'text/plain', 'hi'), answer(200, 'application/json', '{oops'), answer(200, 'application/json', JSON.stringify({ x: 'y'.repeat(5000) }))]) {
+      const r = toToolResult(a, withSchema);
+      expect(r.isError, JSON.stringify(r).slice(0, 100)).toBe(true);
+      expect(r.structuredContent).toBeUndefined();
+    }
+    expect(toToolResult(answer(200, 'application/json', '{"ok":1}'), withSchema)).toMatchObject({ structuredContent: { ok: 1 } });
+  });
 });

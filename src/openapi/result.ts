@@ -43,7 +43,15 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
     const body = isTextual(mediaType) || mediaType === '' ? cut(opts.redact(decodeText(answer.body)), ERROR_BODY_CHARS) : answer.body.length > 0 ? `(${answer.body.length} bytes of ${mediaType})` : '';
     return errorResult(body === '' ? head : `${head}: ${body}`);
   }
-  if (answer.body.length === 0) return { content: [{ type: 'text', text: `HTTP ${status} (no content)` }] };
+  // An advertised output schema obliges structured content (clients reject a result without
+  // it): whatever cannot give conforming structured content is a tool error instead.
+  const owesStructured = opts.checkOutput !== undefined;
+  if (answer.body.length === 0) {
+    return owesStructured
+      ? errorResult(`HTTP ${status} with no body, but the operation declares a JSON output schema`)
+      : { content: [{ type: 'text', text: `HTTP ${status} (no content)` }] };
+  }
+  if (owesStructured && !isJson(mediaType)) return errorResult(`The API answered ${mediaType || 'without a content type'}, but the operation declares a JSON output schema`);
 
   if (isJson(mediaType)) {
     const text = decodeText(answer.body);
@@ -51,6 +59,7 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
     try {
       value = JSON.parse(text);
     } catch {
+      if (owesStructured) return errorResult('The API\'s response is not valid JSON, but the operation declares a JSON output schema');
       // Declared JSON that is not: hand it over as text, never as structured content.
       return textResult(opts.redact(text), opts.maxResultChars);
     }
@@ -63,6 +72,7 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
       if (problems.length > 0) return errorResult(`The API's response does not match the operation's declared output schema:\n${problems.map((p) => `- ${p}`).join('\n')}`);
     }
     if (redactedText.length > opts.maxResultChars) {
+      if (owesStructured) return errorResult(`The API's response (${redactedText.length} characters) is larger than this import's maxResultChars (${opts.maxResultChars})`);
       // Too large to hand over whole: truncated text only (structured content would be cut JSON).
       return textResult(redactedText, opts.maxResultChars);
     }

@@ -32,4 +32,11 @@ describe('warden check validates the OpenAPI imports too', () => {
     rmSync(join(dir, 'bad.yaml'));
     rmSync(join(dir, 'bad.warden.yaml'));
   });
+
+  it('fails on a credential reference that does not resolve, like an MCP upstream\'s', async () => {
+    writeFileSync(join(dir, 'good.warden.yaml'), 'baseUrl: https://api.example.test\ncredentials:\n  inject:\n    - { in: header, name: X-Api-Key, value: { env: WARDEN_TEST_UNSET_VAR } }\n');
+    const r = await cli(ws, ['check']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/good\.warden\.yaml: credentials: .*WARDEN_TEST_UNSET_VAR/);
+  });
 });

@@ -155,6 +155,16 @@ describe('startup validation', () => {
   });
 });
 
+describe('inject entries that cannot be resolved', () => {
+  it('make every operation unavailable rather than call without them', async () => {
+    const { set, problems } = await build({ inject: [{ in: 'header', name: 'X-Team', value: { env: 'NOT_SET_ANYWHERE' } }] });
+    expect(problems).toEqual([expect.stringContaining('credentials.inject[0].value')]);
+    expect(reason(set.forOperation([]))).toMatch(/credentials\.inject\[0\] cannot be resolved/);
+    expect(reason(set.forOperation(undefined))).toMatch(/cannot be resolved/);
+    expect(set.hiddenParameters()).toContainEqual({ in: 'header', name: 'X-Team' });
+  });
+});
+
 describe('requirement sets', () => {
   it('takes the first alternative, in spec order, whose schemes all have credentials', async () => {
     const { set } = await build({ schemes: { key_query: ALL.schemes.key_query, bearer: ALL.schemes.bearer } });

@@ -51,6 +51,7 @@ export class CredentialSet {
   readonly #bound: Map<string, BoundCredential>;
   readonly #failed: Set<string>;
   readonly #inject: BoundCredential[];
+  readonly #failedInject: string[];
   readonly #documentSecurity: unknown;
   readonly #staticSecrets: string[];
   readonly #oauth: ClientCredentialsTokenSource[];
@@ -66,6 +67,8 @@ export class CredentialSet {
     bound: Map<string, BoundCredential>;
     failed: Set<string>;
     inject: BoundCredential[];
+    /** Inject entries whose value could not be resolved: every call needs them, so no operation is available. */
+    failedInject: string[];
     documentSecurity: unknown;
     staticSecrets: string[];
     oauth: ClientCredentialsTokenSource[];
@@ -75,6 +78,7 @@ export class CredentialSet {
     this.#bound = parts.bound;
     this.#failed = parts.failed;
     this.#inject = parts.inject;
+    this.#failedInject = parts.failedInject;
     this.#documentSecurity = parts.documentSecurity;
     this.#staticSecrets = parts.staticSecrets;
     this.#oauth = parts.oauth;
@@ -148,6 +152,8 @@ export class CredentialSet {
 
   /** An injector for these scheme credentials plus the inject entries, unless two of them set the same thing. */
   #injectorFor(creds: BoundCredential[]): OperationAuth {
+    // Never call without a credential the operator said every call carries.
+    if (this.#failedInject.length > 0) return { ok: false, reason: `${this.#failedInject.join(', ')} cannot be resolved (see the import's warnings)` };
     const all = [...creds, ...this.#inject];
     const owner = new Map<string, string>();
     for (const c of all) {
@@ -257,13 +263,17 @@ export async function buildCredentialSet(input: CredentialSetInput): Promise<{ s
   }
 
   const inject: BoundCredential[] = [];
+  const failedInject: string[] = [];
   for (const [i, entry] of input.config.inject.entries()) {
     const path = `credentials.inject[${i}]`;
     let value: string;
     if (typeof entry.value === 'string') value = entry.value;
     else {
       const r = await resolveAll(path, { value: entry.value });
-      if (r === undefined) continue;
+      if (r === undefined) {
+        failedInject.push(path);
+        continue;
+      }
       value = r.value;
       staticSecrets.push(value);
     }
@@ -271,6 +281,7 @@ export async function buildCredentialSet(input: CredentialSetInput): Promise<{ s
     const bad = valueProblem(entry.in, full);
     if (bad !== null) {
       problem(`${path}.value`, bad);
+      failedInject.push(path);
       continue;
     }
     if (typeof entry.value !== 'string' && entry.prefix) staticSecrets.push(full);
@@ -278,7 +289,7 @@ export async function buildCredentialSet(input: CredentialSetInput): Promise<{ s
   }
 
   const hidden = hiddenParametersOf(input.securitySchemes, input.config);
-  const set = new CredentialSet({ schemes, bound, failed, inject, documentSecurity: input.security, staticSecrets: [...new Set(staticSecrets)], oauth, hidden });
+  const set = new CredentialSet({ schemes, bound, failed, inject, failedInject, documentSecurity: input.security, staticSecrets: [...new Set(staticSecrets)], oauth, hidden });
   return { set, problems };
 }
 
