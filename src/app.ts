@@ -157,6 +157,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     audit,
     log,
     reservedIds: new Set(config.mcp.upstreams.map((u) => u.id)),
+    ownersFile: join(config.dataDir, 'openapi-namespaces.json'),
   });
   mcpGateway.serverDeps.openapi = imports;
   let importsLoaded = false;

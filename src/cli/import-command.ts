@@ -4,7 +4,7 @@ import { formatIssues } from '../config/issues.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import { buildImport, type ImportedApi } from '../openapi/import-api.js';
 import type { LoadedConfig } from '../config/load.js';
-import { listImportFiles, namespaceFromFile, readSidecar, stem } from '../openapi/import-files.js';
+import { isSpecFileName, listImportFiles, namespaceFromFile, readSidecar, stem } from '../openapi/import-files.js';
 import { configFrom, parse, printTable, tableCell, UsageError, type Io } from './common.js';
 import { IMPORT_HELP } from './import-help.js';
 
@@ -25,6 +25,10 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`one spec file at a time (got ${positionals.length})`);
   const spec = positionals[0]!;
   if (!(await isFile(spec))) throw new UsageError(`${spec}: no such file`);
+  if (!isSpecFileName(basename(spec))) {
+    io.err.write(`${spec}: the gateway reads only .json, .yaml and .yml specs (and not *.warden.yaml sidecars): rename it\n`);
+    return 1;
+  }
   if (values.sidecar !== undefined && !(await isFile(values.sidecar))) throw new UsageError(`${values.sidecar}: no such file`);
   const config = await configFrom(values);
   const target = join(config.importsDir, basename(spec));

@@ -14,8 +14,11 @@ export interface ArgumentCheck {
   (args: unknown): string[];
 }
 
-/** Compiles (once) a checker returning every violation as "<path>: <reason>", or [] when valid. */
-export function argumentChecker(schema: object): ArgumentCheck {
+/**
+ * Compiles (once) a checker returning every violation as "<path>: <reason>", or [] when valid.
+ * `root` names the instance in messages about the whole of it: the arguments, or a response.
+ */
+export function argumentChecker(schema: object, root = '(arguments)'): ArgumentCheck {
   // The validator annotates the schema objects it indexes; the tool's own schema is frozen and shared.
   const copy = structuredClone(schema);
   dropRiskyPatterns(copy);
@@ -23,17 +26,17 @@ export function argumentChecker(schema: object): ArgumentCheck {
   return (args) => {
     const result = validator.validate(args);
     if (result.valid) return [];
-    return describe(result.errors);
+    return describe(result.errors, root);
   };
 }
 
-function describe(errors: OutputUnit[]): string[] {
+function describe(errors: OutputUnit[], root: string): string[] {
   const leaves = errors.filter((e) => !WRAPPERS.has(e.keyword));
   const chosen = leaves.length > 0 ? leaves : errors;
   const out: string[] = [];
   const seen = new Set<string>();
   for (const e of chosen) {
-    const where = e.instanceLocation === '#' ? '(arguments)' : e.instanceLocation.replace(/^#\//, '').replace(/\//g, '.');
+    const where = e.instanceLocation === '#' ? root : e.instanceLocation.replace(/^#\//, '').replace(/\//g, '.');
     const line = `${where}: ${e.keyword === 'false' ? 'not allowed here (unknown property)' : e.error}`;
     if (seen.has(line)) continue;
     seen.add(line);

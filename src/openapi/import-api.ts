@@ -119,7 +119,7 @@ export async function buildImport(files: ImportFiles, opts: BuildImportOptions):
       timeouts: op.timeouts,
       maxResponseBytes: op.maxResponseBytes,
       checkArguments: () => (argCheck ??= argumentChecker(inputSchema)),
-      checkOutput: () => (output ? (outCheck ??= argumentChecker(output)) : null),
+      checkOutput: () => (output ? (outCheck ??= argumentChecker(output, '(response)')) : null),
     });
   }
   if (!sidecar.discovery && tools.size > sidecar.maxTools) {

@@ -23,6 +23,11 @@ export interface ImportFiles {
   fingerprint: string;
 }
 
+/** A name the folder scan takes as a spec (not a sidecar, not hidden). */
+export function isSpecFileName(name: string): boolean {
+  return SPEC_FILE.test(name);
+}
+
 /** Spec files of the folder, sorted by name (a missing folder has none). */
 export async function listImportFiles(dir: string): Promise<ImportFiles[]> {
   let names: string[];

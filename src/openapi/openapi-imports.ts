@@ -20,6 +20,7 @@ import { CALL_TOOL, FIND_TOOL, findOperations, META_TOOLS } from './discovery.js
 import { buildImport, type ImportedApi, type OpenApiTool } from './import-api.js';
 import { errorResult } from './result.js';
 import { listImportFiles, type ImportFiles } from './import-files.js';
+import { NamespaceOwners } from './namespace-owners.js';
 import { secretFilesFingerprint } from './secret-files.js';
 import { SpecAnalyzer } from './spec-analyzer.js';
 
@@ -34,6 +35,8 @@ export interface OpenApiImportsOptions {
   reservedIds: ReadonlySet<string>;
   debounceMs?: number;
   rescanIntervalMs?: number;
+  /** Where namespace ownership is kept across restarts (default: not kept). */
+  ownersFile?: string;
 }
 
 export interface ImportStatus {
@@ -55,6 +58,8 @@ interface Entry {
   issues: ConfigIssue[] | null;
   /** secretFilesFingerprint(api) when it was imported. */
   secrets: string;
+  /** Refused because another file (or an MCP upstream) has this namespace: retried when it is free. */
+  clash: string | null;
 }
 
 export class OpenApiImports {
@@ -63,6 +68,7 @@ export class OpenApiImports {
   readonly #byFile = new Map<string, Entry>();
   readonly #byId = new Map<string, ImportedApi>();
   readonly #analyzer = new SpecAnalyzer();
+  readonly #owners: NamespaceOwners;
   #watcher: FSWatcher | null = null;
   #timer: NodeJS.Timeout | null = null;
   #rescan: NodeJS.Timeout | null = null;
@@ -73,6 +79,7 @@ export class OpenApiImports {
   constructor(opts: OpenApiImportsOptions) {
     this.#opts = opts;
     this.#log = opts.log.child({ component: 'openapi' });
+    this.#owners = new NamespaceOwners(opts.ownersFile ?? null);
   }
 
   /** The imported API with this namespace. */
@@ -138,6 +145,7 @@ export class OpenApiImports {
     if (this.#rescan) clearInterval(this.#rescan);
     await this.#analyzer.close();
     await this.#running;
+    await this.#owners.flush();
   }
 
   /**
@@ -206,10 +214,12 @@ export class OpenApiImports {
       this.#log.error({ err, dir: this.#opts.dir }, 'openapi imports folder cannot be read');
       return;
     }
+    await this.#owners.load();
     const present = new Set(listed.map((f) => f.spec));
     for (const [file, entry] of [...this.#byFile]) {
       if (present.has(file)) continue;
       this.#byFile.delete(file);
+      this.#owners.release(file);
       if (entry.api) await this.#retire(entry.api, 'the spec file was removed');
     }
     for (const files of listed) {
@@ -217,11 +227,16 @@ export class OpenApiImports {
       const known = this.#byFile.get(files.spec);
       // A rotated secret file re-imports too (environment variables cannot change under a running process).
       if (known && known.files.fingerprint === files.fingerprint && known.secrets === (await secretFilesFingerprint(known.api))) continue;
-      await this.#importOne(files, known);
+      await this.#importOne(files, known, present);
+    }
+    // Files refused for a namespace another file held: retried once that file let it go.
+    for (const entry of [...this.#byFile.values()]) {
+      if (this.#closed) return;
+      if (entry.clash !== null && this.#clash(entry.clash, entry.files.spec, present) === null) await this.#importOne(entry.files, entry, present);
     }
   }
 
-  async #importOne(files: ImportFiles, known: Entry | undefined): Promise<void> {
+  async #importOne(files: ImportFiles, known: Entry | undefined, present: ReadonlySet<string>): Promise<void> {
     const t0 = performance.now();
     let result = await buildImport(files, {
       env: this.#opts.env ?? process.env,
@@ -231,13 +246,17 @@ export class OpenApiImports {
       ok: false as const,
       issues: [{ file: files.spec, path: '(import)', message: `import failed: ${(err as Error).message.slice(0, 200)}` }],
     }));
+    let clashId: string | null = null;
     if (result.ok) {
-      const clash = this.#clash(result.api, files.spec);
-      if (clash) result = { ok: false, issues: [{ file: files.sidecar ?? files.spec, path: 'namespace', message: clash }] };
+      const clash = this.#clash(result.api.id, files.spec, present);
+      if (clash) {
+        clashId = result.api.id;
+        result = { ok: false, issues: [{ file: files.sidecar ?? files.spec, path: 'namespace', message: clash }] };
+      }
     }
     const ms = Math.round(performance.now() - t0);
     if (!result.ok) {
-      this.#byFile.set(files.spec, { files, api: known?.api ?? null, issues: result.issues, secrets: known?.secrets ?? '' });
+      this.#byFile.set(files.spec, { files, api: known?.api ?? null, issues: result.issues, secrets: known?.secrets ?? '', clash: clashId });
       this.#log.error({ file: files.spec, issues: result.issues, keptPrevious: known?.api != null }, 'openapi import refused');
       this.#record('openapi.import', known?.api?.id ?? null, 'deny', result.issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 1000), {
         file: files.spec,
@@ -249,7 +268,8 @@ export class OpenApiImports {
     const api = result.api;
     if (known?.api && known.api.id !== api.id) await this.#retire(known.api, `namespace changed to ${api.id}`);
     this.#byId.set(api.id, api);
-    this.#byFile.set(files.spec, { files, api, issues: null, secrets: await secretFilesFingerprint(api) });
+    this.#byFile.set(files.spec, { files, api, issues: null, secrets: await secretFilesFingerprint(api), clash: null });
+    this.#owners.claim(api.id, files.spec);
     const definitions = [...api.tools.values()].map((t) => t.definition);
     const risk = [...api.tools.values()].map((t) => ({ match: t.name, class: t.risk }));
     if (api.discovery) {
@@ -285,10 +305,20 @@ export class OpenApiImports {
     });
   }
 
-  #clash(api: ImportedApi, file: string): string | null {
-    if (this.#opts.reservedIds.has(api.id)) return `namespace ${api.id} is the id of an MCP upstream: choose another in the sidecar`;
+  /**
+   * Why `file` may not have namespace `id`: an MCP upstream's; another file's import serving
+   * it; or the file that owned it before (kept across restarts), while that file is still in
+   * the folder and has not moved to another namespace. First come keeps it.
+   */
+  #clash(id: string, file: string, present: ReadonlySet<string>): string | null {
+    if (this.#opts.reservedIds.has(id)) return `namespace ${id} is the id of an MCP upstream: choose another in the sidecar`;
     for (const [other, entry] of this.#byFile) {
-      if (other !== file && entry.api?.id === api.id) return `namespace ${api.id} is already used by ${other}`;
+      if (other !== file && entry.api?.id === id) return `namespace ${id} is already used by ${other}`;
+    }
+    const owner = this.#owners.owner(id);
+    if (owner !== undefined && owner !== file && present.has(owner)) {
+      const ownerEntry = this.#byFile.get(owner);
+      if (!ownerEntry?.api || ownerEntry.api.id === id) return `namespace ${id} is already used by ${owner}`;
     }
     return null;
   }

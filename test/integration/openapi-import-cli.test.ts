@@ -181,11 +181,8 @@ describe('warden import', () => {
     expect(api.last()).toMatchObject({ method: 'GET', path: '/shop/orders/o-7' });
   });
 
-  // BUG (src/cli/import-command.ts, importCommand): the copy keeps the source file name, but the
-  // gateway only reads *.json, *.yaml and *.yml (SPEC_FILE in src/openapi/import-files.ts), so
-  // `warden import api.txt` reports "copied" (exit 0, namespace "billing-txt") and the running
-  // gateway never imports it. Remove `.fails` once the CLI refuses (or renames) such a file.
-  it.fails('refuses a spec whose file name the gateway would not read, instead of copying it where it is ignored', async () => {
+  // The gateway reads only *.json, *.yaml and *.yml: a spec under another name would be copied where nothing reads it.
+  it('refuses a spec whose file name the gateway would not read, instead of copying it where it is ignored', async () => {
     const file = put('billing.txt', openApiSpec('Billing', [{ id: 'listInvoices', method: 'get', path: '/invoices', summary: 'List invoices' }], { server: 'https://billing.example.com' }));
     const r = await cli(ws, ['import', file]);
     expect(importsContent()).not.toContain('billing.txt');

@@ -136,10 +136,8 @@ describe('OpenAPI imports reloaded while the gateway runs', () => {
     expect((await importStatus(gw)).some((s) => s.file.endsWith('beta.json'))).toBe(false);
   });
 
-  // BUG (src/openapi/openapi-imports.ts, #syncOnce): a file refused for a namespace clash is only
-  // tried again when its own fingerprint changes, so after the holder is deleted it stays refused,
-  // its issue naming a file that no longer exists, until it is touched or the gateway restarts.
-  it.fails('imports a file refused for a namespace clash once the file holding the namespace is deleted', async () => {
+  // A file refused for a namespace clash is tried again once the namespace is free.
+  it('imports a file refused for a namespace clash once the file holding the namespace is deleted', async () => {
     const next = await importOf(gw, 'beta-next.json', (x) => x.state === 'imported', 2_000);
     expect(next).toMatchObject({ id: 'beta', state: 'imported' });
     expect(await listed()).toContain('beta__pong');
@@ -206,11 +204,8 @@ describe('OpenAPI imports reloaded while the gateway runs', () => {
     expect(api.requests.length).toBe(before + 1);
   });
 
-  // BUG (src/openapi/openapi-imports.ts, #clash / #syncOnce): a clash goes to whichever file was
-  // imported first. While running that is the file that held the namespace; at start-up it is the
-  // first file by name, so a restart hands alpha__* to a-copy.json, refused until then, without
-  // any file changing. Remove `.fails` once the winner no longer depends on the gateway's history.
-  it.fails('keeps a namespace with the same file across a restart', async () => {
+  // Ownership of a namespace is kept in the data directory: the same file wins a clash before and after a restart.
+  it('keeps a namespace with the same file across a restart', async () => {
     await client.close();
     await gw.stop();
     gw = await startGateway(ws);

@@ -61,11 +61,8 @@ function secretForms(skip: readonly string[]): Map<string, string> {
   return forms;
 }
 
-/**
- * The gateway redacts a basic user name only when it is the whole credential (no password):
- * see credential-set.ts. Agents may see it echoed back; the trail and the logs may not.
- */
-const AGENTS_MAY_SEE = ['SAFE_BASIC_USER'];
+/** Secrets an agent may see echoed back: none (the basic user name is a configured secret too). */
+const AGENTS_MAY_SEE: string[] = [];
 
 function findings(where: string, text: string, skip: readonly string[] = []): string[] {
   const out: string[] = [];
@@ -339,10 +336,8 @@ describe('OpenAPI imports and the threat model (real gateway, echoing HTTP API)'
     expect(echoed.query).toBe('api_key=[REDACTED]');
   });
 
-  // Threat model E5 registers "every vault value" as a canary, but credential-set.ts (bindScheme,
-  // case 'basic') redacts the user name only when there is no password. Remove `.fails` if the
-  // user name is to be redacted too; delete this test if the current rule is the intended one.
-  it.fails('redacts a basic user name the API echoes back, as it is a configured secret reference too', async () => {
+  // Threat model E5: every configured secret is a canary, the basic user name included.
+  it('redacts a basic user name the API echoes back, as it is a configured secret reference too', async () => {
     const r = await call(buyer, 'shop__echoBasic', { code: '403' });
     expect(textOf(r)).not.toContain(SECRETS.SAFE_BASIC_USER);
   });
@@ -390,10 +385,8 @@ describe('OpenAPI imports and the threat model (real gateway, echoing HTTP API)'
     expect(plain.structuredContent).toEqual({ id: 'seven' });
   });
 
-  // The output check reuses the argument checker, which calls the root of what it checks
-  // "(arguments)" (src/openapi/argument-validation.ts, describe()): a model told its arguments
-  // are wrong may retry with others. Remove `.fails` once output problems name the response.
-  it.fails('names the response, not the arguments, when the missing property is at the root of the body', async () => {
+  // Problems with a response are reported as the response's, not the arguments'.
+  it('names the response, not the arguments, when the missing property is at the root of the body', async () => {
     const bad = await call(buyer, 'typed__getBadProfile');
     expect(textOf(bad)).toMatch(/required property "name"/);
     expect(textOf(bad)).not.toMatch(/arguments/);

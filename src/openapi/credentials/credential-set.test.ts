@@ -318,7 +318,7 @@ describe('what the agent never sees', () => {
     for (const v of ['hdr-key-0001', 'q key&=/ü', 'cookie-key-01', 'pa55:word!', basic64, `Basic ${basic64}`, 'static-token-xyz', 'Bearer static-token-xyz', 'client-secret-42', 'ghp_abcdefghijklmnop', 'token ghp_abcdefghijklmnop']) {
       expect(values).toContain(v);
     }
-    expect(values).not.toContain('alice'); // a user name beside a password is not a secret
+    expect(values).toContain('alice'); // the user name is a configured secret reference too
     expect(set.secretValues()).toBe(values); // unchanged until a token is issued
 
     const auth = set.forOperation([{ oauth_cc: [] }]);

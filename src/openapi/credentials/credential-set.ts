@@ -359,8 +359,9 @@ async function bindScheme(
       if (/[\x00-\x1F\x7F]/.test(r.username + password)) return fail(path, 'the user name or password has control characters');
       const encoded = Buffer.from(`${r.username}:${password}`, 'utf8').toString('base64');
       const header = `Basic ${encoded}`;
-      // The user name is only a secret when it is the whole credential (an API key as user name).
-      const secrets = [password === '' ? r.username : password, encoded, header];
+      // The user name comes from a secret reference like the password: both are redacted (an
+      // echoed service-account name tells an attacker half of the credential).
+      const secrets = [r.username, ...(password === '' ? [] : [password]), encoded, header];
       return { credential: staticCredential(name, [{ ...AUTHORIZATION, value: header }]), secrets };
     }
     case 'bearer': {
