@@ -95,7 +95,9 @@ describe('audit sink under storage faults', () => {
   });
 
   it('commits oversized details (repeated references) as "[TooLarge]" instead of crashing the writer', async () => {
-    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 5000 });
+    // Finding out that the details are too large means serializing up to V8's string limit
+    // (hundreds of MB): seconds on a loaded 2-core machine. The test is about the outcome.
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 60_000 });
     const big = 'x'.repeat(1 << 20);
     const details: Record<string, string> = {};
     for (let i = 0; i < 600; i++) details['k' + i] = big; // ~1.2 MB to clone, ~600 MiB as JSON
