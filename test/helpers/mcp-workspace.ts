@@ -21,8 +21,17 @@ export function agentYaml(a: AgentDecl): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * These gateways test MCP and OpenAPI behaviour, not load shedding (lifecycle and overload
+ * tests do): on a 2-core CI machine running several gateways and upstream processes at once,
+ * one event-loop stall would otherwise turn a call into 503 OVERLOADED. `extra` may set its own.
+ */
+const NO_LAG_SHEDDING = 'limits: { maxEventLoopDelayMs: 5000 }\n';
+
 export function mcpWorkspace(opts: { upstreams: unknown[]; agents: AgentDecl[]; extra?: string; mcp?: Record<string, unknown> }): Workspace {
-  const ws = makeWorkspace({ catalogFrom: null, config: `mcp: ${JSON.stringify({ ...opts.mcp, upstreams: opts.upstreams })}\n${opts.extra ?? ''}` });
+  const extra = opts.extra ?? '';
+  const limits = /^limits:/m.test(extra) ? '' : NO_LAG_SHEDDING;
+  const ws = makeWorkspace({ catalogFrom: null, config: `mcp: ${JSON.stringify({ ...opts.mcp, upstreams: opts.upstreams })}\n${limits}${extra}` });
   for (const a of opts.agents) writeFile(join(ws.catalogDir, `${a.id}.yaml`), agentYaml(a));
   return ws;
 }
