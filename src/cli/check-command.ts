@@ -98,7 +98,7 @@ async function checkImports(dir: string, upstreamIds: ReadonlySet<string>): Prom
     const where = files.sidecar ?? files.spec;
     if (upstreamIds.has(r.api.id)) out.issues.push({ file: where, path: 'namespace', message: `namespace ${r.api.id} is the id of an MCP upstream` });
     else if (owners.has(r.api.id)) out.issues.push({ file: where, path: 'namespace', message: `namespace ${r.api.id} is already used by ${owners.get(r.api.id)}` });
-    owners.set(r.api.id, files.spec);
+    else owners.set(r.api.id, files.spec);
     out.apis++;
     out.tools += r.api.tools.size;
     // Like an MCP upstream's, a credential reference that does not resolve is a problem here (the gateway would serve the import without those operations).

@@ -94,6 +94,12 @@ export function readCapped(body: Readable, opts: ReadCappedOptions): Promise<Buf
   });
 }
 
+/**
+ * Real servers apply one coding, rarely two; each layer costs a decompressor, and a header of
+ * thousands of layers would cost minutes of CPU on one response (undici caps the chain too).
+ */
+const MAX_CODINGS = 3;
+
 /** Content codings in the order they were applied; identity dropped. */
 function parseCodings(header: string | undefined): string[] | EgressError {
   if (!header) return [];
@@ -101,6 +107,7 @@ function parseCodings(header: string | undefined): string[] | EgressError {
   for (const part of header.split(',')) {
     const c = part.trim().toLowerCase();
     if (c === '' || c === 'identity') continue;
+    if (codings.length === MAX_CODINGS) return new EgressError('EGRESS_BAD_RESPONSE', `more than ${MAX_CODINGS} content codings`);
     if (c !== 'gzip' && c !== 'x-gzip' && c !== 'deflate' && c !== 'br') {
       return new EgressError('EGRESS_BAD_RESPONSE', `unsupported content encoding ${JSON.stringify(c.slice(0, 32))}`);
     }

@@ -84,6 +84,16 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
   for (const op of selected.operations) {
     const label = op.operationId ? `${op.key} (${op.operationId})` : op.key;
     const skip = (reason: string) => skipped.push({ operation: label, reason });
+    if (op.method === 'TRACE') {
+      // A TRACE answer echoes the request, credentials included.
+      skip('TRACE operations are not imported (the answer echoes the request and its credentials)');
+      continue;
+    }
+    const badPath = pathTemplateProblem(op.pathTemplate);
+    if (badPath !== null) {
+      skip(badPath);
+      continue;
+    }
     if ((Array.isArray(op.operation.servers) && op.operation.servers.length > 0) || op.pathItemHasServers) {
       skip('the operation has its own servers (another origin), which imports do not call');
       continue;
@@ -135,4 +145,15 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
     ok: true,
     analysis: { title, version, base: base.base, securitySchemes: components.securitySchemes, documentSecurity: document.security, operations, skipped, warnings },
   };
+}
+
+/**
+ * The fixed parts of a path template go on the wire as written: they must already be a valid
+ * path (RFC 3986 pchar and "/", percent-escapes allowed). A `#fragment` key is dropped by the
+ * request builder; a `?` or a space would not survive.
+ */
+function pathTemplateProblem(template: string): string | null {
+  const fixed = template.replace(/#.*$/, '').replace(/\{[^}]*\}/g, '');
+  if (!fixed.startsWith('/')) return 'the path does not start with "/"';
+  return /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/.test(fixed) ? null : 'the path template has characters a URL path cannot carry as they are (spaces, "?", non-ASCII)';
 }

@@ -21,7 +21,7 @@ export interface ArgumentCheck {
 export function argumentChecker(schema: object, root = '(arguments)'): ArgumentCheck {
   // The validator annotates the schema objects it indexes; the tool's own schema is frozen and shared.
   const copy = structuredClone(schema);
-  dropRiskyPatterns(copy);
+  dropPatterns(copy);
   const validator = new Validator(copy as never, '2020-12', false);
   return (args) => {
     const result = validator.validate(args);
@@ -50,14 +50,13 @@ function describe(errors: OutputUnit[], root: string): string[] {
 }
 
 /**
- * A quantified group that itself contains a quantifier (`(a+)+`, `(\w*)*`, `(x|y+){2,}`) can
- * backtrack exponentially: one crafted argument would hold the event loop for minutes. Such
- * patterns from a spec are not checked here (the API still checks its own input); every other
- * pattern is. A heuristic, not a proof: see docs/openapi.md.
+ * Regular expressions from a spec are not run by the gateway: a crafted pattern (nested or
+ * overlapping quantifiers, in forms no filter catches reliably) would let a short argument,
+ * or an API's response, hold the event loop for minutes, and JavaScript's engine has no time
+ * limit. `pattern` and `patternProperties` stay in the schema clients see; the API checks its
+ * own input. Every other keyword is checked.
  */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/;
-
-function dropRiskyPatterns(root: unknown): void {
+function dropPatterns(root: unknown): void {
   // `schema`: a schema object (its keys are keywords); `map`: an object of named schemas
   // (properties, $defs...), whose keys are names, so a property called "default" is still walked.
   const stack: Array<{ v: unknown; as: 'schema' | 'map' }> = [{ v: root, as: 'schema' }];
@@ -71,9 +70,13 @@ function dropRiskyPatterns(root: unknown): void {
       continue;
     }
     const o = v as Record<string, unknown>;
-    if (typeof o.pattern === 'string' && NESTED_QUANTIFIER.test(o.pattern)) delete o.pattern;
-    const pp = o.patternProperties;
-    if (pp && typeof pp === 'object') for (const k of Object.keys(pp)) if (NESTED_QUANTIFIER.test(k)) delete (pp as Record<string, unknown>)[k];
+    if (typeof o.pattern === 'string') delete o.pattern;
+    // Its names are regular expressions too. Without them the properties they would have
+    // matched look additional: let those through rather than refuse valid arguments.
+    if (o.patternProperties !== undefined) {
+      delete o.patternProperties;
+      if (o.additionalProperties === false) delete o.additionalProperties;
+    }
     for (const [k, child] of Object.entries(o)) {
       if (DATA_KEYWORDS.has(k)) continue;
       stack.push({ v: child, as: SCHEMA_MAPS.has(k) ? 'map' : 'schema' });

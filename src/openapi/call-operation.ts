@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Egress } from '../egress/egress.js';
 import { EgressError } from '../egress/egress-error.js';
 import { TokenError } from './credentials/oauth-client-credentials.js';
-import { redactSecrets } from './credentials/redact-secrets.js';
+import { MIN_REDACTED_LENGTH, redactDeep, redactSecrets } from './credentials/redact-secrets.js';
 import type { ImportedApi, OpenApiTool } from './import-api.js';
 import type { BuiltRequest } from './plan.js';
 import { buildRequest } from './request/build-request.js';
@@ -39,6 +39,8 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
     };
   }
   const redact = (text: string) => redactSecrets(text, api.credentials.secretValues());
+  const redactValue = (value: unknown) => redactDeep(value, api.credentials.secretValues());
+  const holdsSecret = (body: Buffer) => api.credentials.secretValues().some((v) => v.length >= MIN_REDACTED_LENGTH && body.includes(v));
   const t0 = performance.now();
   let attempts = 0;
   try {
@@ -66,6 +68,8 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
       const result = toToolResult(answer, {
         maxResultChars: api.sidecar.maxResultChars,
         redact,
+        redactValue,
+        holdsSecret,
         resourceUri: `openapi://${api.id}/${tool.name}`,
         checkOutput: checkOutput ?? undefined,
       });

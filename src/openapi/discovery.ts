@@ -25,35 +25,41 @@ export interface DiscoverableOperation {
   haystack: { name: string; key: string; description: string };
 }
 
+const FIND_INPUT = {
+  type: 'object',
+  properties: {
+    query: { type: 'string', minLength: 1, maxLength: 200, description: 'Words to look for in operation names, paths and descriptions' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Most operations to return' },
+  },
+  required: ['query'],
+  additionalProperties: false,
+};
+const CALL_INPUT = {
+  type: 'object',
+  properties: {
+    operation: { type: 'string', minLength: 1, maxLength: 200, description: `An operation name returned by ${FIND_TOOL}` },
+    arguments: { type: 'object', description: 'The operation\'s arguments', default: {} },
+  },
+  required: ['operation'],
+  additionalProperties: false,
+};
+/** The discovery tools' own input schemas, checked before they run. */
+export const FIND_ARGUMENTS: object = FIND_INPUT;
+export const CALL_ARGUMENTS: object = CALL_INPUT;
+
 export function discoveryDefinitions(apiTitle: string, operationCount: number, worst: { destructive: boolean; readOnly: boolean }): Record<string, unknown>[] {
   const what = apiTitle ? `the ${apiTitle} API` : 'this API';
   return [
     {
       name: FIND_TOOL,
       description: `Search the ${operationCount} operations of ${what} by keywords. Returns matching operations with their names, descriptions and input schemas; call one with ${CALL_TOOL}.`,
-      inputSchema: {
-        type: 'object',
-        properties: {
-          query: { type: 'string', minLength: 1, maxLength: 200, description: 'Words to look for in operation names, paths and descriptions' },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: 'Most operations to return' },
-        },
-        required: ['query'],
-        additionalProperties: false,
-      },
+      inputSchema: FIND_INPUT,
       annotations: { title: `Find operations of ${what}`.slice(0, 200), readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     {
       name: CALL_TOOL,
       description: `Call one operation of ${what} found with ${FIND_TOOL}: give its name and its arguments (as its input schema describes).`,
-      inputSchema: {
-        type: 'object',
-        properties: {
-          operation: { type: 'string', minLength: 1, maxLength: 200, description: `An operation name returned by ${FIND_TOOL}` },
-          arguments: { type: 'object', description: 'The operation\'s arguments', default: {} },
-        },
-        required: ['operation'],
-        additionalProperties: false,
-      },
+      inputSchema: CALL_INPUT,
       // What the operations behind it may do: a client must not auto-run it as harmless.
       annotations: { title: `Call an operation of ${what}`.slice(0, 200), readOnlyHint: worst.readOnly, destructiveHint: worst.destructive, idempotentHint: false, openWorldHint: true },
     },
@@ -63,9 +69,11 @@ export function discoveryDefinitions(apiTitle: string, operationCount: number, w
 /** Operations matching the query that the agent may call, best first. */
 export function findOperations(ops: readonly DiscoverableOperation[], args: Record<string, unknown>, visible: (publicName: string) => ToolView | undefined): Record<string, unknown> {
   const words = String(args.query ?? '')
+    .slice(0, 200)
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0);
+    .filter((w) => w.length > 0)
+    .slice(0, 20);
   const limit = typeof args.limit === 'number' && Number.isInteger(args.limit) ? Math.min(MAX_LIMIT, Math.max(1, args.limit)) : DEFAULT_LIMIT;
   const scored: Array<{ op: DiscoverableOperation; score: number }> = [];
   for (const op of ops) {

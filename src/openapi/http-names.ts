@@ -28,7 +28,27 @@ const TRANSPORT_HEADERS = [
  * them), and Accept/Accept-Encoding, which the request builder and the egress own (OAS says
  * to ignore Accept, Content-Type and Authorization as parameters).
  */
-export const AGENT_FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([...TRANSPORT_HEADERS, 'authorization', 'proxy-authorization', 'cookie', 'accept', 'accept-encoding']);
+export const AGENT_FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  ...TRANSPORT_HEADERS,
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'accept',
+  'accept-encoding',
+  // Frameworks that honour these would let an agent turn a GET into a DELETE, or change the
+  // path after the gateway checked it.
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-prefix',
+  'x-real-ip',
+]);
 
 /**
  * Headers a credential may never set: the transport's, and Cookie, which credentials reach

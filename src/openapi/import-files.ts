@@ -70,6 +70,7 @@ export function namespaceFromFile(file: string): string | null {
 export async function readSpecText(file: string): Promise<{ ok: true; text: string } | { ok: false; issues: ConfigIssue[] }> {
   try {
     const s = await stat(file);
+    if (!s.isFile()) return { ok: false, issues: [{ file, path: '(file)', message: 'not a regular file' }] };
     if (s.size > MAX_SPEC_BYTES) return { ok: false, issues: [{ file, path: '(file)', message: `larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB` }] };
     return { ok: true, text: await readFile(file, 'utf8') };
   } catch (err) {
@@ -84,6 +85,8 @@ export async function readSidecar(file: string | null): Promise<{ ok: true; side
     let text: string;
     try {
       const s = await stat(file);
+      // A FIFO or device would block the read (and every import after it).
+      if (!s.isFile()) return { ok: false, issues: [{ file, path: '(file)', message: 'not a regular file' }] };
       if (s.size > MAX_SIDECAR_BYTES) return { ok: false, issues: [{ file, path: '(file)', message: `larger than ${MAX_SIDECAR_BYTES / 1024} KiB` }] };
       text = await readFile(file, 'utf8');
     } catch (err) {

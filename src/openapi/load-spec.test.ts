@@ -69,6 +69,7 @@ describe('loading a spec', () => {
       ['a.json', '{"openapi":"3.1.0","paths":{},"x":{"__proto__":{"polluted":true}}}', '__proto__'],
       ['a.json', `{"openapi":"3.1.0","paths":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'nesting'],
       ['a.yaml', 'openapi: 3.1.0\npaths: {}\n__proto__: {polluted: true}\n', '__proto__'],
+      ['a.json', '{"openapi":"3.1.0","paths":{},"x":{"\\u005f_proto__":{"polluted":true}}}', '__proto__'],
     ];
     for (const [file, text, expected] of cases) {
       const r = await loadSpec(file, text);

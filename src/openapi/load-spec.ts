@@ -42,6 +42,8 @@ export async function loadSpec(file: string, text: string, opts: { keepResponses
   if (!isObject(doc.paths)) return fail('paths', version === '3.1' && isObject(doc.webhooks) ? 'webhooks only: no operations to import' : 'missing or not an object');
   pruneForTools(doc, { keepResponses: opts.keepResponses ?? true });
 
+  // JSON can spell the key with escapes (`"\u005f_proto__"`) that the text check cannot see.
+  if (hasProtoKey(doc)) return fail('(json)', 'the key "__proto__" is not allowed');
   const external = externalRefs(doc);
   if (external.length > 0) {
     const shown = external.slice(0, MAX_REPORTED_REFS).map((r) => `${r.path} -> ${clip(r.ref)}`);
@@ -112,4 +114,16 @@ export function externalRefs(doc: unknown): Array<{ path: string; ref: string }>
 function clip(s: string): string {
   const clean = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return clean.length > 160 ? `${clean.slice(0, 157)}...` : clean;
+}
+
+/** True when some object has an own `__proto__` key. Iterative: specs can be deep. */
+function hasProtoKey(doc: unknown): boolean {
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (!Array.isArray(v) && Object.hasOwn(v, '__proto__')) return true;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push(child);
+  }
+  return false;
 }

@@ -19,6 +19,9 @@ import type { ToolView } from '../mcp/directory-types.js';
 import { CALL_TOOL, FIND_TOOL, findOperations, META_TOOLS } from './discovery.js';
 import { buildImport, type ImportedApi, type OpenApiTool } from './import-api.js';
 import { errorResult } from './result.js';
+import { argumentChecker } from './argument-validation.js';
+import { CALL_ARGUMENTS, FIND_ARGUMENTS } from './discovery.js';
+import { hashDefinition } from '../mcp/registry/definition-hash.js';
 import { listImportFiles, type ImportFiles } from './import-files.js';
 import { NamespaceOwners } from './namespace-owners.js';
 import { secretFilesFingerprint } from './secret-files.js';
@@ -76,6 +79,7 @@ export class OpenApiImports {
   #again = false;
   #closed = false;
 
+
   constructor(opts: OpenApiImportsOptions) {
     this.#opts = opts;
     this.#log = opts.log.child({ component: 'openapi' });
@@ -106,7 +110,14 @@ export class OpenApiImports {
     const run = (async () => {
       do {
         this.#again = false;
-        await this.#syncOnce();
+        try {
+          await this.#syncOnce();
+        } catch (err) {
+          // A pass that fails (state database locked past its retries, disk full) is logged and
+          // retried by the next rescan; it must never take the process down.
+          this.#log.error({ err }, 'openapi imports could not be synchronized; retrying at the next rescan');
+          this.#again = false;
+        }
       } while (this.#again && !this.#closed);
       // The analyzer's heap (a parsed spec can take hundreds of MB) goes back to the system at once.
       this.#analyzer.release();
@@ -157,11 +168,16 @@ export class OpenApiImports {
     const api = this.#byId.get(importId);
     if (!api) return null;
     if (api.discovery && toolName === FIND_TOOL) {
+      const checked = argumentChecker(FIND_ARGUMENTS)(args);
+      if (checked.length > 0) return Promise.resolve({ result: errorResult(`Invalid arguments for ${FIND_TOOL}:\n${checked.map((v) => `- ${v}`).join('\n')}`), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'invalid-arguments' } });
       return Promise.resolve({ result: findOperations(api.discovery.operations, args, visible), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'ok' } });
     }
     if (api.discovery && toolName === CALL_TOOL) {
+      const checked = argumentChecker(CALL_ARGUMENTS)(args);
+      if (checked.length > 0) return Promise.resolve({ result: errorResult(`Invalid arguments for ${CALL_TOOL}:\n${checked.map((v) => `- ${v}`).join('\n')}`), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'invalid-arguments' } });
       const target = this.#operationNamed(api, args.operation);
       const view = target ? visible(publicToolName(api.id, target.name)) : undefined;
+      if (target && view && view.hash !== definitionHash(target)) return Promise.resolve(changedUnderfoot(api, target));
       // The chain authorized exactly this operation (aimedAt); a reload in between must not widen it.
       if (!target || !view || view.status !== 'approved') return Promise.resolve({ result: errorResult(`Unknown operation: ${String(args.operation).slice(0, 200)}`), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'unknown-operation' } });
       const inner = args.arguments === undefined ? {} : args.arguments;
@@ -172,6 +188,8 @@ export class OpenApiImports {
     }
     const tool = api.tools.get(toolName);
     if (!tool) return null;
+    const view = visible(publicToolName(api.id, toolName));
+    if (!view || view.hash !== definitionHash(tool)) return Promise.resolve(changedUnderfoot(api, tool));
     return callOperation(api, tool, args, { egress: this.#opts.egress, signal });
   }
 
@@ -267,9 +285,7 @@ export class OpenApiImports {
     }
     const api = result.api;
     if (known?.api && known.api.id !== api.id) await this.#retire(known.api, `namespace changed to ${api.id}`);
-    this.#byId.set(api.id, api);
-    this.#byFile.set(files.spec, { files, api, issues: null, secrets: await secretFilesFingerprint(api), clash: null });
-    this.#owners.claim(api.id, files.spec);
+    const secrets = await secretFilesFingerprint(api);
     const definitions = [...api.tools.values()].map((t) => t.definition);
     const risk = [...api.tools.values()].map((t) => ({ match: t.name, class: t.risk }));
     if (api.discovery) {
@@ -277,12 +293,19 @@ export class OpenApiImports {
       // The discovery tools do nothing themselves: what they reach is authorized per operation.
       for (const name of META_TOOLS) risk.push({ match: name, class: 'read-only' });
     }
+    const riskByName = new Map(risk.map((r) => [r.match, r.class]));
     const ingest = await this.#opts.registry.ingest(api.id, definitions, {
       autoApprove: api.sidecar.autoApprove,
-      risk,
+      risk: [],
+      riskOf: (name) => riskByName.get(name) ?? 'destructive',
       kind: 'openapi',
       ...(api.discovery ? { unlisted: new Set(api.tools.keys()) } : {}),
     });
+    // Serve the new version only once the registry knows it: until then calls run the version
+    // the chain is authorizing (and each call checks the two agree: definitionHash).
+    this.#byId.set(api.id, api);
+    this.#byFile.set(files.spec, { files, api, issues: null, secrets, clash: null });
+    this.#owners.claim(api.id, files.spec);
     this.#log.info(
       { api: api.id, file: files.spec, tools: api.tools.size, usable: ingest.usable, skipped: api.skipped.length, refused: ingest.skipped.length, warnings: api.warnings.length, ms },
       'openapi import loaded',
@@ -336,3 +359,24 @@ export class OpenApiImports {
   }
 }
 
+
+const hashes = new WeakMap<OpenApiTool, string | null>();
+
+/** The registry's hash of the definition this process would run (computed once per tool). */
+function definitionHash(tool: OpenApiTool): string | null {
+  let h = hashes.get(tool);
+  if (h === undefined) {
+    const r = hashDefinition(tool.definition as Record<string, unknown>);
+    h = r.ok ? r.hash : null;
+    hashes.set(tool, h);
+  }
+  return h;
+}
+
+/** The registry and the loaded import disagree about a tool (a reload in progress): refuse rather than run an unapproved version. */
+function changedUnderfoot(api: ImportedApi, tool: OpenApiTool): OperationCallResult {
+  return {
+    result: errorResult(`The definition of ${tool.name} is being reloaded; list the tools again and retry`),
+    details: { api: api.id, upstream: api.id, tool: tool.name, outcome: 'definition-changed' },
+  };
+}

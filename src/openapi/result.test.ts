@@ -1,8 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { redactDeep, redactSecrets } from './credentials/redact-secrets.js';
 import { toToolResult } from './result.js';
 
-const opts = { maxResultChars: 1000, redact: (t: string) => t.replaceAll('s3cret-token', '[REDACTED]'), resourceUri: 'openapi://pets/getPhoto' };
+const SECRETS = ['s3cret-token', 'hunter2&<admin>'];
+const opts = {
+  maxResultChars: 1000,
+  redact: (t: string) => redactSecrets(t, SECRETS),
+  redactValue: (v: unknown) => redactDeep(v, SECRETS),
+  holdsSecret: (b: Buffer) => SECRETS.some((x) => b.includes(x)),
+  resourceUri: 'openapi://pets/getPhoto',
+};
 const answer = (status: number, type: string, body: string | Buffer) => ({ status, headers: (type ? { 'content-type': type } : {}) as Record<string, string>, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
 
 describe('tool results from HTTP answers', () => {
@@ -64,5 +72,20 @@ describe('tool results from HTTP answers', () => {
       expect(r.structuredContent).toBeUndefined();
     }
     expect(toToolResult(answer(200, 'application/json', '{"ok":1}'), withSchema)).toMatchObject({ structuredContent: { ok: 1 } });
+  });
+
+  it('redacts secrets a JSON answer spells with escapes (Go escapes & < > as \\u0026 \\u003c \\u003e)', () => {
+    const r = toToolResult(answer(200, 'application/json', '{"pw":"hunter2\\u0026\\u003cadmin\\u003e"}'), opts);
+    expect(r.structuredContent).toEqual({ pw: '[REDACTED]' });
+    expect(JSON.stringify(r)).not.toMatch(/hunter2/);
+    const e = toToolResult(answer(500, 'application/json', '{"pw":"hunter2\\u0026\\u003cadmin\\u003e"}'), opts);
+    expect(JSON.stringify(e)).not.toMatch(/hunter2/);
+  });
+
+  it('reads message/* and *json* types as text, and withholds bytes that hold a credential', () => {
+    expect(toToolResult(answer(200, 'message/http', 'GET / HTTP/1.1\r\nAuthorization: Bearer s3cret-token'), opts)).toEqual({ content: [{ type: 'text', text: 'GET / HTTP/1.1\r\nAuthorization: Bearer [REDACTED]' }] });
+    expect(JSON.stringify(toToolResult(answer(200, 'application/x-ndjson', '{"t":"s3cret-token"}\n'), opts))).not.toContain('s3cret-token');
+    const bin = toToolResult(answer(200, 'application/octet-stream', Buffer.from('\x00\x01s3cret-token\x02')), opts);
+    expect(bin).toMatchObject({ isError: true, content: [{ text: expect.stringContaining('withheld') }] });
   });
 });

@@ -17,6 +17,10 @@ export interface ResultOptions {
   maxResultChars: number;
   /** Replaces credential values (and their encodings) in text. */
   redact: (text: string) => string;
+  /** The same for a parsed JSON value (keys and strings): JSON can spell a secret in escapes no text search knows. */
+  redactValue: (value: unknown) => unknown;
+  /** True when bytes contain a credential value (bodies that are not text cannot be redacted, only withheld). */
+  holdsSecret: (body: Buffer) => boolean;
   /** For embedded resources: names where a binary body came from. */
   resourceUri: string;
   /** The operation advertises an output schema: its structured content must be an object that conforms. */
@@ -40,7 +44,7 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
   if (status < 200 || status >= 300) {
     const head = `HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`;
     if (status >= 300 && status < 400) return errorResult(`${head}: the API answered with a redirect, which the gateway does not follow`);
-    const body = isTextual(mediaType) || mediaType === '' ? cut(opts.redact(decodeText(answer.body)), ERROR_BODY_CHARS) : answer.body.length > 0 ? `(${answer.body.length} bytes of ${mediaType})` : '';
+    const body = isTextual(mediaType) || mediaType === '' ? cut(safeText(answer.body, mediaType, opts), ERROR_BODY_CHARS) : answer.body.length > 0 ? `(${answer.body.length} bytes of ${mediaType})` : '';
     return errorResult(body === '' ? head : `${head}: ${body}`);
   }
   // An advertised output schema obliges structured content (clients reject a result without
@@ -48,10 +52,12 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
   const owesStructured = opts.checkOutput !== undefined;
   if (answer.body.length === 0) {
     return owesStructured
-      ? errorResult(`HTTP ${status} with no body, but the operation declares a JSON output schema`)
+      ? errorResult(`The call reached the API and it answered HTTP ${status} with no body, but the operation declares a JSON output schema: do not retry a call that changes data`)
       : { content: [{ type: 'text', text: `HTTP ${status} (no content)` }] };
   }
-  if (owesStructured && !isJson(mediaType)) return errorResult(`The API answered ${mediaType || 'without a content type'}, but the operation declares a JSON output schema`);
+  if (owesStructured && !isJson(mediaType)) {
+    return errorResult(`The call reached the API and it answered HTTP ${status} (${mediaType || 'no content type'}), but the operation declares a JSON output schema: do not retry a call that changes data`);
+  }
 
   if (isJson(mediaType)) {
     const text = decodeText(answer.body);
@@ -63,9 +69,10 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
       // Declared JSON that is not: hand it over as text, never as structured content.
       return textResult(opts.redact(text), opts.maxResultChars);
     }
-    const redactedText = opts.redact(text);
-    // Redacting the text and re-parsing keeps structured content and text in step.
-    const safeValue = redactedText === text ? value : safeParse(redactedText, value);
+    // Redact the parsed value, not the text (`\u0026` spells `&` where no text search looks),
+    // and give as text exactly what the structured content holds.
+    const safeValue = opts.redactValue(value);
+    const redactedText = safeValue === value ? text : JSON.stringify(safeValue);
     const structured = isPlainObject(safeValue) ? safeValue : { result: safeValue };
     if (opts.checkOutput) {
       const problems = opts.checkOutput(structured);
@@ -78,7 +85,8 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
     }
     return { content: [{ type: 'text', text: redactedText }], structuredContent: structured };
   }
-  if (isTextual(mediaType) || mediaType === '') return textResult(opts.redact(decodeText(answer.body)), opts.maxResultChars);
+  if (isTextual(mediaType) || mediaType === '') return textResult(safeText(answer.body, mediaType, opts), opts.maxResultChars);
+  if (opts.holdsSecret(answer.body)) return errorResult(`The API's ${mediaType} response contains a credential of this import; the gateway withheld it`);
   const data = answer.body.toString('base64');
   if (mediaType.startsWith('image/')) return { content: [{ type: 'image', data, mimeType: mediaType }] };
   if (mediaType.startsWith('audio/')) return { content: [{ type: 'audio', data, mimeType: mediaType }] };
@@ -98,21 +106,31 @@ function decodeText(body: Buffer): string {
   return body.toString('utf8');
 }
 
-function safeParse(text: string, fallback: unknown): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return typeof fallback === 'string' ? text : { result: text };
+/** A text body with credentials redacted; JSON is redacted as parsed JSON when it parses. */
+function safeText(body: Buffer, mediaType: string, opts: ResultOptions): string {
+  const text = decodeText(body);
+  if (isJson(mediaType)) {
+    try {
+      const value = JSON.parse(text) as unknown;
+      const safe = opts.redactValue(value);
+      return safe === value ? text : JSON.stringify(safe);
+    } catch {
+      // Not JSON after all: redacted as text below.
+    }
   }
+  return opts.redact(text);
 }
 
 export function isJson(mediaType: string): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'text/json';
 }
 
+/** Text the agent can read and the redactor can search; everything else is bytes. */
 function isTextual(mediaType: string): boolean {
   return (
     mediaType.startsWith('text/') ||
+    mediaType.startsWith('message/') ||
+    mediaType.includes('json') ||
     isJson(mediaType) ||
     mediaType.endsWith('+xml') ||
     mediaType === 'application/xml' ||

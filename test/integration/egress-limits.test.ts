@@ -54,6 +54,12 @@ beforeAll(async () => {
         return void res.writeHead(200, { 'content-encoding': 'gzip, br' }).end(brotliCompressSync(gzipSync(TEXT)));
       case '/corrupt':
         return void res.writeHead(200, { 'content-encoding': 'gzip' }).end(Buffer.from('not gzip at all'));
+      case '/many-layers': {
+        // Four gzip layers: one more than any real server sends; a long chain costs a decompressor each.
+        let body = Buffer.from(TEXT);
+        for (let i = 0; i < 4; i++) body = gzipSync(body);
+        return void res.writeHead(200, { 'content-encoding': 'gzip, gzip, gzip, gzip' }).end(body);
+      }
       case '/zstd':
         return void res.writeHead(200, { 'content-encoding': 'zstd' }).end('x');
       case '/empty-gzip':
@@ -144,6 +150,11 @@ describe('egress decoding', () => {
     egress = new Egress({ log });
     const res = await egress.request(target(), req(path));
     expect(res.body.toString()).toBe(TEXT);
+  });
+
+  it('refuses a chain of more than three content codings', async () => {
+    egress = new Egress({ log });
+    await expect(egress.request(target(), req('/many-layers'))).rejects.toMatchObject({ code: 'EGRESS_BAD_RESPONSE', message: expect.stringContaining('content codings') });
   });
 
   it('an empty encoded body is an empty body', async () => {

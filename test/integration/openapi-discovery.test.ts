@@ -101,4 +101,12 @@ describe('discovery mode for a large OpenAPI import (real gateway, real HTTP API
     expect(r.isError).toBe(true);
     expect(r.content[0]!.text).toMatch(/id/);
   });
+
+  it('checks the discovery tools\' own arguments (a 650 KB query is refused, not searched)', async () => {
+    const r = (await reader.callTool({ name: 'widgets__find_operations', arguments: { query: 'x'.repeat(650_000) } })) as unknown as ToolResult;
+    expect(r.isError).toBe(true);
+    expect(r.content[0]!.text).toMatch(/query/);
+    const c = (await reader.callTool({ name: 'widgets__call_operation', arguments: { operation: 'widgets__get_widget1', arguments: {}, extra: 1 } })) as unknown as ToolResult;
+    expect(c.isError).toBe(true);
+  });
 });

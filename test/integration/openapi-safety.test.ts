@@ -276,7 +276,8 @@ beforeAll(async () => {
       'allowHttp: true',
       'credentials:',
       '  schemes:',
-      '    oauth: { type: clientCredentials, clientId: { env: SAFE_CLIENT_ID }, clientSecret: { env: SAFE_CLIENT_SECRET } }',
+      // The token endpoint is on another origin (127.0.0.1, not localhost): the operator writes it.
+      `    oauth: { type: clientCredentials, clientId: { env: SAFE_CLIENT_ID }, clientSecret: { env: SAFE_CLIENT_SECRET }, tokenUrl: '${api.url}/oauth/token' }`,
       '',
     ].join('\n'),
   );

@@ -82,6 +82,8 @@ export type UpstreamToolSettings = Pick<UpstreamConfig, 'autoApprove' | 'risk'> 
   kind?: ToolSource['kind'];
   /** Tools registered, governed and callable, but left out of tools/list. */
   unlisted?: ReadonlySet<string>;
+  /** The class of each tool when the source knows it (OpenAPI: from the method); else the `risk` rules decide. */
+  riskOf?: (tool: string) => RiskClass;
 };
 
 export interface IngestResult {
@@ -354,7 +356,7 @@ export class ToolRegistry {
         name,
         hash,
         canonical: pinned.canonical,
-        risk: riskClassFor(settings.risk, tool),
+        risk: settings.riskOf ? settings.riskOf(tool) : riskClassFor(settings.risk, tool),
         findings,
         prev,
         toolKnown: prev !== undefined || this.#approvals.knows(upstreamId, tool),

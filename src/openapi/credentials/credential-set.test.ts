@@ -153,6 +153,15 @@ describe('startup validation', () => {
       `${FILE}: credentials.schemes.oauth_cc.tokenUrl: the token endpoint ${new URL(tokenServer.url).origin} must use https (the client secret is sent to it)`,
     ]);
   });
+
+  it('takes the spec\'s tokenUrl only on the API\'s own origin: elsewhere the operator must write it', async () => {
+    const cc = { type: 'clientCredentials', clientId: { env: 'CLIENT_ID' }, clientSecret: { env: 'CLIENT_SECRET' } };
+    const schemes = { ...SCHEMES, oauth_cc: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://collector.example.test/token', scopes: {} } } } };
+    const refused = await build({ schemes: { oauth_cc: cc } }, { securitySchemes: schemes, baseUrl: 'https://api.example.test' });
+    expect(refused.problems).toEqual([expect.stringContaining('is not on the API\'s origin: write it as tokenUrl in the sidecar')]);
+    const written = await build({ schemes: { oauth_cc: { ...cc, tokenUrl: 'https://collector.example.test/token' } } }, { securitySchemes: schemes, baseUrl: 'https://api.example.test' });
+    expect(written.problems).toEqual([]);
+  });
 });
 
 describe('inject entries that cannot be resolved', () => {

@@ -376,6 +376,11 @@ async function bindScheme(
       if (written === null) return fail(`${path}.tokenUrl`, 'the spec\'s scheme has no clientCredentials flow with a tokenUrl: set tokenUrl');
       const tokenUrl = absoluteTokenUrl(written, input.baseUrl);
       if (typeof tokenUrl !== 'object') return fail(`${path}.tokenUrl`, tokenUrl);
+      // The spec must not decide where the client secret goes: its tokenUrl is taken only on the
+      // API's own origin; another origin has to be written in the sidecar by the operator.
+      if (cred.tokenUrl === undefined && input.baseUrl !== undefined && tokenUrl.origin !== new URL(input.baseUrl).origin) {
+        return fail(`${path}.tokenUrl`, `the spec's token endpoint ${tokenUrl.origin} is not on the API's origin: write it as tokenUrl in the sidecar to accept it`);
+      }
       if (tokenUrl.protocol !== 'https:' && !(tokenUrl.protocol === 'http:' && input.allowHttp)) {
         return fail(`${path}.tokenUrl`, `the token endpoint ${tokenUrl.origin} must use https (the client secret is sent to it)`);
       }

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyzeSpec } from './analyze-spec.js';
+import { ImportSidecarSchema } from './sidecar-schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-analyze-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function analyze(paths: Record<string, unknown>) {
+  const specFile = join(dir, `s${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(specFile, JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths }));
+  const r = await analyzeSpec({ specFile, sidecarFile: specFile, sidecar: ImportSidecarSchema.parse({ baseUrl: 'https://api.example.test' }) });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.analysis;
+}
+
+describe('analyzing a spec', () => {
+  it('skips TRACE operations, whose answer echoes the request and its credentials', async () => {
+    const a = await analyze({ '/x': { trace: { operationId: 'traceX' }, get: { operationId: 'getX' } } });
+    expect(a.operations.map((o) => o.name)).toEqual(['getX']);
+    expect(a.skipped).toEqual([{ operation: 'TRACE /x (traceX)', reason: expect.stringContaining('TRACE') }]);
+  });
+
+  it('skips path templates whose fixed part is not a valid URL path (spaces, ?, non-ASCII)', async () => {
+    const a = await analyze({ '/a b': { get: {} }, '/q?x=1': { get: {} }, '/é': { get: {} }, '/ok/{id}': { get: { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } } });
+    expect(a.operations.map((o) => o.key)).toEqual(['GET /ok/{id}']);
+    expect(a.skipped.map((s) => s.operation)).toEqual(['GET /a b', 'GET /q?x=1', 'GET /é']);
+  });
+
+  it('hides method-override and forwarding headers from the agent', async () => {
+    const params = ['X-HTTP-Method-Override', 'X-Original-URL', 'Forwarded', 'X-Forwarded-Host', 'X-Trace'].map((name) => ({ name, in: 'header', schema: { type: 'string' } }));
+    const a = await analyze({ '/x': { get: { operationId: 'getX', parameters: params } } });
+    expect(Object.keys((a.operations[0]!.definition.inputSchema as { properties: object }).properties)).toEqual(['X-Trace']);
+  });
+});
