@@ -343,9 +343,9 @@ describe('OpenAPI imports and the threat model (real gateway, echoing HTTP API)'
     expect(textOf(r)).not.toContain(SECRETS.SAFE_BASIC_USER);
   });
 
-  it('refuses a 2 MB argument with 413 at the MCP endpoint, before the API is called', async () => {
+  it.each([2, 100])('refuses a %i MB argument with 413 at the MCP endpoint, before the API is called', async (mb) => {
     const before = api.requests.length;
-    const r = await rawToolCall(buyerKey, 'shop__createThing', { name: 'x'.repeat(2 * 1024 * 1024) });
+    const r = await rawToolCall(buyerKey, 'shop__createThing', { name: 'x'.repeat(mb * 1024 * 1024) });
     seenByAgents.push(r.body);
     expect(r.status).toBe(413);
     expect(api.requests.length).toBe(before);
