@@ -18,6 +18,7 @@ import { buildToolInput } from './schema/input-schema.js';
 import { buildOutputSchema } from './schema/output-schema.js';
 import { indexSchemaNames } from './schema/schema-names.js';
 import type { ImportSidecar } from './sidecar-schema.js';
+import { isObject } from '../util/is-object.js';
 
 export interface AnalyzedOperation {
   name: string;
@@ -53,8 +54,6 @@ export interface AnalyzeRequest {
 }
 
 export type AnalyzeResult = { ok: true; analysis: SpecAnalysis } | { ok: false; issues: ConfigIssue[] };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
   const { sidecar } = req;

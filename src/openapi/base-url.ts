@@ -4,6 +4,7 @@
  * or from their defaults: a spec cannot point calls anywhere its operator did not accept.
  */
 import type { ImportSidecar } from './sidecar-schema.js';
+import { isObject } from '../util/is-object.js';
 
 export interface BaseUrl {
   /** `scheme://host[:port]`: the only origin the import's calls may reach. */
@@ -12,8 +13,6 @@ export interface BaseUrl {
   basePath: string;
   href: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function resolveBaseUrl(
   document: Record<string, unknown>,

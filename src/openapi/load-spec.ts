@@ -9,6 +9,7 @@ import type { ConfigIssue } from '../config/issues.js';
 import { parseYaml } from '../config/load.js';
 import { jsonDepthExceeds } from '../util/json-guard.js';
 import { pruneForTools } from './prune-spec.js';
+import { isObject } from '../util/is-object.js';
 
 export const MAX_SPEC_BYTES = 64 * 1024 * 1024;
 /** Real specs nest schemas a few dozen levels deep; far beyond that is an attack on the parser. */
@@ -27,8 +28,6 @@ export interface LoadedSpec {
 }
 
 type Result = { ok: true; spec: LoadedSpec } | { ok: false; issues: ConfigIssue[] };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function loadSpec(file: string, text: string, opts: { keepResponses?: boolean } = {}): Promise<Result> {
   const fail = (path: string, message: string): Result => ({ ok: false, issues: [{ file, path, message }] });

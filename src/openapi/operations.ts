@@ -8,6 +8,7 @@ import { compileGlob } from '../catalog/glob.js';
 import type { RiskClass } from '../mcp/registry/risk-class.js';
 import type { HttpMethod } from './plan.js';
 import type { ImportSidecar, OperationOverride, OperationSelection } from './sidecar-schema.js';
+import { isObject } from '../util/is-object.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 type LowerMethod = (typeof METHODS)[number];
@@ -31,8 +32,6 @@ export interface SpecOperation {
   /** The path item declares its own servers (another origin for all its operations). */
   pathItemHasServers: boolean;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Operations of the document in spec order, after include/exclude; `warnings` names what was left out and why. */
 export function selectOperations(document: Record<string, unknown>, sidecar: Pick<ImportSidecar, 'include' | 'exclude' | 'operations'>): { operations: SpecOperation[]; warnings: string[] } {

@@ -3,9 +3,9 @@
  * and dereference: examples (GitHub's spec carries megabytes of them), and responses unless
  * an output schema was asked for. The rest of the document is untouched. Mutates in place.
  */
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+import { isObject } from '../util/is-object.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 export function pruneForTools(doc: Record<string, unknown>, opts: { keepResponses: boolean }): void {
   const components = isObject(doc.components) ? doc.components : null;

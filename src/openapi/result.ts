@@ -5,6 +5,7 @@
  * API itself reported to the model, not as protocol errors. Every string an agent receives
  * has passed the redactor first.
  */
+import { isObject } from '../util/is-object.js';
 
 export interface HttpAnswer {
   status: number;
@@ -73,7 +74,7 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
     // and give as text exactly what the structured content holds.
     const safeValue = opts.redactValue(value);
     const redactedText = safeValue === value ? text : JSON.stringify(safeValue);
-    const structured = isPlainObject(safeValue) ? safeValue : { result: safeValue };
+    const structured = isObject(safeValue) ? safeValue : { result: safeValue };
     if (opts.checkOutput) {
       const problems = opts.checkOutput(structured);
       if (problems.length > 0) return errorResult(`The API's response does not match the operation's declared output schema:\n${problems.map((p) => `- ${p}`).join('\n')}`);
@@ -139,8 +140,4 @@ function isTextual(mediaType: string): boolean {
     mediaType === 'application/yaml' ||
     mediaType === 'application/x-yaml'
   );
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
