@@ -1,0 +1,235 @@
+import { hash } from 'node:crypto';
+import { isObject } from '../../util/is-object.js';
+import { measureMessage, measureRequestExtras, type Measure, type MessageSize, type PromptShape } from './chat-prompt.js';
+import { loadEncoder, loadedEncoder, type EncodingCounter } from './encoding-counter.js';
+import { describeFlags, EstimateFlag } from './estimate-flags.js';
+import { LruMap } from './lru.js';
+import { encodingForModel, ENCODINGS, type EncodingName } from './model-encoding.js';
+
+/** A prompt's size in tokens. When `exact` is false, `bound` says what was bounded or estimated. */
+export interface TokenCount {
+  tokens: number;
+  exact: boolean;
+  bound?: string;
+}
+
+/** The model a prompt goes to. `encoding` overrides the name: null when the name is not really OpenAI's model. */
+export interface TokenTarget {
+  model: string;
+  encoding?: EncodingName | null;
+}
+
+/** The parts of a chat completions request that reach the prompt (the `openai` package's params fit). */
+export interface ChatPromptLike {
+  messages: readonly object[];
+  tools?: readonly object[] | null;
+  functions?: readonly object[] | null;
+  response_format?: object | null;
+}
+
+export interface TokenCounterOptions {
+  /** Messages remembered by digest (default 10,000, about 2 MB). */
+  cacheEntries?: number;
+  /** Tokens charged per image part (default DEFAULT_IMAGE_TOKENS). */
+  imageTokens?: number;
+  /** Characters of not-yet-seen text tokenized exactly per count; the rest is counted by UTF-8 length (default 262,144). */
+  maxExactChars?: number;
+}
+
+export interface CountOptions {
+  /**
+   * Cache partition (an agent or tenant id): a shared cache would let one agent time whether
+   * another already sent a given message.
+   */
+  scope?: string;
+}
+
+/**
+ * The default charge per image, a bound for OpenAI's documented image rules as of 2026-11:
+ * tile-based models (gpt-4o, gpt-4.1, o-series) at most 85 + 8 x 170 = 1,445 tokens, and
+ * patch-based ones at most 1,536 patches times a model multiplier of up to 2.46
+ * (gpt-4.1-nano), 3,779 tokens. gpt-4o-mini bills images at about 33 times gpt-4o's tokens
+ * (up to about 48,000): set imageTokens per model for it, and for other vendors.
+ */
+export const DEFAULT_IMAGE_TOKENS = 3_800;
+
+const OPENAI_SHAPE = { perMessage: 3, replyPriming: 3 } as const;
+/** Per-function tokens of the cookbook's tool rule: gpt-4o family 7, gpt-4 and gpt-3.5-turbo 10. */
+const PER_FUNCTION: Record<EncodingName, number> = { o200k_base: 7, cl100k_base: 10 };
+/**
+ * The upper bound's fixed costs: above OpenAI's (3 per message, 3 for the reply), and above
+ * common open-model chat templates (Llama 3: 5 per message and the role, 5 for the reply
+ * with the begin-of-text token), so that the bound also serves models with no public tokenizer.
+ */
+const BOUND_SHAPE = { perMessage: 8, replyPriming: 8, perFunction: 10 } as const;
+const BOUND_NOTE = 'upper bound: UTF-8 bytes of every text (a token is at least one byte) plus per-message margins';
+const bytes: Measure = (s) => ({ tokens: Buffer.byteLength(s, 'utf8'), flags: 0 });
+
+/**
+ * Counts prompt tokens for the LLM proxy. Exact counts use gpt-tokenizer (the same counts as
+ * js-tiktoken, 5 to 18 times faster: docs/benchmarks.md), imported on first use. Each
+ * message's count is remembered by its digest, so a history resent with one new message
+ * costs a hash per old message and a tokenization of the new one.
+ */
+export class TokenCounter {
+  readonly #cache: LruMap<string, MessageSize>;
+  readonly #imageTokens: number;
+  readonly #maxExactChars: number;
+
+  constructor(options: TokenCounterOptions = {}) {
+    this.#cache = new LruMap(options.cacheEntries ?? 10_000);
+    this.#imageTokens = options.imageTokens ?? DEFAULT_IMAGE_TOKENS;
+    this.#maxExactChars = options.maxExactChars ?? 262_144;
+  }
+
+  /** Messages currently remembered. */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  /** Imports the encodings now (for example once the gateway listens) instead of at the first count. */
+  async preload(encodings: readonly EncodingName[] = ENCODINGS): Promise<void> {
+    await Promise.all(encodings.map((e) => loadEncoder(e)));
+  }
+
+  /** Prompt tokens of a chat completions request. Unknown models get the upper bound, flagged. */
+  async countChat(request: ChatPromptLike, target: TokenTarget, options: CountOptions = {}): Promise<TokenCount> {
+    const encoding = encodingOf(target);
+    if (encoding === undefined) return unknownModel(target.model, this.upperBound(request));
+    const encoder = loadedEncoder(encoding) ?? (await loadEncoder(encoding));
+    return this.#countChat(encoder, request, options.scope ?? '');
+  }
+
+  /** Tokens of plain text (embeddings input): no chat overhead. */
+  async countText(input: string | readonly string[], target: TokenTarget): Promise<TokenCount> {
+    const texts = typeof input === 'string' ? [input] : input;
+    const encoding = encodingOf(target);
+    if (encoding === undefined) return unknownModel(target.model, textUpperBound(texts));
+    const encoder = loadedEncoder(encoding) ?? (await loadEncoder(encoding));
+    const measure = this.#exactMeasure(encoder);
+    let tokens = 0;
+    let flags = 0;
+    for (const t of texts) {
+      const m = measure(t);
+      tokens += m.tokens;
+      flags |= m.flags;
+    }
+    return this.#result(tokens, flags, 0);
+  }
+
+  /**
+   * A cheap count that is never below the exact one (for OpenAI's encodings; for others, on
+   * the assumption of a byte-level BPE tokenizer): enough to decide that a prompt is well
+   * under a limit without tokenizing it.
+   */
+  upperBound(request: ChatPromptLike): TokenCount {
+    const shape: PromptShape = { ...BOUND_SHAPE, imageTokens: this.#imageTokens };
+    let tokens = shape.replyPriming;
+    let images = 0;
+    for (const message of request.messages) {
+      const m = measureMessage(asRecord(message), bytes, shape);
+      tokens += m.tokens;
+      images += m.images;
+    }
+    tokens += measureRequestExtras(request as unknown as Record<string, unknown>, bytes, shape).tokens;
+    const notes = [BOUND_NOTE];
+    if (images > 0) notes.push(...describeFlags(EstimateFlag.IMAGE, this.#context(images)));
+    return { tokens, exact: false, bound: notes.join('; ') };
+  }
+
+  #countChat(encoder: EncodingCounter, request: ChatPromptLike, scope: string): TokenCount {
+    const shape: PromptShape = { ...OPENAI_SHAPE, perFunction: PER_FUNCTION[encoder.encoding], imageTokens: this.#imageTokens };
+    const measure = this.#exactMeasure(encoder);
+    const prefix = `${encoder.encoding}\u0000${scope}\u0000`;
+    let tokens = shape.replyPriming;
+    let flags = 0;
+    let images = 0;
+    for (const message of request.messages) {
+      const record = asRecord(message);
+      const key = prefix + hash('sha256', messageMaterial(record), 'base64');
+      let size = this.#cache.get(key);
+      if (size === undefined) {
+        size = measureMessage(record, measure, shape);
+        // A count cut short by this call's exact-text limit is not the message's own count.
+        if ((size.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(key, size);
+      }
+      tokens += size.tokens;
+      flags |= size.flags;
+      images += size.images;
+    }
+    const req = request as unknown as Record<string, unknown>;
+    if (req.tools != null || req.functions != null || req.response_format != null) {
+      const material = JSON.stringify([req.tools ?? null, req.functions ?? null, req.response_format ?? null]);
+      const key = `${prefix}extras\u0000${hash('sha256', material, 'base64')}`;
+      let size = this.#cache.get(key);
+      if (size === undefined) {
+        size = { ...measureRequestExtras(req, measure, shape), images: 0 };
+        if ((size.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(key, size);
+      }
+      tokens += size.tokens;
+      flags |= size.flags;
+    }
+    return this.#result(tokens, flags, images);
+  }
+
+  /** Exact counts until this call has tokenized maxExactChars characters, then UTF-8 lengths. */
+  #exactMeasure(encoder: EncodingCounter): Measure {
+    let remaining = this.#maxExactChars;
+    return (s) => {
+      if (s.length > remaining) return { tokens: Buffer.byteLength(s, 'utf8'), flags: EstimateFlag.OVER_EXACT_LIMIT };
+      remaining -= s.length;
+      return encoder.count(s);
+    };
+  }
+
+  #result(tokens: number, flags: number, images: number): TokenCount {
+    if (flags === 0) return { tokens, exact: true };
+    return { tokens, exact: false, bound: describeFlags(flags, this.#context(images)).join('; ') };
+  }
+
+  #context(images: number) {
+    return { images, imageTokens: this.#imageTokens, maxExactChars: this.#maxExactChars };
+  }
+}
+
+/** UTF-8 length of texts: never below their token count in any byte-level BPE encoding. */
+export function textUpperBound(input: string | readonly string[]): TokenCount {
+  const texts = typeof input === 'string' ? [input] : input;
+  let tokens = 0;
+  for (const t of texts) tokens += Buffer.byteLength(t, 'utf8');
+  return { tokens, exact: false, bound: 'upper bound: UTF-8 bytes (a token is at least one byte)' };
+}
+
+function encodingOf(target: TokenTarget): EncodingName | undefined {
+  if (target.encoding === null) return undefined;
+  return target.encoding ?? encodingForModel(target.model);
+}
+
+function unknownModel(model: string, bound: TokenCount): TokenCount {
+  const name = JSON.stringify(model.length > 100 ? `${model.slice(0, 100)}...` : model);
+  return { tokens: bound.tokens, exact: false, bound: `no public tokenizer for model ${name}: ${bound.bound ?? ''}` };
+}
+
+function asRecord(message: object): Record<string, unknown> {
+  return isObject(message) ? message : { content: JSON.stringify(message) };
+}
+
+/**
+ * What a message's digest is taken over. The common shape (string role, content and name)
+ * is written out without JSON, length-prefixed so that no two messages share it; anything
+ * else is its JSON. The plain form starts with a NUL, which JSON text never contains raw.
+ */
+function messageMaterial(m: Record<string, unknown>): string {
+  const { role, content, name } = m;
+  if (typeof role === 'string' && typeof content === 'string' && (name === undefined || typeof name === 'string')) {
+    let plain = true;
+    for (const key in m) {
+      if (key !== 'role' && key !== 'content' && key !== 'name') {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return `\u0000${role.length}\u0000${role}${name === undefined ? '-' : `${name.length}\u0000${name}`}\u0000${content}`;
+  }
+  return JSON.stringify(m);
+}
