@@ -1,6 +1,7 @@
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
+import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { describe, expect, it } from 'vitest';
 import { hasLongPiece, loadedEncoder, loadEncoder, LONG_PIECE_CHARS } from './encoding-counter.js';
 import { EstimateFlag } from './estimate-flags.js';
@@ -84,9 +85,33 @@ describe('hasLongPiece', () => {
   });
 
   it('scans a megabyte of short runs in well under a second (the guard itself must not be slow)', () => {
-    const text = `${'a'.repeat(LONG_PIECE_CHARS - 1)}1`.repeat(4096);
+    const text = `${'a'.repeat(LONG_PIECE_CHARS - 10)}1`.repeat(4096);
     const t0 = performance.now();
     expect(hasLongPiece(text, split)).toBe(false);
     expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it("never misses a long piece of either encoding's real split pattern, on 2,000 generated texts with long runs", () => {
+    const letters = ['a', 'Z', 'é', 'ж', 'λ', '中', 'か', '한', 'ا', 'ש', 'ก', 'क', '\u0301', 'ǅ', 'ª', '々'];
+    const others = ['😀', '\ud800', '\u3000', '\u00a0', '\uFEFF', ' ', '\n', '\t', '-', '=', '/', "'", '。', '，', '！', '·', '×'];
+    const digits = ['1', '٣', '²', 'Ⅻ'];
+    const random = seededRandom(5);
+    let long = 0;
+    for (const pattern of [O200K_TOKEN_SPLIT_REGEX, CL100K_TOKEN_SPLIT_REGEX]) {
+      for (let i = 0; i < 1000; i++) {
+        const kind = random();
+        const pool = kind < 0.4 ? letters : kind < 0.8 ? others : [...letters, ...others, ...digits];
+        const chars = pool.filter(() => random() < 0.3);
+        let text = '';
+        const length = 200 + Math.floor(random() * 500);
+        while (text.length < length) text += chars[Math.floor(random() * chars.length)] ?? 'a';
+        const precise = [...text.matchAll(pattern)].some((m) => m[0].length > LONG_PIECE_CHARS);
+        if (precise) {
+          long++;
+          expect(hasLongPiece(text, pattern), JSON.stringify(text)).toBe(true);
+        } else expect(hasLongPiece(text, pattern)).toBe(false);
+      }
+    }
+    expect(long).toBeGreaterThan(200); // the generator does produce long pieces
   });
 });

@@ -1,4 +1,5 @@
 import { Tiktoken } from 'js-tiktoken/lite';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { randomText, seededRandom } from './test-fixtures.js';
@@ -65,6 +66,11 @@ describe('TokenCounter.countChat: the chat overhead rule', () => {
     const counter = new TokenCounter();
     expect(await counter.countChat({ messages }, GPT_4O)).toEqual({ tokens: 40, exact: true });
     expect(await counter.countChat({ messages }, GPT_4)).toEqual({ tokens: 40, exact: true });
+  });
+
+  it("takes the openai package's request params as they are", async () => {
+    const params: ChatCompletionCreateParamsNonStreaming = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 5 };
+    expect(await new TokenCounter().countChat(params, { model: params.model })).toEqual({ tokens: 8, exact: true });
   });
 
   it('a single text part counts like plain content', async () => {
