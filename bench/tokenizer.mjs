@@ -3,7 +3,7 @@
 // proxy's own memoized counter (dist/llm/tokens) on a history that grows by one message per
 // request. Every input is built here from this repository's files (no network), and the two
 // libraries must give the same count on every one of them: a mismatch is printed and fails the run.
-// Run: npm run build && node bench/tokenizer.mjs   (QUICK=1 for a short smoke run)
+// Run: npm run build && node bench/tokenizer.mjs   (about 3 minutes; QUICK=1 for a short smoke run)
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,6 +11,8 @@ import { machine, REPO } from './lib.mjs';
 
 const QUICK = process.env.QUICK === '1';
 const ENCODINGS = ['o200k_base', 'cl100k_base'];
+/** gpt-tokenizer's merge cache as src/llm/tokens sets it (the library's default is 100,000). */
+const MERGE_CACHE = 20_000;
 /** Counting options for both libraries: special-token strings in prompts are plain text, as the API treats them. */
 const AS_TEXT = { disallowedSpecial: new Set() };
 
@@ -136,6 +138,32 @@ function timePerCall(fn, { samples = QUICK ? 9 : 41, warmMs = QUICK ? 50 : 300 }
   return results[results.length >> 1];
 }
 
+/** The same for a function that returns a promise (the proxy's counter is async until its encoding is loaded). */
+async function timePerCallAsync(fn, { samples = QUICK ? 9 : 41, warmMs = QUICK ? 50 : 300 } = {}) {
+  const warmEnd = performance.now() + warmMs;
+  let calls = 0;
+  do {
+    await fn(calls);
+    calls++;
+  } while (performance.now() < warmEnd);
+  const batch = Math.max(1, Math.round(2 / (warmMs / calls)));
+  const results = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) await fn(calls++);
+    results.push(((performance.now() - t0) * 1000) / batch);
+  }
+  results.sort((a, b) => a - b);
+  return results[results.length >> 1];
+}
+
+/** Wall time of one call, in us: for inputs too slow to repeat. */
+function timeOnce(fn) {
+  const t0 = performance.now();
+  fn();
+  return (performance.now() - t0) * 1000;
+}
+
 function us(x) {
   return x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(1)} us`;
 }
@@ -176,21 +204,48 @@ for (const encoding of ENCODINGS) {
       mismatches++;
       console.log(`MISMATCH ${encoding} ${name}: js-tiktoken ${a}, gpt-tokenizer ${b}`);
     }
-    libs.setGptMergeCache(100_000);
+    libs.setGptMergeCache(MERGE_CACHE);
     const gptWarm = timePerCall(counter(libs['gpt-tokenizer'], input));
     libs.setGptMergeCache(0);
     const gptCold = timePerCall(counter(libs['gpt-tokenizer'], input));
-    libs.setGptMergeCache(100_000);
+    libs.setGptMergeCache(MERGE_CACHE);
     const base = timePerCall(counter(libs['js-tiktoken'], input));
     rows.push({ encoding, name, tokens: a, base, gptWarm, gptCold });
     console.log(`${encoding} | ${name} | ${a} tokens | js-tiktoken ${us(base)} | gpt-tokenizer ${us(gptWarm)} (no merge cache ${us(gptCold)}) | ${(base / gptWarm).toFixed(1)}x / ${(base / gptCold).toFixed(1)}x`);
   }
 }
 
+// New text: the merge cache only helps with pieces seen before, and the timed loops above
+// count the same text again and again. Here every 2 KB chunk is seen once.
+const CHUNKS = [];
+for (let at = 0; CHUNKS.length < 512; at += 2048) CHUNKS.push(CODE.slice(at, at + 2048));
+const fresh = [];
+for (const encoding of ENCODINGS) {
+  const libs = await libraries(encoding);
+  const per = {};
+  for (const lib of ['js-tiktoken', 'gpt-tokenizer']) {
+    libs.setGptMergeCache(0);
+    libs.setGptMergeCache(MERGE_CACHE);
+    const t0 = performance.now();
+    let tokens = 0;
+    for (const chunk of CHUNKS) tokens += libs[lib](chunk);
+    per[lib] = { us: ((performance.now() - t0) * 1000) / CHUNKS.length, tokens };
+  }
+  if (per['js-tiktoken'].tokens !== per['gpt-tokenizer'].tokens) {
+    mismatches++;
+    console.log(`MISMATCH ${encoding} distinct chunks: ${per['js-tiktoken'].tokens} vs ${per['gpt-tokenizer'].tokens}`);
+  }
+  fresh.push({ encoding, ...per });
+}
+
 console.log('\n| encoding | input | tokens | js-tiktoken | gpt-tokenizer | ratio | gpt-tokenizer, no merge cache | ratio |');
 console.log('|---|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {
   console.log(`| ${r.encoding} | ${r.name} | ${r.tokens.toLocaleString()} | ${us(r.base)} | ${us(r.gptWarm)} | ${(r.base / r.gptWarm).toFixed(1)}x | ${us(r.gptCold)} | ${(r.base / r.gptCold).toFixed(1)}x |`);
+}
+
+for (const f of fresh) {
+  console.log(`| ${f.encoding} | 1 MB of code in 512 distinct 2 KB chunks, each counted once (per chunk) | ${Math.round(f['js-tiktoken'].tokens / CHUNKS.length)} | ${us(f['js-tiktoken'].us)} | ${us(f['gpt-tokenizer'].us)} | ${(f['js-tiktoken'].us / f['gpt-tokenizer'].us).toFixed(1)}x | - | - |`);
 }
 
 console.log('\n| library | encoding | first use (import + build) ms | heap after MB | RSS after MB |');
@@ -200,6 +255,48 @@ for (const encoding of ENCODINGS) {
     const c = loadCost(lib, encoding);
     console.log(`| ${lib} | ${encoding} | ${c.ms.toFixed(0)} | ${c.heapMb.toFixed(1)} | ${c.rssMb.toFixed(0)} |`);
   }
+}
+
+// ---------------------------------------------------------------- the proxy's counter (dist/)
+
+const { TokenCounter } = await import('../dist/llm/tokens/index.js');
+const NEW_MESSAGE = takeBytes(PROSE.slice(20_000), 1500);
+console.log('\n| encoding | 64 KB history, per request | time per count | tokens |');
+console.log('|---|---|--:|--:|');
+for (const encoding of ENCODINGS) {
+  const target = { model: encoding === 'o200k_base' ? 'gpt-4o' : 'gpt-4' };
+  const libs = await libraries(encoding);
+  const reference = chatCount(libs['js-tiktoken'], HISTORY);
+  const counter = new TokenCounter();
+  const counted = await counter.countChat({ messages: HISTORY }, target);
+  if (counted.tokens !== reference || !counted.exact) {
+    mismatches++;
+    console.log(`MISMATCH ${encoding} history: TokenCounter ${JSON.stringify(counted)}, js-tiktoken ${reference}`);
+  }
+  const grown = (i) => ({ messages: [...HISTORY, { role: 'user', content: `${i}: ${NEW_MESSAGE}` }] });
+  const grownTokens = (await new TokenCounter().countChat(grown(0), target)).tokens;
+  const series = [
+    ['full recount, js-tiktoken (baseline)', reference, () => timePerCall(() => chatCount(libs['js-tiktoken'], HISTORY))],
+    ['first sight, TokenCounter (every message new)', reference, () => timePerCallAsync(() => new TokenCounter().countChat({ messages: HISTORY }, target))],
+    ['grown by one 1.5 KB message, TokenCounter (the rest cached)', grownTokens, () => timePerCallAsync((i) => counter.countChat(grown(i), target))],
+    ['resent unchanged, TokenCounter (all cached)', reference, () => timePerCallAsync(() => counter.countChat({ messages: HISTORY }, target))],
+    ['upperBound of the grown request (UTF-8 lengths, no tokenizer)', counter.upperBound(grown(0)).tokens, () => timePerCall(() => counter.upperBound(grown(0)))],
+  ];
+  for (const [name, tokens, run] of series) console.log(`| ${encoding} | ${name} | ${us(await run())} | ${tokens.toLocaleString()} |`);
+}
+
+console.log('\n| adversarial input (one regex piece), o200k_base | time, one run |');
+console.log('|---|--:|');
+{
+  const libs = await libraries('o200k_base');
+  const counter = new TokenCounter();
+  const piece = (n) => '中'.repeat(n);
+  console.log(`| js-tiktoken, 2,000 CJK characters | ${us(timeOnce(() => libs['js-tiktoken'](piece(2000))))} |`);
+  console.log(`| gpt-tokenizer, 2,000 CJK characters | ${us(timeOnce(() => libs['gpt-tokenizer'](piece(2000))))} |`);
+  console.log(`| gpt-tokenizer, 16,000 CJK characters | ${us(timeOnce(() => libs['gpt-tokenizer'](piece(16_000))))} |`);
+  const t0 = performance.now();
+  const r = await counter.countChat({ messages: [{ role: 'user', content: piece(1_000_000) }] }, { model: 'gpt-4o' });
+  console.log(`| TokenCounter, 1,000,000 CJK characters (bounded: ${r.tokens.toLocaleString()} tokens, exact ${r.exact}) | ${us((performance.now() - t0) * 1000)} |`);
 }
 
 if (mismatches > 0) {
