@@ -10,8 +10,8 @@ export interface EncodingCounter {
 
 /**
  * gpt-tokenizer merges the bytes of each regex piece by rescanning the whole piece per
- * merge, so a single piece costs quadratic time: 16,000 repeated CJK characters took over a
- * second in bench/tokenizer.mjs (js-tiktoken: 42 s for 8,000). Natural text has short
+ * merge, so a single piece costs quadratic time: 16,000 repeated CJK characters took a
+ * second in bench/tokenizer.mjs (js-tiktoken: over 2 s for 2,000). Natural text has short
  * pieces; a text with a piece longer than this is counted by its UTF-8 length instead.
  */
 export const LONG_PIECE_CHARS = 256;
@@ -121,7 +121,7 @@ const MERGE_CACHE_ENTRIES = 20_000;
 const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 async function importEncoding(encoding: EncodingName): Promise<EncodingCounter> {
-  // Each import builds a 200k- or 100k-entry vocabulary (about 130 / 75 ms and 20 / 10 MB of
+  // Each import builds a 200k- or 100k-entry vocabulary (about 130 / 70 ms and 20 / 10 MB of
   // heap, bench/tokenizer.mjs), so nothing is imported before a count needs it.
   const [api, patterns] = await Promise.all([
     encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base'),
