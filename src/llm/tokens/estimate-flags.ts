@@ -18,12 +18,12 @@ export const EstimateFlag = {
 export interface DescribeContext {
   images: number;
   imageTokens: number;
-  maxExactChars: number;
+  maxExactBytes: number;
 }
 
 const DESCRIPTIONS: ReadonlyArray<readonly [number, (c: DescribeContext) => string]> = [
   [EstimateFlag.LONG_PIECE, () => 'text with an unbroken run too long to tokenize quickly counted by its UTF-8 length'],
-  [EstimateFlag.OVER_EXACT_LIMIT, (c) => `new text beyond ${c.maxExactChars} characters per count counted by its UTF-8 length`],
+  [EstimateFlag.OVER_EXACT_LIMIT, (c) => `new text beyond ${c.maxExactBytes} bytes per count counted by its UTF-8 length`],
   [EstimateFlag.IMAGE, (c) => `${c.images} image part(s) at ${c.imageTokens} tokens each (configured)`],
   [EstimateFlag.TEXT_PARTS, () => 'messages with several text parts counted part by part'],
   [EstimateFlag.OTHER_PARTS, () => 'audio, file and other non-text parts counted by their JSON size'],

@@ -178,11 +178,23 @@ describe('TokenCounter: memoization by message digest', () => {
   });
 
   it('does not remember a count cut short by the per-count exact-text limit', async () => {
-    const counter = new TokenCounter({ maxExactChars: 100 });
+    const counter = new TokenCounter({ maxExactBytes: 100 });
     const long = 'word '.repeat(100);
     const result = await counter.countChat({ messages: [{ role: 'user', content: long }] }, GPT_4O);
-    expect(result).toEqual({ tokens: 3 + 1 + long.length + 3, exact: false, bound: 'new text beyond 100 characters per count counted by its UTF-8 length' });
+    expect(result).toEqual({ tokens: 3 + 1 + long.length + 3, exact: false, bound: 'new text beyond 100 bytes per count counted by its UTF-8 length' });
     expect(counter.cacheSize).toBe(0);
+  });
+
+  it('the limit counts UTF-8 bytes of new text only: cached messages are free, a growing history becomes exact part by part', async () => {
+    const counter = new TokenCounter({ maxExactBytes: 200 });
+    const zh = (n: number) => '中文'.repeat(n); // 6 bytes per repeat
+    const first = { role: 'user', content: zh(20) }; // 120 bytes
+    const second = { role: 'assistant', content: zh(20) }; // 120 bytes: over the limit in the same count
+    const both = await counter.countChat({ messages: [first, second] }, GPT_4O);
+    expect(both.exact).toBe(false);
+    expect(counter.cacheSize).toBe(1); // the first message, counted exactly, is remembered
+    const again = await counter.countChat({ messages: [first, second] }, GPT_4O);
+    expect(again).toEqual({ tokens: (await new TokenCounter().countChat({ messages: [first, second] }, GPT_4O)).tokens, exact: true });
   });
 });
 

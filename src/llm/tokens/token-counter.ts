@@ -32,8 +32,14 @@ export interface TokenCounterOptions {
   cacheEntries?: number;
   /** Tokens charged per image part (default DEFAULT_IMAGE_TOKENS). */
   imageTokens?: number;
-  /** Characters of not-yet-seen text tokenized exactly per count; the rest is counted by UTF-8 length (default 262,144). */
-  maxExactChars?: number;
+  /**
+   * UTF-8 bytes of not-yet-seen text tokenized exactly per count; the rest is counted by its
+   * UTF-8 length (default 131,072). Tokenizing runs on the event loop at up to about 750 ns
+   * per byte on text made to be slow (random letters or CJK; about 100 ns for code and
+   * prose), so this caps one count near 100 ms. Messages past it are not remembered, so the
+   * next request of a growing history tokenizes the next part.
+   */
+  maxExactBytes?: number;
 }
 
 export interface CountOptions {
@@ -74,12 +80,12 @@ const bytes: Measure = (s) => ({ tokens: Buffer.byteLength(s, 'utf8'), flags: 0 
 export class TokenCounter {
   readonly #cache: LruMap<string, MessageSize>;
   readonly #imageTokens: number;
-  readonly #maxExactChars: number;
+  readonly #maxExactBytes: number;
 
   constructor(options: TokenCounterOptions = {}) {
     this.#cache = new LruMap(options.cacheEntries ?? 10_000);
     this.#imageTokens = options.imageTokens ?? DEFAULT_IMAGE_TOKENS;
-    this.#maxExactChars = options.maxExactChars ?? 262_144;
+    this.#maxExactBytes = options.maxExactBytes ?? 131_072;
   }
 
   /** Messages currently remembered. */
@@ -172,12 +178,13 @@ export class TokenCounter {
     return this.#result(tokens, flags, images);
   }
 
-  /** Exact counts until this call has tokenized maxExactChars characters, then UTF-8 lengths. */
+  /** Exact counts until this call has tokenized maxExactBytes, then UTF-8 lengths. */
   #exactMeasure(encoder: EncodingCounter): Measure {
-    let remaining = this.#maxExactChars;
+    let remaining = this.#maxExactBytes;
     return (s) => {
-      if (s.length > remaining) return { tokens: Buffer.byteLength(s, 'utf8'), flags: EstimateFlag.OVER_EXACT_LIMIT };
-      remaining -= s.length;
+      const size = Buffer.byteLength(s, 'utf8');
+      if (size > remaining) return { tokens: size, flags: EstimateFlag.OVER_EXACT_LIMIT };
+      remaining -= size;
       return encoder.count(s);
     };
   }
@@ -188,7 +195,7 @@ export class TokenCounter {
   }
 
   #context(images: number) {
-    return { images, imageTokens: this.#imageTokens, maxExactChars: this.#maxExactChars };
+    return { images, imageTokens: this.#imageTokens, maxExactBytes: this.#maxExactBytes };
   }
 }
 
