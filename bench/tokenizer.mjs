@@ -285,7 +285,7 @@ for (const encoding of ENCODINGS) {
   for (const [name, tokens, run] of series) console.log(`| ${encoding} | ${name} | ${us(await run())} | ${tokens.toLocaleString()} |`);
 }
 
-console.log('\n| adversarial input (one regex piece), o200k_base | time, one run |');
+console.log('\n| input made to be slow, o200k_base | time, one run |');
 console.log('|---|--:|');
 {
   const libs = await libraries('o200k_base');
@@ -297,6 +297,14 @@ console.log('|---|--:|');
   const t0 = performance.now();
   const r = await counter.countChat({ messages: [{ role: 'user', content: piece(1_000_000) }] }, { model: 'gpt-4o' });
   console.log(`| TokenCounter, 1,000,000 CJK characters (bounded: ${r.tokens.toLocaleString()} tokens, exact ${r.exact}) | ${us((performance.now() - t0) * 1000)} |`);
+  // Shorter pieces made to be slow: random CJK characters, 250 per piece, all different.
+  let seed = 1;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let slow = '';
+  while (slow.length < 350_000) slow += `${Array.from({ length: 250 }, () => String.fromCharCode(0x4e00 + Math.floor(random() * 20_000))).join('')}，`;
+  const t1 = performance.now();
+  const s = await counter.countChat({ messages: [{ role: 'user', content: slow.slice(0, 40_000) }, { role: 'user', content: slow.slice(40_000) }] }, { model: 'gpt-4o' });
+  console.log(`| TokenCounter, 1 MB of random CJK in 250-character pieces (first 120 KB tokenized, the rest by length: ${s.tokens.toLocaleString()} tokens, exact ${s.exact}) | ${us((performance.now() - t1) * 1000)} |`);
 }
 
 if (mismatches > 0) {
