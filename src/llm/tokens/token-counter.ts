@@ -73,7 +73,7 @@ const bytes: Measure = (s) => ({ tokens: Buffer.byteLength(s, 'utf8'), flags: 0 
 
 /**
  * Counts prompt tokens for the LLM proxy. Exact counts use gpt-tokenizer (the same counts as
- * js-tiktoken, 5 to 18 times faster: docs/benchmarks.md), imported on first use. Each
+ * js-tiktoken, 3 to 20 times faster: docs/benchmarks.md), imported on first use. Each
  * message's count is remembered by its digest, so a history resent with one new message
  * costs a hash per old message and a tokenization of the new one.
  */
