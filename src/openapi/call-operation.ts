@@ -23,21 +23,15 @@ export interface OperationCallResult {
 
 export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: Record<string, unknown>, io: { egress: Egress; signal: AbortSignal }): Promise<OperationCallResult> {
   const base = { api: api.id, operation: tool.key, upstream: api.id, tool: tool.name, dataLabel: api.sidecar.dataLabel };
+  // Schema violations first, then what only building the request reveals (a dot segment, a control character).
+  const invalid = (problems: string[]): OperationCallResult => ({
+    result: errorResult(`Invalid arguments for ${tool.name}; the API was not called:\n${problems.map((p) => `- ${p}`).join('\n')}`),
+    details: { ...base, outcome: 'invalid-arguments', violations: problems.length },
+  });
   const violations = tool.checkArguments()(args);
-  if (violations.length > 0) {
-    return {
-      result: errorResult(`Invalid arguments for ${tool.name}; the API was not called:\n${violations.map((v) => `- ${v}`).join('\n')}`),
-      details: { ...base, outcome: 'invalid-arguments', violations: violations.length },
-    };
-  }
-  const reserved = api.credentials.reservedNames();
-  const built = buildRequest(tool.plan, args, { basePath: api.base.basePath, reserved });
-  if (!built.ok) {
-    return {
-      result: errorResult(`Invalid arguments for ${tool.name}; the API was not called:\n${built.problems.map((p) => `- ${p}`).join('\n')}`),
-      details: { ...base, outcome: 'invalid-arguments', violations: built.problems.length },
-    };
-  }
+  if (violations.length > 0) return invalid(violations);
+  const built = buildRequest(tool.plan, args, { basePath: api.base.basePath, reserved: api.credentials.reservedNames() });
+  if (!built.ok) return invalid(built.problems);
   const redact = (text: string) => redactSecrets(text, api.credentials.secretValues());
   const redactValue = (value: unknown) => redactDeep(value, api.credentials.secretValues());
   const holdsSecret = (body: Buffer) => api.credentials.secretValues().some((v) => v.length >= MIN_REDACTED_LENGTH && body.includes(v));

@@ -16,6 +16,7 @@ import { callOperation, type OperationCallResult } from './call-operation.js';
 import { egressTokenTransport } from './token-transport.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import type { ToolView } from '../mcp/directory-types.js';
+import type { RiskClass } from '../mcp/registry/risk-class.js';
 import { CALL_TOOL, FIND_TOOL, findOperations, META_TOOLS } from './discovery.js';
 import { buildImport, type ImportedApi, type OpenApiTool } from './import-api.js';
 import { errorResult } from './result.js';
@@ -79,16 +80,10 @@ export class OpenApiImports {
   #again = false;
   #closed = false;
 
-
   constructor(opts: OpenApiImportsOptions) {
     this.#opts = opts;
     this.#log = opts.log.child({ component: 'openapi' });
     this.#owners = new NamespaceOwners(opts.ownersFile ?? null);
-  }
-
-  /** The imported API with this namespace. */
-  get(id: string): ImportedApi | undefined {
-    return this.#byId.get(id);
   }
 
   status(): ImportStatus[] {
@@ -167,30 +162,28 @@ export class OpenApiImports {
   call(importId: string, toolName: string, args: Record<string, unknown>, signal: AbortSignal, visible: (publicName: string) => ToolView | undefined): Promise<OperationCallResult> | null {
     const api = this.#byId.get(importId);
     if (!api) return null;
+    const io = { egress: this.#opts.egress, signal };
     if (api.discovery && toolName === FIND_TOOL) {
-      const checked = argumentChecker(FIND_ARGUMENTS)(args);
-      if (checked.length > 0) return Promise.resolve({ result: errorResult(`Invalid arguments for ${FIND_TOOL}:\n${checked.map((v) => `- ${v}`).join('\n')}`), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'invalid-arguments' } });
+      const problems = checkFindArguments(args);
+      if (problems.length > 0) return Promise.resolve(refused(api, FIND_TOOL, 'invalid-arguments', `Invalid arguments for ${FIND_TOOL}:\n${bullets(problems)}`));
       return Promise.resolve({ result: findOperations(api.discovery.operations, args, visible), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'ok' } });
     }
     if (api.discovery && toolName === CALL_TOOL) {
-      const checked = argumentChecker(CALL_ARGUMENTS)(args);
-      if (checked.length > 0) return Promise.resolve({ result: errorResult(`Invalid arguments for ${CALL_TOOL}:\n${checked.map((v) => `- ${v}`).join('\n')}`), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'invalid-arguments' } });
+      const problems = checkCallArguments(args);
+      if (problems.length > 0) return Promise.resolve(refused(api, CALL_TOOL, 'invalid-arguments', `Invalid arguments for ${CALL_TOOL}:\n${bullets(problems)}`));
       const target = this.#operationNamed(api, args.operation);
       const view = target ? visible(publicToolName(api.id, target.name)) : undefined;
-      if (target && view && view.hash !== definitionHash(target)) return Promise.resolve(changedUnderfoot(api, target));
       // The chain authorized exactly this operation (aimedAt); a reload in between must not widen it.
-      if (!target || !view || view.status !== 'approved') return Promise.resolve({ result: errorResult(`Unknown operation: ${String(args.operation).slice(0, 200)}`), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'unknown-operation' } });
-      const inner = args.arguments === undefined ? {} : args.arguments;
-      if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
-        return Promise.resolve({ result: errorResult('arguments must be an object'), details: { api: api.id, upstream: api.id, tool: CALL_TOOL, outcome: 'invalid-arguments' } });
-      }
-      return callOperation(api, target, inner as Record<string, unknown>, { egress: this.#opts.egress, signal }).then((r) => ({ ...r, details: { ...r.details, via: CALL_TOOL } }));
+      if (!target || !view || view.status !== 'approved') return Promise.resolve(refused(api, CALL_TOOL, 'unknown-operation', `Unknown operation: ${String(args.operation).slice(0, 200)}`));
+      if (view.hash !== definitionHash(target)) return Promise.resolve(changedUnderfoot(api, target));
+      const inner = (args.arguments ?? {}) as Record<string, unknown>;
+      return callOperation(api, target, inner, io).then((r) => ({ ...r, details: { ...r.details, via: CALL_TOOL } }));
     }
     const tool = api.tools.get(toolName);
     if (!tool) return null;
     const view = visible(publicToolName(api.id, toolName));
     if (!view || view.hash !== definitionHash(tool)) return Promise.resolve(changedUnderfoot(api, tool));
-    return callOperation(api, tool, args, { egress: this.#opts.egress, signal });
+    return callOperation(api, tool, args, io);
   }
 
   /**
@@ -287,13 +280,12 @@ export class OpenApiImports {
     if (known?.api && known.api.id !== api.id) await this.#retire(known.api, `namespace changed to ${api.id}`);
     const secrets = await secretFilesFingerprint(api);
     const definitions = [...api.tools.values()].map((t) => t.definition);
-    const risk = [...api.tools.values()].map((t) => ({ match: t.name, class: t.risk }));
+    const riskByName = new Map<string, RiskClass>([...api.tools.values()].map((t) => [t.name, t.risk]));
     if (api.discovery) {
       definitions.push(...api.discovery.definitions);
       // The discovery tools do nothing themselves: what they reach is authorized per operation.
-      for (const name of META_TOOLS) risk.push({ match: name, class: 'read-only' });
+      for (const name of META_TOOLS) riskByName.set(name, 'read-only');
     }
-    const riskByName = new Map(risk.map((r) => [r.match, r.class]));
     const ingest = await this.#opts.registry.ingest(api.id, definitions, {
       autoApprove: api.sidecar.autoApprove,
       risk: [],
@@ -373,10 +365,17 @@ function definitionHash(tool: OpenApiTool): string | null {
   return h;
 }
 
+/** The discovery tools' own arguments, checked by validators compiled once. */
+const checkFindArguments = argumentChecker(FIND_ARGUMENTS);
+const checkCallArguments = argumentChecker(CALL_ARGUMENTS);
+
+const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
+
+function refused(api: ImportedApi, tool: string, outcome: string, text: string): OperationCallResult {
+  return { result: errorResult(text), details: { api: api.id, upstream: api.id, tool, outcome } };
+}
+
 /** The registry and the loaded import disagree about a tool (a reload in progress): refuse rather than run an unapproved version. */
 function changedUnderfoot(api: ImportedApi, tool: OpenApiTool): OperationCallResult {
-  return {
-    result: errorResult(`The definition of ${tool.name} is being reloaded; list the tools again and retry`),
-    details: { api: api.id, upstream: api.id, tool: tool.name, outcome: 'definition-changed' },
-  };
+  return refused(api, tool.name, 'definition-changed', `The definition of ${tool.name} is being reloaded; list the tools again and retry`);
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSecretRef } from '../../config/secret-ref.js';
 import type { BuiltRequest } from '../plan.js';
 import { CredentialsConfigSchema } from './credential-schema.js';
-import { buildCredentialSet, type CredentialSetInput, type OperationAuth } from './credential-set.js';
+import { buildCredentialSet } from './build-credential-set.js';
+import type { CredentialSetInput, OperationAuth } from './credential-set.js';
 import type { Injector } from './injector.js';
 import { httpTokenTransport, startTokenServer } from './test-fixtures.js';
 
