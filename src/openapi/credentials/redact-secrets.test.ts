@@ -44,6 +44,11 @@ describe('redactSecrets', () => {
 });
 
 describe('redactDeep', () => {
+  it('returns a value holding no secret as the same object, uncopied', () => {
+    const value = { a: ['x', { b: 'y' }], n: 1 };
+    expect(redactDeep(value, [KEY])).toBe(value);
+  });
+
   it('redacts strings and keys at any depth and leaves other values alone', () => {
     const value = { [KEY]: 1, list: [KEY, 2, true, null, { deep: `x ${KEY}` }], n: 3 };
     expect(redactDeep(value, [KEY])).toEqual({ '[REDACTED]': 1, list: ['[REDACTED]', 2, true, null, { deep: 'x [REDACTED]' }], n: 3 });

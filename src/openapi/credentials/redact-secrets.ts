@@ -76,6 +76,11 @@ export function redactDeep(value: unknown, secrets: readonly string[]): unknown 
   };
   if (typeof value === 'string') return red(value);
   if (!isContainer(value)) return value;
+  // Most answers hold no secret: find that out without copying anything (the same value comes back).
+  if (!holdsMatch(value, (s) => {
+    re.lastIndex = 0;
+    return re.test(s);
+  })) return value;
 
   const copies = new Map<object, object>();
   const root = shell(value);
@@ -113,4 +118,23 @@ function isContainer(v: unknown): v is object {
 
 function shell(v: object): object {
   return Array.isArray(v) ? new Array<unknown>(v.length) : {};
+}
+
+/** True when some string or key inside `value` matches. Iterative; each container visited once. */
+function holdsMatch(value: object, matches: (s: string) => boolean): boolean {
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const src = stack.pop() as object;
+    if (seen.has(src)) continue;
+    seen.add(src);
+    const isArray = Array.isArray(src);
+    for (const [k, v] of Object.entries(src)) {
+      if (!isArray && matches(k)) return true;
+      if (typeof v === 'string') {
+        if (matches(v)) return true;
+      } else if (isContainer(v)) stack.push(v);
+    }
+  }
+  return false;
 }
