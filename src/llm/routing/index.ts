@@ -1,0 +1,12 @@
+export { CircuitBreaker } from './circuit-breaker.js';
+export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.js';
+export { LatencyTracker } from './latency-tracker.js';
+export type { LatencyTrackerOptions } from './latency-tracker.js';
+export { orderCandidates } from './strategy.js';
+export type { OrderEnv, RouteCandidate, RouteStrategy } from './strategy.js';
+export { classifyAttempt, countsAgainstBreaker } from './failure-class.js';
+export type { AttemptClass, AttemptError, AttemptOutcome } from './failure-class.js';
+export { backoffMs, retryAfterMs } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { firstMatchingRule, ruleMatches } from './route-rules.js';
+export type { RequestShape, RouteRuleWhen } from './route-rules.js';
