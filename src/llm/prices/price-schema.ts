@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+// zod 4 numbers already refuse NaN and ±Infinity, so min(0) is all a price needs.
+const UsdPerMillionTokens = z.number().min(0);
+
+/**
+ * What one model costs, in USD per 1M tokens. Used for the default table and for price
+ * overrides in config, so the JSON Schema of the config is generated from these descriptions.
+ */
+export const ModelPriceSchema = z
+  .strictObject({
+    input: UsdPerMillionTokens.describe('USD per 1M input (prompt) tokens'),
+    cachedInput: UsdPerMillionTokens.optional().describe(
+      'USD per 1M input tokens served from the provider prompt cache; absent: billed as input',
+    ),
+    output: UsdPerMillionTokens.describe('USD per 1M output tokens (reasoning tokens included)'),
+  })
+  // A cache read never costs more than a fresh token; a higher figure is a swapped column.
+  .refine((p) => p.cachedInput === undefined || p.cachedInput <= p.input, {
+    message: 'cachedInput must not exceed input',
+    path: ['cachedInput'],
+  })
+  .describe('Model price in USD per 1M tokens');
+
+export type ModelPrice = Readonly<z.infer<typeof ModelPriceSchema>>;
