@@ -32,6 +32,8 @@ import { upstreamSecretIssues } from './mcp/upstream/check-secrets.js';
 import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
 import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
 import { GATEWAY_VERSION } from './version.js';
+import { createLlm } from './llm/create-llm.js';
+import { llmFastLane, llmRouter } from './llm/llm-routes.js';
 
 export interface Gateway {
   readonly url: string;
@@ -139,6 +141,13 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
 
   // Every outbound HTTP call of the gateway goes through this one egress.
   const egress = new Egress({ log });
+  const llm = await createLlm(config.llm, egress, log, { baseDir: config.baseDir, file: config.file ?? 'warden.yaml' });
+  if (llm.issues.length > 0) {
+    await egress.close();
+    await audit.close();
+    state.close();
+    throw new ConfigError('configuration', llm.issues);
+  }
   mcp = new McpGateway({
     egress,
     config: config.mcp,
@@ -161,7 +170,19 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   });
   mcpGateway.serverDeps.openapi = imports;
   let importsLoaded = false;
-  const chain = new PolicyChain(buildPolicies({ keys, suspensions, adminToken, refreshState, now, mcpDirectory: () => mcpGateway }), audit);
+  const chain = new PolicyChain(
+    buildPolicies({
+      keys,
+      suspensions,
+      adminToken,
+      refreshState,
+      now,
+      mcpDirectory: () => mcpGateway,
+      models: () => llm.service.models,
+      estimator: () => llm.service.estimator,
+    }),
+    audit,
+  );
   // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
   // to open notification streams too, within a second, when no request comes by.
   const refreshTimer = setInterval(() => {
@@ -196,6 +217,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     mcp: mcpGateway.serverDeps,
     origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
   };
+  const llmDeps = { ...governedDeps, llm: llm.service, maxBodyBytes: config.llm.defaults.maxBodyBytes, maxChoices: config.llm.defaults.maxChoices };
   const httpDeps: Parameters<typeof createHttpApp>[0] = {
     log,
     overload,
@@ -212,6 +234,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     },
     mount(a) {
       mountWhoami(a, governedDeps);
+      a.use(llmRouter(llmDeps));
       a.use(mcpRouter(mcpDeps));
       a.use(legacySseRouter(mcpDeps));
       mountAdmin(a, {
@@ -230,7 +253,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       mountOpenApiAdmin(a, { ...governedDeps, imports });
     },
     // The MCP call path skips express's router (about a tenth of its CPU per call).
-    fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps) }),
+    fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps), ...llmFastLane(llmDeps) }),
   };
   const app = createHttpApp(httpDeps);
 

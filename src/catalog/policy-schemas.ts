@@ -56,6 +56,15 @@ export const ModelsPolicySchema = z
       .max(200)
       .optional()
       .describe('Model name or alias used when a request names none'),
+    cache: z
+      .strictObject({
+        ttlSeconds: z.number().int().min(1).max(30 * 86_400).describe('How long an answer is served from the cache'),
+        scope: SlugSchema.optional().describe(
+          'Agents with the same owner, data clearance and scope share cached answers (default: the agent id, nothing shared)',
+        ),
+      })
+      .optional()
+      .describe('Serve identical requests of this agent from the exact-match response cache (opt-in)'),
   })
   .superRefine(noOverlap)
   .describe('Which LLM models the agent may use. Absent: none');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LlmConfigSchema } from './llm-schema.js';
 import { McpConfigSchema } from './mcp-schema.js';
 import { SecretRefSchema } from './secret-ref.js';
 
@@ -71,6 +72,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   mcp: McpConfigSchema.describe('The MCP endpoint and the upstream MCP servers behind it'),
+  llm: LlmConfigSchema.prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -39,7 +39,7 @@ describe('error code table', () => {
     for (const c of gateway) byNumber.set(ERROR_CODES[c].jsonrpc, [...(byNumber.get(ERROR_CODES[c].jsonrpc) ?? []), c]);
     for (const [n, codes] of byNumber) {
       if (n === -32019) expect(codes.sort()).toEqual(['AUDIT_UNAVAILABLE', 'OVERLOADED']);
-      else if (n === -32011) expect(codes.sort()).toEqual(['FORBIDDEN', 'TOOL_QUARANTINED']);
+      else if (n === -32011) expect(codes.sort()).toEqual(['FORBIDDEN', 'MODEL_NOT_PRICED', 'TOOL_QUARANTINED']);
       else expect(codes, String(n)).toHaveLength(1);
     }
   });

@@ -63,7 +63,7 @@ export function openaiErrorBody(err: GatewayError, requestId: string) {
     error: {
       message: err.message,
       type: ERROR_CODES[err.code].openaiType,
-      param: null,
+      param: typeof err.details?.param === 'string' ? err.details.param : null,
       code: err.code.toLowerCase(),
       request_id: requestId,
     },

@@ -3,7 +3,7 @@ import { MemoryAudit } from '../../test/helpers/memory-audit.js';
 import { makeContext } from '../../test/helpers/context.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { POLICY_TIMEOUT_MS, PolicyChain } from './chain.js';
-import type { Decision, Outcome, Policy } from './policy.js';
+import { ForwardFailure, type Decision, type Outcome, type Policy } from './policy.js';
 
 const okForward = async () => ({ status: 200, body: 'ok' });
 
@@ -238,5 +238,23 @@ describe('policy chain', () => {
     expect(r.ok).toBe(false);
     expect(audit.records).toHaveLength(1);
     expect(audit.records[0]).toMatchObject({ channel: 'auth', decision: 'deny', policy: 'credential-in-query', code: 'BAD_REQUEST', status: 400 });
+  });
+  it('records and settles the usage of a forward that failed after the upstream did work', async () => {
+    const audit = new MemoryAudit();
+    const outcomes: Outcome[] = [];
+    const reserving: Policy = { name: 'reserve', request: () => ({ kind: 'allow', reservation: { settle: (o) => outcomes.push(o) } }) };
+    const chain = new PolicyChain([reserving], audit);
+    const r = await chain.run(makeContext(), async () => {
+      throw new ForwardFailure(new GatewayError('UPSTREAM_BAD_RESPONSE', 'the stream broke'), {
+        usage: { tokensIn: 10, tokensOut: 4, costUsd: 0.001 },
+        responseBytes: 120,
+        details: { usage: { source: 'estimated' } },
+      });
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(outcomes).toEqual([{ ok: false, status: 502, forwarded: true, usage: { tokensIn: 10, tokensOut: 4, costUsd: 0.001 } }]);
+    expect(audit.records[0]).toMatchObject({ decision: 'error', code: 'UPSTREAM_BAD_RESPONSE', status: 502, tokensIn: 10, tokensOut: 4, costUsd: 0.001, responseBytes: 120 });
+    expect(audit.records[0]!.details).toEqual({ usage: { source: 'estimated' } });
   });
 });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.js';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { applyPatch, type RequestContext } from './context.js';
-import type { Decision, ForwardResult, LoadPayload, Outcome, Policy, Reservation } from './policy.js';
+import { ForwardFailure, type Decision, type ForwardResult, type LoadPayload, type Outcome, type Policy, type Reservation } from './policy.js';
 
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
 
@@ -99,6 +99,7 @@ export class PolicyChain {
     let deciding: string | null = null;
     let error: GatewayError | null = null;
     let result: ForwardResult<T> | null = null;
+    let partial: ForwardFailure['partial'] | null = null;
     let reason: string | null = null;
     let payloadLoaded = loadPayload === undefined;
 
@@ -157,7 +158,15 @@ export class PolicyChain {
         if (policy.request) apply(policy.name, await runHook(policy.name, path, () => policy.request!(ctx)));
       }
       if (!payloadLoaded) await readPayload();
-      result = await step('forward', 'error', () => forward(ctx));
+      result = await step('forward', 'error', async () => {
+        try {
+          return await forward(ctx);
+        } catch (err) {
+          if (!(err instanceof ForwardFailure)) throw err;
+          partial = err.partial;
+          throw err.error;
+        }
+      });
       for (const policy of this.policies) {
         if (!policy.response) continue;
         const current = result;
@@ -168,16 +177,17 @@ export class PolicyChain {
       error = toGatewayError(err);
       if (error.code === 'INTERNAL') ctx.log.error({ err: error.cause ?? err }, 'internal error in policy chain');
     } finally {
+      const usage = result?.usage ?? (partial as ForwardFailure['partial'] | null)?.usage;
       const outcome: Outcome = {
         ok: error === null,
         status: error ? error.httpStatus : result!.status,
-        forwarded: result !== null,
-        ...(result?.usage ? { usage: result.usage } : {}),
+        forwarded: result !== null || partial !== null,
+        ...(usage ? { usage } : {}),
       };
       settleAll(reservations, outcome, ctx);
     }
 
-    const record = buildRecord(ctx, path, deciding, error, result, reason);
+    const record = buildRecord(ctx, path, deciding, error, result ?? partial, reason);
     if (error && statusOf) record.status = statusOf(error);
     try {
       const seq = await this.#audit.append(record);
@@ -254,7 +264,7 @@ function buildRecord<T>(
   path: DecisionStep[],
   deciding: string | null,
   error: GatewayError | null,
-  result: ForwardResult<T> | null,
+  result: Omit<ForwardResult<T>, 'status' | 'body'> & { status?: number } | null,
   reason: string | null,
 ): AuditEventInput {
   const p = ctx.principal;

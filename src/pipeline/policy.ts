@@ -1,4 +1,4 @@
-import type { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { ContextPatch, RequestContext } from './context.js';
 
 /** How a request ended, handed to reservations when they settle. */
@@ -82,3 +82,20 @@ export interface Policy {
 export const allow = (reason?: string): Decision => (reason === undefined ? { kind: 'allow' } : { kind: 'allow', reason });
 export const deny = (error: GatewayError, reason?: string): Decision =>
   reason === undefined ? { kind: 'deny', error } : { kind: 'deny', error, reason };
+
+/**
+ * Thrown by a forward step that failed after the upstream did (and may have billed) work: a
+ * stream that broke or whose client went away. The chain answers with `error` but records
+ * and settles the partial usage, sizes and details as the request's own.
+ */
+export class ForwardFailure extends Error {
+  readonly error: GatewayError;
+  readonly partial: Omit<ForwardResult, 'status' | 'body'>;
+
+  constructor(error: GatewayError, partial: Omit<ForwardResult, 'status' | 'body'>) {
+    super(error.message);
+    this.name = 'ForwardFailure';
+    this.error = error;
+    this.partial = partial;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * @module authorize-target: what the agent's request is aimed at (a tool, a prompt, a
- * resource) must be one the catalog lets it use. Runs after the body is read, because
+ * resource, a model) must be one the catalog lets it use. Runs after the body is read, because
  * MCP names the target inside the JSON-RPC body. A target the agent may not see is
  * refused exactly like one that does not exist, so refusals reveal nothing.
  */
@@ -9,10 +9,14 @@ import type { McpDirectory } from '../mcp/directory-types.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { toolPermitted } from './tool-access.js';
 import { normalizeUri } from '../mcp/uri-normalize.js';
+import type { ModelDirectory } from '../llm/model-directory.js';
+import { authorizeModel } from './authorize-model.js';
 
 export interface AuthorizeTargetDeps {
   /** Absent until the MCP surface is configured; then MCP targets are all unknown. */
   mcpDirectory?: () => McpDirectory | undefined;
+  /** The LLM proxy's public models; absent: every model is unknown. */
+  models?: () => ModelDirectory | undefined;
 }
 
 const ALLOW: Decision = { kind: 'allow' };
@@ -21,7 +25,9 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
   return {
     name: 'authorize-target',
     request(ctx): Decision {
-      if (ctx.channel !== 'mcp' || ctx.principal?.kind !== 'agent') return ALLOW;
+      if (ctx.principal?.kind !== 'agent') return ALLOW;
+      if (ctx.channel === 'llm') return authorizeModel(ctx, ctx.principal.agent, deps.models?.());
+      if (ctx.channel !== 'mcp') return ALLOW;
       const agent = ctx.principal.agent;
       const dir = deps.mcpDirectory?.();
       const target = ctx.target;

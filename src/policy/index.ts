@@ -2,18 +2,22 @@ import type { Policy } from '../pipeline/policy.js';
 import { createAuthenticatePolicy, type AuthenticateDeps } from './authenticate.js';
 import { createAuthorizePolicy } from './authorize.js';
 import { createAuthorizeTargetPolicy, type AuthorizeTargetDeps } from './authorize-target.js';
+import { createLlmEstimatePolicy, type LlmEstimateDeps } from './llm-estimate.js';
 
-export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps;
+export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps;
 
 /**
  * The one ordered list of policies every request runs through. Order, and why:
  *  1. authenticate: everything after keys on the principal; anonymous traffic must not
  *     create rate-limit buckets or budget rows.
  *  2. authorize: the principal's kind must match the surface (headers only).
- *  3. authorize-target: the tool, prompt or resource named in the body must be one the
- *     catalog lets the agent use (default deny); denied calls consume no quota.
+ *  3. authorize-target: the tool, prompt, resource or model named in the body must be one
+ *     the catalog lets the agent use (default deny); denied calls consume no quota.
+ *  4. llm-estimate: LLM requests only: the worst case in tokens and USD (prompt counted,
+ *     output x n reserved), which the rate-limit and budget policies read.
  *  -- later issues insert, in this order --
- *  4. rate-limit: counter-based and cheap, so it runs before any token estimate.
+ *  (before 4) rate-limit on request counts and concurrency: cheap, so it runs before any
+ *     token estimate; its token limits run after 4, on the estimate.
  *  5. budget: reserves the worst-case estimate (settled by the chain exactly once).
  *  6. loop-detection: needs principal and target; runs before the content scan.
  *  7. data-exposure: the most expensive step and the only one that rewrites payloads,
@@ -21,5 +25,5 @@ export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps;
  * Forward, response hooks and the audit record are run by PolicyChain itself.
  */
 export function buildPolicies(deps: PolicyDeps): Policy[] {
-  return [createAuthenticatePolicy(deps), createAuthorizePolicy(), createAuthorizeTargetPolicy(deps)];
+  return [createAuthenticatePolicy(deps), createAuthorizePolicy(), createAuthorizeTargetPolicy(deps), createLlmEstimatePolicy(deps)];
 }

@@ -2,7 +2,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { ResponseUsage } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
-import { costUsd, usageFromChat, usageFromResponses, worstCaseCostUsd } from './cost.js';
+import { costUsd, tierFor, usageFromChat, usageFromResponses, worstCaseCostUsd } from './cost.js';
 import type { ModelPrice } from './price-schema.js';
 
 const o4mini: ModelPrice = { input: 1.1, cachedInput: 0.275, output: 4.4 };
@@ -158,5 +158,20 @@ describe('usageFromResponses', () => {
     ['a string input count', { input_tokens: '10', output_tokens: 3 }],
   ])('returns undefined for %s', (_label, value) => {
     expect(usageFromResponses(value)).toBeUndefined();
+  });
+});
+
+describe('long-context tiers', () => {
+  const tiered = { input: 1.25, output: 10, longContext: { aboveInputTokens: 200_000, input: 2.5, output: 15 } };
+
+  it('bills a request at the base prices up to the threshold and wholly at the tier above it', () => {
+    expect(costUsd(tiered, { inputTokens: 200_000, outputTokens: 1000 })).toBeCloseTo(0.25 + 0.01, 9);
+    expect(costUsd(tiered, { inputTokens: 200_001, outputTokens: 1000 })).toBeCloseTo(200_001 * 2.5e-6 + 0.015, 9);
+  });
+
+  it('reserves at the tier the estimated prompt falls in', () => {
+    expect(worstCaseCostUsd(tiered, 1000, 1000)).toBeCloseTo(0.00125 + 0.01, 9);
+    expect(worstCaseCostUsd(tiered, 300_000, 1000)).toBeCloseTo(0.75 + 0.015, 9);
+    expect(tierFor(tiered, 10).input).toBe(1.25);
   });
 });

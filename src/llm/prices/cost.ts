@@ -16,14 +16,22 @@ function microUsdToUsd(microUsd: number): number {
 }
 
 /** The cost of a call in USD; cached input tokens (clamped to [0, inputTokens]) at the cached price. */
-export function costUsd(price: ModelPrice, usage: TokenUsage): number {
+export function costUsd(model: ModelPrice, usage: TokenUsage): number {
   const input = usage.inputTokens;
+  const price = tierFor(model, input);
   const cached = Math.min(Math.max(usage.cachedInputTokens ?? 0, 0), input);
   return microUsdToUsd((input - cached) * price.input + cached * (price.cachedInput ?? price.input) + usage.outputTokens * price.output);
 }
 
+/** The prices of the tier a request with this many input tokens falls in (the whole request is billed at it). */
+export function tierFor(price: ModelPrice, inputTokens: number): { input: number; cachedInput?: number | undefined; output: number } {
+  const long = price.longContext;
+  return long && inputTokens > long.aboveInputTokens ? long : price;
+}
+
 /** The most a call can cost before it is made: no cache discount assumed, every allowed output token used. */
-export function worstCaseCostUsd(price: ModelPrice, inputTokens: number, maxOutputTokens: number): number {
+export function worstCaseCostUsd(model: ModelPrice, inputTokens: number, maxOutputTokens: number): number {
+  const price = tierFor(model, inputTokens);
   return microUsdToUsd(inputTokens * price.input + maxOutputTokens * price.output);
 }
 

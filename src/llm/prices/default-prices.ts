@@ -13,9 +13,9 @@
  * - Google: "Gemini Developer API pricing" (ai.google.dev), as transcribed on 2026-09-20,
  *   with output prices cross-checked against two published cost tables.
  *
- * Tiered prices: where a provider charges more above a prompt-length threshold, the entry
- * holds the HIGHER tier, because a budget reservation must never be short. This over-states
- * the recorded cost of short prompts on those models (marked "long-context tier" below).
+ * Tiered prices: where a provider bills the whole request higher once its prompt passes a
+ * threshold, the entry carries that tier as `longContext`; reservations and recorded costs
+ * both pick the tier by the prompt's size (estimated before the call, reported after).
  *
  * A cachedInput is given only where the figure was found; without one, cached input tokens
  * are billed at the input price (an over-estimate, never an under-estimate). Cache writes
@@ -35,10 +35,10 @@ const PRICES = {
   'gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4 },
   'gpt-5.1': { input: 1.25, output: 10 },
   'gpt-5.2': { input: 1.75, cachedInput: 0.175, output: 14 },
-  'gpt-5.4': { input: 5, cachedInput: 0.5, output: 22.5 }, // long-context tier (> 272K); base 2.50 / 0.25 / 15
+  'gpt-5.4': { input: 2.5, cachedInput: 0.25, output: 15, longContext: { aboveInputTokens: 272_000, input: 5, cachedInput: 0.5, output: 22.5 } },
   'gpt-5.4-mini': { input: 0.75, cachedInput: 0.075, output: 4.5 },
   'gpt-5.4-nano': { input: 0.2, cachedInput: 0.02, output: 1.25 },
-  'gpt-5.5': { input: 10, cachedInput: 1, output: 45 }, // long-context tier (> 272K); base 5 / 0.50 / 30
+  'gpt-5.5': { input: 5, cachedInput: 0.5, output: 30, longContext: { aboveInputTokens: 272_000, input: 10, cachedInput: 1, output: 45 } },
 
   // OpenAI: GPT-4.1, GPT-4o, GPT-3.5
   'gpt-4.1': { input: 2, cachedInput: 0.5, output: 8 },
@@ -69,11 +69,11 @@ const PRICES = {
   'claude-opus-4-7': { input: 5, cachedInput: 0.5, output: 25 },
   'claude-opus-4-8': { input: 5, cachedInput: 0.5, output: 25 },
   'claude-opus-5': { input: 5, cachedInput: 0.5, output: 25 },
-  // Sonnet 4 and 4.5: long-context tier (prompt > 200K with the 1M-context beta); base 3 / 0.30 / 15.
+  // Sonnet 4 and 4.5: a long-context tier for prompts above 200K (with the 1M-context beta).
   // Cache reads at 0.1x of that input price, as for every Claude model.
-  'claude-sonnet-4': { input: 6, cachedInput: 0.6, output: 22.5 },
-  'claude-sonnet-4-0': { input: 6, cachedInput: 0.6, output: 22.5 },
-  'claude-sonnet-4-5': { input: 6, cachedInput: 0.6, output: 22.5 },
+  'claude-sonnet-4': { input: 3, cachedInput: 0.3, output: 15, longContext: { aboveInputTokens: 200_000, input: 6, cachedInput: 0.6, output: 22.5 } },
+  'claude-sonnet-4-0': { input: 3, cachedInput: 0.3, output: 15, longContext: { aboveInputTokens: 200_000, input: 6, cachedInput: 0.6, output: 22.5 } },
+  'claude-sonnet-4-5': { input: 3, cachedInput: 0.3, output: 15, longContext: { aboveInputTokens: 200_000, input: 6, cachedInput: 0.6, output: 22.5 } },
   'claude-sonnet-4-6': { input: 3, cachedInput: 0.3, output: 15 }, // 1M context at one price
   'claude-sonnet-5': { input: 2, cachedInput: 0.2, output: 10 },
   'claude-haiku-4-5': { input: 1, cachedInput: 0.1, output: 5 },
@@ -81,7 +81,7 @@ const PRICES = {
   'claude-3-5-haiku-latest': { input: 0.8, cachedInput: 0.08, output: 4 },
 
   // Google Gemini (text, image and video input; audio input is priced higher and not covered)
-  'gemini-2.5-pro': { input: 2.5, output: 15 }, // long-context tier (> 200K); base 1.25 / 10
+  'gemini-2.5-pro': { input: 1.25, output: 10, longContext: { aboveInputTokens: 200_000, input: 2.5, output: 15 } },
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
   'gemini-2.5-flash-lite': { input: 0.1, output: 0.4 },
   'gemini-2.0-flash': { input: 0.1, output: 0.4 }, // reported shut down on the Gemini API in June 2026

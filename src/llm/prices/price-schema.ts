@@ -14,6 +14,15 @@ export const ModelPriceSchema = z
       'USD per 1M input tokens served from the provider prompt cache; absent: billed as input',
     ),
     output: UsdPerMillionTokens.describe('USD per 1M output tokens (reasoning tokens included)'),
+    longContext: z
+      .strictObject({
+        aboveInputTokens: z.number().int().positive().describe('The tier applies to a request whose input exceeds this many tokens'),
+        input: UsdPerMillionTokens,
+        cachedInput: UsdPerMillionTokens.optional(),
+        output: UsdPerMillionTokens,
+      })
+      .optional()
+      .describe('A higher price for the whole request when its prompt is long (OpenAI gpt-5.4+, Gemini 2.5 Pro, Claude Sonnet 4/4.5 with 1M context)'),
   })
   // A cache read never costs more than a fresh token; a higher figure is a swapped column.
   .refine((p) => p.cachedInput === undefined || p.cachedInput <= p.input, {

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { LlmConfig } from '../config/llm-schema.js';
+import type { ConfigIssue } from '../config/issues.js';
+import type { Egress } from '../egress/egress.js';
+import { PromptEstimator } from './estimate.js';
+import { LlmService } from './llm-service.js';
+import { ModelDirectory } from './model-directory.js';
+import { resolveProviders } from './provider-runtime.js';
+import { LlmRouter } from './router.js';
+
+/** Tokens assumed for a Responses history held by the provider: a large context window's worth. */
+export const HELD_HISTORY_TOKENS = 128_000;
+
+/** Builds the LLM proxy from its configuration; `issues` lists unresolved provider secrets. */
+export async function createLlm(
+  config: LlmConfig,
+  egress: Egress,
+  log: Logger,
+  opts: { baseDir: string; file: string; env?: NodeJS.ProcessEnv },
+): Promise<{ service: LlmService; issues: ConfigIssue[] }> {
+  const { providers, issues } = await resolveProviders(config, egress, opts);
+  const models = new ModelDirectory(config);
+  const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
+  const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
+  // The tokenizers load on first use otherwise, adding about a second to the first request.
+  if (config.providers.length > 0) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
+  const service = new LlmService({ config, providers, models, estimator, router, log: log.child({ component: 'llm' }) });
+  return { service, issues };
+}

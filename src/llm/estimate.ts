@@ -1,0 +1,192 @@
+/**
+ * The worst case of an LLM request before it is sent: prompt tokens (exact for OpenAI's
+ * encodings, an upper bound otherwise), output tokens (max_tokens x n, or the configured
+ * default), and the cost of both at the priciest target the route may use. Rate limits and
+ * budgets reserve this; the audit record keeps it next to what the provider reported.
+ */
+import { GatewayError } from '../errors/gateway-error.js';
+import { isObject } from '../util/is-object.js';
+import type { ModelTarget, Route } from './model-directory.js';
+import { worstCaseCostUsd } from './prices/cost.js';
+import type { LlmRequest } from './request-body.js';
+import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type TokenCount } from './tokens/index.js';
+
+export interface LlmEstimate {
+  promptTokens: number;
+  /** False when any part was bounded rather than counted; `bound` says what. */
+  exact: boolean;
+  bound?: string;
+  /** Output tokens reserved per choice. */
+  maxOutputTokens: number;
+  n: number;
+  /** promptTokens + maxOutputTokens x n. */
+  worstCaseTokens: number;
+  /** null: a target of the route has no price. */
+  worstCaseUsd: number | null;
+  hasTools: boolean;
+  hasImages: boolean;
+}
+
+export interface EstimateOptions {
+  defaultMaxOutputTokens: number;
+  /** Tokens assumed for a Responses history the provider holds (previous_response_id). */
+  heldHistoryTokens: number;
+}
+
+/** One counter per image-token setting (models may set their own), sharing nothing else. */
+export class PromptEstimator {
+  readonly #counters = new Map<number, TokenCounter>();
+  readonly #opts: EstimateOptions;
+
+  constructor(opts: EstimateOptions) {
+    this.#opts = opts;
+  }
+
+  counter(imageTokens = DEFAULT_IMAGE_TOKENS): TokenCounter {
+    let c = this.#counters.get(imageTokens);
+    if (!c) {
+      c = new TokenCounter({ imageTokens });
+      this.#counters.set(imageTokens, c);
+    }
+    return c;
+  }
+
+  async estimate(req: LlmRequest, route: Route, scope: string): Promise<LlmEstimate> {
+    const targets = route.allTargets;
+    const maxOutputTokens = this.#outputTokens(req, targets);
+    // Targets with the same tokenizer and image charge count the same: count each kind once.
+    const seen = new Map<string, TokenCount>();
+    let prompt: TokenCount | undefined;
+    for (const t of targets) {
+      const key = `${t.encoding}/${t.imageTokens ?? ''}`;
+      let c = seen.get(key);
+      if (!c) {
+        c = await this.#count(req, t, scope);
+        seen.set(key, c);
+      }
+      if (!prompt || c.tokens > prompt.tokens || (c.tokens === prompt.tokens && !c.exact)) prompt = c;
+    }
+    const p = prompt!;
+    const n = req.n;
+    let worstCaseUsd: number | null = 0;
+    for (const t of targets) {
+      if (!t.price) {
+        worstCaseUsd = null;
+        break;
+      }
+      worstCaseUsd = Math.max(worstCaseUsd, worstCaseCostUsd(t.price, p.tokens, maxOutputTokens * n));
+    }
+    const shape = promptShape(req);
+    return {
+      promptTokens: p.tokens,
+      exact: p.exact,
+      ...(p.bound !== undefined ? { bound: p.bound } : {}),
+      maxOutputTokens,
+      n,
+      worstCaseTokens: p.tokens + maxOutputTokens * n,
+      worstCaseUsd,
+      hasTools: shape.tools,
+      hasImages: shape.images,
+    };
+  }
+
+  #outputTokens(req: LlmRequest, targets: readonly ModelTarget[]): number {
+    if (req.endpoint === 'embeddings') return 0;
+    const limits = targets.map((t) => t.maxOutputTokens);
+    if (req.maxOutputTokens !== null) {
+      // Refused only when no target could honour it; otherwise the provider clamps or refuses.
+      if (limits.every((l) => l !== undefined && req.maxOutputTokens! > l)) {
+        const field = req.endpoint === 'responses' ? 'max_output_tokens' : 'max_tokens';
+        throw new GatewayError('INVALID_PARAMS', `${field} is above the model's output limit of ${Math.max(...(limits as number[]))} tokens`, {
+          details: { param: field },
+        });
+      }
+      return req.maxOutputTokens;
+    }
+    let most = 0;
+    for (const l of limits) most = Math.max(most, l ?? this.#opts.defaultMaxOutputTokens);
+    return most;
+  }
+
+  async #count(req: LlmRequest, t: ModelTarget, scope: string): Promise<TokenCount> {
+    const counter = this.counter(t.imageTokens);
+    const target = { model: t.upstreamName, encoding: t.encoding };
+    const body = req.body;
+    switch (req.endpoint) {
+      case 'chat':
+        return counter.countChat(body as never, target, { scope });
+      case 'embeddings':
+        return countEmbeddingInput(counter, body.input, target);
+      case 'responses':
+        return this.#countResponses(counter, body, target, scope);
+    }
+  }
+
+  async #countResponses(counter: TokenCounter, body: Readonly<Record<string, unknown>>, target: { model: string; encoding: ModelTarget['encoding'] }, scope: string): Promise<TokenCount> {
+    const messages: object[] = [];
+    if (typeof body.instructions === 'string') messages.push({ role: 'system', content: body.instructions });
+    if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
+    else if (Array.isArray(body.input)) for (const item of body.input) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
+    const count = await counter.countChat({ messages, ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) }, target, { scope });
+    if (body.previous_response_id === undefined && body.conversation === undefined) return count;
+    return {
+      tokens: count.tokens + this.#opts.heldHistoryTokens,
+      exact: false,
+      bound: [count.bound, `a history held by the provider (previous_response_id or conversation) counted as ${this.#opts.heldHistoryTokens} tokens (configured)`]
+        .filter(Boolean)
+        .join('; '),
+    };
+  }
+}
+
+/** A Responses input item in the chat message shape the counter reads (input_text parts as text). */
+function responsesItem(item: Record<string, unknown>): object {
+  if (!Array.isArray(item.content)) return item;
+  const content = item.content.map((part: unknown) =>
+    isObject(part) && (part.type === 'input_text' || part.type === 'output_text') && typeof part.text === 'string'
+      ? { type: 'text', text: part.text }
+      : isObject(part) && part.type === 'input_image'
+        ? { type: 'image_url', image_url: { url: '' } }
+        : part,
+  );
+  return { ...item, content };
+}
+
+async function countEmbeddingInput(counter: TokenCounter, input: unknown, target: { model: string; encoding: ModelTarget['encoding'] }): Promise<TokenCount> {
+  if (typeof input === 'string') return counter.countText(input, target);
+  const list = input as unknown[];
+  if (list.every((x) => typeof x === 'string')) return counter.countText(list as string[], target);
+  // Token ids: one token each; a flat array of numbers is one input.
+  let tokens = 0;
+  const texts: string[] = [];
+  for (const x of list) {
+    if (typeof x === 'number') tokens++;
+    else if (Array.isArray(x)) tokens += x.length;
+    else if (typeof x === 'string') texts.push(x);
+  }
+  if (texts.length === 0) return { tokens, exact: true };
+  const c = texts.length > 0 ? await counter.countText(texts, target) : textUpperBound([]);
+  return { ...c, tokens: c.tokens + tokens };
+}
+
+/** Whether a request defines tools or carries images (for route rules and the audit). */
+export function promptShape(req: LlmRequest): { tools: boolean; images: boolean } {
+  const b = req.body;
+  const tools = Array.isArray(b.tools) ? b.tools.length > 0 : Array.isArray(b.functions) && b.functions.length > 0;
+  let images = false;
+  const scan = (items: unknown): void => {
+    if (!Array.isArray(items)) return;
+    for (const m of items) {
+      if (!isObject(m) || !Array.isArray(m.content)) continue;
+      for (const part of m.content) {
+        if (isObject(part) && (part.type === 'image_url' || part.type === 'input_image')) {
+          images = true;
+          return;
+        }
+      }
+    }
+  };
+  if (req.endpoint === 'chat') scan(b.messages);
+  else if (req.endpoint === 'responses') scan(b.input);
+  return { tools, images };
+}

@@ -1,0 +1,226 @@
+/**
+ * The forward step of the LLM API: routes a request that every policy allowed to a provider
+ * model, relays the answer (whole, or as a stream), and reconciles what it cost. Runs inside
+ * the policy chain, so it decides nothing; it only reports, for the audit record, what each
+ * attempt did and what was used.
+ */
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { LlmConfig } from '../config/llm-schema.js';
+import { readCapped } from '../egress/read-capped.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
+import { estimateOf } from '../policy/llm-estimate.js';
+import type { LlmEstimate, PromptEstimator } from './estimate.js';
+import type { ModelDirectory, ModelTarget, Route } from './model-directory.js';
+import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
+import type { ProviderRuntime } from './provider-runtime.js';
+import type { LlmRequest } from './request-body.js';
+import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
+import { scrubSecrets } from './scrub-secrets.js';
+import { relayStream } from './stream-relay.js';
+import { UPSTREAM_PATH, upstreamBody } from './upstream-body.js';
+import { answerText, chainUsage, settleUsage, type SettledUsage } from './usage.js';
+
+/** What the LLM surface renders once the chain has recorded the request. */
+export type LlmAnswer =
+  | { kind: 'json'; status: number; headers: Record<string, string>; body: Buffer }
+  /** The head and every event but the last were written; `tail` is written after the audit commit. */
+  | { kind: 'stream'; tail: Buffer | null };
+
+export interface LlmServiceDeps {
+  config: LlmConfig;
+  providers: ReadonlyMap<string, ProviderRuntime>;
+  models: ModelDirectory;
+  estimator: PromptEstimator;
+  router: LlmRouter;
+  log: Logger;
+}
+
+/** A provider's refusal is passed on, but never more of it than this. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export class LlmService {
+  readonly #d: LlmServiceDeps;
+
+  constructor(deps: LlmServiceDeps) {
+    this.#d = deps;
+  }
+
+  get models(): ModelDirectory {
+    return this.#d.models;
+  }
+
+  get estimator(): PromptEstimator {
+    return this.#d.estimator;
+  }
+
+  provider(target: ModelTarget): ProviderRuntime {
+    return this.#d.providers.get(target.provider.id)!;
+  }
+
+  async forward(ctx: RequestContext, res: ServerResponse): Promise<ForwardResult<LlmAnswer>> {
+    const req = ctx.payload as LlmRequest;
+    const route = this.#d.models.route(ctx.target!)!;
+    const estimate = estimateOf(ctx);
+    const agentTags = ctx.principal?.kind === 'agent' ? ctx.principal.agent.tags : [];
+    const targets = this.#d.router.plan(route, {
+      promptTokens: estimate?.promptTokens ?? 0,
+      hasTools: estimate?.hasTools ?? false,
+      hasImages: estimate?.hasImages ?? false,
+      agentTags,
+      stream: req.stream,
+    });
+    const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
+    const bodies = new Map<ModelTarget, string>();
+    const send = (t: ModelTarget): Promise<OpenAttempt> => {
+      let body = bodies.get(t);
+      if (body === undefined) bodies.set(t, (body = upstreamBody(req, t)));
+      return openAttempt(this.provider(t), UPSTREAM_PATH[req.endpoint], body, {
+        signal: ctx.signal,
+        accept: req.stream ? 'text/event-stream' : 'application/json',
+      });
+    };
+    const base = { route: route.name, stream: req.stream, ...(req.dropped.length > 0 ? { droppedFields: req.dropped } : {}), estimate: estimateDetails(estimate) };
+
+    let served: Served<Buffer | null>;
+    try {
+      served = await this.#d.router.run(
+        targets,
+        send,
+        // A stream is relayed after the route is decided; a whole answer is read here, so a
+        // body that breaks half-way still falls back to the next target.
+        (attempt, t) => (req.stream && attempt.status < 300 ? Promise.resolve(null) : this.#readBody(attempt, t, attempt.status < 300 ? t.provider.maxResponseBytes : MAX_ERROR_BODY)),
+        ctx.signal,
+        deadline,
+      );
+    } catch (err) {
+      throw this.#exhausted(err, base);
+    }
+    const { target, attempt, attempts } = served;
+    const where = { provider: target.provider.id, model: target.name, upstreamModel: target.upstreamName, attempts };
+    const headers = { 'x-warden-provider': target.provider.id, 'x-warden-model': target.name };
+
+    if (!served.ok) {
+      // The provider refused the request itself (400, 404, 422 ...): the agent gets its words.
+      attempt.finish();
+      const body = providerRefusal(served.value!, attempt.status, this.provider(target));
+      return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, details: { ...base, ...where } };
+    }
+
+    if (req.stream) {
+      const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
+      const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
+      const details = { ...base, ...where, usage: usageDetails(usage), events: relayed.events };
+      const partial = { usage: chainUsage(usage), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
+      this.#warnOver(ctx, usage, estimate);
+      if (relayed.failure) throw new ForwardFailure(relayed.failure, { ...partial, details: { ...details, streamError: relayed.failure.message } });
+      return { status: 200, body: { kind: 'stream', tail: relayed.tail }, ...partial };
+    }
+
+    attempt.finish();
+    let body = served.value!;
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    body = scrubSecrets(body, this.provider(target));
+    const rawUsage = json && typeof json === 'object' ? (json as { usage?: unknown }).usage : undefined;
+    const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator);
+    this.#warnOver(ctx, usage, estimate);
+    return {
+      status: 200,
+      body: { kind: 'json', status: 200, headers, body },
+      responseBytes: body.length,
+      responseDigest: createHash('sha256').update(body).digest('hex'),
+      usage: chainUsage(usage),
+      details: { ...base, ...where, usage: usageDetails(usage) },
+    };
+  }
+
+  async #readBody(attempt: OpenAttempt, target: ModelTarget, maxBytes: number): Promise<Buffer> {
+    try {
+      const ce = attempt.headers['content-encoding'];
+      const body = await readCapped(attempt.body, {
+        contentEncoding: Array.isArray(ce) ? ce.join(', ') : ce,
+        maxBytes,
+        origin: target.provider.id,
+        mapError: (e) => attempt.failure(e),
+      });
+      if (attempt.status < 300) {
+        // A 2xx that is not JSON is a broken provider: worth another target.
+        const first = body.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+        if (first !== 0x7b) throw new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
+      }
+      return body;
+    } catch (err) {
+      if (err instanceof AttemptError) throw err;
+      const code = (err as { code?: unknown }).code;
+      throw new AttemptError('bad-response', code === 'EGRESS_TOO_LARGE' ? `${target.provider.id}: the answer exceeds ${maxBytes} bytes` : `${target.provider.id}: unreadable answer`, err);
+    } finally {
+      attempt.finish();
+    }
+  }
+
+  #exhausted(err: unknown, base: Record<string, unknown>): unknown {
+    if (err instanceof AttemptError && err.kind === 'aborted-by-client') {
+      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { details: base });
+    }
+    if (!(err instanceof RouteExhausted)) return err;
+    const headers: Record<string, string> = {};
+    if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
+    return new ForwardFailure(error, { details: { ...base, attempts: err.attempts } });
+  }
+
+  #warnOver(ctx: RequestContext, usage: SettledUsage, estimate: LlmEstimate | undefined): void {
+    if (!usage.overReservation) return;
+    ctx.log.warn(
+      { reserved: estimate?.worstCaseTokens, used: usage.inputTokens + usage.outputTokens, source: usage.source },
+      'LLM usage above the reservation',
+    );
+  }
+}
+
+function estimateDetails(e: LlmEstimate | undefined): Record<string, unknown> | undefined {
+  if (!e) return undefined;
+  return {
+    promptTokens: e.promptTokens,
+    exact: e.exact,
+    ...(e.bound ? { bound: e.bound } : {}),
+    maxOutputTokens: e.maxOutputTokens,
+    n: e.n,
+    worstCaseTokens: e.worstCaseTokens,
+    worstCaseUsd: e.worstCaseUsd,
+  };
+}
+
+function usageDetails(u: SettledUsage): Record<string, unknown> {
+  return {
+    inputTokens: u.inputTokens,
+    cachedInputTokens: u.cachedInputTokens,
+    outputTokens: u.outputTokens,
+    source: u.source,
+    costUsd: u.costUsd,
+    ...(u.overReservation ? { overReservation: true } : {}),
+  };
+}
+
+/** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */
+function providerRefusal(body: Buffer, status: number, provider: ProviderRuntime): Buffer {
+  const clean = scrubSecrets(body, provider);
+  try {
+    const json = JSON.parse(clean.toString('utf8')) as unknown;
+    if (json && typeof json === 'object' && 'error' in json) return clean;
+  } catch {
+    // not JSON: wrapped below
+  }
+  const message = `${provider.config.id} refused the request (HTTP ${status}): ${clean.toString('utf8').slice(0, 500)}`;
+  return Buffer.from(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'upstream_refused' } }));
+}
+
+export type { AttemptRecord, Route };

@@ -1,0 +1,110 @@
+/**
+ * One attempt against one provider model: sends the request and returns once the response
+ * headers arrived, with the body still unread (a stream is relayed as it comes). Deadlines:
+ * first byte (undici's headers timeout), idle between body chunks (its body timeout), and
+ * the attempt as a whole (our timer), all aborting the upstream request.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
+import type { ProviderRuntime } from './provider-runtime.js';
+
+export type AttemptFailure = 'timeout' | 'connect' | 'reset' | 'bad-response' | 'aborted-by-client';
+
+/** Why an attempt produced no usable response; `message` is safe to show (origin, never path or headers). */
+export class AttemptError extends Error {
+  readonly kind: AttemptFailure;
+  constructor(kind: AttemptFailure, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'AttemptError';
+    this.kind = kind;
+  }
+}
+
+export interface OpenAttempt {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+  /** Ends the attempt's timers and listeners; call once the body is consumed or abandoned. */
+  finish(): void;
+  /** Aborts the upstream request (client gone, cap passed). */
+  abort(reason: AttemptError): void;
+  /** The attempt's own abort signal (total deadline, client abort). */
+  signal: AbortSignal;
+  /** Maps a body-stream error to an AttemptError. */
+  failure(err: unknown): AttemptError;
+}
+
+export async function openAttempt(
+  provider: ProviderRuntime,
+  path: string,
+  body: string,
+  opts: { signal: AbortSignal; accept: string },
+): Promise<OpenAttempt> {
+  const t = provider.config.timeouts;
+  const ctl = new AbortController();
+  let reason: AttemptError | null = null;
+  const abort = (r: AttemptError) => {
+    if (reason) return;
+    reason = r;
+    ctl.abort(r);
+  };
+  const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
+  if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away');
+  opts.signal.addEventListener('abort', onClientAbort, { once: true });
+  const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`)), t.totalMs);
+  const finish = () => {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onClientAbort);
+  };
+  const failure = (err: unknown): AttemptError => {
+    if (reason) return reason;
+    if (err instanceof AttemptError) return err;
+    if (isIdleTimeout(err)) return new AttemptError('timeout', `${provider.config.id}: nothing received for ${t.idleMs} ms`, err);
+    const e = egressErrorFrom(err, provider.origin, { connectMs: t.connectMs, firstByteMs: t.firstByteMs });
+    if (!e) return new AttemptError('bad-response', `${provider.config.id}: ${(err as Error)?.message ?? 'request failed'}`, err);
+    return fromEgress(e, provider, err);
+  };
+  try {
+    const res = await provider.dispatcher.request({
+      method: 'POST',
+      path: provider.basePath + path + provider.query,
+      headers: {
+        ...provider.headers,
+        'content-type': 'application/json',
+        accept: opts.accept,
+        // Answers are relayed as they come: a compressed stream would have to be decoded first.
+        'accept-encoding': 'identity',
+      },
+      body,
+      signal: ctl.signal,
+      headersTimeout: t.firstByteMs,
+      bodyTimeout: t.idleMs,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl.signal, failure };
+  } catch (err) {
+    finish();
+    throw failure(err);
+  }
+}
+
+function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): AttemptError {
+  const id = provider.config.id;
+  switch (e.code) {
+    case 'EGRESS_TIMEOUT':
+      return new AttemptError('timeout', `${id}: ${e.phase === 'first-byte' ? 'no response headers' : 'no connection'} in time`, cause);
+    case 'EGRESS_CONNECT':
+      return new AttemptError(e.reason === 'ECONNRESET' || e.reason === 'UND_ERR_SOCKET' ? 'reset' : 'connect', `${id}: connection failed (${e.reason ?? 'error'})`, cause);
+    case 'EGRESS_DNS':
+    case 'EGRESS_ADDRESS_REFUSED':
+    case 'EGRESS_ORIGIN_REFUSED':
+      return new AttemptError('connect', `${id}: ${e.message}`, cause);
+    default:
+      return new AttemptError('bad-response', `${id}: ${e.message}`, cause);
+  }
+}
+
+/** undici's body timeout (no bytes for idleMs) as the attempt failure it is. */
+export function isIdleTimeout(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'UND_ERR_BODY_TIMEOUT';
+}

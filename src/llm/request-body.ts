@@ -1,0 +1,145 @@
+/**
+ * Reads an OpenAI-style request body into what the policies and the forward step need.
+ * Only what the gateway relies on is checked (model, n, output limits, stream, the prompt's
+ * container); every other field passes through untouched, except fields that would send the
+ * call somewhere else or with other credentials, which are dropped and named in the audit.
+ */
+import { GatewayError } from '../errors/gateway-error.js';
+import { isObject } from '../util/is-object.js';
+
+export type LlmEndpoint = 'chat' | 'responses' | 'embeddings';
+
+export interface LlmRequest {
+  readonly endpoint: LlmEndpoint;
+  /** The body to forward, without the dropped fields; `model` is replaced per attempt. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** The public model or alias asked for (the agent's default model when the body names none). */
+  readonly model: string;
+  readonly stream: boolean;
+  /** Choices asked for (chat `n`; 1 elsewhere). */
+  readonly n: number;
+  /** max_tokens / max_completion_tokens / max_output_tokens as asked; null when unset. */
+  readonly maxOutputTokens: number | null;
+  /** Chat streams: the client asked for the usage chunk (stream_options.include_usage). */
+  readonly clientWantsUsage: boolean;
+  /** Fields removed because they would redirect the call. */
+  readonly dropped: readonly string[];
+}
+
+/**
+ * Body fields some SDKs and gateways read as routing or credentials. A provider would ignore
+ * most of them, but a gateway in front of another gateway must not let an agent choose the
+ * base URL, key or headers of the call the gateway pays for.
+ */
+const REDIRECTING_FIELDS = new Set([
+  'api_base',
+  'api_key',
+  'api_version',
+  'apiKey',
+  'base_url',
+  'baseURL',
+  'custom_llm_provider',
+  'extra_body',
+  'extra_headers',
+  'extra_query',
+  'headers',
+  'organization',
+  'project',
+]);
+
+/** Output tokens no model produces in one call: a larger limit is a mistake or an attack on the reservation. */
+export const OUTPUT_TOKENS_CEILING = 1_000_000;
+
+const OUTPUT_FIELDS: Record<LlmEndpoint, readonly string[]> = {
+  chat: ['max_tokens', 'max_completion_tokens'],
+  responses: ['max_output_tokens'],
+  embeddings: [],
+};
+
+export function parseLlmRequest(
+  endpoint: LlmEndpoint,
+  raw: unknown,
+  opts: { defaultModel: string | undefined; maxChoices: number },
+): LlmRequest {
+  if (!isObject(raw)) throw invalid('The request body must be a JSON object', null);
+  let body: Record<string, unknown> = raw;
+  let dropped: string[] | null = null;
+  for (const key in raw) {
+    if (REDIRECTING_FIELDS.has(key)) (dropped ??= []).push(key);
+  }
+  if (dropped) {
+    body = { ...raw };
+    for (const key of dropped) delete body[key];
+  }
+
+  let model = body.model;
+  if (model === undefined || model === null) {
+    if (opts.defaultModel === undefined) throw invalid('model is required (this agent has no default model)', 'model');
+    model = opts.defaultModel;
+  }
+  if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw invalid('model must be a non-empty string of at most 200 characters', 'model');
+
+  const stream = body.stream ?? false;
+  if (typeof stream !== 'boolean') throw invalid('stream must be a boolean', 'stream');
+  if (endpoint === 'embeddings' && stream) throw invalid('embeddings cannot be streamed', 'stream');
+
+  let n = 1;
+  if (endpoint === 'chat' && body.n !== undefined && body.n !== null) {
+    if (!Number.isSafeInteger(body.n) || (body.n as number) < 1) throw invalid('n must be a positive integer', 'n');
+    n = body.n as number;
+    if (n > opts.maxChoices) throw invalid(`n must be at most ${opts.maxChoices}`, 'n');
+  }
+
+  let maxOutputTokens: number | null = null;
+  for (const field of OUTPUT_FIELDS[endpoint]) {
+    const v = body[field];
+    if (v === undefined || v === null) continue;
+    if (!Number.isSafeInteger(v) || (v as number) < 1) throw invalid(`${field} must be a positive integer`, field);
+    if ((v as number) > OUTPUT_TOKENS_CEILING) throw invalid(`${field} must be at most ${OUTPUT_TOKENS_CEILING}`, field);
+    // Both chat fields set: the provider honours one of them; reserve for the larger.
+    maxOutputTokens = Math.max(maxOutputTokens ?? 0, v as number);
+  }
+
+  let clientWantsUsage = false;
+  if (body.stream_options !== undefined && body.stream_options !== null) {
+    if (!isObject(body.stream_options)) throw invalid('stream_options must be an object', 'stream_options');
+    clientWantsUsage = body.stream_options.include_usage === true;
+  }
+
+  checkPrompt(endpoint, body);
+  return { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [] };
+}
+
+function checkPrompt(endpoint: LlmEndpoint, body: Record<string, unknown>): void {
+  switch (endpoint) {
+    case 'chat': {
+      const m = body.messages;
+      if (!Array.isArray(m) || m.length === 0) throw invalid('messages must be a non-empty array', 'messages');
+      for (let i = 0; i < m.length; i++) {
+        if (!isObject(m[i])) throw invalid(`messages[${i}] must be an object`, 'messages');
+      }
+      if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw invalid('tools must be an array', 'tools');
+      return;
+    }
+    case 'responses': {
+      const input = body.input;
+      if (input !== undefined && typeof input !== 'string' && !Array.isArray(input)) throw invalid('input must be a string or an array', 'input');
+      if (input === undefined && body.previous_response_id === undefined && body.prompt === undefined) {
+        throw invalid('input is required', 'input');
+      }
+      return;
+    }
+    case 'embeddings': {
+      const input = body.input;
+      const ok =
+        typeof input === 'string' ||
+        (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || typeof x === 'number' || Array.isArray(x)));
+      if (!ok) throw invalid('input must be a string, an array of strings or an array of token arrays', 'input');
+      return;
+    }
+  }
+}
+
+function invalid(message: string, param: string | null): GatewayError {
+  return new GatewayError('INVALID_PARAMS', message, param ? { details: { param } } : {});
+}

@@ -1,0 +1,229 @@
+/**
+ * Runs a request's attempts: picks the targets of its route (rule, then strategy), skips
+ * targets whose circuit is open, and moves on after a failure that another attempt may not
+ * repeat (429, 5xx, timeouts, broken connections), with jittered backoff, within the
+ * request's deadline. A refusal the request itself caused (400, 404, 422, ...) ends it: the
+ * next provider would refuse it too.
+ */
+import type { LlmConfig } from '../config/llm-schema.js';
+import type { ModelTarget, Route } from './model-directory.js';
+import { AttemptError, type OpenAttempt } from './provider-call.js';
+import {
+  backoffMs,
+  CircuitBreaker,
+  classifyAttempt,
+  countsAgainstBreaker,
+  firstMatchingRule,
+  LatencyTracker,
+  orderCandidates,
+  retryAfterMs,
+  type AttemptOutcome,
+  type RequestShape,
+} from './routing/index.js';
+
+/** One attempt as the audit record shows it. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  ms: number;
+  status?: number;
+  error?: string;
+  /** The target was not tried: its circuit is open. */
+  skipped?: 'circuit-open';
+}
+
+export interface RouterOptions {
+  retries: LlmConfig['retries'];
+  circuitBreaker: LlmConfig['circuitBreaker'];
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** What `consume` made of a successful (2xx) or final (request-caused 4xx) response. */
+export interface Served<T> {
+  target: ModelTarget;
+  attempt: OpenAttempt;
+  value: T;
+  attempts: AttemptRecord[];
+  /** 2xx: served; otherwise the provider's own refusal, passed through. */
+  ok: boolean;
+}
+
+/** Every attempt failed (or none could be made). */
+export class RouteExhausted extends Error {
+  readonly attempts: AttemptRecord[];
+  readonly timedOut: boolean;
+  /** Milliseconds until the first open circuit may take a probe, when every target was open. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, attempts: AttemptRecord[], timedOut: boolean, retryAfter?: number) {
+    super(message);
+    this.name = 'RouteExhausted';
+    this.attempts = attempts;
+    this.timedOut = timedOut;
+    this.retryAfterMs = retryAfter;
+  }
+}
+
+export class LlmRouter {
+  readonly latency = new LatencyTracker();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #opts: RouterOptions;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(opts: RouterOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#random = opts.random ?? Math.random;
+    this.#sleep = opts.sleep ?? sleep;
+  }
+
+  breaker(target: ModelTarget): CircuitBreaker {
+    let b = this.#breakers.get(target.key);
+    if (!b) {
+      b = new CircuitBreaker({ ...this.#opts.circuitBreaker, now: this.#now });
+      this.#breakers.set(target.key, b);
+    }
+    return b;
+  }
+
+  /** The targets in the order attempts try them. */
+  plan(route: Route, shape: RequestShape): ModelTarget[] {
+    const rule = route.rules.length > 0 ? firstMatchingRule(route.rules, shape) : undefined;
+    const targets = rule?.targets ?? route.targets;
+    if (targets.length === 1) return [targets[0]!.target];
+    const candidates = targets.map((t) => ({ key: t.target.key, weight: t.weight, target: t.target, price: comparablePrice(t.target) }));
+    return orderCandidates(candidates, rule?.strategy ?? route.strategy, { random: this.#random, latency: this.latency }).map((c) => c.target);
+  }
+
+  /**
+   * Tries the targets in order (cycling when there are fewer targets than attempts) until
+   * one answers 2xx or refuses the request, and hands that response to `consume` (which
+   * reads a JSON body, or returns at once for a stream). A `consume` that throws an
+   * AttemptError (the body broke) counts as a failed attempt.
+   */
+  async run<T>(
+    targets: readonly ModelTarget[],
+    send: (target: ModelTarget) => Promise<OpenAttempt>,
+    consume: (attempt: OpenAttempt, target: ModelTarget) => Promise<T>,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<Served<T>> {
+    const attempts: AttemptRecord[] = [];
+    const max = this.#opts.retries.maxAttempts;
+    let failures = 0;
+    let waitHint: number | undefined;
+    let timedOut = false;
+    // Open circuits are passed over (noted once each); a full round of them ends the request.
+    let skippedInRow = 0;
+    const noted = new Set<ModelTarget>();
+    for (let i = 0; failures < max && skippedInRow < targets.length; i++) {
+      const target = targets[i % targets.length]!;
+      const breaker = this.breaker(target);
+      if (!breaker.tryAcquire()) {
+        skippedInRow++;
+        if (!noted.has(target)) attempts.push({ provider: target.provider.id, model: target.name, ms: 0, skipped: 'circuit-open' });
+        noted.add(target);
+        continue;
+      }
+      skippedInRow = 0;
+      if (failures > 0) {
+        const wait = Math.max(backoffMs(failures, { ...this.#opts.retries, random: this.#random }), waitHint ?? 0);
+        if (this.#now() + wait >= deadline) {
+          breaker.release();
+          timedOut = true;
+          break;
+        }
+        if (wait > 0) {
+          try {
+            await this.#sleep(wait, signal);
+          } catch {
+            breaker.release();
+            throw new AttemptError('aborted-by-client', 'the client went away');
+          }
+        }
+      }
+      const t0 = this.#now();
+      const rec: AttemptRecord = { provider: target.provider.id, model: target.name, ms: 0 };
+      attempts.push(rec);
+      let outcome: AttemptOutcome;
+      let attempt: OpenAttempt | undefined;
+      try {
+        attempt = await send(target);
+        rec.status = attempt.status;
+        outcome = { status: attempt.status };
+        const cls = classifyAttempt(outcome);
+        if (cls !== 'retry') {
+          const value = await consume(attempt, target);
+          rec.ms = round(this.#now() - t0);
+          if (cls === 'success') {
+            breaker.onSuccess();
+            this.latency.record(target.key, rec.ms);
+          } else breaker.release();
+          return { target, attempt, value, attempts, ok: cls === 'success' };
+        }
+        waitHint = retryAfterMs(header(attempt.headers['retry-after']), Date.now(), header(attempt.headers['retry-after-ms']));
+        attempt.body.resume().on('error', () => {});
+        attempt.finish();
+      } catch (err) {
+        attempt?.finish();
+        const e = err instanceof AttemptError ? err : new AttemptError('bad-response', (err as Error)?.message ?? 'attempt failed', err);
+        if (e.kind === 'aborted-by-client') {
+          breaker.release();
+          rec.ms = round(this.#now() - t0);
+          rec.error = e.kind;
+          throw e;
+        }
+        rec.error = e.kind;
+        outcome = { error: e.kind };
+        waitHint = undefined;
+      }
+      rec.ms = round(this.#now() - t0);
+      if (countsAgainstBreaker(outcome)) breaker.onFailure();
+      else breaker.release();
+      failures++;
+      if (this.#now() >= deadline) {
+        timedOut = true;
+        break;
+      }
+    }
+    const tried = attempts.filter((a) => !a.skipped);
+    if (tried.length === 0) {
+      throw new RouteExhausted('Every provider for this model is failing (circuit open); retry later', attempts, false, this.#opts.circuitBreaker.openMs);
+    }
+    const last = tried[tried.length - 1]!;
+    const timeout = timedOut || last.error === 'timeout';
+    const what = last.error ?? `HTTP ${last.status}`;
+    throw new RouteExhausted(`The provider did not answer (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout);
+  }
+}
+
+/** Price per 1M tokens for "cheapest": input and output weighted equally. */
+function comparablePrice(t: ModelTarget): number | undefined {
+  return t.price ? t.price.input + t.price.output : undefined;
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Relays a provider's SSE stream to the client event by event, as the bytes arrive (no
+ * re-serialization), with the client's backpressure, and watches it for usage. The last
+ * event (`data: [DONE]`, or the Responses API's final `response.*` event) is held back:
+ * the surface writes it after the audit record is committed, so a client that saw the end
+ * of a stream knows it was recorded. Ends with a failure instead when the provider breaks
+ * the stream, goes quiet, sends an oversized event, or the client goes away (the upstream
+ * request is aborted at once in every case).
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { LlmEstimate } from './estimate.js';
+import type { ModelTarget } from './model-directory.js';
+import { AttemptError, type OpenAttempt } from './provider-call.js';
+import type { ProviderRuntime } from './provider-runtime.js';
+import { scrubSecrets } from './scrub-secrets.js';
+import type { LlmRequest } from './request-body.js';
+import { ChatStreamTap } from './stream/chat-stream-tap.js';
+import { ResponsesStreamTap } from './stream/responses-stream-tap.js';
+import { SseEventTooLargeError, SseParser, type SseEvent } from './stream/sse-parser.js';
+
+export interface RelayInput {
+  ctx: RequestContext;
+  res: ServerResponse;
+  req: LlmRequest;
+  target: ModelTarget;
+  attempt: OpenAttempt;
+  provider: ProviderRuntime;
+  headers: Record<string, string>;
+  estimate: LlmEstimate | undefined;
+}
+
+export interface Relayed {
+  /** The provider's raw usage object, if it sent one. */
+  usage: unknown;
+  /** What the client received, as text, for counting when usage is missing. */
+  delivered: () => string;
+  /** The held-back last event; null when the stream failed. */
+  tail: Buffer | null;
+  failure: GatewayError | null;
+  events: number;
+  bytes: number;
+  digest: string;
+  /** The whole answer rebuilt from the stream (for the response cache), when it finished. */
+  assembled: () => object | undefined;
+}
+
+export async function relayStream(input: RelayInput): Promise<Relayed> {
+  const { res, req, attempt, provider } = input;
+  const chat = req.endpoint === 'chat' ? new ChatStreamTap({ clientWantsUsage: req.clientWantsUsage }) : null;
+  const responses = chat ? null : new ResponsesStreamTap();
+  const observe = (ev: SseEvent): 'forward' | 'drop' | 'done' => (chat ? chat.observe(ev) : responses!.observe(ev));
+  const parser = new SseParser({ maxEventBytes: provider.config.maxEventBytes });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let events = 0;
+  let tail: Buffer | null = null;
+  let failure: GatewayError | null = null;
+
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    ...input.headers,
+  });
+  res.flushHeaders();
+
+  const write = async (raw: Buffer): Promise<void> => {
+    const out = scrubSecrets(raw, provider);
+    bytes += out.length;
+    events++;
+    hash.update(out);
+    if (!res.write(out)) await drained(res, attempt.signal);
+  };
+
+  const handle = async (list: SseEvent[]): Promise<void> => {
+    for (const ev of list) {
+      const verdict = observe(ev);
+      if (verdict === 'forward') await write(ev.raw);
+      else if (verdict === 'done') tail = scrubSecrets(ev.raw, provider);
+    }
+  };
+
+  try {
+    for await (const chunk of attempt.body) {
+      await handle(parser.push(chunk as Buffer));
+      if (tail) break;
+    }
+    if (!tail) await handle(parser.end());
+    if (!tail) failure = new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream ended before its last event`);
+  } catch (err) {
+    failure = relayFailure(err, attempt);
+    if (err instanceof SseEventTooLargeError) await handle(err.before).catch(() => undefined);
+    attempt.abort(new AttemptError('bad-response', failure.message));
+  } finally {
+    attempt.finish();
+    if (!attempt.body.destroyed) attempt.body.destroy();
+  }
+  if (failure) {
+    tail = null;
+    if (chat?.sawDone === false && (input.ctx.signal.aborted || failure.code === 'CLIENT_CLOSED_REQUEST')) {
+      failure = new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away during the stream');
+    }
+  }
+  return {
+    usage: chat ? chat.usage : responses!.usage,
+    delivered: () => (chat ? chat.deliveredText : responses!.deliveredText),
+    tail,
+    failure,
+    events,
+    bytes,
+    digest: hash.digest('hex'),
+    assembled: () => (chat ? chat.assemble() : responses!.finalResponse),
+  };
+}
+
+function relayFailure(err: unknown, attempt: OpenAttempt): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const a = attempt.failure(err);
+  if (a.kind === 'aborted-by-client') return new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away during the stream');
+  if (a.kind === 'timeout') return new GatewayError('UPSTREAM_TIMEOUT', a.message);
+  return new GatewayError('UPSTREAM_BAD_RESPONSE', `${a.message} (the stream broke)`);
+}
+
+/** Waits for the client to take more, or for the attempt to end (client gone, deadline). */
+async function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw signal.reason;
+  await once(res, 'drain', { signal });
+}

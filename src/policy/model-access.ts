@@ -1,0 +1,26 @@
+/**
+ * Which public model names (models and aliases) an agent may use, from the catalog's
+ * `models` section. Shared by the authorize-target policy and by GET /v1/models, so
+ * "listed" and "permitted" can never disagree. Default deny: no section, no models.
+ */
+import type { Agent } from '../catalog/index.js';
+import { globMatcher } from '../catalog/index.js';
+
+interface CompiledModelAccess {
+  allow: (name: string) => boolean;
+  deny: (name: string) => boolean;
+}
+
+const NOTHING: CompiledModelAccess = { allow: () => false, deny: () => true };
+
+/** Agents are frozen per catalog version, so compiled matchers live exactly as long as their agent. */
+const compiled = new WeakMap<Agent, CompiledModelAccess>();
+
+export function modelPermitted(agent: Agent, name: string): boolean {
+  let c = compiled.get(agent);
+  if (!c) {
+    c = agent.models ? { allow: globMatcher(agent.models.allow), deny: globMatcher(agent.models.deny) } : NOTHING;
+    compiled.set(agent, c);
+  }
+  return c.allow(name) && !c.deny(name);
+}

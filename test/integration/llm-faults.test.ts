@@ -1,0 +1,282 @@
+/**
+ * The LLM proxy when providers and clients misbehave: fallback across providers, retries,
+ * the circuit breaker, timeouts, broken and endless streams, oversized events, missing or
+ * inflated usage, client disconnects, and bad requests. Each with the real `openai` client.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeProvider, startLlmEnv, type LlmEnv } from './llm-fixtures.js';
+
+let env: LlmEnv;
+const user = [{ role: 'user' as const, content: 'hello' }];
+
+beforeAll(async () => {
+  env = await startLlmEnv({
+    fakes: 2,
+    llm: ([a, b]) => ({
+      providers: [
+        fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
+          timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 },
+          maxEventBytes: 4096,
+        }),
+        fakeProvider('backup', b!, [{ name: 'gpt-4.1-mini@backup', upstreamName: 'gpt-4.1-mini' }, { name: 'gpt-4.1-nano@backup', upstreamName: 'gpt-4.1-nano' }], { timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 } }),
+      ],
+      aliases: {
+        resilient: { strategy: 'fallback', targets: [{ model: 'gpt-4.1-mini' }, { model: 'gpt-4.1-mini@backup' }] },
+        // Its own targets: failing them all opens their circuits, which must not touch other tests.
+        doomed: { targets: [{ model: 'gpt-4.1-nano' }, { model: 'gpt-4.1-nano@backup' }] },
+        broken: { targets: [{ model: 'fail-503' }, { model: 'gpt-4.1-mini@backup' }] },
+        refusing: { targets: [{ model: 'fail-400' }, { model: 'gpt-4.1-mini@backup' }] },
+        'short-or-long': {
+          targets: [{ model: 'gpt-4o' }],
+          rules: [{ when: { maxPromptTokens: 50 }, targets: [{ model: 'gpt-4.1-mini@backup' }] }],
+        },
+      },
+      retries: { maxAttempts: 3, baseMs: 1, capMs: 5 },
+      circuitBreaker: { failureThreshold: 3, openMs: 60_000 },
+      defaults: { maxChoices: 8, maxBodyBytes: 1024 * 1024 },
+    }),
+    agents: [{ id: 'agent', models: { allow: ['*'] } }, { id: 'breaker-agent', models: { allow: ['*'] } }],
+    env: { KEY_PRIMARY: 'sk-primary', KEY_BACKUP: 'sk-backup' },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+function reset(): void {
+  for (const f of env.fakes) f.reset();
+}
+
+describe('fallback and retries', () => {
+  it('falls back to the next target on 500, then succeeds, and records every attempt', async () => {
+    reset();
+    env.fakes[0]!.script({ status: 500 }, { status: 500 }, { status: 500 });
+    const { response } = await env.client('agent').chat.completions.create({ model: 'resilient', messages: user }).withResponse();
+    expect(response.headers.get('x-warden-provider')).toBe('backup');
+    expect(env.fakes[1]!.requests.at(-1)!.headers.authorization).toBe('Bearer sk-backup');
+    const row = env.audit().at(-1)!;
+    expect(row.decision).toBe('allow');
+    expect(row.details!.attempts.map((a: { provider: string; status: number }) => `${a.provider}:${a.status}`)).toEqual(['primary:500', 'backup:200']);
+  });
+
+  it('retries the same target after a 500 and succeeds when it recovers', async () => {
+    reset();
+    env.fakes[0]!.script({ status: 500 });
+    const r = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user });
+    expect(r.choices[0]!.message.content).toBeTruthy();
+    expect(env.fakes[0]!.requests).toHaveLength(2);
+    expect(env.audit().at(-1)!.details!.attempts).toHaveLength(2);
+  });
+
+  it('falls back on 429 and on a timeout, never on a 400 the request caused', async () => {
+    reset();
+    env.fakes[0]!.script({ status: 429, retryAfter: '0' });
+    const { response } = await env.client('agent').chat.completions.create({ model: 'resilient', messages: user }).withResponse();
+    expect(response.headers.get('x-warden-provider')).toBe('backup');
+
+    reset();
+    env.fakes[0]!.script({ hang: true });
+    const t = await env.client('agent').chat.completions.create({ model: 'resilient', messages: user }).withResponse();
+    expect(t.response.headers.get('x-warden-provider')).toBe('backup');
+    expect(env.audit().at(-1)!.details!.attempts[0].error).toBe('timeout');
+
+    reset();
+    const err = await env.client('agent').chat.completions.create({ model: 'refusing', messages: user }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(env.fakes[1]!.requests).toHaveLength(0);
+    const row = env.audit().at(-1)!;
+    expect(row.status).toBe(400);
+    expect(row.details!.attempts).toHaveLength(1);
+  });
+
+  it('answers 503 with every attempt recorded when all targets fail', async () => {
+    reset();
+    env.fakes[0]!.setDefault({ status: 502 });
+    env.fakes[1]!.setDefault({ status: 503 });
+    const err = (await env.client('agent').chat.completions.create({ model: 'doomed', messages: user }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('upstream_unavailable');
+    const row = env.audit().at(-1)!;
+    expect(row.decision).toBe('error');
+    expect(row.details!.attempts.map((a: { provider: string; status: number }) => `${a.provider}:${a.status}`)).toEqual(['primary:502', 'backup:503', 'primary:502']);
+    reset();
+  });
+
+  it('routes by request shape: short prompts to the rule target, long ones to the default', async () => {
+    reset();
+    await env.client('agent').chat.completions.create({ model: 'short-or-long', messages: user });
+    expect(env.fakes[1]!.requests).toHaveLength(1);
+    await env.client('agent').chat.completions.create({ model: 'short-or-long', messages: [{ role: 'user', content: 'word '.repeat(200) }] });
+    expect(env.fakes[0]!.requests).toHaveLength(1);
+  });
+
+  it('opens the circuit after consecutive failures and stops calling the failing target', async () => {
+    reset();
+    const c = env.client('breaker-agent');
+    // fail-503 always fails: three failures open its circuit.
+    for (let i = 0; i < 3; i++) await c.chat.completions.create({ model: 'broken', messages: user });
+    const before = env.fakes[0]!.requests.length;
+    const { response } = await c.chat.completions.create({ model: 'broken', messages: user }).withResponse();
+    expect(response.headers.get('x-warden-provider')).toBe('backup');
+    expect(env.fakes[0]!.requests.length).toBe(before);
+    expect(env.audit().at(-1)!.details!.attempts[0].skipped).toBe('circuit-open');
+  });
+});
+
+describe('streams that go wrong', () => {
+  it('ends a stream that breaks mid-way with an error, and bills what was delivered as estimated', async () => {
+    reset();
+    env.fakes[0]!.script({ breakAfterChunks: 4, usage: 'omit' });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(err).toBeTruthy();
+    const row = env.audit().at(-1)!;
+    expect(row.decision).toBe('error');
+    expect(row.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(row.details!.usage.source).toBe('estimated');
+    // One word per token: the delivered words are the billed output tokens.
+    expect(row.tokens_out).toBe(text.trim().split(/\s+/).filter(Boolean).length);
+    expect(row.tokens_in).toBe(row.details!.estimate.promptTokens);
+  });
+
+  it('cuts a stream that goes quiet after the idle timeout', async () => {
+    reset();
+    env.fakes[0]!.script({ chunkDelayMs: 3000, tokens: 3 });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(String(err)).toMatch(/nothing received|timeout/i);
+    expect(env.audit().at(-1)!.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('cuts a never-ending stream at the attempt deadline and aborts the upstream request', async () => {
+    reset();
+    env.fakes[0]!.script({ neverEnd: true, chunkDelayMs: 50 });
+    const stream = await env.client('agent', { timeout: 20_000 }).chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeTruthy();
+    expect(env.audit().at(-1)!.code).toBe('UPSTREAM_TIMEOUT');
+    await expect.poll(() => env.fakes[0]!.stats.inFlight).toBe(0);
+  });
+
+  it('refuses an SSE event larger than the cap', async () => {
+    reset();
+    env.fakes[0]!.script({ hugeEventBytes: 64 * 1024 });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(String(err)).toMatch(/larger than 4096 bytes/);
+    expect(env.audit().at(-1)!.code).toBe('UPSTREAM_BAD_RESPONSE');
+  });
+
+  it('aborts the upstream within a second when the client disconnects mid-stream, and bills the delivered part', async () => {
+    reset();
+    env.fakes[0]!.script({ neverEnd: true, chunkDelayMs: 20 });
+    const ctl = new AbortController();
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true }, { signal: ctl.signal });
+    let n = 0;
+    await (async () => {
+      for await (const _ of stream) if (++n === 5) ctl.abort();
+    })().catch(() => undefined);
+    const t0 = Date.now();
+    await expect.poll(() => env.fakes[0]!.stats.aborted, { timeout: 1000, interval: 20 }).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await expect.poll(() => env.audit().at(-1)!.code).toBe('CLIENT_CLOSED_REQUEST');
+    const row = env.audit().at(-1)!;
+    expect(row.details!.usage.source).toBe('estimated');
+    expect(row.tokens_out).toBeGreaterThanOrEqual(4);
+  });
+
+  it('aborts the upstream when the client disconnects before any answer', async () => {
+    reset();
+    env.fakes[0]!.script({ delayMs: 5000 });
+    const ctl = new AbortController();
+    const p = env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user }, { signal: ctl.signal }).catch(() => undefined);
+    await expect.poll(() => env.fakes[0]!.stats.inFlight).toBe(1);
+    ctl.abort();
+    await p;
+    await expect.poll(() => env.fakes[0]!.stats.aborted, { timeout: 1000, interval: 20 }).toBe(1);
+    await expect.poll(() => env.audit().at(-1)!.code).toBe('CLIENT_CLOSED_REQUEST');
+  });
+});
+
+describe('usage reconciliation', () => {
+  it('records a provider usage of explicit zeros as zeros, from the provider', async () => {
+    reset();
+    env.fakes[0]!.script({ usage: { prompt_tokens: 0, completion_tokens: 0 } });
+    await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user });
+    const row = env.audit().at(-1)!;
+    expect(row.tokens_in).toBe(0);
+    expect(row.tokens_out).toBe(0);
+    expect(row.details!.usage.source).toBe('provider');
+  });
+
+  it('counts the answer when a JSON reply has no usage, marked estimated', async () => {
+    reset();
+    env.fakes[0]!.script({ usage: 'omit', tokens: 6 });
+    await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user });
+    const row = env.audit().at(-1)!;
+    expect(row.details!.usage.source).toBe('estimated');
+    expect(row.tokens_out).toBe(6);
+    expect(row.tokens_in).toBe(row.details!.estimate.promptTokens);
+  });
+
+  it('records usage above the reservation as reported, flagged', async () => {
+    reset();
+    env.fakes[0]!.script({ usage: { prompt_tokens: 5, completion_tokens: 900 } });
+    await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, max_tokens: 10 });
+    const row = env.audit().at(-1)!;
+    expect(row.tokens_out).toBe(900);
+    expect(row.details!.usage.overReservation).toBe(true);
+  });
+});
+
+describe('bad input', () => {
+  const post = (body: unknown, raw?: string) =>
+    fetch(`${env.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.keys.agent}`, 'content-type': 'application/json' },
+      body: raw ?? JSON.stringify(body),
+    });
+
+  it('refuses a missing model when the agent has no default', async () => {
+    const res = await post({ messages: user });
+    expect(res.status).toBe(400);
+    const j = (await res.json()) as { error: { code: string; param: string; type: string } };
+    expect(j.error).toMatchObject({ code: 'invalid_params', param: 'model', type: 'invalid_request_error' });
+  });
+
+  it('refuses n: 128 and max_tokens: 1e9 before calling the provider', async () => {
+    reset();
+    for (const body of [{ model: 'gpt-4o', messages: user, n: 128 }, { model: 'gpt-4o', messages: user, max_tokens: 1e9 }, { model: 'gpt-4o', messages: user, n: 0 }]) {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-should-retry')).toBe('false');
+    }
+    expect(env.fakes[0]!.requests).toHaveLength(0);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const big = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] });
+    const res = await post(null, big).catch((e: unknown) => e);
+    // The gateway may answer before the client finished sending; either way nothing reaches the provider.
+    if (res instanceof Response) expect(res.status).toBe(413);
+    expect(env.audit("channel = 'llm' AND code = 'PAYLOAD_TOO_LARGE'").length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses malformed JSON and a body that is not an object', async () => {
+    expect((await post(null, '{"model": "gpt-4o", "messages": [')).status).toBe(400);
+    expect((await post([1, 2])).status).toBe(400);
+    expect((await post({ model: 'gpt-4o', messages: 'hello' })).status).toBe(400);
+    expect((await post({ model: 'gpt-4o', messages: user, stream: 'yes' })).status).toBe(400);
+  });
+});
