@@ -7,6 +7,7 @@ import { LlmService } from './llm-service.js';
 import { ModelDirectory } from './model-directory.js';
 import { resolveProviders } from './provider-runtime.js';
 import { LlmRouter } from './router.js';
+import { ResponseCache } from './cache/index.js';
 
 /** Tokens assumed for a Responses history held by the provider: a large context window's worth. */
 export const HELD_HISTORY_TOKENS = 128_000;
@@ -24,6 +25,7 @@ export async function createLlm(
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
   // The tokenizers load on first use otherwise, adding about a second to the first request.
   if (config.providers.length > 0) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
-  const service = new LlmService({ config, providers, models, estimator, router, log: log.child({ component: 'llm' }) });
+  const cache = config.cache.maxBytes > 0 ? new ResponseCache(config.cache) : null;
+  const service = new LlmService({ config, providers, models, estimator, router, cache, log: log.child({ component: 'llm' }) });
   return { service, issues };
 }

@@ -23,6 +23,8 @@ import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
 import { UPSTREAM_PATH, upstreamBody } from './upstream-body.js';
 import { answerText, chainUsage, settleUsage, type SettledUsage } from './usage.js';
+import type { CachedAnswer, ResponseCache } from './cache/index.js';
+import { cacheSlot, replayHit, type CacheSlot } from './cached-answers.js';
 
 /** What the LLM surface renders once the chain has recorded the request. */
 export type LlmAnswer =
@@ -36,6 +38,8 @@ export interface LlmServiceDeps {
   models: ModelDirectory;
   estimator: PromptEstimator;
   router: LlmRouter;
+  /** null: caching disabled (llm.cache.maxBytes 0). */
+  cache: ResponseCache | null;
   log: Logger;
 }
 
@@ -83,7 +87,13 @@ export class LlmService {
         accept: req.stream ? 'text/event-stream' : 'application/json',
       });
     };
-    const base = { route: route.name, stream: req.stream, ...(req.dropped.length > 0 ? { droppedFields: req.dropped } : {}), estimate: estimateDetails(estimate) };
+    const base: Record<string, unknown> = { route: route.name, stream: req.stream, ...(req.dropped.length > 0 ? { droppedFields: req.dropped } : {}), estimate: estimateDetails(estimate) };
+    const slot = ctx.principal?.kind === 'agent' ? cacheSlot(this.#d.cache, ctx.principal.agent, route, req) : null;
+    if (slot) {
+      const hit = this.#d.cache!.get(slot.key);
+      if (hit) return this.#serveHit(hit, req, res, base);
+      base.cache = 'miss';
+    }
 
     let served: Served<Buffer | null>;
     try {
@@ -101,7 +111,8 @@ export class LlmService {
     }
     const { target, attempt, attempts } = served;
     const where = { provider: target.provider.id, model: target.name, upstreamModel: target.upstreamName, attempts };
-    const headers = { 'x-warden-provider': target.provider.id, 'x-warden-model': target.name };
+    const headers: Record<string, string> = { 'x-warden-provider': target.provider.id, 'x-warden-model': target.name };
+    if (slot) headers['x-cache'] = 'miss';
 
     if (!served.ok) {
       // The provider refused the request itself (400, 404, 422 ...): the agent gets its words.
@@ -117,6 +128,7 @@ export class LlmService {
       const partial = { usage: chainUsage(usage), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
       if (relayed.failure) throw new ForwardFailure(relayed.failure, { ...partial, details: { ...details, streamError: relayed.failure.message } });
+      if (slot) this.#store(slot, relayed.assembled(), null, target, relayed.usage);
       return { status: 200, body: { kind: 'stream', tail: relayed.tail }, ...partial };
     }
 
@@ -132,6 +144,7 @@ export class LlmService {
     const rawUsage = json && typeof json === 'object' ? (json as { usage?: unknown }).usage : undefined;
     const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator);
     this.#warnOver(ctx, usage, estimate);
+    if (slot && json && typeof json === 'object') this.#store(slot, json, body, target, rawUsage);
     return {
       status: 200,
       body: { kind: 'json', status: 200, headers, body },
@@ -140,6 +153,31 @@ export class LlmService {
       usage: chainUsage(usage),
       details: { ...base, ...where, usage: usageDetails(usage) },
     };
+  }
+
+  #serveHit(hit: CachedAnswer, req: LlmRequest, res: ServerResponse, base: Record<string, unknown>): ForwardResult<LlmAnswer> {
+    const headers = { 'x-warden-provider': hit.provider, 'x-warden-model': hit.model, 'x-cache': 'hit' };
+    const details = { ...base, cache: 'hit', provider: hit.provider, model: hit.model, cachedUsage: hit.usage };
+    // A hit costs nothing: no provider was called.
+    const usage = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    if (req.stream) {
+      const tail = replayHit(hit, req, res, headers);
+      return { status: 200, body: { kind: 'stream', tail }, usage, details };
+    }
+    return {
+      status: 200,
+      body: { kind: 'json', status: 200, headers, body: hit.body },
+      responseBytes: hit.body.length,
+      responseDigest: createHash('sha256').update(hit.body).digest('hex'),
+      usage,
+      details,
+    };
+  }
+
+  #store(slot: CacheSlot, json: object | undefined, body: Buffer | null, target: ModelTarget, usage: unknown): void {
+    if (!json) return;
+    const bytes = body ?? Buffer.from(JSON.stringify(json));
+    this.#d.cache!.set(slot.key, { body: bytes, json, provider: target.provider.id, model: target.name, usage, storedAt: Date.now() }, slot.ttlMs);
   }
 
   async #readBody(attempt: OpenAttempt, target: ModelTarget, maxBytes: number): Promise<Buffer> {
