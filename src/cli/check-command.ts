@@ -9,11 +9,16 @@ import { resolveSecretRef } from '../config/secret-ref.js';
 import { upstreamSecretIssues } from '../mcp/upstream/check-secrets.js';
 import { buildImport } from '../openapi/import-api.js';
 import { listImportFiles } from '../openapi/import-files.js';
+import { pino } from 'pino';
+import type { Catalog } from '../catalog/index.js';
+import { Egress } from '../egress/egress.js';
+import { createLlm } from '../llm/create-llm.js';
+import type { ModelDirectory } from '../llm/model-directory.js';
 import { configFrom, parse, tableCell, type Io } from './common.js';
 
 export const CHECK_HELP = `warden check [--config warden.yaml] [--catalog DIR]
-  Validates the configuration, the agent catalog, every OpenAPI import and every secret
-  reference without starting anything. Exit 0 when valid, 1 with a report of every problem
+  Validates the configuration (LLM providers included), the agent catalog, every OpenAPI
+  import and every secret reference without starting anything. Exit 0 when valid, 1 with a report of every problem
   otherwise. (A running gateway serves the imports that load and reports the others.)`;
 
 export async function checkCommand(argv: string[], io: Io): Promise<number> {
@@ -46,6 +51,9 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   issues.push(...(await upstreamSecretIssues(config.mcp, config.baseDir, file)));
+  const egress = new Egress();
+  const llm = await createLlm(config.llm, egress, pino({ level: 'silent' }), { baseDir: config.baseDir, file, preload: false }).finally(() => egress.close());
+  issues.push(...llm.issues);
   const dataProblem = await writableDir(config.dataDir);
   if (dataProblem) issues.push({ file, path: 'dataDir', message: dataProblem });
   const catalog = await loadCatalog(config.catalogDir);
@@ -59,8 +67,9 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (catalog.ok) {
     for (const w of catalog.warnings) io.err.write(`warning: ${w.file}: ${w.path}: ${w.message}\n`);
     for (const w of imports.warnings) io.err.write(`warning: ${w}\n`);
+    for (const w of modelWarnings(catalog.catalog, llm.service.models)) io.err.write(`warning: ${w}\n`);
     io.out.write(
-      `ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}, ${imports.apis} OpenAPI import(s) with ${imports.tools} tool(s) in ${config.importsDir}\n`,
+      `ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}, ${imports.apis} OpenAPI import(s) with ${imports.tools} tool(s) in ${config.importsDir}, ${llm.service.models.size} LLM model(s) and alias(es)\n`,
     );
   }
   return 0;
@@ -105,6 +114,16 @@ async function checkImports(dir: string, upstreamIds: ReadonlySet<string>): Prom
     for (const p of r.api.credentialProblems) out.issues.push({ file: where, path: 'credentials', message: p });
     for (const w of r.api.warnings) if (!r.api.credentialProblems.includes(w)) out.warnings.push(`${files.spec}: ${tableCell(w, 300)}`);
     if (r.api.skipped.length > 0) out.warnings.push(`${files.spec}: ${r.api.skipped.length} operation(s) skipped (warden import --check ${files.spec} lists them)`);
+  }
+  return out;
+}
+
+/** Agents whose default model names nothing the LLM proxy serves would fail every request that names no model. */
+function modelWarnings(catalog: Catalog, models: ModelDirectory): string[] {
+  const out: string[] = [];
+  for (const agent of catalog.agents.values()) {
+    const d = agent.models?.defaultModel;
+    if (d !== undefined && !models.route(d)) out.push(`${agent.file}: models.defaultModel "${d}" is not a model or alias in llm`);
   }
   return out;
 }

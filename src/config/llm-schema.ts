@@ -159,6 +159,7 @@ export const LlmConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     const models = new Map<string, number>();
+    const kinds = new Map<string, string>();
     const providers = new Set<string>();
     cfg.providers.forEach((p, i) => {
       if (providers.has(p.id)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'id'], message: `provider id "${p.id}" is used more than once` });
@@ -171,7 +172,10 @@ export const LlmConfigSchema = z
             path: ['providers', i, 'models', j, 'name'],
             message: `model "${m.name}" is already declared by provider "${cfg.providers[first]!.id}"; give it another name and route both with an alias`,
           });
-        } else models.set(m.name, i);
+        } else {
+          models.set(m.name, i);
+          kinds.set(m.name, m.kind);
+        }
       });
     });
     for (const [alias, route] of Object.entries(cfg.aliases)) {
@@ -182,6 +186,8 @@ export const LlmConfigSchema = z
         });
       check(route.targets, ['aliases', alias, 'targets']);
       route.rules.forEach((r, k) => check(r.targets, ['aliases', alias, 'rules', k, 'targets']));
+      const routeKinds = new Set([...route.targets, ...route.rules.flatMap((r) => r.targets)].map((t) => kinds.get(t.model)).filter(Boolean));
+      if (routeKinds.size > 1) ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: 'an alias cannot mix chat and embeddings models' });
     }
   })
   .describe('The LLM proxy: OpenAI-compatible providers, aliases and routes, prices');

@@ -17,14 +17,14 @@ export async function createLlm(
   config: LlmConfig,
   egress: Egress,
   log: Logger,
-  opts: { baseDir: string; file: string; env?: NodeJS.ProcessEnv },
+  opts: { baseDir: string; file: string; env?: NodeJS.ProcessEnv; preload?: boolean },
 ): Promise<{ service: LlmService; issues: ConfigIssue[] }> {
   const { providers, issues } = await resolveProviders(config, egress, opts);
   const models = new ModelDirectory(config);
   const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
   // The tokenizers load on first use otherwise, adding about a second to the first request.
-  if (config.providers.length > 0) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
+  if (config.providers.length > 0 && opts.preload !== false) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
   const cache = config.cache.maxBytes > 0 ? new ResponseCache(config.cache) : null;
   const service = new LlmService({ config, providers, models, estimator, router, cache, log: log.child({ component: 'llm' }) });
   return { service, issues };

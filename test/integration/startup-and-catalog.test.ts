@@ -108,6 +108,35 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect(r.stderr).toContain('WARDEN_TEST_UNSET_TOKEN');
   });
 
+  it('refuses LLM providers whose key cannot be resolved and aliases of unknown models, in check and at start', async () => {
+    const llm = {
+      providers: [{ id: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: { env: 'WARDEN_TEST_UNSET_LLM_KEY' }, models: [{ name: 'gpt-4o' }] }],
+      aliases: { smart: { targets: [{ model: 'gpt-5-imaginary' }] } },
+    };
+    const ws = makeWorkspace({ config: `llm: ${JSON.stringify(llm)}\n` });
+    track(ws);
+    const bad = await cli(ws, ['check']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('llm.aliases.smart.targets[0].model');
+    expect(bad.stderr).toContain('gpt-5-imaginary');
+
+    const ws2 = makeWorkspace({ config: `llm: ${JSON.stringify({ providers: llm.providers })}\n` });
+    track(ws2);
+    const unset = await cli(ws2, ['check']);
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain('llm.providers[0].apiKey');
+    expect(unset.stderr).toContain('WARDEN_TEST_UNSET_LLM_KEY');
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('WARDEN_TEST_UNSET_LLM_KEY');
+
+    const ok = await cli(ws2, ['check'], { WARDEN_TEST_UNSET_LLM_KEY: 'sk-test' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('1 LLM model(s) and alias(es)');
+    // The example catalog's default models are not served by this config: each is a warning.
+    expect(ok.stderr).toMatch(/models.defaultModel "claude-sonnet-4" is not a model or alias/);
+  });
+
   it('applies valid catalog edits atomically and keeps serving the old catalog after a bad edit (audited)', async () => {
     const ws = makeWorkspace({ catalogFrom: null });
     writeFileSync(join(ws.catalogDir, 'alpha.yaml'), agentYaml('alpha'));
