@@ -67,7 +67,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (catalog.ok) {
     for (const w of catalog.warnings) io.err.write(`warning: ${w.file}: ${w.path}: ${w.message}\n`);
     for (const w of imports.warnings) io.err.write(`warning: ${w}\n`);
-    for (const w of modelWarnings(catalog.catalog, llm.service.models)) io.err.write(`warning: ${w}\n`);
+    // Without providers the LLM proxy is simply off; a default model then names nothing on purpose.
+    if (config.llm.providers.length > 0) for (const w of modelWarnings(catalog.catalog, llm.service.models)) io.err.write(`warning: ${w}\n`);
     io.out.write(
       `ok: configuration ${config.file ?? '(embedded defaults)'}, ${catalog.catalog.agents.size} agent(s) in ${config.catalogDir}, ${imports.apis} OpenAPI import(s) with ${imports.tools} tool(s) in ${config.importsDir}, ${llm.service.models.size} LLM model(s) and alias(es)\n`,
     );
