@@ -35,6 +35,9 @@ export function issuesFromZod(file: string, error: z.ZodError): ConfigIssue[] {
       for (const key of issue.keys) out.push({ file, path: formatPath([...issue.path, key]), message: `unknown key "${key}"` });
     } else if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
       out.push({ file, path: formatPath(issue.path), message: `required (${issue.expected} missing)` });
+    } else if (issue.code === 'invalid_key' && issue.issues[0]) {
+      // zod says "Invalid key in record"; the key's own rule says what is wrong with it.
+      out.push({ file, path: formatPath(issue.path), message: `key ${issue.issues[0].message}` });
     } else {
       out.push({ file, path: formatPath(issue.path), message: issue.message });
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LlmConfigSchema, ProviderSchema } from './llm-schema.js';
+import { issuesFromZod } from './issues.js';
 
 function provider(id: string, models: unknown[], extra: Record<string, unknown> = {}) {
   return { id, baseUrl: 'https://api.example.com/v1', models, ...extra };
@@ -181,5 +182,23 @@ describe('LlmConfigSchema: routes', () => {
     expect(issues(plain)).toEqual(['aliases.mixed: an alias cannot mix chat and embeddings models']);
     const embeddingsOnly = { providers: TWO_PROVIDERS, aliases: { e: { targets: [{ model: 'text-embedding-3-small' }] } } };
     expect(issues(embeddingsOnly)).toEqual([]);
+  });
+});
+
+describe('problem reports', () => {
+  it('names what is wrong with a bad alias name instead of "Invalid key in record"', () => {
+    const r = LlmConfigSchema.safeParse({ aliases: { 'bad name!': { targets: [{ model: 'x' }] } } });
+    expect(r.success).toBe(false);
+    const issues = issuesFromZod('warden.yaml', r.error!);
+    expect(issues[0]!.message).toMatch(/^key must be 1-200 of/);
+  });
+
+  it('refuses a rule whose token range is empty', () => {
+    const r = LlmConfigSchema.safeParse({
+      providers: [{ id: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: [{ name: 'm' }] }],
+      aliases: { a: { targets: [{ model: 'm' }], rules: [{ when: { minPromptTokens: 500, maxPromptTokens: 100 }, targets: [{ model: 'm' }] }] } },
+    });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error!.issues)).toContain('could never match');
   });
 });

@@ -98,6 +98,9 @@ const RouteRuleSchema = z.strictObject({
       agentTags: z.array(z.string().min(1)).min(1).optional().describe('The agent has any of these catalog tags'),
       stream: z.boolean().optional(),
     })
+    .refine((w) => w.minPromptTokens === undefined || w.maxPromptTokens === undefined || w.minPromptTokens <= w.maxPromptTokens, {
+      message: 'minPromptTokens is above maxPromptTokens: the rule could never match',
+    })
     .describe('All given conditions must hold; an empty when always matches'),
   strategy: StrategySchema.optional(),
   targets: z.array(AliasTargetSchema).min(1),

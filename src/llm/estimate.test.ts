@@ -129,13 +129,7 @@ describe('PromptEstimator: prompt tokens', () => {
     expect(none.promptTokens).toBeGreaterThanOrEqual(HELD);
   });
 
-  // BUG: a Responses request may name a stored prompt template (`prompt: { id, variables }`)
-  // instead of, or besides, `input`; the provider expands it into the prompt, so it is held
-  // history just like previous_response_id. Today it is counted as nothing and called exact
-  // (3 tokens here), so rate limits and budgets reserve almost nothing for it. Proposed fix
-  // (src/llm/estimate.ts, #countResponses): also take the held-history branch when
-  // `body.prompt !== undefined && body.prompt !== null`, and name "prompt" in the bound.
-  it.fails('adds the held-history bound for a stored prompt template (prompt.id), and is not exact', async () => {
+  it('adds the held-history bound for a stored prompt template (prompt.id), and is not exact', async () => {
     const e = await estimate('responses', { model: 'gpt-4o', prompt: { id: 'pmpt_123', variables: { city: 'Paris' } } });
     expect(e.exact).toBe(false);
     expect(e.promptTokens).toBeGreaterThanOrEqual(HELD);

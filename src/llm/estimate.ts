@@ -96,7 +96,7 @@ export class PromptEstimator {
     if (req.maxOutputTokens !== null) {
       // Refused only when no target could honour it; otherwise the provider clamps or refuses.
       if (limits.every((l) => l !== undefined && req.maxOutputTokens! > l)) {
-        const field = req.endpoint === 'responses' ? 'max_output_tokens' : 'max_tokens';
+        const field = req.endpoint === 'responses' ? 'max_output_tokens' : req.body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
         throw new GatewayError('INVALID_PARAMS', `${field} is above the model's output limit of ${Math.max(...(limits as number[]))} tokens`, {
           details: { param: field },
         });
@@ -128,11 +128,16 @@ export class PromptEstimator {
     if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
     else if (Array.isArray(body.input)) for (const item of body.input) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
     const count = await counter.countChat({ messages, ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) }, target, { scope });
-    if (body.previous_response_id === undefined && body.conversation === undefined) return count;
+    const held = [
+      body.previous_response_id != null ? 'previous_response_id' : null,
+      body.conversation != null ? 'conversation' : null,
+      body.prompt != null ? 'a stored prompt template' : null,
+    ].filter(Boolean);
+    if (held.length === 0) return count;
     return {
       tokens: count.tokens + this.#opts.heldHistoryTokens,
       exact: false,
-      bound: [count.bound, `a history held by the provider (previous_response_id or conversation) counted as ${this.#opts.heldHistoryTokens} tokens (configured)`]
+      bound: [count.bound, `input held by the provider (${held.join(', ')}) counted as ${this.#opts.heldHistoryTokens} tokens`]
         .filter(Boolean)
         .join('; '),
     };

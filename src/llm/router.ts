@@ -114,7 +114,8 @@ export class LlmRouter {
     const attempts: AttemptRecord[] = [];
     const max = this.#opts.retries.maxAttempts;
     let failures = 0;
-    let waitHint: number | undefined;
+    // A provider's Retry-After binds only further attempts at that provider.
+    let waitHint: { ms: number; provider: string } | undefined;
     let timedOut = false;
     // Open circuits are passed over (noted once each); a full round of them ends the request.
     let skippedInRow = 0;
@@ -130,7 +131,8 @@ export class LlmRouter {
       }
       skippedInRow = 0;
       if (failures > 0) {
-        const wait = Math.max(backoffMs(failures, { ...this.#opts.retries, random: this.#random }), waitHint ?? 0);
+        const hinted = waitHint && waitHint.provider === target.provider.id ? waitHint.ms : 0;
+        const wait = Math.max(backoffMs(failures, { ...this.#opts.retries, random: this.#random }), hinted);
         if (this.#now() + wait >= deadline) {
           breaker.release();
           timedOut = true;
@@ -164,7 +166,8 @@ export class LlmRouter {
           } else breaker.release();
           return { target, attempt, value, attempts, ok: cls === 'success' };
         }
-        waitHint = retryAfterMs(header(attempt.headers['retry-after']), Date.now(), header(attempt.headers['retry-after-ms']));
+        const ms = retryAfterMs(header(attempt.headers['retry-after']), Date.now(), header(attempt.headers['retry-after-ms']));
+        waitHint = ms === undefined ? undefined : { ms, provider: target.provider.id };
         attempt.body.resume().on('error', () => {});
         attempt.finish();
       } catch (err) {
@@ -191,7 +194,8 @@ export class LlmRouter {
     }
     const tried = attempts.filter((a) => !a.skipped);
     if (tried.length === 0) {
-      throw new RouteExhausted('Every provider for this model is failing (circuit open); retry later', attempts, false, this.#opts.circuitBreaker.openMs);
+      const probeIn = Math.min(...targets.map((t) => this.breaker(t).msUntilProbe()));
+      throw new RouteExhausted('Every provider for this model is failing (circuit open); retry later', attempts, false, probeIn);
     }
     const last = tried[tried.length - 1]!;
     const timeout = timedOut || last.error === 'timeout';

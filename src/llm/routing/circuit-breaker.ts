@@ -50,6 +50,12 @@ export class CircuitBreaker {
     return STATE_NAMES[this.#state]!;
   }
 
+  /** Milliseconds until an open breaker lets a probe through (0 when it is not open). */
+  msUntilProbe(): number {
+    this.#coolDown();
+    return this.#state === OPEN ? Math.max(0, this.#openedAt + this.#openMs - this.#now()) : 0;
+  }
+
   /** True when the caller may send an attempt to this target now. */
   tryAcquire(): boolean {
     this.#coolDown();
