@@ -58,7 +58,13 @@ function route(name: string): Route {
 
 const estimator = () => new PromptEstimator({ defaultMaxOutputTokens: DEFAULT_OUTPUT, heldHistoryTokens: HELD });
 
-function estimate(endpoint: LlmEndpoint, body: Record<string, unknown>, est = estimator()) {
+/** The exact estimate (what `exactly()` refines the cheap bound to). */
+async function estimate(endpoint: LlmEndpoint, body: Record<string, unknown>, est = estimator()) {
+  return (await bounded(endpoint, body, est)).exactly();
+}
+
+/** The first, cheap estimate: the prompt bounded by its bytes. */
+async function bounded(endpoint: LlmEndpoint, body: Record<string, unknown>, est = estimator()) {
   const req = parseLlmRequest(endpoint, body, { defaultModel: undefined, maxChoices: 8 });
   return est.estimate(req, route(req.model), 'agent-1');
 }
@@ -69,6 +75,25 @@ const MESSAGES: ReadonlyArray<Record<string, string>> = [
   { role: 'assistant', content: 'Paris.' },
   { role: 'user', content: 'And of Italy, naïvement? 🇮🇹' },
 ];
+
+describe('PromptEstimator: the cheap bound first', () => {
+  it('bounds the prompt by its bytes without tokenizing, never below the exact count', async () => {
+    const b = await bounded('chat', { model: 'gpt-4o', messages: MESSAGES });
+    const e = await b.exactly();
+    expect(b.exact).toBe(false);
+    expect(b.bound).toMatch(/upper bound/);
+    expect(b.promptTokens).toBeGreaterThanOrEqual(e.promptTokens);
+    expect(e.exact).toBe(true);
+    expect(b.worstCaseTokens - b.promptTokens).toBe(e.worstCaseTokens - e.promptTokens);
+    expect(await e.exactly()).toBe(e);
+    expect(await b.exactly()).toBe(e);
+  });
+
+  it('is exact at once when the input is token ids', async () => {
+    const b = await bounded('embeddings', { model: 'text-embedding-3-small', input: [[1, 2, 3], [4, 5]] });
+    expect(b).toMatchObject({ promptTokens: 5, exact: true });
+  });
+});
 
 describe('PromptEstimator: prompt tokens', () => {
   it("counts a chat prompt exactly as js-tiktoken does with OpenAI's rule", async () => {

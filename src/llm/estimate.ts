@@ -25,6 +25,12 @@ export interface LlmEstimate {
   worstCaseUsd: number | null;
   hasTools: boolean;
   hasImages: boolean;
+  /**
+   * The same estimate with the prompt counted exactly wherever the encoding is known
+   * (memoized; the estimate itself when it already is). Callers ask for it only where the
+   * bound could change their decision: near a limit, a budget or a routing threshold.
+   */
+  exactly(): Promise<LlmEstimate>;
 }
 
 export interface EstimateOptions {
@@ -51,13 +57,56 @@ export class PromptEstimator {
     return c;
   }
 
-  async estimate(req: LlmRequest, route: Route, scope: string): Promise<LlmEstimate> {
-    const targets = route.allTargets;
-    const maxOutputTokens = this.#outputTokens(req, targets);
-    // Targets with the same tokenizer and image charge count the same: count each kind once.
+  /**
+   * The worst case from a cheap upper bound of the prompt (its UTF-8 bytes plus margins:
+   * a BPE token is at least one byte), which never undercounts; `exactly()` counts.
+   */
+  estimate(req: LlmRequest, route: Route, scope: string): LlmEstimate {
+    const maxOutputTokens = this.#outputTokens(req, route.allTargets);
+    const shape = promptShape(req);
+    let refined: Promise<LlmEstimate> | undefined;
+    const build = (p: TokenCount, exactly: () => Promise<LlmEstimate>): LlmEstimate => {
+      const n = req.n;
+      let worstCaseUsd: number | null = 0;
+      for (const t of route.allTargets) {
+        if (!t.price) {
+          worstCaseUsd = null;
+          break;
+        }
+        worstCaseUsd = Math.max(worstCaseUsd, worstCaseCostUsd(t.price, p.tokens, maxOutputTokens * n));
+      }
+      return {
+        promptTokens: p.tokens,
+        exact: p.exact,
+        ...(p.bound !== undefined ? { bound: p.bound } : {}),
+        maxOutputTokens,
+        n,
+        worstCaseTokens: p.tokens + maxOutputTokens * n,
+        worstCaseUsd,
+        hasTools: shape.tools,
+        hasImages: shape.images,
+        exactly,
+      };
+    };
+    const bound = this.#bound(req, route);
+    if (bound.exact) {
+      const e: LlmEstimate = build(bound, () => Promise.resolve(e));
+      return e;
+    }
+    return build(bound, () => {
+      refined ??= this.#exact(req, route, scope).then((p) => {
+        const e: LlmEstimate = build(p, () => Promise.resolve(e));
+        return e;
+      });
+      return refined;
+    });
+  }
+
+  /** The largest prompt count among the route's targets; targets with the same tokenizer and image charge are counted once. */
+  async #exact(req: LlmRequest, route: Route, scope: string): Promise<TokenCount> {
     const seen = new Map<string, TokenCount>();
     let prompt: TokenCount | undefined;
-    for (const t of targets) {
+    for (const t of route.allTargets) {
       const key = `${t.encoding}/${t.imageTokens ?? ''}`;
       let c = seen.get(key);
       if (!c) {
@@ -66,28 +115,25 @@ export class PromptEstimator {
       }
       if (!prompt || c.tokens > prompt.tokens || (c.tokens === prompt.tokens && !c.exact)) prompt = c;
     }
-    const p = prompt!;
-    const n = req.n;
-    let worstCaseUsd: number | null = 0;
-    for (const t of targets) {
-      if (!t.price) {
-        worstCaseUsd = null;
-        break;
+    return prompt!;
+  }
+
+  /** A bound valid for every target: the largest image charge among them. */
+  #bound(req: LlmRequest, route: Route): TokenCount {
+    let imageTokens = 0;
+    for (const t of route.allTargets) imageTokens = Math.max(imageTokens, t.imageTokens ?? DEFAULT_IMAGE_TOKENS);
+    const counter = this.counter(imageTokens);
+    const body = req.body;
+    switch (req.endpoint) {
+      case 'chat':
+        return counter.upperBound(body as never);
+      case 'embeddings':
+        return embeddingBound(body.input);
+      case 'responses': {
+        const count = counter.upperBound({ messages: responsesMessages(body), ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) });
+        return this.#withHeldInput(count, body);
       }
-      worstCaseUsd = Math.max(worstCaseUsd, worstCaseCostUsd(t.price, p.tokens, maxOutputTokens * n));
     }
-    const shape = promptShape(req);
-    return {
-      promptTokens: p.tokens,
-      exact: p.exact,
-      ...(p.bound !== undefined ? { bound: p.bound } : {}),
-      maxOutputTokens,
-      n,
-      worstCaseTokens: p.tokens + maxOutputTokens * n,
-      worstCaseUsd,
-      hasTools: shape.tools,
-      hasImages: shape.images,
-    };
   }
 
   #outputTokens(req: LlmRequest, targets: readonly ModelTarget[]): number {
@@ -123,11 +169,12 @@ export class PromptEstimator {
   }
 
   async #countResponses(counter: TokenCounter, body: Readonly<Record<string, unknown>>, target: { model: string; encoding: ModelTarget['encoding'] }, scope: string): Promise<TokenCount> {
-    const messages: object[] = [];
-    if (typeof body.instructions === 'string') messages.push({ role: 'system', content: body.instructions });
-    if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
-    else if (Array.isArray(body.input)) for (const item of body.input) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
-    const count = await counter.countChat({ messages, ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) }, target, { scope });
+    const count = await counter.countChat({ messages: responsesMessages(body), ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) }, target, { scope });
+    return this.#withHeldInput(count, body);
+  }
+
+  /** Input the provider holds (an earlier response, a conversation, a stored prompt) counts as the configured bound. */
+  #withHeldInput(count: TokenCount, body: Readonly<Record<string, unknown>>): TokenCount {
     const held = [
       body.previous_response_id != null ? 'previous_response_id' : null,
       body.conversation != null ? 'conversation' : null,
@@ -137,11 +184,34 @@ export class PromptEstimator {
     return {
       tokens: count.tokens + this.#opts.heldHistoryTokens,
       exact: false,
-      bound: [count.bound, `input held by the provider (${held.join(', ')}) counted as ${this.#opts.heldHistoryTokens} tokens`]
-        .filter(Boolean)
-        .join('; '),
+      bound: [count.bound, `input held by the provider (${held.join(', ')}) counted as ${this.#opts.heldHistoryTokens} tokens`].filter(Boolean).join('; '),
     };
   }
+}
+
+/** The Responses API's instructions and input as chat messages, for the counter. */
+function responsesMessages(body: Readonly<Record<string, unknown>>): object[] {
+  const messages: object[] = [];
+  if (typeof body.instructions === 'string') messages.push({ role: 'system', content: body.instructions });
+  if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
+  else if (Array.isArray(body.input)) for (const item of body.input) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
+  return messages;
+}
+
+/** Embedding input: token ids are exact (one each), texts bounded by their UTF-8 bytes. */
+function embeddingBound(input: unknown): TokenCount {
+  const list = typeof input === 'string' ? [input] : (input as unknown[]);
+  let tokens = 0;
+  let texts = false;
+  for (const x of list) {
+    if (typeof x === 'number') tokens++;
+    else if (Array.isArray(x)) tokens += x.length;
+    else if (typeof x === 'string') {
+      tokens += Buffer.byteLength(x, 'utf8');
+      texts = true;
+    }
+  }
+  return texts ? { tokens, exact: false, bound: 'upper bound: UTF-8 bytes (a token is at least one byte)' } : { tokens, exact: true };
 }
 
 /** A Responses input item in the chat message shape the counter reads (input_text parts as text). */

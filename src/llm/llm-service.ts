@@ -68,7 +68,9 @@ export class LlmService {
   async forward(ctx: RequestContext, res: ServerResponse): Promise<ForwardResult<LlmAnswer>> {
     const req = ctx.payload as LlmRequest;
     const route = this.#d.models.route(ctx.target!)!;
-    const estimate = estimateOf(ctx);
+    let estimate = estimateOf(ctx);
+    // Rules on prompt size see the exact count only when the bound cannot decide them.
+    if (estimate && !estimate.exact && promptRulesUndecided(route, estimate.promptTokens)) estimate = await estimate.exactly();
     const agentTags = ctx.principal?.kind === 'agent' ? ctx.principal.agent.tags : [];
     const targets = this.#d.router.plan(route, {
       promptTokens: estimate?.promptTokens ?? 0,
@@ -222,6 +224,13 @@ export class LlmService {
       'LLM usage above the reservation',
     );
   }
+}
+
+/** True when a prompt-size rule could match or not depending on the exact count (the bound only overstates). */
+function promptRulesUndecided(route: Route, bound: number): boolean {
+  return route.rules.some(
+    (r) => (r.when.maxPromptTokens !== undefined && bound > r.when.maxPromptTokens) || (r.when.minPromptTokens !== undefined && bound >= r.when.minPromptTokens),
+  );
 }
 
 function estimateDetails(e: LlmEstimate | undefined): Record<string, unknown> | undefined {

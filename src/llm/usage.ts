@@ -45,7 +45,9 @@ export async function settleUsage(
     source = 'estimated';
     const text = endpoint === 'embeddings' ? '' : delivered();
     const out = text.length === 0 ? 0 : (await estimator.counter(target.imageTokens).countText(text, { model: target.upstreamName, encoding: target.encoding })).tokens;
-    usage = { inputTokens: estimate?.promptTokens ?? 0, outputTokens: out };
+    // Billing needs the prompt's real count, not the bound that was reserved.
+    const prompt = estimate ? (await estimate.exactly()).promptTokens : 0;
+    usage = { inputTokens: prompt, outputTokens: out };
   }
   const cached = usage.cachedInputTokens ?? 0;
   return {

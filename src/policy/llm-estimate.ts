@@ -29,14 +29,14 @@ const ALLOW: Decision = { kind: 'allow' };
 export function createLlmEstimatePolicy(deps: LlmEstimateDeps): Policy {
   return {
     name: 'llm-estimate',
-    async request(ctx): Promise<Decision> {
+    request(ctx): Decision {
       if (ctx.channel !== 'llm' || ctx.principal?.kind !== 'agent' || ctx.target === null) return ALLOW;
       const req = ctx.payload as LlmRequest | undefined;
       const route = deps.models?.()?.route(ctx.target);
       const estimator = deps.estimator?.();
       if (!req || !route || !estimator) return ALLOW;
       const agent = ctx.principal.agent;
-      const estimate = await estimator.estimate(req, route, agent.id);
+      const estimate = estimator.estimate(req, route, agent.id);
       if (estimate.worstCaseUsd === null && hasMoneyBudget(agent.budgets)) {
         return {
           kind: 'deny',
