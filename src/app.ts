@@ -34,6 +34,7 @@ import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
 import { GATEWAY_VERSION } from './version.js';
 import { createLlm } from './llm/create-llm.js';
 import { llmFastLane, llmRouter } from './llm/llm-routes.js';
+import { RateLimiter } from './ratelimit/rate-limiter.js';
 
 export interface Gateway {
   readonly url: string;
@@ -170,6 +171,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   });
   mcpGateway.serverDeps.openapi = imports;
   let importsLoaded = false;
+  const rateLimiter = new RateLimiter();
+  // Full buckets are forgotten, so agents that stopped calling cost no memory.
+  const rateLimitPrune = setInterval(() => rateLimiter.prune(), 60_000);
+  rateLimitPrune.unref();
   const chain = new PolicyChain(
     buildPolicies({
       keys,
@@ -178,6 +183,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       refreshState,
       now,
       mcpDirectory: () => mcpGateway,
+      rateLimiter,
       models: () => llm.service.models,
       estimator: () => llm.service.estimator,
     }),
@@ -329,6 +335,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         clearInterval(lastUsedTimer);
         clearInterval(refreshTimer);
         clearInterval(probeTimer);
+        clearInterval(rateLimitPrune);
         overload.close();
         flushLastUsed();
         // Requests cut off at the deadline are still inside the chain: let their records land.

@@ -21,6 +21,8 @@ import type { LlmRequest } from './request-body.js';
 import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
+import { rateLimitHeaders, REQUESTS_VIEW, TOKENS_VIEW } from '../ratelimit/headers.js';
+import type { BucketView } from '../ratelimit/rate-limiter.js';
 import { UPSTREAM_PATH, upstreamBody } from './upstream-body.js';
 import { answerText, chainUsage, settleUsage, type SettledUsage } from './usage.js';
 import type { CachedAnswer, ResponseCache } from './cache/index.js';
@@ -113,7 +115,11 @@ export class LlmService {
     }
     const { target, attempt, attempts } = served;
     const where = { provider: target.provider.id, model: target.name, upstreamModel: target.upstreamName, attempts };
-    const headers: Record<string, string> = { 'x-warden-provider': target.provider.id, 'x-warden-model': target.name };
+    const headers: Record<string, string> = {
+      'x-warden-provider': target.provider.id,
+      'x-warden-model': target.name,
+      ...rateLimitHeaders(ctx.annotations[REQUESTS_VIEW] as BucketView | undefined, ctx.annotations[TOKENS_VIEW] as BucketView | undefined),
+    };
     if (slot) headers['x-cache'] = 'miss';
 
     if (!served.ok) {

@@ -3,8 +3,10 @@ import { createAuthenticatePolicy, type AuthenticateDeps } from './authenticate.
 import { createAuthorizePolicy } from './authorize.js';
 import { createAuthorizeTargetPolicy, type AuthorizeTargetDeps } from './authorize-target.js';
 import { createLlmEstimatePolicy, type LlmEstimateDeps } from './llm-estimate.js';
+import { createRateLimitPolicy, type RateLimitDeps } from './rate-limit.js';
+import { createTokenRateLimitPolicy } from './token-rate-limit.js';
 
-export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps;
+export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps & RateLimitDeps;
 
 /**
  * The one ordered list of policies every request runs through. Order, and why:
@@ -13,17 +15,25 @@ export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDep
  *  2. authorize: the principal's kind must match the surface (headers only).
  *  3. authorize-target: the tool, prompt, resource or model named in the body must be one
  *     the catalog lets the agent use (default deny); denied calls consume no quota.
- *  4. llm-estimate: LLM requests only: the worst case in tokens and USD (prompt counted,
- *     output x n reserved), which the rate-limit and budget policies read.
+ *  4. rate-limit: requests per minute and in flight (agent, per model, per tool). Counter-
+ *     based and cheap, so it runs before any token estimate.
+ *  5. llm-estimate: LLM requests only: the worst case in tokens and USD (prompt bounded or
+ *     counted, output x n reserved), which the policies after it read.
+ *  6. token-rate-limit: LLM tokens per minute, reserved on the estimate.
  *  -- later issues insert, in this order --
- *  (before 4) rate-limit on request counts and concurrency: cheap, so it runs before any
- *     token estimate; its token limits run after 4, on the estimate.
- *  5. budget: reserves the worst-case estimate (settled by the chain exactly once).
- *  6. loop-detection: needs principal and target; runs before the content scan.
- *  7. data-exposure: the most expensive step and the only one that rewrites payloads,
+ *  7. budget: reserves the worst-case estimate (settled by the chain exactly once).
+ *  8. loop-detection: needs principal and target; runs before the content scan.
+ *  9. data-exposure: the most expensive step and the only one that rewrites payloads,
  *     so every decision above sees the original payload.
  * Forward, response hooks and the audit record are run by PolicyChain itself.
  */
 export function buildPolicies(deps: PolicyDeps): Policy[] {
-  return [createAuthenticatePolicy(deps), createAuthorizePolicy(), createAuthorizeTargetPolicy(deps), createLlmEstimatePolicy(deps)];
+  return [
+    createAuthenticatePolicy(deps),
+    createAuthorizePolicy(),
+    createAuthorizeTargetPolicy(deps),
+    createRateLimitPolicy(deps),
+    createLlmEstimatePolicy(deps),
+    createTokenRateLimitPolicy(deps),
+  ];
 }

@@ -1,0 +1,48 @@
+/**
+ * @module token-rate-limit: the agent's LLM tokens per minute (catalog `rateLimits`), agent-wide
+ * and per matching model. Takes the request's worst case from llm-estimate at admission, so
+ * concurrent requests cannot overshoot; the chain's settlement gives back what the provider
+ * did not use (all of it when nothing was forwarded) or takes the excess.
+ */
+import type { Decision, Policy } from '../pipeline/policy.js';
+import { TOKENS_VIEW } from '../ratelimit/headers.js';
+import type { RateLimiter } from '../ratelimit/rate-limiter.js';
+import { ESTIMATE_ANNOTATION, estimateOf } from './llm-estimate.js';
+import { refuse, type RateLimitDeps } from './rate-limit.js';
+
+const ALLOW: Decision = { kind: 'allow' };
+
+export function createTokenRateLimitPolicy(deps: RateLimitDeps): Policy {
+  return {
+    name: 'token-rate-limit',
+    async request(ctx): Promise<Decision> {
+      const limiter: RateLimiter | undefined = deps.rateLimiter;
+      if (!limiter || ctx.principal?.kind !== 'agent' || ctx.channel !== 'llm' || !ctx.principal.agent.rateLimits) return ALLOW;
+      let estimate = estimateOf(ctx);
+      if (!estimate) return ALLOW;
+      const agent = ctx.principal.agent;
+      const rules = limiter.rules(agent, 'llm', ctx.target).filter((r) => r.tokensPerMinute !== undefined);
+      if (rules.length === 0) return ALLOW;
+      let r = limiter.admitTokens(agent.id, rules, estimate.worstCaseTokens);
+      if (!r.ok && !estimate.exact) {
+        // The byte bound overstates the prompt: near the limit, the exact count decides.
+        estimate = await estimate.exactly();
+        r = limiter.admitTokens(agent.id, rules, estimate.worstCaseTokens);
+      }
+      if (!r.ok) return refuse(agent.id, r.refusal);
+      const admitted = r;
+      return {
+        kind: 'allow',
+        reservation: {
+          settle(outcome) {
+            const u = outcome.usage;
+            if (u && (u.tokensIn !== undefined || u.tokensOut !== undefined)) admitted.settle((u.tokensIn ?? 0) + (u.tokensOut ?? 0));
+            else if (!outcome.forwarded) admitted.settle(0);
+            else admitted.settle(undefined);
+          },
+        },
+        patch: { annotations: { [ESTIMATE_ANNOTATION]: estimate, ...(admitted.view ? { [TOKENS_VIEW]: admitted.view } : {}) } },
+      };
+    },
+  };
+}
