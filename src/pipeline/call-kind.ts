@@ -22,7 +22,7 @@ export function callKind(ctx: RequestContext): CallKind | null {
     case 'llm':
       return LLM_ACTIONS.has(ctx.action) ? 'llm' : null;
     case 'mcp':
-      return MCP_CALLS[ctx.action] ?? null;
+      return Object.hasOwn(MCP_CALLS, ctx.action) ? MCP_CALLS[ctx.action]! : null;
     case 'a2a':
       return ctx.action === 'message/send' || ctx.action === 'message/stream' ? 'a2a' : null;
     default:

@@ -4,55 +4,54 @@
  * taken on an estimate are settled later: what was not used is given back, usage above the
  * estimate is taken too, which may leave the bucket in debt (down to minus one minute's
  * allowance) so the next requests wait for it.
+ *
+ * The state is one instant, when the bucket will be full again: reads never change it, so a
+ * client that waits exactly the Retry-After it was given is admitted (no float drift from
+ * refilling on every read).
  */
 export class Bucket {
   readonly perMinute: number;
-  #level: number;
-  #at: number;
+  #fullAt: number;
 
   constructor(perMinute: number, now: number) {
     this.perMinute = perMinute;
-    this.#level = perMinute;
-    this.#at = now;
+    this.#fullAt = now;
+  }
+
+  /** Refill time of `amount`, multiplied before dividing so a whole minute's allowance is exactly 60,000 ms. */
+  #ms(amount: number): number {
+    return (amount * 60_000) / this.perMinute;
   }
 
   /** The amount available at `now`. */
   level(now: number): number {
-    this.#refill(now);
-    return this.#level;
+    return this.perMinute - (Math.max(0, this.#fullAt - now) * this.perMinute) / 60_000;
   }
 
   /** Takes `amount` if it is available now; otherwise takes nothing and says how long until it would be. */
   tryTake(amount: number, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
-    this.#refill(now);
-    if (amount <= this.#level) {
-      this.#level -= amount;
+    const base = Math.max(this.#fullAt, now);
+    const wait = base + this.#ms(amount) - 60_000 - now;
+    if (wait <= 0) {
+      this.#fullAt = base + this.#ms(amount);
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: Math.ceil(((amount - this.#level) * 60_000) / this.perMinute) };
+    return { ok: false, retryAfterMs: Math.ceil(wait) };
   }
 
   /** Gives back (positive) or takes more (negative), within [-perMinute, perMinute]. */
   adjust(amount: number, now: number): void {
-    this.#refill(now);
-    this.#level = Math.max(-this.perMinute, Math.min(this.perMinute, this.#level + amount));
+    const base = Math.max(this.#fullAt, now);
+    this.#fullAt = Math.min(now + 120_000, Math.max(now, base - this.#ms(amount)));
   }
 
   /** Milliseconds until the bucket is full again (the `x-ratelimit-reset-*` value). */
   resetMs(now: number): number {
-    this.#refill(now);
-    return Math.ceil(((this.perMinute - this.#level) * 60_000) / this.perMinute);
+    return Math.ceil(Math.max(0, this.#fullAt - now));
   }
 
   /** Full and idle: forgetting it changes nothing. */
   full(now: number): boolean {
-    return this.level(now) >= this.perMinute;
-  }
-
-  #refill(now: number): void {
-    if (now > this.#at) {
-      this.#level = Math.min(this.perMinute, this.#level + ((now - this.#at) * this.perMinute) / 60_000);
-      this.#at = now;
-    }
+    return this.#fullAt <= now;
   }
 }
