@@ -7,6 +7,7 @@ import { loadAdminToken } from './admin/admin-token.js';
 import { mountAdmin } from './admin/admin-routes.js';
 import { mountToolsAdmin } from './admin/tools-routes.js';
 import { mountOpenApiAdmin } from './admin/openapi-routes.js';
+import { mountBudgetsAdmin } from './admin/budgets-routes.js';
 import { queryAuditOffThread } from './audit/index.js';
 import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
@@ -35,6 +36,8 @@ import { GATEWAY_VERSION } from './version.js';
 import { createLlm } from './llm/create-llm.js';
 import { llmFastLane, llmRouter } from './llm/llm-routes.js';
 import { RateLimiter } from './ratelimit/rate-limiter.js';
+import { BudgetService } from './budget/budget-service.js';
+import { AlertWebhook, resolveWebhookConfig } from './alerts/index.js';
 
 export interface Gateway {
   readonly url: string;
@@ -73,10 +76,12 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const keys = new KeyRegistry(state);
   const suspensions = new SuspensionIndex(state);
   let mcp: McpGateway | null = null;
+  let budgets: BudgetService | null = null;
   const refreshState = createStateRefresher(state, () => {
     keys.reload();
     suspensions.reload();
     mcp?.refreshApprovals();
+    budgets?.applyResets();
   });
   const pendingRevocations = new Map<string, NodeJS.Timeout>();
   const revokeRemovedAgentKeys = async (agentId: string) => {
@@ -143,6 +148,12 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   // Every outbound HTTP call of the gateway goes through this one egress.
   const egress = new Egress({ log });
   const llm = await createLlm(config.llm, egress, log, { baseDir: config.baseDir, file: config.file ?? 'warden.yaml' });
+  let webhook: AlertWebhook | undefined;
+  if (config.governance.alerts.webhook) {
+    const r = await resolveWebhookConfig(config.governance.alerts.webhook, config.baseDir);
+    if (r.ok) webhook = new AlertWebhook(r.config, { egress, log });
+    else llm.issues.push({ file: config.file ?? 'warden.yaml', path: 'governance.alerts.webhook', message: r.message });
+  }
   if (llm.issues.length > 0) {
     await egress.close();
     await audit.close();
@@ -171,6 +182,16 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   });
   mcpGateway.serverDeps.openapi = imports;
   let importsLoaded = false;
+  budgets = new BudgetService({
+    state,
+    config: config.governance,
+    log,
+    system: (action, fields) => void system(action, fields),
+    ...(webhook ? { webhook } : {}),
+    now,
+  });
+  budgets.start();
+  const budgetService = budgets;
   const rateLimiter = new RateLimiter();
   // Full buckets are forgotten, so agents that stopped calling cost no memory.
   const rateLimitPrune = setInterval(() => rateLimiter.prune(), 60_000);
@@ -184,6 +205,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       now,
       mcpDirectory: () => mcpGateway,
       rateLimiter,
+      budgets: budgetService.ledger,
+      toolCost: (tool) => budgetService.toolCost(tool),
       models: () => llm.service.models,
       estimator: () => llm.service.estimator,
     }),
@@ -257,6 +280,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       });
       mountToolsAdmin(a, { ...governedDeps, registry: mcpGateway.registry, state });
       mountOpenApiAdmin(a, { ...governedDeps, imports });
+      mountBudgetsAdmin(a, { ...governedDeps, budgets: budgetService });
     },
     // The MCP call path skips express's router (about a tenth of its CPU per call).
     fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps), ...llmFastLane(llmDeps) }),
@@ -330,7 +354,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         await catalog.close();
         await imports.close();
         await mcpGateway.close();
-        await egress.close();
         for (const t of pendingRevocations.values()) clearTimeout(t);
         clearInterval(lastUsedTimer);
         clearInterval(refreshTimer);
@@ -340,6 +363,12 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         flushLastUsed();
         // Requests cut off at the deadline are still inside the chain: let their records land.
         if (!(await chain.idle(config.audit.commitWaitMs + 1000))) log.warn({ running: chain.running }, 'requests still in the chain at shutdown');
+        // After the chain emptied: every reservation has settled, so the last spend is saved.
+        budgetService.close();
+        // Alerts of the last requests get a short chance to leave.
+        if (webhook && !(await webhook.drain(5_000))) log.warn({ pending: webhook.pending }, 'alert webhook: undelivered alerts dropped at shutdown');
+        webhook?.close();
+        await egress.close();
         await system('gateway.stop', { reason });
         await audit.close();
         state.close();

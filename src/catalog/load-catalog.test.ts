@@ -119,11 +119,11 @@ describe('loadCatalog: valid catalogs', () => {
 describe('loadCatalog: warnings', () => {
   it('warns once per agent per declared section that is not enforced yet', async () => {
     await writeAgentFile(dir, minimalAgent('alpha', { tools: { allow: ['*'] }, loops: {} }));
-    await writeAgentFile(dir, minimalAgent('beta', { budgets: [{ window: 'day', limits: { calls: 10 } }] }));
+    await writeAgentFile(dir, minimalAgent('beta', { dataExposure: {} }));
     const { warnings } = catalogOf(await loadCatalog(dir));
     expect(lines(warnings).sort()).toEqual([
       `alpha.yaml loops: ${NOT_ENFORCED_MESSAGE}`,
-      `beta.yaml budgets: ${NOT_ENFORCED_MESSAGE}`,
+      `beta.yaml dataExposure: ${NOT_ENFORCED_MESSAGE}`,
     ]);
   });
 

@@ -12,6 +12,7 @@ import { listImportFiles } from '../openapi/import-files.js';
 import { pino } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import { Egress } from '../egress/egress.js';
+import { resolveWebhookConfig } from '../alerts/index.js';
 import { createLlm } from '../llm/create-llm.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import { configFrom, parse, tableCell, type Io } from './common.js';
@@ -54,6 +55,10 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const egress = new Egress();
   const llm = await createLlm(config.llm, egress, pino({ level: 'silent' }), { baseDir: config.baseDir, file, preload: false }).finally(() => egress.close());
   issues.push(...llm.issues);
+  if (config.governance.alerts.webhook) {
+    const r = await resolveWebhookConfig(config.governance.alerts.webhook, config.baseDir);
+    if (!r.ok) issues.push({ file, path: 'governance.alerts.webhook', message: r.message });
+  }
   const dataProblem = await writableDir(config.dataDir);
   if (dataProblem) issues.push({ file, path: 'dataDir', message: dataProblem });
   const catalog = await loadCatalog(config.catalogDir);

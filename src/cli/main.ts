@@ -19,6 +19,7 @@ Usage: warden <command> [options]
   agents ...       catalog agents, keys and suspensions (warden agents --help)
   audit ...        verify | query | export | prune | checkpoint (warden audit --help)
   tools ...        list | pending | approve | reject upstream MCP tool versions (warden tools --help)
+  budgets ...      status | reset per-agent budgets (warden budgets --help)
   import <file>    report what an OpenAPI spec becomes and copy it into the imports folder (--check: report only)
   mcp-stdio        bridge a local stdio MCP client to the gateway with an agent key
   schema [--write] print (or write to schema/agent.schema.json) the catalog JSON Schema
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     case 'agents':
       return agentsCommand(rest, io);
     case 'tools': return (await import('./tools-command.js')).toolsCommand(rest, io);
+    case 'budgets': return (await import('./budgets-command.js')).budgetsCommand(rest, io);
     case 'import':
       return (await import('./import-command.js')).importCommand(rest, io);
     case 'audit': {

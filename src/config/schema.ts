@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GovernanceConfigSchema } from './governance-schema.js';
 import { LlmConfigSchema } from './llm-schema.js';
 import { McpConfigSchema } from './mcp-schema.js';
 import { SecretRefSchema } from './secret-ref.js';
@@ -73,6 +74,7 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   mcp: McpConfigSchema.describe('The MCP endpoint and the upstream MCP servers behind it'),
   llm: LlmConfigSchema.prefault({}),
+  governance: GovernanceConfigSchema.prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -31,6 +31,8 @@ export interface LlmEstimate {
    * bound could change their decision: near a limit, a budget or a routing threshold.
    */
   exactly(): Promise<LlmEstimate>;
+  /** The same estimate with a lower output limit per choice (a budget that clamps max_tokens). */
+  withOutputLimit(maxOutputTokens: number): LlmEstimate;
 }
 
 export interface EstimateOptions {
@@ -62,10 +64,10 @@ export class PromptEstimator {
    * a BPE token is at least one byte), which never undercounts; `exactly()` counts.
    */
   estimate(req: LlmRequest, route: Route, scope: string): LlmEstimate {
-    const maxOutputTokens = this.#outputTokens(req, route.allTargets);
+    const outputTokens = this.#outputTokens(req, route.allTargets);
     const shape = promptShape(req);
     let refined: Promise<LlmEstimate> | undefined;
-    const build = (p: TokenCount, exactly: () => Promise<LlmEstimate>): LlmEstimate => {
+    const build = (p: TokenCount, exactly: () => Promise<LlmEstimate>, maxOutputTokens = outputTokens): LlmEstimate => {
       const n = req.n;
       let worstCaseUsd: number | null = 0;
       for (const t of route.allTargets) {
@@ -86,6 +88,10 @@ export class PromptEstimator {
         hasTools: shape.tools,
         hasImages: shape.images,
         exactly,
+        withOutputLimit: (limit) => {
+          const clamped: LlmEstimate = build(p, p.exact ? () => Promise.resolve(clamped) : () => exactly().then((e) => e.withOutputLimit(limit)), limit);
+          return clamped;
+        },
       };
     };
     const bound = this.#bound(req, route);

@@ -5,8 +5,9 @@ import { createAuthorizeTargetPolicy, type AuthorizeTargetDeps } from './authori
 import { createLlmEstimatePolicy, type LlmEstimateDeps } from './llm-estimate.js';
 import { createRateLimitPolicy, type RateLimitDeps } from './rate-limit.js';
 import { createTokenRateLimitPolicy } from './token-rate-limit.js';
+import { createBudgetPolicy, type BudgetDeps } from './budget.js';
 
-export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps & RateLimitDeps;
+export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps & RateLimitDeps & BudgetDeps;
 
 /**
  * The one ordered list of policies every request runs through. Order, and why:
@@ -20,8 +21,9 @@ export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDep
  *  5. llm-estimate: LLM requests only: the worst case in tokens and USD (prompt bounded or
  *     counted, output x n reserved), which the policies after it read.
  *  6. token-rate-limit: LLM tokens per minute, reserved on the estimate.
+ *  7. budget: reserves the worst-case estimate in every budget the call is charged to
+ *     (settled by the chain exactly once, to the actual usage).
  *  -- later issues insert, in this order --
- *  7. budget: reserves the worst-case estimate (settled by the chain exactly once).
  *  8. loop-detection: needs principal and target; runs before the content scan.
  *  9. data-exposure: the most expensive step and the only one that rewrites payloads,
  *     so every decision above sees the original payload.
@@ -35,5 +37,6 @@ export function buildPolicies(deps: PolicyDeps): Policy[] {
     createRateLimitPolicy(deps),
     createLlmEstimatePolicy(deps),
     createTokenRateLimitPolicy(deps),
+    createBudgetPolicy(deps),
   ];
 }

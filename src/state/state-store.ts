@@ -5,7 +5,7 @@ import { migrate, sqlMigration, type SqliteMigration } from '../util/sqlite-migr
 
 /**
  * Runtime state that catalog files only declare intent for: agent keys (hashes only),
- * runtime suspensions and tool-definition approvals; later issues add spend. Kept behind this narrow
+ * runtime suspensions, tool-definition approvals and budget spend. Kept behind this narrow
  * interface so a PostgreSQL backend can replace SQLite without touching the policies.
  *
  * Both the running gateway and the CLI open the same file (WAL allows it); the gateway
@@ -101,7 +101,43 @@ const MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tool_versions_public ON tool_versions(public_name);
     `,
   ),
+  sqlMigration(
+    3,
+    'budget spend per window',
+    `
+      CREATE TABLE budget_spend (
+        budget_key TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        usd REAL NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (budget_key, window_start)
+      );
+      CREATE TABLE budget_resets (
+        id INTEGER PRIMARY KEY,
+        budget_key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT NOT NULL
+      );
+    `,
+  ),
 ]
+
+/** Spend added to one window (or rolling sub-bucket) of one budget. */
+export interface BudgetSpendRow {
+  budgetKey: string;
+  windowStart: number;
+  tokens: number;
+  usd: number;
+  calls: number;
+}
+
+export interface BudgetResetRow {
+  id: number;
+  budgetKey: string;
+  at: number;
+  by: string;
+}
 
 export class StateStore {
   readonly path: string;
@@ -293,6 +329,41 @@ export class StateStore {
         )
         .run(decision.status, decision.at, decision.by, decision.note, key.upstream, key.tool, key.hash, ...from).changes === 1
     );
+  }
+
+  /** Adds spend (deltas, so the CLI's resets and the gateway's writes never overwrite each other), in one transaction. */
+  addBudgetSpend(rows: readonly BudgetSpendRow[]): void {
+    const stmt = this.#db.prepare(
+      `INSERT INTO budget_spend (budget_key, window_start, tokens, usd, calls) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(budget_key, window_start) DO UPDATE SET tokens = tokens + excluded.tokens, usd = usd + excluded.usd, calls = calls + excluded.calls`,
+    );
+    this.#db.transaction(() => {
+      for (const r of rows) stmt.run(r.budgetKey, r.windowStart, r.tokens, r.usd, r.calls);
+    })();
+  }
+
+  /** Spend of windows that started at or after `since` (optionally one budget key prefix, e.g. `agent:a|`). */
+  listBudgetSpend(since: number, keyPrefix?: string): BudgetSpendRow[] {
+    const sql = `SELECT budget_key budgetKey, window_start windowStart, tokens, usd, calls FROM budget_spend WHERE window_start >= ?${keyPrefix === undefined ? '' : ' AND substr(budget_key, 1, ?) = ?'} ORDER BY budget_key, window_start`;
+    const stmt = this.#db.prepare(sql);
+    return (keyPrefix === undefined ? stmt.all(since) : stmt.all(since, keyPrefix.length, keyPrefix)) as BudgetSpendRow[];
+  }
+
+  /** Forgets the spend of these budgets and records the reset, which running gateways apply. */
+  resetBudgets(keys: readonly string[], at: number, by: string): void {
+    const del = this.#db.prepare('DELETE FROM budget_spend WHERE budget_key = ?');
+    const ins = this.#db.prepare('INSERT INTO budget_resets (budget_key, at, by) VALUES (?, ?, ?)');
+    this.#db.transaction(() => {
+      for (const k of keys) {
+        del.run(k);
+        ins.run(k, at, by);
+      }
+    })();
+  }
+
+  /** Resets recorded after the one with id `afterId`. */
+  listBudgetResets(afterId: number): BudgetResetRow[] {
+    return this.#db.prepare('SELECT id, budget_key budgetKey, at, by FROM budget_resets WHERE id > ? ORDER BY id').all(afterId) as BudgetResetRow[];
   }
 
   close(): void {

@@ -63,12 +63,13 @@ export async function startLlmEnv(opts: { fakes?: number; llm: (fakes: FakeOpenA
   const keys: Record<string, string> = {};
   for (const a of opts.agents) keys[a.id] = (await createKey(ws, a.id)).key;
   const db = () => new Database(join(ws.dataDir, 'audit.db'), { readonly: true, fileMustExist: true });
-  return {
+  const out: LlmEnv = {
     ws,
     gw,
     fakes,
     keys,
-    client: (agentId, o = {}) => new OpenAI({ apiKey: keys[agentId]!, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 10_000, ...o }),
+    // out.gw, not gw: a test may restart the gateway (on a new port).
+    client: (agentId, o = {}) => new OpenAI({ apiKey: keys[agentId]!, baseURL: `${out.gw.url}/v1`, maxRetries: 0, timeout: 10_000, ...o }),
     audit(where = "channel = 'llm'") {
       const d = db();
       try {
@@ -79,11 +80,12 @@ export async function startLlmEnv(opts: { fakes?: number; llm: (fakes: FakeOpenA
       }
     },
     async stop() {
-      await gw.stop();
+      await out.gw.stop();
       await Promise.all(fakes.map((f) => f.close()));
       ws.cleanup();
     },
   };
+  return out;
 }
 
 /** A provider block for a fake: its models as chat models (OpenAI encodings from their names). */
@@ -103,3 +105,19 @@ export function readLogs(gw: RunningGateway): string {
 }
 
 export { readFileSync };
+
+/** The `mcp:` line of a config with server-everything over stdio, every tool auto-approved and read-only. */
+export function everythingUpstream(): string {
+  return `mcp: ${JSON.stringify({
+    upstreams: [
+      {
+        id: 'everything',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [join(process.cwd(), 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+        autoApprove: true,
+        risk: [{ match: '*', class: 'read-only' }],
+      },
+    ],
+  })}\n`;
+}

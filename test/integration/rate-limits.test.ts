@@ -3,11 +3,10 @@
  * flight, on the LLM API (with OpenAI's x-ratelimit headers) and on MCP tool calls, with
  * concurrent requests that must never overshoot, and other agents unaffected.
  */
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitForTools } from '../helpers/mcp-client.js';
-import { fakeProvider, startLlmEnv, type LlmEnv } from './llm-fixtures.js';
+import { everythingUpstream, fakeProvider, startLlmEnv, type LlmEnv } from './llm-fixtures.js';
 
 let env: LlmEnv;
 const user = [{ role: 'user' as const, content: 'hi' }];
@@ -26,18 +25,7 @@ beforeAll(async () => {
         extra: 'tools: { allow: ["everything__*"] }\nrateLimits: { perTool: { "everything__echo": { requestsPerMinute: 3 } } }',
       },
     ],
-    extra: `mcp: ${JSON.stringify({
-      upstreams: [
-        {
-          id: 'everything',
-          transport: 'stdio',
-          command: process.execPath,
-          args: [join(process.cwd(), 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
-          autoApprove: true,
-          risk: [{ match: '*', class: 'read-only' }],
-        },
-      ],
-    })}\n`,
+    extra: everythingUpstream(),
     env: { KEY_OPENAI: 'sk-x' },
   });
 }, 60_000);

@@ -1,0 +1,150 @@
+/**
+ * @module budget: every budget of the calling agent (and of its owner) that the call's
+ * channel is charged to must have room for the call's worst case: LLM calls their
+ * estimate (prompt + output x n tokens, at the priciest target), tool calls their configured
+ * cost, every call one call. The worst case is reserved in the same synchronous step as the
+ * check (no overshoot under concurrency) and settled to the actual usage when the request
+ * ends: refunded when nothing was sent, the delivered usage when a stream broke.
+ * A budget with `action: clamp` lowers an LLM request's output limit to what still fits
+ * instead of refusing it.
+ */
+import { budgetSpecs } from '../budget/budget-specs.js';
+import type { Amount, BudgetLedger, BudgetSpec, Refusal } from '../budget/ledger.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { LlmEstimate } from '../llm/estimate.js';
+import type { ModelDirectory } from '../llm/model-directory.js';
+import type { LlmRequest } from '../llm/request-body.js';
+import { callKind, type CallKind } from '../pipeline/call-kind.js';
+import type { Decision, Outcome, Policy } from '../pipeline/policy.js';
+import { ESTIMATE_ANNOTATION, estimateOf } from './llm-estimate.js';
+
+export interface BudgetDeps {
+  budgets?: BudgetLedger;
+  /** Cost of one call of a tool (config governance.toolCosts). */
+  toolCost?: (tool: string) => { usd: number; tokens: number };
+  models?: () => ModelDirectory | undefined;
+}
+
+const ALLOW: Decision = { kind: 'allow' };
+const NO_TOOL_COST = { usd: 0, tokens: 0 };
+
+export function createBudgetPolicy(deps: BudgetDeps): Policy {
+  return {
+    name: 'budget',
+    async request(ctx): Promise<Decision> {
+      const ledger = deps.budgets;
+      if (!ledger || ctx.principal?.kind !== 'agent' || !ctx.principal.agent.budgets) return ALLOW;
+      const kind = callKind(ctx);
+      if (kind === null) return ALLOW;
+      const agent = ctx.principal.agent;
+      const specs = budgetSpecs(agent, kind);
+      if (specs.length === 0) return ALLOW;
+
+      let estimate = kind === 'llm' ? estimateOf(ctx) : undefined;
+      let cost = costOf(kind, estimate, kind === 'tool' && ctx.target !== null ? (deps.toolCost?.(ctx.target) ?? NO_TOOL_COST) : NO_TOOL_COST);
+      let r = ledger.admit(specs, cost);
+      if (!r.ok && estimate && !estimate.exact) {
+        // Near the limit the byte bound is not good enough: count the prompt.
+        estimate = await estimate.exactly();
+        cost = costOf(kind, estimate, NO_TOOL_COST);
+        r = ledger.admit(specs, cost);
+      }
+      let payload: LlmRequest | undefined;
+      if (!r.ok && estimate && r.refusal.spec.action === 'clamp' && r.refusal.dimension !== 'calls') {
+        const clamped = clampOutput(ledger, specs, estimate);
+        if (clamped) {
+          estimate = clamped;
+          cost = costOf(kind, estimate, NO_TOOL_COST);
+          r = ledger.admit(specs, cost);
+          if (r.ok) payload = withOutputLimit(ctx.payload as LlmRequest, clamped.maxOutputTokens, deps.models?.(), ctx.target);
+        }
+      }
+      if (!r.ok) return refuse(agent.id, agent.owner, r.refusal);
+      const held = r.held;
+      const reserved = cost;
+      const annotations: Record<string, unknown> = { 'budget.reserved': reserved };
+      if (estimate) annotations[ESTIMATE_ANNOTATION] = estimate;
+      return {
+        kind: 'allow',
+        reservation: { settle: (outcome) => ledger.settle(held, actualOf(kind, outcome, reserved)) },
+        patch: { annotations, ...(payload ? { payload } : {}) },
+        ...(payload ? { reason: `max output tokens clamped to ${payload.maxOutputTokens}` } : {}),
+      };
+    },
+  };
+}
+
+function costOf(kind: CallKind, estimate: LlmEstimate | undefined, tool: { usd: number; tokens: number }): Amount {
+  if (kind === 'llm') return { tokens: estimate?.worstCaseTokens ?? 0, usd: estimate?.worstCaseUsd ?? 0, calls: 1 };
+  if (kind === 'tool') return { tokens: tool.tokens, usd: tool.usd, calls: 1 };
+  return { tokens: 0, usd: 0, calls: 1 };
+}
+
+/**
+ * What a request ends up costing. Nothing sent: nothing charged. LLM calls: the usage the
+ * provider reported (or the gateway counted), nothing when no attempt produced any, and one
+ * call. Tools and A2A: their declared cost once the upstream was called.
+ */
+function actualOf(kind: CallKind, outcome: Outcome, reserved: Amount): Amount {
+  if (!outcome.forwarded) return { tokens: 0, usd: 0, calls: 0 };
+  if (kind !== 'llm') return reserved;
+  const u = outcome.usage;
+  return { tokens: (u?.tokensIn ?? 0) + (u?.tokensOut ?? 0), usd: u?.costUsd ?? 0, calls: 1 };
+}
+
+/** The largest output limit that fits every clamping budget, or undefined when not even one token does. */
+function clampOutput(ledger: BudgetLedger, specs: readonly BudgetSpec[], estimate: LlmEstimate): LlmEstimate | undefined {
+  const fits = (m: number) => {
+    const e = estimate.withOutputLimit(m);
+    const cost = { tokens: e.worstCaseTokens, usd: e.worstCaseUsd ?? 0, calls: 1 };
+    return ledger.check(specs, cost) === null;
+  };
+  if (!fits(1)) return undefined;
+  // Worst case grows with the limit: the largest that fits, by bisection.
+  let lo = 1;
+  let hi = estimate.maxOutputTokens;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return estimate.withOutputLimit(lo);
+}
+
+/** The request with its output limit lowered, in the field the client used (else the one its models expect). */
+function withOutputLimit(req: LlmRequest, limit: number, models: ModelDirectory | undefined, target: string | null): LlmRequest {
+  let field: string;
+  if (req.endpoint === 'responses') field = 'max_output_tokens';
+  else if (req.body.max_completion_tokens != null) field = 'max_completion_tokens';
+  else if (req.body.max_tokens != null) field = 'max_tokens';
+  else {
+    // OpenAI's reasoning models refuse max_tokens; most other servers know only max_tokens.
+    const route = target !== null ? models?.route(target) : undefined;
+    field = route?.allTargets.some((t) => /^(o\d|gpt-5)/.test(t.upstreamName)) ? 'max_completion_tokens' : 'max_tokens';
+  }
+  const body: Record<string, unknown> = { ...req.body, [field]: limit };
+  if (field === 'max_completion_tokens') delete body.max_tokens;
+  else if (field === 'max_tokens') delete body.max_completion_tokens;
+  return { ...req, body, maxOutputTokens: limit };
+}
+
+function refuse(agentId: string, owner: string, r: Refusal): Decision {
+  const s = r.spec;
+  const scope = s.scope === 'agent' ? `agent ${agentId}` : `owner ${owner}`;
+  const fmt = (v: number) => (r.dimension === 'usd' ? `$${v.toFixed(6).replace(/\.?0+$/, '')}` : String(v));
+  const message =
+    r.retryAfterMs === undefined
+      ? `Budget "${s.name}" (${scope}, ${s.kind} ${s.window}) cannot fit this call: it needs ${fmt(r.cost)} ${r.dimension} of a ${fmt(r.limit)} limit`
+      : `Budget "${s.name}" (${scope}, ${s.kind} ${s.window}) is exhausted: ${fmt(r.used)} of ${fmt(r.limit)} ${r.dimension} used or reserved, this call needs ${fmt(r.cost)}`;
+  const headers: Record<string, string> = {};
+  if (r.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+  return {
+    kind: 'deny',
+    error: new GatewayError('BUDGET_EXCEEDED', message, {
+      headers,
+      details: { budget: s.name, scope: s.scope, window: s.window, kind: s.kind, dimension: r.dimension, limit: r.limit, used: r.used },
+    }),
+    reason: `budget ${s.name}: ${r.dimension}`,
+  };
+}
+
