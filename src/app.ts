@@ -38,6 +38,7 @@ import { llmFastLane, llmRouter } from './llm/llm-routes.js';
 import { RateLimiter } from './ratelimit/rate-limiter.js';
 import { BudgetService } from './budget/budget-service.js';
 import { AlertWebhook, resolveWebhookConfig } from './alerts/index.js';
+import { LoopGuard } from './loops/loop-guard.js';
 
 export interface Gateway {
   readonly url: string;
@@ -77,11 +78,22 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const suspensions = new SuspensionIndex(state);
   let mcp: McpGateway | null = null;
   let budgets: BudgetService | null = null;
+  const loopGuard = new LoopGuard();
+  // Agents the loop guard suspended: once an admin resumes one, its history starts afresh.
+  const loopSuspended = new Set<string>();
+  const forgetResumed = () => {
+    for (const id of loopSuspended) {
+      if (suspensions.get(id)) continue;
+      loopSuspended.delete(id);
+      loopGuard.clear(id);
+    }
+  };
   const refreshState = createStateRefresher(state, () => {
     keys.reload();
     suspensions.reload();
     mcp?.refreshApprovals();
     budgets?.applyResets();
+    forgetResumed();
   });
   const pendingRevocations = new Map<string, NodeJS.Timeout>();
   const revokeRemovedAgentKeys = async (agentId: string) => {
@@ -194,7 +206,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const budgetService = budgets;
   const rateLimiter = new RateLimiter();
   // Full buckets are forgotten, so agents that stopped calling cost no memory.
-  const rateLimitPrune = setInterval(() => rateLimiter.prune(), 60_000);
+  const rateLimitPrune = setInterval(() => {
+    rateLimiter.prune();
+    loopGuard.prune(now());
+  }, 60_000);
   rateLimitPrune.unref();
   const chain = new PolicyChain(
     buildPolicies({
@@ -205,6 +220,25 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       now,
       mcpDirectory: () => mcpGateway,
       rateLimiter,
+      loops: loopGuard,
+      onLoopTrip: (ctx, agentId, trips, action) => {
+        for (const t of trips) {
+          const details = { rule: t.rule, action, evidence: t.evidence, requestId: ctx.requestId, ...t.details };
+          log.warn({ agentId, ...details }, `loop detected: ${t.message}`);
+          void system('loop.trip', { agentId, target: ctx.target, traceId: ctx.traceId, reason: t.message.slice(0, 500), details });
+          webhook?.send({ type: 'loop.trip', time: new Date(now()).toISOString(), agentId, message: t.message, ...details });
+        }
+      },
+      suspendAgent: async (agentId, reason) => {
+        try {
+          if (await withBusyRetry(() => suspensions.suspend(agentId, reason, 'loop-detection', now()), 2_000)) {
+            loopSuspended.add(agentId);
+            void system('agents.suspend', { agentId, target: agentId, reason });
+          }
+        } catch (err) {
+          log.error({ err, agentId }, 'could not suspend a looping agent');
+        }
+      },
       budgets: budgetService.ledger,
       toolCost: (tool) => budgetService.toolCost(tool),
       models: () => llm.service.models,

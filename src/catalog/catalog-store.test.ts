@@ -74,9 +74,9 @@ describe('CatalogStore.open', () => {
   });
 
   it('exposes the warnings of the current catalog', async () => {
-    await writeAgentFile(dir, minimalAgent('alpha', { loops: {} }));
+    await writeAgentFile(dir, minimalAgent('alpha', { dataExposure: {} }));
     const { store: s } = await openRecording();
-    expect(s.warnings.map((w) => w.path)).toEqual(['loops']);
+    expect(s.warnings.map((w) => w.path)).toEqual(['dataExposure']);
   });
 });
 

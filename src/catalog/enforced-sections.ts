@@ -6,4 +6,4 @@ import type { PolicySection } from './agent-schema.js';
  * believes a limit is active when it is not. Add a section here in the change that ships
  * its enforcement.
  */
-export const ENFORCED_SECTIONS: ReadonlySet<PolicySection> = new Set<PolicySection>(['tools', 'models', 'rateLimits', 'budgets']);
+export const ENFORCED_SECTIONS: ReadonlySet<PolicySection> = new Set<PolicySection>(['tools', 'models', 'rateLimits', 'budgets', 'loops']);

@@ -118,11 +118,11 @@ describe('loadCatalog: valid catalogs', () => {
 
 describe('loadCatalog: warnings', () => {
   it('warns once per agent per declared section that is not enforced yet', async () => {
-    await writeAgentFile(dir, minimalAgent('alpha', { tools: { allow: ['*'] }, loops: {} }));
+    await writeAgentFile(dir, minimalAgent('alpha', { tools: { allow: ['*'] }, a2a: {} }));
     await writeAgentFile(dir, minimalAgent('beta', { dataExposure: {} }));
     const { warnings } = catalogOf(await loadCatalog(dir));
     expect(lines(warnings).sort()).toEqual([
-      `alpha.yaml loops: ${NOT_ENFORCED_MESSAGE}`,
+      `alpha.yaml a2a: ${NOT_ENFORCED_MESSAGE}`,
       `beta.yaml dataExposure: ${NOT_ENFORCED_MESSAGE}`,
     ]);
   });

@@ -9,6 +9,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
 import { readJsonBody } from './read-body.js';
 import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
+import { parseHopChain } from '../loops/hop-chain.js';
 
 export interface GovernedDeps {
   chain: PolicyChain;
@@ -79,6 +80,7 @@ export function requestContext(
     target,
     traceId,
     parentId,
+    hops: parseHopChain(typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined),
     credential: credential === 'conflict' ? null : credential,
     catalog: deps.catalog(),
     payload: undefined,

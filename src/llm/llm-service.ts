@@ -21,6 +21,7 @@ import type { LlmRequest } from './request-body.js';
 import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
+import { outboundTrace } from '../loops/hop-chain.js';
 import { rateLimitHeaders, REQUESTS_VIEW, TOKENS_VIEW } from '../ratelimit/headers.js';
 import type { BucketView } from '../ratelimit/rate-limiter.js';
 import { UPSTREAM_PATH, upstreamBody } from './upstream-body.js';
@@ -83,12 +84,14 @@ export class LlmService {
     });
     const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
     const bodies = new Map<ModelTarget, string>();
+    const trace = ctx.principal?.kind === 'agent' ? outboundTrace(ctx.traceId, ctx.hops, ctx.principal.agentId) : undefined;
     const send = (t: ModelTarget): Promise<OpenAttempt> => {
       let body = bodies.get(t);
       if (body === undefined) bodies.set(t, (body = upstreamBody(req, t)));
       return openAttempt(this.provider(t), UPSTREAM_PATH[req.endpoint], body, {
         signal: ctx.signal,
         accept: req.stream ? 'text/event-stream' : 'application/json',
+        ...(trace ? { trace } : {}),
       });
     };
     const base: Record<string, unknown> = { route: route.name, stream: req.stream, ...(req.dropped.length > 0 ? { droppedFields: req.dropped } : {}), estimate: estimateDetails(estimate) };

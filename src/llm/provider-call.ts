@@ -39,7 +39,7 @@ export async function openAttempt(
   provider: ProviderRuntime,
   path: string,
   body: string,
-  opts: { signal: AbortSignal; accept: string },
+  opts: { signal: AbortSignal; accept: string; trace?: Readonly<Record<string, string>> },
 ): Promise<OpenAttempt> {
   const t = provider.config.timeouts;
   const ctl = new AbortController();
@@ -70,6 +70,7 @@ export async function openAttempt(
       method: 'POST',
       path: provider.basePath + path + provider.query,
       headers: {
+        ...opts.trace,
         ...provider.headers,
         'content-type': 'application/json',
         accept: opts.accept,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Channel } from '../audit/record.js';
 import type { Agent, Catalog } from '../catalog/index.js';
+import type { HopChain } from '../loops/hop-chain.js';
 
 /** Who is calling, once `authenticate` has run. */
 export type Principal =
@@ -30,6 +31,8 @@ export interface RequestContext {
   readonly target: string | null;
   readonly traceId: string;
   readonly parentId: string | null;
+  /** Agents whose calls led to this request (trace context), for loop detection and outbound stamping. */
+  readonly hops: HopChain;
   readonly credential: PresentedCredential | null;
   /** The catalog snapshot this request sees from start to end (atomic reloads). */
   readonly catalog: Catalog;

@@ -6,8 +6,9 @@ import { createLlmEstimatePolicy, type LlmEstimateDeps } from './llm-estimate.js
 import { createRateLimitPolicy, type RateLimitDeps } from './rate-limit.js';
 import { createTokenRateLimitPolicy } from './token-rate-limit.js';
 import { createBudgetPolicy, type BudgetDeps } from './budget.js';
+import { createLoopDetectionPolicy, type LoopDetectionDeps } from './loop-detection.js';
 
-export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps & RateLimitDeps & BudgetDeps;
+export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDeps & RateLimitDeps & BudgetDeps & LoopDetectionDeps;
 
 /**
  * The one ordered list of policies every request runs through. Order, and why:
@@ -23,8 +24,9 @@ export type PolicyDeps = AuthenticateDeps & AuthorizeTargetDeps & LlmEstimateDep
  *  6. token-rate-limit: LLM tokens per minute, reserved on the estimate.
  *  7. budget: reserves the worst-case estimate in every budget the call is charged to
  *     (settled by the chain exactly once, to the actual usage).
- *  -- later issues insert, in this order --
- *  8. loop-detection: needs principal and target; runs before the content scan.
+ *  8. loop-detection: repetition, cycles, velocity and the agent hop chain; needs principal
+ *     and target, and runs before the content scan.
+ *  -- later issues insert --
  *  9. data-exposure: the most expensive step and the only one that rewrites payloads,
  *     so every decision above sees the original payload.
  * Forward, response hooks and the audit record are run by PolicyChain itself.
@@ -38,5 +40,6 @@ export function buildPolicies(deps: PolicyDeps): Policy[] {
     createLlmEstimatePolicy(deps),
     createTokenRateLimitPolicy(deps),
     createBudgetPolicy(deps),
+    createLoopDetectionPolicy(deps),
   ];
 }

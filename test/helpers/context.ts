@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { Catalog } from '../../src/catalog/index.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
+import { NO_HOPS } from '../../src/loops/hop-chain.js';
 
 export function emptyCatalog(): Catalog {
   return { agents: new Map(), version: 1, digest: 'test', loadedAt: 0, files: [] } as unknown as Catalog;
@@ -17,6 +18,7 @@ export function makeContext(overrides: Partial<RequestContext> = {}): RequestCon
     target: null,
     traceId: '0af7651916cd43dd8448eb211c80319c',
     parentId: null,
+    hops: NO_HOPS,
     credential: null,
     catalog: emptyCatalog(),
     payload: undefined,

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { ClientAnswerError, type JsonRpcErrorObject, type JsonRpcNotification, type JsonRpcRequest } from '../jsonrpc.js';
 import { META } from '../protocol/versions.js';
+import { outboundTrace } from '../../loops/hop-chain.js';
 import type { CallContext, MethodOutcome } from './call-context.js';
 import { logLevelPasses } from './methods/lifecycle.js';
 import { auditServerRequest, decideServerRequest, handleServerRequest } from './server-requests.js';
@@ -33,7 +34,7 @@ export async function forwardToUpstream(
     },
     onServerRequest: (r: JsonRpcRequest) => handleServerRequest(c, upstream.config, r),
   };
-  let outbound = withLogLevel(stripEnvelope(params), session?.logLevel ?? null);
+  let outbound = withTrace(withLogLevel(stripEnvelope(params), session?.logLevel ?? null), c);
   let bytes = 0;
   let rounds = 0;
   for (;;) {
@@ -131,6 +132,18 @@ function withLogLevel(params: Record<string, unknown>, level: string | null): Re
 
 function dropped(c: CallContext): Record<string, unknown> {
   return c.exchange.dropped > 0 ? { notificationsDropped: c.exchange.dropped } : {};
+}
+
+/**
+ * The gateway's trace context, in `_meta` (and, on HTTP wires, in headers): a new span of the
+ * request's trace and the agent hop chain with the calling agent appended, replacing whatever
+ * the agent sent, so an upstream that is itself an agent carries the chain back.
+ */
+function withTrace(params: Record<string, unknown>, c: CallContext): Record<string, unknown> {
+  const p = c.ctx.principal;
+  if (p?.kind !== 'agent') return params;
+  const meta = (params._meta && typeof params._meta === 'object' ? params._meta : {}) as Record<string, unknown>;
+  return { ...params, _meta: { ...meta, ...outboundTrace(c.ctx.traceId, c.ctx.hops, p.agentId) } };
 }
 
 /** Reserved `_meta` keys that describe the request rather than the client, so they travel on. */

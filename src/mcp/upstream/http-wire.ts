@@ -143,6 +143,9 @@ export class HttpWire implements UpstreamWire {
     if (message) h['content-type'] = 'application/json';
     const req = message && 'method' in message && 'id' in message ? (message as JsonRpcRequest) : undefined;
     const claimed = req?.params?._meta as Record<string, unknown> | undefined;
+    // W3C trace context travels as headers too, for HTTP servers that read it there.
+    if (typeof claimed?.traceparent === 'string') h.traceparent = claimed.traceparent;
+    if (typeof claimed?.tracestate === 'string') h.tracestate = claimed.tracestate;
     const envelopeVersion = claimed?.[PROTOCOL_VERSION_META_KEY];
     if (typeof envelopeVersion === 'string') {
       h['mcp-protocol-version'] = envelopeVersion;

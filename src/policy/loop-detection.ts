@@ -1,0 +1,101 @@
+/**
+ * @module loop-detection: stops agents that loop or run away, from the catalog's `loops`
+ * section: the same call repeated, a repeating cycle of calls with nothing new, a burst far
+ * above the agent's own baseline, and (from the trace context) a chain of agent calls that
+ * comes back to an agent or grows too deep. Each trip is recorded with its evidence (the ids
+ * of the calls), then acted on: warn (record only), throttle (one call a second for the
+ * cool-down), block (refuse calls for the cool-down) or suspend (a runtime suspension until
+ * an admin resumes the agent).
+ */
+import { GatewayError } from '../errors/gateway-error.js';
+import { argsDigest } from '../loops/args-digest.js';
+import type { LoopGuard, LoopTrip } from '../loops/loop-guard.js';
+import { callKind } from '../pipeline/call-kind.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Decision, Policy } from '../pipeline/policy.js';
+import type { McpPayload } from '../mcp/server/call-context.js';
+import { isObject } from '../util/is-object.js';
+
+export interface LoopDetectionDeps {
+  loops?: LoopGuard;
+  /** Records each trip (audit, log, webhook); never throws. */
+  onLoopTrip?: (ctx: RequestContext, agentId: string, trips: LoopTrip[], action: string) => void;
+  /** Suspends the agent (action `suspend`); resolves once the suspension is stored. */
+  suspendAgent?: (agentId: string, reason: string) => Promise<void>;
+  now?: () => number;
+}
+
+const ALLOW: Decision = { kind: 'allow' };
+
+export function createLoopDetectionPolicy(deps: LoopDetectionDeps): Policy {
+  const now = deps.now ?? Date.now;
+  return {
+    name: 'loop-detection',
+    async request(ctx): Promise<Decision> {
+      const guard = deps.loops;
+      if (!guard || ctx.principal?.kind !== 'agent' || !ctx.principal.agent.loops) return ALLOW;
+      if (callKind(ctx) === null) return ALLOW;
+      const agent = ctx.principal.agent;
+      const policy = agent.loops!;
+      const t = now();
+
+      const cool = guard.coolDown(agent.id, t);
+      if (cool?.action === 'block') return refused(agent.id, cool.until - t, 'calls are blocked after a detected loop');
+      if (cool?.action === 'throttle' && !guard.takeThrottleSlot(cool, t)) {
+        return {
+          kind: 'deny',
+          error: new GatewayError('RATE_LIMITED', `Agent ${agent.id} is throttled after a detected loop: one call per second until ${new Date(cool.until).toISOString()}`, {
+            headers: { 'retry-after': '1' },
+          }),
+          reason: 'throttled after a loop',
+        };
+      }
+
+      const trips = guard.observe(agent.id, policy, { requestId: ctx.requestId, target: ctx.target ?? ctx.action, argsDigest: digestOf(ctx), at: t }, ctx.hops);
+      if (trips.length === 0) return ALLOW;
+      deps.onLoopTrip?.(ctx, agent.id, trips, policy.action);
+      const summary = trips.map((x) => x.message).join('; ');
+      const coolDownMs = policy.coolDownSeconds * 1000;
+      switch (policy.action) {
+        case 'warn':
+          return { kind: 'allow', reason: `loop warning: ${trips.map((x) => x.rule).join(', ')}` };
+        case 'throttle':
+          guard.startCoolDown(agent.id, 'throttle', t + coolDownMs, t);
+          return { kind: 'allow', reason: `throttled: ${trips.map((x) => x.rule).join(', ')}` };
+        case 'block':
+          guard.startCoolDown(agent.id, 'block', t + coolDownMs, t);
+          return refused(agent.id, coolDownMs, summary, trips);
+        case 'suspend':
+          await deps.suspendAgent?.(agent.id, `loop detected: ${summary}`.slice(0, 500));
+          return refused(agent.id, undefined, `${summary}; the agent is suspended until an admin resumes it`, trips);
+      }
+    },
+  };
+}
+
+function refused(agentId: string, retryAfterMs: number | undefined, why: string, trips?: LoopTrip[]): Decision {
+  const headers: Record<string, string> = {};
+  if (retryAfterMs !== undefined && retryAfterMs > 0) headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
+  return {
+    kind: 'deny',
+    error: new GatewayError('LOOP_DETECTED', `Loop detected for agent ${agentId}: ${why}`.slice(0, 1000), {
+      headers,
+      ...(trips ? { details: { rules: trips.map((t) => t.rule) } } : {}),
+    }),
+    reason: trips ? trips.map((t) => t.rule).join(', ') : 'cool-down after a loop',
+  };
+}
+
+/**
+ * What makes two calls "the same": a tool's name and canonical arguments (key order does not
+ * matter), or for an LLM call the digest of its body (identical requests, identical bytes).
+ */
+function digestOf(ctx: RequestContext): string {
+  if (ctx.channel === 'mcp') {
+    const msg = (ctx.payload as McpPayload | undefined)?.inbound?.message;
+    const params = msg && 'params' in msg && isObject(msg.params) ? msg.params : {};
+    const { _meta: _ignored, ...rest } = params as Record<string, unknown>;
+    return argsDigest(rest);
+  }
+  return ctx.requestDigest ?? '';
+}
