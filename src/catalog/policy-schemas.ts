@@ -131,7 +131,7 @@ const BudgetSchema = z
     kind: z
       .enum(['calendar', 'rolling'])
       .default('calendar')
-      .describe('calendar: resets at the start of each UTC minute/hour/day/month; rolling: the last minute/hour/day/30 days'),
+      .describe('calendar: resets at the start of each minute/hour/day/month in governance.timezone (default UTC); rolling: the last minute/hour/day/30 days'),
     limits: BudgetLimitsSchema,
     softThresholds: z
       .array(z.number().gt(0).lt(100))
@@ -260,7 +260,7 @@ export const LoopsPolicySchema = z
     action: z
       .enum(['warn', 'throttle', 'block', 'suspend'])
       .default('block')
-      .describe('warn: record only; throttle: slow the agent down; block: refuse the looping calls; suspend: suspend the agent'),
-    coolDownSeconds: z.number().int().min(0).max(86_400).default(300).describe('How long throttle/block/suspend lasts after the last detection'),
+      .describe('warn: record only; throttle: one call a second for the cool-down; block: refuse every call for the cool-down; suspend: suspend the agent until an admin resumes it'),
+    coolDownSeconds: z.number().int().min(0).max(86_400).default(300).describe('How long throttle and block last after the last detection'),
   })
   .describe('Detection of runaway agents: repeated calls, call cycles, deep A2A chains, sudden bursts');
