@@ -174,6 +174,6 @@ describe('agent keys and authentication (real gateway process)', () => {
     expect(row).toBeDefined();
     expect(row.decision).toBe('allow');
     expect(row.status).toBe(200);
-    expect(row.path.map((p) => p.policy)).toEqual(['authenticate', 'authorize', 'authorize-target', 'forward']);
+    expect(row.path.map((p) => p.policy)).toEqual(['authenticate', 'authorize', 'authorize-target', 'rate-limit', 'llm-estimate', 'token-rate-limit', 'budget', 'loop-detection', 'forward']);
   });
 });
