@@ -84,6 +84,9 @@ export class BudgetService {
 
   /** Writes spend not yet saved; on failure (a lock held by the CLI) keeps it for the next try. */
   flush(): void {
+    // A reset the CLI committed since the last refresh must clear the pending spend first,
+    // or that spend would be written back after the reset deleted it.
+    this.applyResets();
     const rows = this.ledger.takePending();
     if (rows.length === 0) return;
     try {

@@ -76,7 +76,8 @@ export function readSaved(rows: readonly BudgetSpendRow[], timezone: string, now
       from = w.start;
       end = w.end;
     } else {
-      from = now - rollingWindowMs(spec.window) - rollingBucketMs(spec.window) + 1;
+      // The ledger's rule: a bucket counts while any part of it is inside the window.
+      from = now - rollingWindowMs(spec.window) - rollingBucketMs(spec.window) + 2;
       end = null;
     }
     for (const r of rows) {

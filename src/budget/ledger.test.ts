@@ -309,11 +309,7 @@ describe('BudgetLedger alerts', () => {
     expect(alerts).toEqual([]);
   });
 
-  // A late settle goes into the window the reservation was made in, but the overrun check
-  // looks at the current window's usage. Fix (ledger.ts settle): for calendar budgets compare
-  // `cell.spent[d] + cell.reserved[d]` (the reservation's own window) with the limit, and report
-  // `cell.spent[d]` as `spent`.
-  it.fails('alerts an overrun of the window the reservation was made in when it settles after the rollover', () => {
+  it('alerts an overrun of the window the reservation was made in when it settles after the rollover', () => {
     const { ledger, alerts, at, admitted } = setup(NEXT_DAY - SECOND);
     const s = spec();
     const held = admitted(s, { tokens: 80 });
@@ -322,11 +318,7 @@ describe('BudgetLedger alerts', () => {
     expect(alerts).toEqual([expect.objectContaining({ type: 'budget.overrun', spent: 150, windowStart: DAY_START })]);
   });
 
-  // A late settle evaluates thresholds with the current window's spend against the old
-  // window's fired set, so the current window's threshold fires a second time, stamped with the
-  // old window. Fix (ledger.ts #thresholds): for calendar budgets use `cell.spent` (the window
-  // settled into) instead of `this.#spent(state)`.
-  it.fails('a late settle into the previous window does not repeat a threshold of the current one', () => {
+  it('a late settle into the previous window does not repeat a threshold of the current one', () => {
     const { ledger, alerts, at, admitted, spend } = setup(NEXT_DAY - SECOND);
     const s = spec({ softThresholds: [50] });
     const late = admitted(s, { tokens: 10 });

@@ -175,13 +175,16 @@ export class BudgetLedger {
       subtractFrom(cell.reserved, amount);
       addTo(cell.spent, actual);
       addTo(cell.pending, actual);
+      // Judged in the window the spend lands in: a calendar cell is its whole window.
+      const spentNow = state.kind === 'calendar' ? cell.spent : this.#spent(state);
+      const usedNow = state.kind === 'calendar' ? sum(cell.spent, cell.reserved) : this.#used(state, this.#now());
       for (const d of DIMENSIONS) {
         const limit = spec.limits[d];
-        if (limit !== undefined && actual[d] > amount[d] && this.#used(state, this.#now())[d] > limit) {
-          this.#onAlert({ type: 'budget.overrun', key: spec.key, name: spec.name, dimension: d, spent: this.#spent(state)[d], limit, windowStart: cell.start });
+        if (limit !== undefined && actual[d] > amount[d] && usedNow[d] > limit) {
+          this.#onAlert({ type: 'budget.overrun', key: spec.key, name: spec.name, dimension: d, spent: spentNow[d], limit, windowStart: cell.start });
         }
       }
-      this.#thresholds(state, spec, cell);
+      this.#thresholds(state, spec, cell, spentNow);
     }
   }
 
@@ -306,9 +309,8 @@ export class BudgetLedger {
     return rollingWindowMs(state.unit);
   }
 
-  #thresholds(state: BudgetState, spec: BudgetSpec, cell: Cell): void {
+  #thresholds(state: BudgetState, spec: BudgetSpec, cell: Cell, spent: Amount): void {
     if (spec.softThresholds.length === 0) return;
-    const spent = this.#spent(state);
     const fired = state.kind === 'calendar' ? cell.fired : state.fired;
     const windowStart = state.kind === 'calendar' ? cell.start : this.#now() - rollingWindowMs(state.unit);
     for (const d of DIMENSIONS) {
@@ -336,6 +338,12 @@ function subtractFrom(into: Amount, a: Amount): void {
   into.tokens -= a.tokens;
   into.usd = roundUsd(into.usd - a.usd);
   into.calls -= a.calls;
+}
+
+function sum(a: Amount, b: Amount): Amount {
+  const out = { ...a };
+  addTo(out, b);
+  return out;
 }
 
 function isZero(a: Amount): boolean {

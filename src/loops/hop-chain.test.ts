@@ -8,21 +8,21 @@ describe('parseHopChain', () => {
   it('has no hops without a tracestate or without a warden entry', () => {
     expect(parseHopChain(undefined)).toBe(NO_HOPS);
     expect(parseHopChain('')).toBe(NO_HOPS);
-    expect(parseHopChain('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE')).toBe(NO_HOPS);
+    expect(parseHopChain('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE')).toMatchObject({ hops: [], overflow: false });
     expect(NO_HOPS).toEqual({ hops: [], overflow: false });
   });
 
   it('reads the warden entry among other vendors’ entries, oldest agent first', () => {
-    expect(parseHopChain('rojo=00f067aa0ba902b7,warden=planner.researcher,congo=t61rcWkgMzE')).toEqual({ hops: ['planner', 'researcher'], overflow: false });
-    expect(parseHopChain('warden=solo')).toEqual({ hops: ['solo'], overflow: false });
+    expect(parseHopChain('rojo=00f067aa0ba902b7,warden=planner.researcher,congo=t61rcWkgMzE')).toMatchObject({ hops: ['planner', 'researcher'], overflow: false });
+    expect(parseHopChain('warden=solo')).toMatchObject({ hops: ['solo'], overflow: false });
   });
 
   it('tolerates the optional whitespace around members', () => {
-    expect(parseHopChain('rojo=1 ,\t warden=a.b ,congo=2')).toEqual({ hops: ['a', 'b'], overflow: false });
+    expect(parseHopChain('rojo=1 ,\t warden=a.b ,congo=2')).toMatchObject({ hops: ['a', 'b'], overflow: false });
   });
 
   it('skips malformed members and entries of keys that only resemble warden', () => {
-    expect(parseHopChain('garbage,=x,wardenx=a,x@warden=b,WARDEN=c,warden=d')).toEqual({ hops: ['d'], overflow: false });
+    expect(parseHopChain('garbage,=x,wardenx=a,x@warden=b,WARDEN=c,warden=d')).toMatchObject({ hops: ['d'], overflow: false });
   });
 
   it('drops hops that are not agent ids and keeps the rest in order', () => {
@@ -32,12 +32,12 @@ describe('parseHopChain', () => {
       hops: ['ok', longest, 'last-one'],
       overflow: false,
     });
-    expect(parseHopChain('warden=')).toEqual({ hops: [], overflow: false });
+    expect(parseHopChain('warden=')).toMatchObject({ hops: [], overflow: false });
   });
 
   it('reads ~ as a chain too long to carry', () => {
-    expect(parseHopChain('rojo=1,warden=~')).toEqual({ hops: [], overflow: true });
-    expect(parseHopChain('warden= ~ ')).toEqual({ hops: [], overflow: true });
+    expect(parseHopChain('rojo=1,warden=~')).toMatchObject({ hops: [], overflow: true });
+    expect(parseHopChain('warden= ~ ')).toMatchObject({ hops: [], overflow: true });
   });
 });
 
@@ -57,9 +57,9 @@ describe('outboundTrace', () => {
     expect(outboundTrace(TRACE, NO_HOPS, 'bot').tracestate).toBe('warden=bot');
     const chain = parseHopChain('rojo=1,warden=planner.researcher');
     const out = outboundTrace(TRACE, chain, 'writer');
-    expect(out.tracestate).toBe('warden=planner.researcher.writer');
+    expect(out.tracestate).toBe('warden=planner.researcher.writer,rojo=1');
     // The next gateway reads back what this one stamped.
-    expect(parseHopChain(out.tracestate)).toEqual({ hops: ['planner', 'researcher', 'writer'], overflow: false });
+    expect(parseHopChain(out.tracestate)).toMatchObject({ hops: ['planner', 'researcher', 'writer'], overflow: false });
     // The incoming chain is not changed.
     expect(chain.hops).toEqual(['planner', 'researcher']);
   });
@@ -72,10 +72,19 @@ describe('outboundTrace', () => {
     expect(parseHopChain(fits.tracestate).hops).toHaveLength(32);
     const over = outboundTrace(TRACE, { hops, overflow: false }, 'agent9999');
     expect(over.tracestate).toBe('warden=~');
-    expect(parseHopChain(over.tracestate)).toEqual({ hops: [], overflow: true });
+    expect(parseHopChain(over.tracestate)).toMatchObject({ hops: [], overflow: true });
   });
 
   it('keeps a chain that already overflowed marked ~', () => {
     expect(outboundTrace(TRACE, { hops: [], overflow: true }, 'bot').tracestate).toBe('warden=~');
+  });
+});
+
+describe('other vendors in tracestate', () => {
+  it('passes other vendors\' members on after the updated warden member, and drops malformed ones', () => {
+    const chain = parseHopChain('congo=t61rcWkgMzE, warden=a.b ,rojo=00f067aa0ba902b7,BAD KEY=x,empty=');
+    expect(chain.hops).toEqual(['a', 'b']);
+    expect(chain.others).toEqual(['congo=t61rcWkgMzE', 'rojo=00f067aa0ba902b7']);
+    expect(outboundTrace('4bf92f3577b34da6a3ce929d0e0e4736', chain, 'c').tracestate).toBe('warden=a.b.c,congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
   });
 });

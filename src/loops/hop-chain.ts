@@ -17,28 +17,46 @@ export interface HopChain {
   readonly hops: readonly string[];
   /** The chain did not fit in tracestate: it is longer than any sane depth limit. */
   readonly overflow: boolean;
+  /** Other vendors' tracestate members, passed on unchanged (W3C: at most 31 besides ours). */
+  readonly others?: readonly string[];
 }
 
 export const NO_HOPS: HopChain = Object.freeze({ hops: Object.freeze([]), overflow: false });
 
-/** The chain in a `tracestate` header value (other vendors' entries are ignored). */
+/** Members a tracestate may carry (W3C Trace Context, section 3.3.1.1). */
+const MAX_MEMBERS = 32;
+const MEMBER = /^[a-z0-9][_0-9a-z\-*/@]{0,255}=[ -+--<>-~]{0,255}[!-+--<>-~]$/;
+
+/** The chain in a `tracestate` header value, and the other vendors' members to pass on. */
 export function parseHopChain(tracestate: string | undefined): HopChain {
   if (!tracestate) return NO_HOPS;
-  for (const member of tracestate.split(',')) {
+  let hops: string[] = [];
+  let overflow = false;
+  const others: string[] = [];
+  for (const raw of tracestate.split(',')) {
+    const member = raw.trim();
     const eq = member.indexOf('=');
-    if (eq < 0 || member.slice(0, eq).trim() !== KEY) continue;
+    if (eq < 0) continue;
+    if (member.slice(0, eq) !== KEY) {
+      if (MEMBER.test(member) && others.length < MAX_MEMBERS - 1) others.push(member);
+      continue;
+    }
     const value = member.slice(eq + 1).trim();
-    if (value === '~') return { hops: [], overflow: true };
-    const hops = value.split('.').filter((h) => HOP.test(h));
-    return { hops, overflow: false };
+    if (value === '~') overflow = true;
+    else hops = value.split('.').filter((h) => HOP.test(h));
   }
-  return NO_HOPS;
+  if (hops.length === 0 && !overflow && others.length === 0) return NO_HOPS;
+  return { hops, overflow, ...(others.length > 0 ? { others } : {}) };
 }
 
-/** The trace headers for a call made on behalf of `agentId`: a new span of the same trace, the chain one hop longer. */
+/**
+ * The trace headers for a call made on behalf of `agentId`: a new span of the same trace,
+ * the chain one hop longer, first (the W3C rule for an updated member), then the others.
+ */
 export function outboundTrace(traceId: string, chain: HopChain, agentId: string): { traceparent: string; tracestate: string } {
   const hops = [...chain.hops, agentId].join('.');
   // `~` marks a chain too long to carry: the next gateway treats it as past any depth limit.
   const value = chain.overflow || hops.length > MAX_VALUE ? '~' : hops;
-  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, tracestate: `${KEY}=${value}` };
+  const tracestate = [`${KEY}=${value}`, ...(chain.others ?? [])].join(',');
+  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, tracestate };
 }

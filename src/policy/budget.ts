@@ -50,7 +50,8 @@ export function createBudgetPolicy(deps: BudgetDeps): Policy {
         r = ledger.admit(specs, cost);
       }
       let payload: LlmRequest | undefined;
-      if (!r.ok && estimate && r.refusal.spec.action === 'clamp' && r.refusal.dimension !== 'calls') {
+      // Clamp only for clamping budgets: a deny budget whose room is smaller than the call refuses it.
+      if (!r.ok && estimate && r.refusal.dimension !== 'calls' && specs.some((s) => s.action === 'clamp') && ledger.check(specs.filter((s) => s.action === 'deny'), cost) === null) {
         const clamped = clampOutput(ledger, specs, estimate);
         if (clamped) {
           estimate = clamped;
