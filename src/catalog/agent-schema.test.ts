@@ -53,7 +53,7 @@ describe('agent schema: rejected shapes', () => {
     ['a budget without window', { budgets: [{ limits: { calls: 1 } }] }, 'budgets[0].window: Invalid option'],
     ['a negative budget', { budgets: [{ window: 'day', limits: { usd: -5 } }] }, 'budgets[0].limits.usd: Too small'],
     ['decreasing soft thresholds', { budgets: [{ window: 'day', limits: { calls: 1 }, softThresholds: [80, 50] }] }, 'budgets[0].softThresholds[1]: thresholds must be strictly increasing'],
-    ['a soft threshold of 100%', { budgets: [{ window: 'day', limits: { calls: 1 }, softThresholds: [100] }] }, 'budgets[0].softThresholds[0]: Too big'],
+    ['a soft threshold above 100%', { budgets: [{ window: 'day', limits: { calls: 1 }, softThresholds: [101] }] }, 'budgets[0].softThresholds[0]: Too big'],
     ['clamp on the tools channel', { budgets: [{ channel: 'tools', window: 'day', limits: { tokens: 9 }, action: 'clamp' }] }, 'budgets[0].action: clamp applies to LLM calls'],
     ['clamp with only a calls limit', { budgets: [{ channel: 'llm', window: 'day', limits: { calls: 9 }, action: 'clamp' }] }, 'budgets[0].action: clamp needs a tokens or usd limit'],
     [

@@ -134,7 +134,7 @@ const BudgetSchema = z
       .describe('calendar: resets at the start of each minute/hour/day/month in governance.timezone (default UTC); rolling: the last minute/hour/day/30 days'),
     limits: BudgetLimitsSchema,
     softThresholds: z
-      .array(z.number().gt(0).lt(100))
+      .array(z.number().gt(0).max(100))
       .max(10)
       .default([])
       .superRefine((t, ctx) => {
@@ -143,7 +143,7 @@ const BudgetSchema = z
           if (prev !== undefined && v <= prev) ctx.addIssue({ code: 'custom', path: [i], message: 'thresholds must be strictly increasing' });
         });
       })
-      .describe('Percentages of a limit (e.g. [50, 80, 95]) at which a warning is recorded'),
+      .describe('Percentages of a limit (e.g. [50, 80, 100]) at which an alert is sent (audit record, log line, webhook), once per window'),
     action: z
       .enum(['deny', 'clamp'])
       .default('deny')
