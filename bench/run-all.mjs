@@ -9,3 +9,4 @@ for (const script of ['audit-append.mjs', 'auth-overhead.mjs', 'idle-rss.mjs', '
   const r = spawnSync(process.execPath, [here + script], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+if (spawnSync(process.execPath, [here + 'governance.mjs', '--quick'], { stdio: 'inherit' }).status !== 0) process.exit(1); // CI-sized; the full run is node bench/governance.mjs
