@@ -66,8 +66,10 @@ describe('agent keys and authentication (real gateway process)', () => {
     const corrupted = good.key.slice(0, 20) + (good.key[20] === 'x' ? 'y' : 'x') + good.key.slice(21);
     const revoked = await createKey(ws, 'support-triage');
     expect((await cli(ws, ['agents', 'keys', 'revoke', revoked.keyId])).code).toBe(0);
-    const expired = await createKey(ws, 'code-reviewer', ['--expires', new Date(Date.now() + 1500).toISOString()]);
-    await new Promise((r) => setTimeout(r, 1600));
+    // Far enough ahead that a slow CLI start on a loaded machine still creates it before it expires.
+    const expiresAt = Date.now() + 5000;
+    const expired = await createKey(ws, 'code-reviewer', ['--expires', new Date(expiresAt).toISOString()]);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 100));
     const cases: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer nonsense' },
