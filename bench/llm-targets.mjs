@@ -1,0 +1,153 @@
+// The processes bench/llm-call.mjs measures, each its own process on 127.0.0.1: the fake
+// OpenAI upstream (record off), Warden in front of it with an agent key and its governance
+// on, and the Portkey open-source gateway pointed at it (installed as
+// ../shared/bench/setup-peers.sh does, under $PEERS_DIR, default /tmp/peers).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli, CLI, workspace } from './lib.mjs';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+/** The provider key Warden injects and the fake requires: proves the key reached the upstream. */
+export const UPSTREAM_KEY = 'sk-bench-upstream';
+const KEY_ENV = 'WARDEN_BENCH_FAKE_KEY';
+export const PORTKEY_JS = join(process.env.PEERS_DIR || '/tmp/peers', 'portkey/node_modules/@portkey-ai/gateway/build/start-server.js');
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'];
+
+const children = new Set();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Polls until `url` answers (any status when `anyStatus`, else 200), or the process dies. */
+async function waitHttp(url, proc, { anyStatus = false, timeoutMs = 30_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${url}: the process exited with ${proc.exitCode}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (anyStatus || res.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+export async function stopProcess(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startFake() {
+  const proc = track(spawn(process.execPath, [join(HERE, 'fake-openai.mjs'), '--port=0', `--api-key=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.once('data', (d) => {
+      const m = /LISTENING (\d+)/.exec(String(d));
+      m ? resolve(Number(m[1])) : reject(new Error(`fake said: ${d}`));
+    });
+    proc.once('exit', (code) => reject(new Error(`fake exited with ${code}`)));
+  });
+  return { name: 'fake', proc, origin: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/v1` };
+}
+
+// Rate limits far above what two cores can send, so the rate-limit and token-rate policies do
+// their bookkeeping on every request without ever refusing one.
+const AGENT = [
+  'schemaVersion: 1',
+  'id: bench-agent',
+  'displayName: Bench agent',
+  'owner: team-bench',
+  'description: Calls the fake model',
+  `models: { allow: ${JSON.stringify(MODELS)} }`,
+  'rateLimits: { requestsPerMinute: 100000000, tokensPerMinute: 1000000000000, concurrent: 100000 }',
+  '',
+].join('\n');
+
+/**
+ * Warden with one internal provider (the fake) and one agent allowed its models, with rate
+ * limits it never reaches (no budgets: issue #5 measures without them). Access logs
+ * are at warn so they do not dominate; load shedding on event-loop delay is off, since a
+ * delay spike from the other processes sharing the cores would turn slow answers into refusals.
+ * `env` is added to the gateway's environment (the profiler's preload goes there).
+ */
+export async function startWarden(fake, env = {}) {
+  const ws = workspace({ catalog: '' });
+  const llm = { providers: [{ id: 'fake', baseUrl: fake.url, internal: true, apiKey: { env: KEY_ENV }, models: MODELS.map((name) => ({ name })) }] };
+  writeFileSync(ws.config, ['listen: { host: 127.0.0.1, port: 0 }', 'log: { level: warn, pretty: never }', 'limits: { maxEventLoopDelayMs: 60000 }', `llm: ${JSON.stringify(llm)}`, ''].join('\n'));
+  writeFileSync(join(ws.dir, 'agents-catalog/bench-agent.yaml'), AGENT);
+  // An empty imports folder: without one, OpenApiImports.watch() (src/openapi/openapi-imports.ts)
+  // adds another rescan interval on every rescan, so their number doubles every 5 s and an
+  // idle gateway stalls after about 100 s (found by this benchmark; reported, not fixed here).
+  mkdirSync(join(ws.dir, 'openapi-imports'));
+  const key = JSON.parse(cli(ws, ['agents', 'keys', 'create', 'bench-agent', '--json'])).key;
+  const port = await freePort();
+  const proc = track(
+    spawn(process.execPath, [CLI, 'start', '--config', ws.config, '--port', String(port)], {
+      cwd: ws.dir,
+      env: { ...process.env, [KEY_ENV]: UPSTREAM_KEY, ...env },
+      // Its logs go to stderr: stdout carries the bench's JSON lines and tables.
+      stdio: ['ignore', 2, 2],
+    }),
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitHttp(`${origin}/readyz`, proc);
+  } catch (err) {
+    await stopProcess(proc);
+    ws.cleanup();
+    throw err;
+  }
+  return {
+    name: 'warden',
+    proc,
+    origin,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    stop: async () => {
+      await stopProcess(proc);
+      ws.cleanup();
+    },
+  };
+}
+
+/** Portkey, or null when it is not installed. It binds every interface (it has no host option); requests go to 127.0.0.1. */
+export async function startPortkey(fake) {
+  if (!existsSync(PORTKEY_JS)) return null;
+  const port = await freePort();
+  const proc = track(spawn(process.execPath, [PORTKEY_JS, `--port=${port}`, '--headless'], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const origin = `http://127.0.0.1:${port}`;
+  await waitHttp(`${origin}/`, proc, { anyStatus: true });
+  return {
+    name: 'portkey',
+    proc,
+    origin,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.url },
+    stop: () => stopProcess(proc),
+  };
+}
+
+export function directTarget(fake) {
+  return { name: 'direct', proc: null, origin: fake.origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` }, stop: async () => {} };
+}
