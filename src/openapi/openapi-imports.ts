@@ -135,7 +135,8 @@ export class OpenApiImports {
       // No folder yet: the periodic rescan notices when one appears.
     }
     const every = this.#opts.rescanIntervalMs ?? 5_000;
-    if (every > 0) {
+    // Once: the rescan itself calls watch() again while the folder is missing.
+    if (every > 0 && !this.#rescan) {
       this.#rescan = setInterval(() => {
         if (!this.#watcher) this.watch();
         void this.sync();
