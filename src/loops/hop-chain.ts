@@ -5,7 +5,7 @@
  * with the calling agent appended, on everything it sends upstream, so an agent that calls
  * back through the gateway (an MCP server that is itself an agent, an A2A peer) carries it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const KEY = 'warden';
 /** tracestate values are at most 256 characters (W3C Trace Context, section 3.3.1). */
@@ -49,6 +49,21 @@ export function parseHopChain(tracestate: string | undefined): HopChain {
   return { hops, overflow, ...(others.length > 0 ? { others } : {}) };
 }
 
+/** Span ids come from a pool of random bytes refilled 512 ids at a time: one randomBytes call per request cost more than the rest of this. */
+const pool = Buffer.alloc(8 * 512);
+let next = pool.length;
+
+function spanId(): string {
+  if (next >= pool.length) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  const id = pool.toString('hex', next, next + 8);
+  next += 8;
+  // All zeros is an invalid span id (W3C); a pool that produced one simply moves on.
+  return id === '0000000000000000' ? spanId() : id;
+}
+
 /**
  * The trace headers for a call made on behalf of `agentId`: a new span of the same trace,
  * the chain one hop longer, first (the W3C rule for an updated member), then the others.
@@ -58,5 +73,5 @@ export function outboundTrace(traceId: string, chain: HopChain, agentId: string)
   // `~` marks a chain too long to carry: the next gateway treats it as past any depth limit.
   const value = chain.overflow || hops.length > MAX_VALUE ? '~' : hops;
   const tracestate = [`${KEY}=${value}`, ...(chain.others ?? [])].join(',');
-  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, tracestate };
+  return { traceparent: `00-${traceId}-${spanId()}-01`, tracestate };
 }
