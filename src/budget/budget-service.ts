@@ -58,19 +58,20 @@ export class BudgetService {
     return { usd: 0, tokens: 0 };
   }
 
-  /** Applies budget resets another process (the CLI) committed. Called when state.db changes. */
-  applyResets(): void {
+  /** Applies budget resets another process (the CLI) committed; false when they could not be read. Called when state.db changes. */
+  applyResets(): boolean {
     let rows;
     try {
       rows = this.#o.state.listBudgetResets(this.#lastResetId);
     } catch (err) {
       if (!isBusy(err)) this.#o.log.warn({ err }, 'could not read budget resets');
-      return;
+      return false;
     }
     for (const r of rows) {
       this.ledger.reset(r.budgetKey);
       this.#lastResetId = r.id;
     }
+    return true;
   }
 
   /** Resets budgets now (admin API): in memory at once, in state.db for restarts and other readers. */
@@ -83,10 +84,12 @@ export class BudgetService {
   }
 
   /** Writes spend not yet saved; on failure (a lock held by the CLI) keeps it for the next try. */
-  flush(): void {
+  flush(force = false): void {
     // A reset the CLI committed since the last refresh must clear the pending spend first,
     // or that spend would be written back after the reset deleted it.
-    this.applyResets();
+    // Unread resets: wait for the next flush, except at shutdown (losing spend is worse than
+    // writing back some that a reset racing the shutdown meant to forget).
+    if (!this.applyResets() && !force) return;
     const rows = this.ledger.takePending();
     if (rows.length === 0) return;
     try {
@@ -99,7 +102,7 @@ export class BudgetService {
 
   close(): void {
     clearInterval(this.#timer);
-    this.flush();
+    this.flush(true);
   }
 
   #alert(a: BudgetAlert): void {

@@ -191,6 +191,21 @@ describe('BudgetLedger rolling windows', () => {
     expect(ledger.status(s).spent.tokens).toBe(0);
   });
 
+  it('counts a reservation older than the window until it settles, and its usage at the time it settles', () => {
+    const { ledger, at, admitted } = setup(T0);
+    const s = rolling({ limits: { tokens: 10_000 } });
+    const held = admitted(s, { tokens: 10_000 });
+    // A long stream: two minutes later the first reservation still holds the whole limit.
+    at(T0 + 120 * SECOND);
+    expect(ledger.check([s], amount({ tokens: 1 }))).not.toBeNull();
+    ledger.settle(held, amount({ tokens: 9_000 }));
+    // Settled now, into the current bucket: it counts for the next minute.
+    expect(ledger.status(s).spent.tokens).toBe(9_000);
+    expect(ledger.check([s], amount({ tokens: 2_000 }))).not.toBeNull();
+    at(T0 + 182 * SECOND);
+    expect(ledger.status(s).spent.tokens).toBe(0);
+  });
+
   it('says to retry when enough of the oldest spend has left the window', () => {
     const { ledger, at, spend } = setup(T0);
     const s = rolling({ limits: { tokens: 30 } });

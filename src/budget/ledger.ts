@@ -171,8 +171,11 @@ export class BudgetLedger {
 
   /** Replaces each reservation with the actual usage, in the window it was made in. */
   settle(held: Held, actual: Amount): void {
-    for (const { state, cell, amount, spec } of held.parts) {
-      subtractFrom(cell.reserved, amount);
+    for (const { state, cell: reservedIn, amount, spec } of held.parts) {
+      subtractFrom(reservedIn.reserved, amount);
+      // Calendar: the window the reservation was made in. Rolling: now, so a call that ran
+      // longer than the window still counts in it (its bucket may have left the window).
+      const cell = state.kind === 'calendar' ? reservedIn : this.#currentCell(state, this.#now());
       addTo(cell.spent, actual);
       addTo(cell.pending, actual);
       // Judged in the window the spend lands in: a calendar cell is its whole window.
@@ -277,10 +280,11 @@ export class BudgetLedger {
   #sums(state: BudgetState, now: number): { spent: Amount; reserved: Amount } {
     const spent = zero();
     const reserved = zero();
-    for (const c of this.#live(state, now)) {
-      addTo(spent, c.spent);
-      addTo(reserved, c.reserved);
-    }
+    const live = this.#live(state, now);
+    for (const c of live) addTo(spent, c.spent);
+    // Calendar: a reservation belongs to the window it was made in. Rolling: it counts until it
+    // settles, however long ago its bucket left the window.
+    for (const c of state.kind === 'calendar' ? live : state.cells.values()) addTo(reserved, c.reserved);
     return { spent, reserved };
   }
 

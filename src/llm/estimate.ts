@@ -5,6 +5,7 @@
  * budgets reserve this; the audit record keeps it next to what the provider reported.
  */
 import { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from '../pipeline/context.js';
 import { isObject } from '../util/is-object.js';
 import type { ModelTarget, Route } from './model-directory.js';
 import { worstCaseCostUsd } from './prices/cost.js';
@@ -33,6 +34,14 @@ export interface LlmEstimate {
   exactly(): Promise<LlmEstimate>;
   /** The same estimate with a lower output limit per choice (a budget that clamps max_tokens). */
   withOutputLimit(maxOutputTokens: number): LlmEstimate;
+}
+
+/** Where the llm-estimate policy leaves the estimate for the policies after it and the forward step. */
+export const ESTIMATE_ANNOTATION = 'llm.estimate';
+
+/** The estimate this request's llm-estimate step made (or a later policy refined), if any. */
+export function estimateOf(ctx: RequestContext): LlmEstimate | undefined {
+  return ctx.annotations[ESTIMATE_ANNOTATION] as LlmEstimate | undefined;
 }
 
 export interface EstimateOptions {

@@ -85,7 +85,9 @@ export class LlmService {
     const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
     const bodies = new Map<ModelTarget, string>();
     const trace = ctx.principal?.kind === 'agent' ? outboundTrace(ctx.traceId, ctx.hops, ctx.principal.agentId) : undefined;
+    let dispatched = 0;
     const send = (t: ModelTarget): Promise<OpenAttempt> => {
+      dispatched++;
       let body = bodies.get(t);
       if (body === undefined) bodies.set(t, (body = upstreamBody(req, t)));
       return openAttempt(this.provider(t), UPSTREAM_PATH[req.endpoint], body, {
@@ -114,7 +116,7 @@ export class LlmService {
         deadline,
       );
     } catch (err) {
-      throw this.#exhausted(err, base);
+      throw await this.#exhausted(err, base, dispatched > 0 ? estimate : undefined);
     }
     const { target, attempt, attempts } = served;
     const where = { provider: target.provider.id, model: target.name, upstreamModel: target.upstreamName, attempts };
@@ -139,19 +141,23 @@ export class LlmService {
       const partial = { usage: chainUsage(usage), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
       if (relayed.failure) throw new ForwardFailure(relayed.failure, { ...partial, details: { ...details, streamError: relayed.failure.message } });
-      if (slot) this.#store(slot, relayed.assembled(), null, target, relayed.usage);
+      if (slot) {
+        const assembled = relayed.assembled();
+        const bytes = assembled ? scrubSecrets(Buffer.from(JSON.stringify(assembled)), this.provider(target)) : null;
+        if (bytes) this.#store(slot, JSON.parse(bytes.toString('utf8')) as object, bytes, target, relayed.usage);
+      }
       return { status: 200, body: { kind: 'stream', tail: relayed.tail }, ...partial };
     }
 
     attempt.finish();
-    let body = served.value!;
+    // Scrubbed before anything reads it: the cache keeps (and replays) what the agent may see.
+    const body = scrubSecrets(served.value!, this.provider(target));
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
     } catch {
       json = undefined;
     }
-    body = scrubSecrets(body, this.provider(target));
     const rawUsage = json && typeof json === 'object' ? (json as { usage?: unknown }).usage : undefined;
     const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator);
     this.#warnOver(ctx, usage, estimate);
@@ -215,15 +221,30 @@ export class LlmService {
     }
   }
 
-  #exhausted(err: unknown, base: Record<string, unknown>): unknown {
+  /**
+   * The failure of a request no attempt answered. When a request may have reached a provider
+   * and been processed there (the client left while it was out, or an attempt timed out or
+   * broke mid-way), its worst case is charged, marked `reserved`: a provider bills the prompt
+   * it received, and may well finish the answer nobody reads.
+   */
+  async #exhausted(err: unknown, base: Record<string, unknown>, sentEstimate: LlmEstimate | undefined): Promise<unknown> {
+    const charge = async (): Promise<Pick<ForwardResult, 'usage'> & { details?: Record<string, unknown> }> => {
+      if (!sentEstimate) return {};
+      const e = await sentEstimate.exactly();
+      const usage = { tokensIn: e.promptTokens, tokensOut: e.maxOutputTokens * e.n, ...(e.worstCaseUsd !== null ? { costUsd: e.worstCaseUsd } : {}) };
+      return { usage, details: { usage: { inputTokens: usage.tokensIn, outputTokens: usage.tokensOut, source: 'reserved', costUsd: e.worstCaseUsd } } };
+    };
     if (err instanceof AttemptError && err.kind === 'aborted-by-client') {
-      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { details: base });
+      const c = await charge();
+      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { ...c, details: { ...base, ...c.details } });
     }
     if (!(err instanceof RouteExhausted)) return err;
     const headers: Record<string, string> = {};
     if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
     const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
-    return new ForwardFailure(error, { details: { ...base, attempts: err.attempts } });
+    const processed = err.attempts.some((a) => a.error === 'timeout' || a.error === 'reset' || a.error === 'bad-response');
+    const c = processed ? await charge() : {};
+    return new ForwardFailure(error, { ...c, details: { ...base, attempts: err.attempts, ...c.details } });
   }
 
   #warnOver(ctx: RequestContext, usage: SettledUsage, estimate: LlmEstimate | undefined): void {

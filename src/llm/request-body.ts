@@ -24,14 +24,28 @@ export interface LlmRequest {
   readonly clientWantsUsage: boolean;
   /** Fields removed because they would redirect the call. */
   readonly dropped: readonly string[];
+  /**
+   * An output limit the gateway enforces (a reservation made without one from the client, or a
+   * budget's clamp): written into each target's own limit field, replacing the client's.
+   */
+  readonly enforcedOutputLimit?: number;
 }
 
 /**
- * Body fields some SDKs and gateways read as routing or credentials. A provider would ignore
- * most of them, but a gateway in front of another gateway must not let an agent choose the
- * base URL, key or headers of the call the gateway pays for.
+ * Body fields some SDKs, routers and gateways read as routing or credentials. A provider would
+ * ignore most of them, but a gateway in front of another gateway (or a router) must not let an
+ * agent choose the base URL, key, headers or model of the call the gateway authorized and pays for.
  */
 const REDIRECTING_FIELDS = new Set([
+  // Routers' own fallback and provider choices (OpenRouter, LiteLLM) and Azure's external
+  // data sources: they would let the call reach models or services the gateway did not pick.
+  'context_window_fallbacks',
+  'data_sources',
+  'fallbacks',
+  'models',
+  'provider',
+  'route',
+  'user_config',
   'api_base',
   'api_key',
   'api_version',
@@ -142,4 +156,19 @@ function checkPrompt(endpoint: LlmEndpoint, body: Record<string, unknown>): void
 
 function invalid(message: string, param: string | null): GatewayError {
   return new GatewayError('INVALID_PARAMS', message, param ? { details: { param } } : {});
+}
+
+/**
+ * The request with an output limit the gateway enforces: a budget's clamp, or, when the client
+ * set none, the limit its reservation assumed (a provider would otherwise produce up to the
+ * model's own maximum, past what was reserved). upstreamBody writes it in each target's field.
+ */
+export function withEnforcedLimit(req: LlmRequest, limit: number): LlmRequest {
+  return { ...req, maxOutputTokens: limit, enforcedOutputLimit: limit };
+}
+
+/** An LLM request for output tokens that the client left unlimited (and the gateway has not limited yet). */
+export function unlimitedOutput(payload: unknown): payload is LlmRequest {
+  const req = payload as LlmRequest | undefined;
+  return req !== undefined && req.endpoint !== 'embeddings' && req.maxOutputTokens === null && req.enforcedOutputLimit === undefined;
 }

@@ -168,7 +168,8 @@ export class LlmRouter {
         }
         const ms = retryAfterMs(header(attempt.headers['retry-after']), Date.now(), header(attempt.headers['retry-after-ms']));
         waitHint = ms === undefined ? undefined : { ms, provider: target.provider.id };
-        attempt.body.resume().on('error', () => {});
+        // Not drained: an error body that trickles or never ends would hold the connection.
+        attempt.body.on('error', () => {}).destroy();
         attempt.finish();
       } catch (err) {
         attempt?.finish();

@@ -19,5 +19,23 @@ export function upstreamBody(req: LlmRequest, target: ModelTarget): string {
     const asked = isObject(req.body.stream_options) ? req.body.stream_options : {};
     body.stream_options = { ...asked, include_usage: true };
   }
+  if (req.enforcedOutputLimit !== undefined) {
+    const field = outputField(req, target);
+    body[field] = req.enforcedOutputLimit;
+    if (field === 'max_completion_tokens') delete body.max_tokens;
+    else if (field === 'max_tokens') delete body.max_completion_tokens;
+  }
   return JSON.stringify(body);
+}
+
+/**
+ * Where a target reads the output limit: the field the client used if any (the other one is
+ * removed, as a provider may refuse both); else max_completion_tokens for OpenAI's reasoning
+ * and gpt-5 models, which refuse max_tokens, and max_tokens for everything else.
+ */
+function outputField(req: LlmRequest, target: ModelTarget): string {
+  if (req.endpoint === 'responses') return 'max_output_tokens';
+  if (req.body.max_completion_tokens != null) return 'max_completion_tokens';
+  if (req.body.max_tokens != null) return 'max_tokens';
+  return /^(o\d|gpt-5)/.test(target.upstreamName) ? 'max_completion_tokens' : 'max_tokens';
 }

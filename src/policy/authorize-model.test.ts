@@ -75,6 +75,12 @@ describe('authorizeModel', () => {
     expect(outcome(decide('chat.completions', 'smart', targetsOnly))).toBe('MODEL_NOT_FOUND');
   });
 
+  it('refuses an alias that would lead to a model the agent denies', () => {
+    const noO3 = agent({ allow: ['*'], deny: ['o3'] });
+    expect(outcome(decide('chat.completions', 'smart', noO3))).toBe('MODEL_NOT_FOUND');
+    expect(outcome(decide('chat.completions', 'gpt-4o', noO3))).toBe('allow');
+  });
+
   it('matches names exactly: case, spaces, suffixes and prefixes name other (unknown) models', () => {
     const all = agent({ allow: ['*'] });
     for (const name of ['GPT-4o', 'gpt-4o ', 'gpt-4o-2024-08-06', 'openai/gpt-4o', 'smart:latest']) {

@@ -7,6 +7,7 @@ import { AgentSpecSchema, type Agent } from '../catalog/index.js';
 import { LlmConfigSchema } from '../config/llm-schema.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { PromptEstimator, type LlmEstimate } from '../llm/estimate.js';
+import { upstreamBody } from '../llm/upstream-body.js';
 import { ModelDirectory } from '../llm/model-directory.js';
 import { parseLlmRequest, type LlmEndpoint, type LlmRequest } from '../llm/request-body.js';
 import { applyPatch, type Principal, type RequestContext } from '../pipeline/context.js';
@@ -258,9 +259,9 @@ describe('budget policy: clamp', () => {
     const who = principal(clampTo(exact.promptTokens + 100));
     const ctx = await llmContext(who, 'gpt-4o', { max_tokens: 500 });
     const { payload, annotations, reason } = admitted(await decide(ctx));
-    expect(payload?.body).toMatchObject({ max_tokens: 100 });
+    expect(JSON.parse(upstreamBody(payload as LlmRequest, DIR.route('gpt-4o')!.allTargets[0]!))).toMatchObject({ max_tokens: 100 });
     expect(payload?.maxOutputTokens).toBe(100);
-    expect(reason).toBe('max output tokens clamped to 100');
+    expect(reason).toBe('output limited to 100 tokens');
     const estimate = annotations[ESTIMATE_ANNOTATION] as LlmEstimate;
     expect(estimate).toMatchObject({ maxOutputTokens: 100, worstCaseTokens: exact.promptTokens + 100, exact: true });
     expect(annotations['budget.reserved']).toMatchObject({ tokens: exact.promptTokens + 100, calls: 1 });
@@ -287,16 +288,27 @@ describe('budget policy: clamp', () => {
     // No limit set: the field the route's models expect.
     ['max_tokens', 'gpt-4o', {}, 'chat'],
     ['max_completion_tokens', 'reasoner', {}, 'chat'],
-    ['max_completion_tokens', 'mixed', {}, 'chat'],
   ] as const)('writes the lowered limit to %s (model %s, body %j, %s)', async (field, model, body, endpoint) => {
     const { exact } = await estimates(model, body, endpoint);
     const { decide } = setup();
     const who = principal(clampTo(exact.promptTokens + 100));
     const { payload } = admitted(await decide(await llmContext(who, model, body, endpoint)));
-    expect(payload?.body[field]).toBe(100);
+    expect(payload?.enforcedOutputLimit).toBe(100);
+    const sent = JSON.parse(upstreamBody(payload as LlmRequest, DIR.route(model)!.allTargets[0]!)) as Record<string, unknown>;
+    expect(sent[field]).toBe(100);
     for (const other of ['max_tokens', 'max_completion_tokens', 'max_output_tokens'].filter((f) => f !== field)) {
-      expect(payload?.body, other).not.toHaveProperty(other);
+      expect(sent, other).not.toHaveProperty(other);
     }
+  });
+
+  it('writes the limit in the field each target of an alias expects when the client set none', async () => {
+    const { exact } = await estimates('mixed', {});
+    const { decide } = setup();
+    const { payload } = admitted(await decide(await llmContext(principal(clampTo(exact.promptTokens + 100)), 'mixed', {})));
+    const sent = (upstream: string) => JSON.parse(upstreamBody(payload as LlmRequest, DIR.route('mixed')!.allTargets.find((t) => t.upstreamName === upstream)!)) as Record<string, unknown>;
+    expect(sent('gpt-4o')).toMatchObject({ max_tokens: 100 });
+    expect(sent('o3-mini')).toMatchObject({ max_completion_tokens: 100 });
+    expect(sent('o3-mini')).not.toHaveProperty('max_tokens');
   });
 
   it('refuses when not even one output token fits, reserving nothing', async () => {

@@ -13,10 +13,10 @@ import type { Amount, BudgetLedger, BudgetSpec, Refusal } from '../budget/ledger
 import { GatewayError } from '../errors/gateway-error.js';
 import type { LlmEstimate } from '../llm/estimate.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
-import type { LlmRequest } from '../llm/request-body.js';
+import { unlimitedOutput, withEnforcedLimit, type LlmRequest } from '../llm/request-body.js';
 import { callKind, type CallKind } from '../pipeline/call-kind.js';
 import type { Decision, Outcome, Policy } from '../pipeline/policy.js';
-import { ESTIMATE_ANNOTATION, estimateOf } from './llm-estimate.js';
+import { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
 
 export interface BudgetDeps {
   budgets?: BudgetLedger;
@@ -57,10 +57,12 @@ export function createBudgetPolicy(deps: BudgetDeps): Policy {
           estimate = clamped;
           cost = costOf(kind, estimate, NO_TOOL_COST);
           r = ledger.admit(specs, cost);
-          if (r.ok) payload = withOutputLimit(ctx.payload as LlmRequest, clamped.maxOutputTokens, deps.models?.(), ctx.target);
+          if (r.ok) payload = withEnforcedLimit(ctx.payload as LlmRequest, clamped.maxOutputTokens);
         }
       }
       if (!r.ok) return refuse(agent.id, agent.owner, r.refusal);
+      // Reserved for an output limit the client did not set: make the provider keep to it.
+      if (!payload && estimate && unlimitedOutput(ctx.payload)) payload = withEnforcedLimit(ctx.payload, estimate.maxOutputTokens);
       const held = r.held;
       const reserved = cost;
       const annotations: Record<string, unknown> = { 'budget.reserved': reserved };
@@ -69,7 +71,7 @@ export function createBudgetPolicy(deps: BudgetDeps): Policy {
         kind: 'allow',
         reservation: { settle: (outcome) => ledger.settle(held, actualOf(kind, outcome, reserved)) },
         patch: { annotations, ...(payload ? { payload } : {}) },
-        ...(payload ? { reason: `max output tokens clamped to ${payload.maxOutputTokens}` } : {}),
+        ...(payload ? { reason: `output limited to ${payload.maxOutputTokens} tokens` } : {}),
       };
     },
   };
@@ -110,23 +112,6 @@ function clampOutput(ledger: BudgetLedger, specs: readonly BudgetSpec[], estimat
     else hi = mid - 1;
   }
   return estimate.withOutputLimit(lo);
-}
-
-/** The request with its output limit lowered, in the field the client used (else the one its models expect). */
-function withOutputLimit(req: LlmRequest, limit: number, models: ModelDirectory | undefined, target: string | null): LlmRequest {
-  let field: string;
-  if (req.endpoint === 'responses') field = 'max_output_tokens';
-  else if (req.body.max_completion_tokens != null) field = 'max_completion_tokens';
-  else if (req.body.max_tokens != null) field = 'max_tokens';
-  else {
-    // OpenAI's reasoning models refuse max_tokens; most other servers know only max_tokens.
-    const route = target !== null ? models?.route(target) : undefined;
-    field = route?.allTargets.some((t) => /^(o\d|gpt-5)/.test(t.upstreamName)) ? 'max_completion_tokens' : 'max_tokens';
-  }
-  const body: Record<string, unknown> = { ...req.body, [field]: limit };
-  if (field === 'max_completion_tokens') delete body.max_tokens;
-  else if (field === 'max_tokens') delete body.max_completion_tokens;
-  return { ...req, body, maxOutputTokens: limit };
 }
 
 function refuse(agentId: string, owner: string, r: Refusal): Decision {

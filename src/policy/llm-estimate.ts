@@ -6,10 +6,9 @@
  * price: its cost could not be reserved, and "unknown" must never mean "free".
  */
 import { GatewayError } from '../errors/gateway-error.js';
-import type { LlmEstimate, PromptEstimator } from '../llm/estimate.js';
+import { ESTIMATE_ANNOTATION, type PromptEstimator } from '../llm/estimate.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import type { LlmRequest } from '../llm/request-body.js';
-import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 
 export interface LlmEstimateDeps {
@@ -17,12 +16,7 @@ export interface LlmEstimateDeps {
   estimator?: () => PromptEstimator | undefined;
 }
 
-export const ESTIMATE_ANNOTATION = 'llm.estimate';
-
-/** The estimate this request's llm-estimate step made, if any. */
-export function estimateOf(ctx: RequestContext): LlmEstimate | undefined {
-  return ctx.annotations[ESTIMATE_ANNOTATION] as LlmEstimate | undefined;
-}
+export { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
 
 const ALLOW: Decision = { kind: 'allow' };
 

@@ -56,6 +56,10 @@ export function createLoopDetectionPolicy(deps: LoopDetectionDeps): Policy {
       deps.onLoopTrip?.(ctx, agent.id, trips, policy.action);
       const summary = trips.map((x) => x.message).join('; ');
       const coolDownMs = policy.coolDownSeconds * 1000;
+      // The hop chain comes from the caller's trace context, which another agent could forge to
+      // frame this one: a chain that loops refuses this call, but never blocks or suspends the agent.
+      const onlyHops = trips.every((x) => x.rule === 'hop-cycle' || x.rule === 'hop-depth');
+      if (onlyHops && policy.action !== 'warn') return refused(agent.id, undefined, summary, trips);
       switch (policy.action) {
         case 'warn':
           return { kind: 'allow', reason: `loop warning: ${trips.map((x) => x.rule).join(', ')}` };

@@ -24,3 +24,9 @@ export function modelPermitted(agent: Agent, name: string): boolean {
   }
   return c.allow(name) && !c.deny(name);
 }
+
+/** True when the agent's deny globs name the model: an alias may not reach it either. */
+export function modelDenied(agent: Agent, name: string): boolean {
+  modelPermitted(agent, name);
+  return compiled.get(agent)!.deny(name);
+}

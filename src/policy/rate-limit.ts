@@ -4,11 +4,11 @@
  * runs before any token estimate; a refused request has cost nothing downstream. The slot
  * it takes is released when the request ends (the chain settles it).
  */
-import { GatewayError } from '../errors/gateway-error.js';
 import { callKind } from '../pipeline/call-kind.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
-import { REQUESTS_VIEW, refusalHeaders } from '../ratelimit/headers.js';
-import type { RateLimiter, Refusal } from '../ratelimit/rate-limiter.js';
+import { REQUESTS_VIEW } from '../ratelimit/headers.js';
+import { refuse } from '../ratelimit/refusal.js';
+import type { RateLimiter } from '../ratelimit/rate-limiter.js';
 
 export interface RateLimitDeps {
   rateLimiter?: RateLimiter;
@@ -35,18 +35,5 @@ export function createRateLimitPolicy(deps: RateLimitDeps): Policy {
         ...(r.view ? { patch: { annotations: { [REQUESTS_VIEW]: r.view } } } : {}),
       };
     },
-  };
-}
-
-export function refuse(agentId: string, r: Refusal): Decision {
-  const what = r.what === 'concurrent' ? `${r.limit} requests in flight` : `${r.limit} ${r.what} per minute`;
-  const message =
-    r.what === 'tokens' && r.retryAfterMs === undefined
-      ? `This request needs more tokens than the limit of ${what} (${r.rule.label}) for agent ${agentId}; lower max_tokens or the prompt`
-      : `Rate limit of ${what} reached (${r.rule.label}) for agent ${agentId}`;
-  return {
-    kind: 'deny',
-    error: new GatewayError('RATE_LIMITED', message, { headers: refusalHeaders(r), details: { limit: r.what, scope: r.rule.label } }),
-    reason: `${r.what} limit ${r.limit} (${r.rule.label})`,
   };
 }

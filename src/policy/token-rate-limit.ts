@@ -7,8 +7,10 @@
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { TOKENS_VIEW } from '../ratelimit/headers.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.js';
-import { ESTIMATE_ANNOTATION, estimateOf } from './llm-estimate.js';
-import { refuse, type RateLimitDeps } from './rate-limit.js';
+import { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
+import { unlimitedOutput, withEnforcedLimit } from '../llm/request-body.js';
+import { refuse } from '../ratelimit/refusal.js';
+import type { RateLimitDeps } from './rate-limit.js';
 
 const ALLOW: Decision = { kind: 'allow' };
 
@@ -41,7 +43,11 @@ export function createTokenRateLimitPolicy(deps: RateLimitDeps): Policy {
             else admitted.settle(undefined);
           },
         },
-        patch: { annotations: { [ESTIMATE_ANNOTATION]: estimate, ...(admitted.view ? { [TOKENS_VIEW]: admitted.view } : {}) } },
+        patch: {
+          annotations: { [ESTIMATE_ANNOTATION]: estimate, ...(admitted.view ? { [TOKENS_VIEW]: admitted.view } : {}) },
+          // The reservation assumed an output limit the client did not set: the provider must keep to it.
+          ...(unlimitedOutput(ctx.payload) ? { payload: withEnforcedLimit(ctx.payload, estimate.maxOutputTokens) } : {}),
+        },
       };
     },
   };

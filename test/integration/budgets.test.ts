@@ -87,6 +87,8 @@ describe('LLM budgets', () => {
       env.fakes[0]!.setDefault({});
     }
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    // No max_tokens from the client: the provider is held to the output the reservation assumed.
+    expect(env.fakes[0]!.requests.at(-1)!.body.max_tokens).toBe(4096);
     const refusals = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as InstanceType<typeof OpenAI.APIError>);
     expect(refusals).toHaveLength(90);
     for (const e of refusals) {

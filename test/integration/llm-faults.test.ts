@@ -217,6 +217,11 @@ describe('streams that go wrong', () => {
     await p;
     await expect.poll(() => env.fakes[0]!.stats.aborted, { timeout: 1000, interval: 20 }).toBe(1);
     await expect.poll(() => env.audit().at(-1)!.code).toBe('CLIENT_CLOSED_REQUEST');
+    // The provider had the request: its worst case is charged, marked as such.
+    const row = env.audit().at(-1)!;
+    expect(row.details!.usage.source).toBe('reserved');
+    expect(row.tokens_in).toBe(8);
+    expect(row.tokens_out).toBe(row.details!.estimate.maxOutputTokens);
   });
 });
 

@@ -109,13 +109,17 @@ describe('chat completions', () => {
       base_url: 'http://evil.example',
       api_key: 'sk-agent-chosen',
       extra_headers: { 'x-evil': '1' },
+      models: ['some-other-model'],
+      route: 'fallback',
     });
     const body = fake.requests.at(-1)!.body;
     expect(body.some_future_field).toEqual({ keep: true });
     expect(body.base_url).toBeUndefined();
     expect(body.api_key).toBeUndefined();
     expect(body.extra_headers).toBeUndefined();
-    expect(env.audit().at(-1)!.details!.droppedFields).toEqual(['base_url', 'api_key', 'extra_headers']);
+    expect(body.models).toBeUndefined();
+    expect(body.route).toBeUndefined();
+    expect(env.audit().at(-1)!.details!.droppedFields).toEqual(['base_url', 'api_key', 'extra_headers', 'models', 'route']);
   });
 
   it('relays n choices, tools and response_format untouched', async () => {

@@ -187,5 +187,13 @@ describe('agent hop chain', () => {
     expect(relaySeen[1]!.traceparent!.split('-')[1]).toBe(relaySeen[0]!.traceparent!.split('-')[1]);
     const trip = trips('relay-agent').at(-1)!;
     expect(trip.details).toMatchObject({ rule: 'hop-cycle', chain: ['caller-agent', 'relay-agent'] });
+    // A chain could be forged by another agent: the trip refused that one call and blocked nothing.
+    const own = await connectClient(env.gw.url, env.keys['relay-agent']!, 'modern');
+    try {
+      const r = await own.callTool({ name: 'relay__ask', arguments: {} });
+      expect(r.isError).not.toBe(true);
+    } finally {
+      await own.close();
+    }
   });
 });
