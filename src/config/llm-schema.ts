@@ -68,7 +68,7 @@ export const ProviderSchema = z
       .describe('The provider runs on this machine or the private network (Ollama, vLLM): only then may its host resolve to loopback or private addresses'),
     timeouts: TimeoutsSchema,
     maxConnections: z.number().int().min(1).max(4096).default(64),
-    maxResponseBytes: z.number().int().min(1024).default(32 * 1024 * 1024).describe('A JSON answer larger than this (counted after decompression) is refused'),
+    maxResponseBytes: z.number().int().min(1024).default(32 * 1024 * 1024).describe('An answer larger than this (JSON after decompression, or a stream in total) is refused or cut'),
     maxEventBytes: z.number().int().min(1024).default(1024 * 1024).describe('One SSE event larger than this ends the stream'),
     clearance: z
       .enum(CLEARANCES)

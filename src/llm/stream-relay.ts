@@ -71,6 +71,10 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
   const write = async (raw: Buffer): Promise<void> => {
     const out = scrubSecrets(raw, provider);
     bytes += out.length;
+    // The taps keep the answer (for counting and the cache): a stream is capped like a whole answer.
+    if (bytes > provider.config.maxResponseBytes) {
+      throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream exceeds ${provider.config.maxResponseBytes} bytes`);
+    }
     events++;
     hash.update(out);
     if (!res.write(out)) await drained(res, attempt.signal);

@@ -18,6 +18,7 @@ beforeAll(async () => {
         fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
           timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 },
           maxEventBytes: 4096,
+          maxResponseBytes: 64 * 1024,
         }),
         fakeProvider('backup', b!, [{ name: 'gpt-4.1-mini@backup', upstreamName: 'gpt-4.1-mini' }, { name: 'gpt-4.1-nano@backup', upstreamName: 'gpt-4.1-nano' }], { timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 } }),
       ],
@@ -186,6 +187,17 @@ describe('streams that go wrong', () => {
       for await (const _ of stream) void _;
     })().catch((e: unknown) => e);
     expect(String(err)).toMatch(/larger than 4096 bytes/);
+    expect(env.audit().at(-1)!.code).toBe('UPSTREAM_BAD_RESPONSE');
+  });
+
+  it('ends a stream that grows past the answer cap', async () => {
+    reset();
+    env.fakes[0]!.script({ tokens: 3000 });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(String(err)).toMatch(/the stream exceeds 65536 bytes/);
     expect(env.audit().at(-1)!.code).toBe('UPSTREAM_BAD_RESPONSE');
   });
 
