@@ -4,6 +4,7 @@ import { auditDbPath, stateDbPath } from '../app.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveSecretRef } from '../config/secret-ref.js';
+import { ADMIN_TOKEN_FILE } from '../admin/admin-token.js';
 import { appendDirect, openAuditDb } from '../audit/index.js';
 import { allBudgetSpecs } from '../budget/budget-specs.js';
 import { budgetLines, readSaved, type BudgetLine } from '../budget/budget-view.js';
@@ -117,7 +118,7 @@ async function adminTokenValue(config: LoadedConfig): Promise<string | null> {
     return r.ok ? r.secret.reveal() : null;
   }
   try {
-    return (await readFile(join(config.dataDir, 'admin.token'), 'utf8')).trim();
+    return (await readFile(join(config.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
   } catch {
     return null;
   }

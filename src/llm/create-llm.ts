@@ -26,6 +26,6 @@ export async function createLlm(
   // The tokenizers load on first use otherwise, adding about a second to the first request.
   if (config.providers.length > 0 && opts.preload !== false) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
   const cache = config.cache.maxBytes > 0 ? new ResponseCache(config.cache) : null;
-  const service = new LlmService({ config, providers, models, estimator, router, cache, log: log.child({ component: 'llm' }) });
+  const service = new LlmService({ providers, models, estimator, router, cache, log: log.child({ component: 'llm' }) });
   return { service, issues };
 }

@@ -7,18 +7,16 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { LlmConfig } from '../config/llm-schema.js';
 import { readCapped } from '../egress/read-capped.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
-import { estimateOf } from '../policy/llm-estimate.js';
-import type { LlmEstimate, PromptEstimator } from './estimate.js';
+import { estimateOf, type LlmEstimate, type PromptEstimator } from './estimate.js';
 import type { ModelDirectory, ModelTarget, Route } from './model-directory.js';
 import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
-import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
+import { RouteExhausted, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
@@ -36,7 +34,6 @@ export type LlmAnswer =
   | { kind: 'stream'; tail: Buffer | null };
 
 export interface LlmServiceDeps {
-  config: LlmConfig;
   providers: ReadonlyMap<string, ProviderRuntime>;
   models: ModelDirectory;
   estimator: PromptEstimator;
@@ -300,4 +297,3 @@ function providerRefusal(body: Buffer, status: number, provider: ProviderRuntime
   return Buffer.from(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'upstream_refused' } }));
 }
 
-export type { AttemptRecord, Route };

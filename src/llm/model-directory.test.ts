@@ -57,7 +57,6 @@ describe('ModelDirectory: provider models', () => {
     expect(route(dir, 'nomic-embed').kind).toBe('embeddings');
     expect(dir.size).toBe(8);
     expect([...dir.routes()].map((x) => x.name)).toEqual(['gpt-4o', 'gpt-4o-mini', 'gpt-4', 'text-embedding-3-small', 'llama', 'local-gpt-4o', 'qwen', 'nomic-embed']);
-    expect(dir.problems).toEqual([]);
   });
 
   it('keeps the upstream name apart from the public one', () => {
@@ -190,20 +189,12 @@ describe('ModelDirectory: aliases', () => {
     expect(r).toMatchObject({ kind: 'embeddings', strategy: 'fallback', cacheTtlMs: undefined });
   });
 
-  it('reports an alias that mixes chat and embeddings models as a problem and does not route it', () => {
-    // The schema refuses this (llm-schema.test.ts); a config built past it must still not route it.
+  it('refuses to build from a config the schema would have refused', () => {
+    // The schema refuses both (llm-schema.test.ts); the directory does not route around it.
     const cfg = LlmConfigSchema.parse({ providers: PROVIDERS });
     const mixed = AliasSchema.parse({ targets: [{ model: 'gpt-4o' }], rules: [{ when: { stream: false }, targets: [{ model: 'nomic-embed' }] }] });
-    const dir = new ModelDirectory({ ...cfg, aliases: { mixed, fine: AliasSchema.parse({ targets: [{ model: 'gpt-4o' }] }) } });
-    expect(dir.problems).toEqual(['alias mixed: mixes chat and embeddings models']);
-    expect(dir.route('mixed')).toBeUndefined();
-    expect(dir.route('fine')).toBeDefined();
-  });
-
-  it('reports an alias naming an unknown model (a config built without the schema checks)', () => {
-    const cfg = LlmConfigSchema.parse({ providers: PROVIDERS });
-    const dir = new ModelDirectory({ ...cfg, aliases: { ghost: AliasSchema.parse({ targets: [{ model: 'gpt-4o' }], rules: [{ when: {}, targets: [{ model: 'nope' }] }] }) } });
-    expect(dir.problems).toEqual(['alias ghost: unknown model nope']);
-    expect(dir.route('ghost')).toBeUndefined();
+    expect(() => new ModelDirectory({ ...cfg, aliases: { mixed } })).toThrow(/mixes chat and embeddings/);
+    const ghost = AliasSchema.parse({ targets: [{ model: 'gpt-4o' }], rules: [{ when: {}, targets: [{ model: 'nope' }] }] });
+    expect(() => new ModelDirectory({ ...cfg, aliases: { ghost } })).toThrow(/unknown model nope/);
   });
 });

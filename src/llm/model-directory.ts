@@ -51,7 +51,6 @@ export interface Route {
 
 export class ModelDirectory {
   readonly #routes = new Map<string, Route>();
-  readonly problems: string[] = [];
 
   constructor(config: LlmConfig, prices = new PriceTable(config.prices)) {
     const targets = new Map<string, ModelTarget>();
@@ -84,11 +83,7 @@ export class ModelDirectory {
         });
       }
     }
-    for (const [name, alias] of Object.entries(config.aliases)) {
-      const route = aliasRoute(name, alias, targets);
-      if (typeof route === 'string') this.problems.push(route);
-      else this.#routes.set(name, route);
-    }
+    for (const [name, alias] of Object.entries(config.aliases)) this.#routes.set(name, aliasRoute(name, alias, targets));
   }
 
   /** The route of a public name; names are case-sensitive and exact (no suffix or case folding). */
@@ -105,28 +100,22 @@ export class ModelDirectory {
   }
 }
 
-function aliasRoute(name: string, alias: AliasConfig, models: ReadonlyMap<string, ModelTarget>): Route | string {
-  const weighted = (list: AliasConfig['targets']): WeightedTarget[] | string => {
-    const out: WeightedTarget[] = [];
-    for (const t of list) {
+/**
+ * An alias's route. LlmConfigSchema has already refused unknown targets and aliases mixing
+ * chat and embeddings; a config that got past it is a programming error, not a user's.
+ */
+function aliasRoute(name: string, alias: AliasConfig, models: ReadonlyMap<string, ModelTarget>): Route {
+  const weighted = (list: AliasConfig['targets']): WeightedTarget[] =>
+    list.map((t) => {
       const target = models.get(t.model);
-      if (!target) return `alias ${name}: unknown model ${t.model}`;
-      out.push({ target, weight: t.weight });
-    }
-    return out;
-  };
+      if (!target) throw new Error(`alias ${name}: unknown model ${t.model} (the config was not validated)`);
+      return { target, weight: t.weight };
+    });
   const targets = weighted(alias.targets);
-  if (typeof targets === 'string') return targets;
-  const rules: RouteRule[] = [];
-  for (const r of alias.rules) {
-    const rt = weighted(r.targets);
-    if (typeof rt === 'string') return rt;
-    rules.push({ when: r.when, strategy: r.strategy ?? alias.strategy, targets: rt });
-  }
+  const rules: RouteRule[] = alias.rules.map((r) => ({ when: r.when, strategy: r.strategy ?? alias.strategy, targets: weighted(r.targets) }));
   const all = new Set<ModelTarget>(targets.map((t) => t.target));
   for (const r of rules) for (const t of r.targets) all.add(t.target);
-  const kinds = new Set([...all].map((t) => t.kind));
-  if (kinds.size > 1) return `alias ${name}: mixes chat and embeddings models`;
+  if (new Set([...all].map((t) => t.kind)).size > 1) throw new Error(`alias ${name}: mixes chat and embeddings models (the config was not validated)`);
   return {
     name,
     alias: true,
