@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
 import { appendDirect, openAuditDb } from './direct.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from './db.js';
 import { sampleEvent, tempAuditDir } from './test-fixtures.js';
 
 let t: ReturnType<typeof tempAuditDir>;
@@ -49,6 +50,17 @@ describe('migrations', () => {
     const normal = openAuditDb(t.dbPath);
     expect(normal.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     normal.close();
+  });
+
+  it('leave the WAL un-checkpointed for thousands of pages, so single-record commits rarely pay for a checkpoint', () => {
+    const db = openAuditDb(t.dbPath);
+    for (let i = 1; i <= 300; i++) appendDirect(db, [sampleEvent(i)]); // one commit each, as at one request at a time
+    // A PASSIVE checkpoint reports the WAL's frame count: SQLite's default (1,000 pages) would
+    // have checkpointed and restarted the WAL several times by now.
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>;
+    expect(row!.log).toBeGreaterThan(1000);
+    expect(row!.log).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES);
+    db.close();
   });
 
   it('make audit_events append-only against accidental UPDATE and DELETE', () => {
