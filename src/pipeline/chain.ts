@@ -155,7 +155,9 @@ export class PolicyChain {
       }
       for (const policy of this.policies) {
         if (!payloadLoaded && policy.phase !== 'headers') await readPayload();
-        if (policy.request) apply(policy.name, await runHook(policy.name, path, () => policy.request!(ctx)));
+        if (!policy.request) continue;
+        const d = runHook(policy.name, path, policy, 'request', ctx);
+        apply(policy.name, d instanceof Promise ? await d : d);
       }
       if (!payloadLoaded) await readPayload();
       result = await step('forward', 'error', async () => {
@@ -169,8 +171,8 @@ export class PolicyChain {
       });
       for (const policy of this.policies) {
         if (!policy.response) continue;
-        const current = result;
-        apply(policy.name, await runHook(policy.name, path, () => policy.response!(ctx, current)));
+        const d = runHook(policy.name, path, policy, 'response', ctx, result);
+        apply(policy.name, d instanceof Promise ? await d : d);
       }
       deciding = 'forward';
     } catch (err) {
@@ -209,24 +211,44 @@ export const POLICY_TIMEOUT_MS = 5000;
 
 /**
  * Runs one hook, recording its decision and duration. A throw, a timeout or something that
- * is not a Decision becomes a fail-closed deny, recorded under the policy's name.
+ * is not a Decision becomes a fail-closed deny, recorded under the policy's name. A hook that
+ * answers synchronously is handled without a promise (most do, on every request); only a
+ * pending decision gets the timeout.
  */
-async function runHook(name: string, path: DecisionStep[], hook: () => Decision | Promise<Decision>): Promise<Decision> {
+function runHook(
+  name: string,
+  path: DecisionStep[],
+  policy: Policy,
+  hook: 'request' | 'response',
+  ctx: RequestContext,
+  result?: ForwardResult,
+): Decision | Promise<Decision> {
   const t0 = performance.now();
-  let d: Decision;
+  let r: Decision | Promise<Decision>;
   try {
-    const r = hook();
-    d = r instanceof Promise ? await withTimeout(r, name) : r;
-    if (!d || (d.kind !== 'allow' && d.kind !== 'deny')) throw new Error(`policy ${name} returned something that is not a decision`);
+    r = hook === 'request' ? policy.request!(ctx) : policy.response!(ctx, result!);
   } catch (err) {
-    const ge = toGatewayError(err);
-    path.push({ policy: name, decision: 'error', ms: round(performance.now() - t0), code: ge.code });
-    return { kind: 'deny', error: ge, reason: ge.code === 'INTERNAL' ? 'policy failed (fail closed)' : ge.message };
+    return hookFailed(name, path, t0, err);
   }
+  if (!(r instanceof Promise)) return recordDecision(name, path, t0, r);
+  return withTimeout(r, name).then(
+    (d) => recordDecision(name, path, t0, d),
+    (err: unknown) => hookFailed(name, path, t0, err),
+  );
+}
+
+function recordDecision(name: string, path: DecisionStep[], t0: number, d: Decision): Decision {
+  if (!d || (d.kind !== 'allow' && d.kind !== 'deny')) return hookFailed(name, path, t0, new Error(`policy ${name} returned something that is not a decision`));
   const ms = round(performance.now() - t0);
   if (d.kind === 'deny') path.push({ policy: name, decision: 'deny', ms, code: d.error.code, ...(d.reason ? { reason: d.reason } : {}) });
   else path.push({ policy: name, decision: d.patch ? 'modify' : 'allow', ms, ...(d.reason ? { reason: d.reason } : {}) });
   return d;
+}
+
+function hookFailed(name: string, path: DecisionStep[], t0: number, err: unknown): Decision {
+  const ge = toGatewayError(err);
+  path.push({ policy: name, decision: 'error', ms: round(performance.now() - t0), code: ge.code });
+  return { kind: 'deny', error: ge, reason: ge.code === 'INTERNAL' ? 'policy failed (fail closed)' : ge.message };
 }
 
 function withTimeout(p: Promise<Decision>, name: string): Promise<Decision> {

@@ -159,6 +159,21 @@ describe('budget policy: what is charged where', () => {
     expect(ledger.status(specsOf(who).daily!).reserved).toEqual(reserved);
   });
 
+  it('decides synchronously when the bound fits, and with a promise only when the prompt must be counted', async () => {
+    const ledger = new BudgetLedger({ timezone: 'UTC', now: () => NOON });
+    const policy = createBudgetPolicy({ budgets: ledger, models: () => DIR });
+    const roomy = principal([{ name: 'daily', channel: 'llm', window: 'day', limits: { tokens: 100_000 } }]);
+    // A promise would cost the chain a timeout timer and several allocations on every request.
+    expect(policy.request!(await llmContext(roomy))).not.toBeInstanceOf(Promise);
+    expect(policy.request!(toolContext(roomy))).not.toBeInstanceOf(Promise);
+    const { exact } = await estimates();
+    const tight = principal([{ name: 'daily', channel: 'llm', window: 'day', limits: { tokens: exact.worstCaseTokens } }]);
+    const fresh = createBudgetPolicy({ budgets: new BudgetLedger({ timezone: 'UTC', now: () => NOON }), models: () => DIR });
+    const pending = fresh.request!(await llmContext(tight));
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).kind).toBe('allow');
+  });
+
   it('counts the prompt exactly when the bound does not fit, and reserves the exact count', async () => {
     const { exact } = await estimates();
     const { ledger, decide } = setup();

@@ -15,6 +15,7 @@ import type { LlmEstimate } from '../llm/estimate.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import { unlimitedOutput, withEnforcedLimit, type LlmRequest } from '../llm/request-body.js';
 import { callKind, type CallKind } from '../pipeline/call-kind.js';
+import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, Outcome, Policy } from '../pipeline/policy.js';
 import { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
 
@@ -31,49 +32,59 @@ const NO_TOOL_COST = { usd: 0, tokens: 0 };
 export function createBudgetPolicy(deps: BudgetDeps): Policy {
   return {
     name: 'budget',
-    async request(ctx): Promise<Decision> {
+    // Synchronous unless the byte bound does not fit and the prompt must be counted: a promise
+    // per request would cost the chain a timeout timer and several allocations for nothing.
+    request(ctx): Decision | Promise<Decision> {
       const ledger = deps.budgets;
       if (!ledger || ctx.principal?.kind !== 'agent' || !ctx.principal.agent.budgets) return ALLOW;
       const kind = callKind(ctx);
       if (kind === null) return ALLOW;
-      const agent = ctx.principal.agent;
-      const specs = budgetSpecs(agent, kind);
+      const specs = budgetSpecs(ctx.principal.agent, kind);
       if (specs.length === 0) return ALLOW;
-
-      let estimate = kind === 'llm' ? estimateOf(ctx) : undefined;
-      let cost = costOf(kind, estimate, kind === 'tool' && ctx.target !== null ? (deps.toolCost?.(ctx.target) ?? NO_TOOL_COST) : NO_TOOL_COST);
-      let r = ledger.admit(specs, cost);
-      if (!r.ok && estimate && !estimate.exact) {
-        // Near the limit the byte bound is not good enough: count the prompt.
-        estimate = await estimate.exactly();
-        cost = costOf(kind, estimate, NO_TOOL_COST);
-        r = ledger.admit(specs, cost);
-      }
-      let payload: LlmRequest | undefined;
-      // Clamp only for clamping budgets: a deny budget whose room is smaller than the call refuses it.
-      if (!r.ok && estimate && r.refusal.dimension !== 'calls' && specs.some((s) => s.action === 'clamp') && ledger.check(specs.filter((s) => s.action === 'deny'), cost) === null) {
-        const clamped = clampOutput(ledger, specs, estimate);
-        if (clamped) {
-          estimate = clamped;
-          cost = costOf(kind, estimate, NO_TOOL_COST);
-          r = ledger.admit(specs, cost);
-          if (r.ok) payload = withEnforcedLimit(ctx.payload as LlmRequest, clamped.maxOutputTokens);
-        }
-      }
-      if (!r.ok) return refuse(agent.id, agent.owner, r.refusal);
-      // Reserved for an output limit the client did not set: make the provider keep to it.
-      if (!payload && estimate && unlimitedOutput(ctx.payload)) payload = withEnforcedLimit(ctx.payload, estimate.maxOutputTokens);
-      const held = r.held;
-      const reserved = cost;
-      const annotations: Record<string, unknown> = { 'budget.reserved': reserved };
-      if (estimate) annotations[ESTIMATE_ANNOTATION] = estimate;
-      return {
-        kind: 'allow',
-        reservation: { settle: (outcome) => ledger.settle(held, actualOf(kind, outcome, reserved)) },
-        patch: { annotations, ...(payload ? { payload } : {}) },
-        ...(payload ? { reason: `output limited to ${payload.maxOutputTokens} tokens` } : {}),
-      };
+      const estimate = kind === 'llm' ? estimateOf(ctx) : undefined;
+      const toolCost = kind === 'tool' && ctx.target !== null ? (deps.toolCost?.(ctx.target) ?? NO_TOOL_COST) : NO_TOOL_COST;
+      return decide(ctx, ledger, specs, kind, estimate, toolCost);
     },
+  };
+}
+
+function decide(
+  ctx: RequestContext,
+  ledger: BudgetLedger,
+  specs: readonly BudgetSpec[],
+  kind: CallKind,
+  bound: LlmEstimate | undefined,
+  toolCost: { usd: number; tokens: number },
+): Decision | Promise<Decision> {
+  const agent = (ctx.principal as Extract<RequestContext['principal'], { kind: 'agent' }>).agent;
+  let estimate = bound;
+  let cost = costOf(kind, estimate, toolCost);
+  let r = ledger.admit(specs, cost);
+  // Near the limit the byte bound is not good enough: count the prompt, then decide again.
+  if (!r.ok && estimate && !estimate.exact) return estimate.exactly().then((exact) => decide(ctx, ledger, specs, kind, exact, NO_TOOL_COST));
+  let payload: LlmRequest | undefined;
+  // Clamp only for clamping budgets: a deny budget whose room is smaller than the call refuses it.
+  if (!r.ok && estimate && r.refusal.dimension !== 'calls' && specs.some((s) => s.action === 'clamp') && ledger.check(specs.filter((s) => s.action === 'deny'), cost) === null) {
+    const clamped = clampOutput(ledger, specs, estimate);
+    if (clamped) {
+      estimate = clamped;
+      cost = costOf(kind, estimate, NO_TOOL_COST);
+      r = ledger.admit(specs, cost);
+      if (r.ok) payload = withEnforcedLimit(ctx.payload as LlmRequest, clamped.maxOutputTokens);
+    }
+  }
+  if (!r.ok) return refuse(agent.id, agent.owner, r.refusal);
+  // Reserved for an output limit the client did not set: make the provider keep to it.
+  if (!payload && estimate && unlimitedOutput(ctx.payload)) payload = withEnforcedLimit(ctx.payload, estimate.maxOutputTokens);
+  const held = r.held;
+  const reserved = cost;
+  const annotations: Record<string, unknown> = { 'budget.reserved': reserved };
+  if (estimate) annotations[ESTIMATE_ANNOTATION] = estimate;
+  return {
+    kind: 'allow',
+    reservation: { settle: (outcome) => ledger.settle(held, actualOf(kind, outcome, reserved)) },
+    patch: { annotations, ...(payload ? { payload } : {}) },
+    ...(payload ? { reason: `output limited to ${payload.maxOutputTokens} tokens` } : {}),
   };
 }
 

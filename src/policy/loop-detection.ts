@@ -31,7 +31,8 @@ export function createLoopDetectionPolicy(deps: LoopDetectionDeps): Policy {
   const now = deps.now ?? Date.now;
   return {
     name: 'loop-detection',
-    async request(ctx): Promise<Decision> {
+    // Synchronous except when suspending the agent (a state write): most calls trip nothing.
+    request(ctx): Decision | Promise<Decision> {
       const guard = deps.loops;
       if (!guard || ctx.principal?.kind !== 'agent' || !ctx.principal.agent.loops) return ALLOW;
       if (callKind(ctx) === null) return ALLOW;
@@ -69,9 +70,11 @@ export function createLoopDetectionPolicy(deps: LoopDetectionDeps): Policy {
         case 'block':
           guard.startCoolDown(agent.id, 'block', t + coolDownMs, t);
           return refused(agent.id, coolDownMs, summary, trips);
-        case 'suspend':
-          await deps.suspendAgent?.(agent.id, `loop detected: ${summary}`.slice(0, 500));
-          return refused(agent.id, undefined, `${summary}; the agent is suspended until an admin resumes it`, trips);
+        case 'suspend': {
+          const suspended = () => refused(agent.id, undefined, `${summary}; the agent is suspended until an admin resumes it`, trips);
+          const pending = deps.suspendAgent?.(agent.id, `loop detected: ${summary}`.slice(0, 500));
+          return pending ? pending.then(suspended) : suspended();
+        }
       }
     },
   };

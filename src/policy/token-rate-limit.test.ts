@@ -91,6 +91,16 @@ describe('token-rate-limit policy', () => {
     expect(left(bot)).toBe(10_000 - bound.worstCaseTokens);
   });
 
+  it('decides synchronously when the bound fits, and with a promise only when the prompt must be counted', async () => {
+    const policy = createTokenRateLimitPolicy({ rateLimiter: new RateLimiter(() => 0) });
+    // A promise would cost the chain a timeout timer and several allocations on every request.
+    expect(policy.request!(await llmContext(principal({ tokensPerMinute: 10_000 })))).not.toBeInstanceOf(Promise);
+    const { exact } = await estimates();
+    const pending = policy.request!(await llmContext(principal({ tokensPerMinute: exact.worstCaseTokens })));
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).kind).toBe('allow');
+  });
+
   it('counts exactly when the bound is larger than the limit, and admits the exact count that fits', async () => {
     const { exact } = await estimates();
     const { decide, left } = setup();

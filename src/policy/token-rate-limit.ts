@@ -4,9 +4,11 @@
  * concurrent requests cannot overshoot; the chain's settlement gives back what the provider
  * did not use (all of it when nothing was forwarded) or takes the excess.
  */
+import type { LlmEstimate } from '../llm/estimate.js';
+import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { TOKENS_VIEW } from '../ratelimit/headers.js';
-import type { RateLimiter } from '../ratelimit/rate-limiter.js';
+import type { LimitRule, RateLimiter } from '../ratelimit/rate-limiter.js';
 import { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
 import { unlimitedOutput, withEnforcedLimit } from '../llm/request-body.js';
 import { refuse } from '../ratelimit/refusal.js';
@@ -17,38 +19,40 @@ const ALLOW: Decision = { kind: 'allow' };
 export function createTokenRateLimitPolicy(deps: RateLimitDeps): Policy {
   return {
     name: 'token-rate-limit',
-    async request(ctx): Promise<Decision> {
+    // Synchronous unless the byte bound is refused and the prompt must be counted exactly.
+    request(ctx): Decision | Promise<Decision> {
       const limiter: RateLimiter | undefined = deps.rateLimiter;
       if (!limiter || ctx.principal?.kind !== 'agent' || ctx.channel !== 'llm' || !ctx.principal.agent.rateLimits) return ALLOW;
-      let estimate = estimateOf(ctx);
+      const estimate = estimateOf(ctx);
       if (!estimate) return ALLOW;
-      const agent = ctx.principal.agent;
-      const rules = limiter.rules(agent, 'llm', ctx.target).filter((r) => r.tokensPerMinute !== undefined);
+      const rules = limiter.rules(ctx.principal.agent, 'llm', ctx.target).filter((r) => r.tokensPerMinute !== undefined);
       if (rules.length === 0) return ALLOW;
-      let r = limiter.admitTokens(agent.id, rules, estimate.worstCaseTokens);
-      if (!r.ok && !estimate.exact) {
-        // The byte bound overstates the prompt: near the limit, the exact count decides.
-        estimate = await estimate.exactly();
-        r = limiter.admitTokens(agent.id, rules, estimate.worstCaseTokens);
-      }
-      if (!r.ok) return refuse(agent.id, r.refusal);
-      const admitted = r;
-      return {
-        kind: 'allow',
-        reservation: {
-          settle(outcome) {
-            const u = outcome.usage;
-            if (u && (u.tokensIn !== undefined || u.tokensOut !== undefined)) admitted.settle((u.tokensIn ?? 0) + (u.tokensOut ?? 0));
-            else if (!outcome.forwarded) admitted.settle(0);
-            else admitted.settle(undefined);
-          },
-        },
-        patch: {
-          annotations: { [ESTIMATE_ANNOTATION]: estimate, ...(admitted.view ? { [TOKENS_VIEW]: admitted.view } : {}) },
-          // The reservation assumed an output limit the client did not set: the provider must keep to it.
-          ...(unlimitedOutput(ctx.payload) ? { payload: withEnforcedLimit(ctx.payload, estimate.maxOutputTokens) } : {}),
-        },
-      };
+      return decide(ctx, limiter, rules, estimate);
+    },
+  };
+}
+
+function decide(ctx: RequestContext, limiter: RateLimiter, rules: readonly LimitRule[], estimate: LlmEstimate): Decision | Promise<Decision> {
+  const agentId = (ctx.principal as Extract<RequestContext['principal'], { kind: 'agent' }>).agentId;
+  const r = limiter.admitTokens(agentId, rules, estimate.worstCaseTokens);
+  // The byte bound overstates the prompt: near the limit, the exact count decides.
+  if (!r.ok && !estimate.exact) return estimate.exactly().then((exact) => decide(ctx, limiter, rules, exact));
+  if (!r.ok) return refuse(agentId, r.refusal);
+  const admitted = r;
+  return {
+    kind: 'allow',
+    reservation: {
+      settle(outcome) {
+        const u = outcome.usage;
+        if (u && (u.tokensIn !== undefined || u.tokensOut !== undefined)) admitted.settle((u.tokensIn ?? 0) + (u.tokensOut ?? 0));
+        else if (!outcome.forwarded) admitted.settle(0);
+        else admitted.settle(undefined);
+      },
+    },
+    patch: {
+      annotations: { [ESTIMATE_ANNOTATION]: estimate, ...(admitted.view ? { [TOKENS_VIEW]: admitted.view } : {}) },
+      // The reservation assumed an output limit the client did not set: the provider must keep to it.
+      ...(unlimitedOutput(ctx.payload) ? { payload: withEnforcedLimit(ctx.payload, estimate.maxOutputTokens) } : {}),
     },
   };
 }
