@@ -1,7 +1,8 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
-import { jsonDepthExceeds, jsonHasDuplicateKeys } from '../util/json-guard.js';
+import { scanJson, type JsonObjectSpans } from '../util/json-scan.js';
 
 /** Invalid UTF-8 is an error, not silently replaced with U+FFFD. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -10,6 +11,10 @@ export interface ReadBody {
   value: unknown;
   bytes: number;
   digest: string | null;
+  /** The bytes received (null without a body): `value` is exactly what JSON.parse reads from them. */
+  raw: Buffer | null;
+  /** Where the members of a top-level object sit in `raw`, so a caller can forward what it received. */
+  spans: JsonObjectSpans | null;
 }
 
 /** Deepest nesting accepted in a JSON body; deeper input is a cheap way to burn CPU and stack. */
@@ -25,7 +30,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const hasBody = declared !== undefined ? declared !== '0' : req.headers['transfer-encoding'] !== undefined;
   if (!hasBody) {
     if (required) throw new GatewayError('BAD_REQUEST', 'A JSON request body is required');
-    return { value: undefined, bytes: 0, digest: null };
+    return { value: undefined, bytes: 0, digest: null, raw: null, spans: null };
   }
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
@@ -39,19 +44,22 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
   let text: string;
   try {
-    text = UTF8.decode(buf);
+    // Pure ASCII (most JSON) is its own Latin-1 decoding, about ten times cheaper to make.
+    text = isAscii(buf) ? buf.toString('latin1') : UTF8.decode(buf);
   } catch {
     throw new GatewayError('PARSE_ERROR', 'Request body is not valid UTF-8');
   }
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
-  if (jsonHasDuplicateKeys(text)) throw new GatewayError('BAD_REQUEST', 'Request body repeats a key in one JSON object');
+  // On the bytes, now known to be valid UTF-8: one pass for both rules and the members' places.
+  const scan = scanJson(buf, MAX_JSON_DEPTH);
+  if (scan.problem === 'too-deep') throw new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  if (scan.problem === 'duplicate-key') throw new GatewayError('BAD_REQUEST', 'Request body repeats a key in one JSON object');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new GatewayError('PARSE_ERROR', 'Request body is not valid JSON');
   }
-  return { value, bytes, digest: createHash('sha256').update(buf).digest('hex') };
+  return { value, bytes, digest: createHash('sha256').update(buf).digest('hex'), raw: buf, spans: scan.spans };
 }
 
 /**

@@ -22,7 +22,7 @@ import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
 import { rateLimitHeaders, REQUESTS_VIEW, TOKENS_VIEW } from '../ratelimit/headers.js';
 import type { BucketView } from '../ratelimit/rate-limiter.js';
-import { UPSTREAM_PATH, upstreamBody } from './upstream-body.js';
+import { UPSTREAM_PATH, upstreamBytes } from './upstream-body.js';
 import { answerText, chainUsage, settleUsage, type SettledUsage } from './usage.js';
 import type { CachedAnswer, ResponseCache } from './cache/index.js';
 import { cacheSlot, replayHit, type CacheSlot } from './cached-answers.js';
@@ -80,13 +80,13 @@ export class LlmService {
       stream: req.stream,
     });
     const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
-    const bodies = new Map<ModelTarget, string>();
+    const bodies = new Map<ModelTarget, Buffer>();
     const trace = ctx.principal?.kind === 'agent' ? outboundTrace(ctx.traceId, ctx.hops, ctx.principal.agentId) : undefined;
     let dispatched = 0;
     const send = (t: ModelTarget): Promise<OpenAttempt> => {
       dispatched++;
       let body = bodies.get(t);
-      if (body === undefined) bodies.set(t, (body = upstreamBody(req, t)));
+      if (body === undefined) bodies.set(t, (body = upstreamBytes(req, t)));
       return openAttempt(this.provider(t), UPSTREAM_PATH[req.endpoint], body, {
         signal: ctx.signal,
         accept: req.stream ? 'text/event-stream' : 'application/json',

@@ -38,7 +38,7 @@ export interface OpenAttempt {
 export async function openAttempt(
   provider: ProviderRuntime,
   path: string,
-  body: string,
+  body: string | Buffer,
   opts: { signal: AbortSignal; accept: string; trace?: Readonly<Record<string, string>> },
 ): Promise<OpenAttempt> {
   const t = provider.config.timeouts;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
+import { scanJson } from '../util/json-scan.js';
 import { OUTPUT_TOKENS_CEILING, parseLlmRequest, type LlmEndpoint } from './request-body.js';
 
 const OPTS = { defaultModel: undefined, maxChoices: 4 };
@@ -197,5 +198,28 @@ describe('parseLlmRequest: the prompt container', () => {
     for (const input of [undefined, null, 42, [], [{ text: 'a' }], ['a', null], { a: 1 }]) {
       expect(refusal('embeddings', { model: 'm', input })).toBe('input: input must be a string, an array of strings or an array of token arrays');
     }
+  });
+});
+
+describe('parseLlmRequest: the bytes the body came from', () => {
+  const receivedOf = (text: string, value: unknown = JSON.parse(text)) => {
+    const raw = Buffer.from(text);
+    return { value, raw, spans: scanJson(raw, 64).spans };
+  };
+
+  it('keeps them, with the body they describe, when they are what the value was parsed from', () => {
+    const text = '{"model":"gpt-4o","api_key":"sk-x","messages":[{"role":"user","content":"hi"}]}';
+    const received = receivedOf(text);
+    const r = parseLlmRequest('chat', received.value, { ...OPTS, received });
+    expect(r.received?.raw).toBe(received.raw);
+    expect(r.received?.spans).toBe(received.spans);
+    // The body without the dropped field: the one the splice must keep in step with.
+    expect(r.received?.body).toBe(r.body);
+  });
+
+  it('ignores bytes that belong to another value', () => {
+    const received = receivedOf(JSON.stringify(CHAT));
+    expect(parseLlmRequest('chat', { ...CHAT }, { ...OPTS, received }).received).toBeUndefined();
+    expect(parseLlmRequest('chat', CHAT, OPTS).received).toBeUndefined();
   });
 });

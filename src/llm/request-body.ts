@@ -6,6 +6,7 @@
  */
 import { GatewayError } from '../errors/gateway-error.js';
 import { isObject } from '../util/is-object.js';
+import type { JsonObjectSpans } from '../util/json-scan.js';
 
 export type LlmEndpoint = 'chat' | 'responses' | 'embeddings';
 
@@ -29,6 +30,26 @@ export interface LlmRequest {
    * budget's clamp): written into each target's own limit field, replacing the client's.
    */
   readonly enforcedOutputLimit?: number;
+  /** The bytes the body came from, when known: upstreamBytes forwards them with its edits spliced in. */
+  readonly received?: ReceivedBody;
+}
+
+/**
+ * A body as received. It describes `body` only while the request's body is that very object:
+ * a step that rewrites the prompt must give the request a new body (which is then serialized
+ * afresh), never edit the old one in place, or the provider would get the unedited bytes.
+ */
+export interface ReceivedBody {
+  readonly raw: Buffer;
+  readonly spans: JsonObjectSpans;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** What readJsonBody returns about the bytes behind a parsed value. */
+export interface ReceivedJson {
+  readonly value: unknown;
+  readonly raw: Buffer | null;
+  readonly spans: JsonObjectSpans | null;
 }
 
 /**
@@ -73,7 +94,7 @@ const OUTPUT_FIELDS: Record<LlmEndpoint, readonly string[]> = {
 export function parseLlmRequest(
   endpoint: LlmEndpoint,
   raw: unknown,
-  opts: { defaultModel: string | undefined; maxChoices: number },
+  opts: { defaultModel: string | undefined; maxChoices: number; received?: ReceivedJson },
 ): LlmRequest {
   if (!isObject(raw)) throw invalid('The request body must be a JSON object', null);
   let body: Record<string, unknown> = raw;
@@ -121,7 +142,13 @@ export function parseLlmRequest(
   }
 
   checkPrompt(endpoint, body);
-  return { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [] };
+  const req: LlmRequest = { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [] };
+  // Kept only for the bytes this very value was parsed from. readJsonBody refused bodies that
+  // repeat a key, so no member of them hides behind a later twin: what the policies decide on
+  // is what the provider reads (plus the gateway's own edits).
+  const r = opts.received;
+  if (r && r.value === raw && r.raw && r.spans) return { ...req, received: { raw: r.raw, spans: r.spans, body } };
+  return req;
 }
 
 function checkPrompt(endpoint: LlmEndpoint, body: Record<string, unknown>): void {

@@ -1,6 +1,7 @@
 import { isObject } from '../util/is-object.js';
 import type { ModelTarget } from './model-directory.js';
 import type { LlmEndpoint, LlmRequest } from './request-body.js';
+import { spliceBody, type MemberEdit } from './splice-body.js';
 
 export const UPSTREAM_PATH: Record<LlmEndpoint, string> = {
   chat: '/chat/completions',
@@ -9,23 +10,46 @@ export const UPSTREAM_PATH: Record<LlmEndpoint, string> = {
 };
 
 /**
- * The JSON sent to one target: the agent's body with the target's own model name, and, for
- * chat streams, the usage chunk always requested (without it a stream's tokens would go
- * unbilled; the relay drops that chunk again when the client did not ask for it).
+ * The body sent to one target: the agent's own bytes with the gateway's edits spliced in when
+ * they are at hand (the request came from readJsonBody and its body was not replaced since),
+ * else upstreamBody's serialization. Both carry the same JSON.
  */
+export function upstreamBytes(req: LlmRequest, target: ModelTarget): Buffer {
+  const r = req.received;
+  if (r === undefined || r.body !== req.body) return Buffer.from(upstreamBody(req, target));
+  const { set, remove } = edits(req, target);
+  return spliceBody(r, set, remove);
+}
+
+/** The JSON sent to one target, serialized from the parsed body. */
 export function upstreamBody(req: LlmRequest, target: ModelTarget): string {
-  const body: Record<string, unknown> = { ...req.body, model: target.upstreamName };
+  const body: Record<string, unknown> = { ...req.body };
+  const { set, remove } = edits(req, target);
+  for (const [key, value] of set) body[key] = value;
+  if (remove !== null) delete body[remove];
+  return JSON.stringify(body);
+}
+
+/**
+ * What the gateway changes in the agent's body for one target: the target's own model name,
+ * for chat streams the usage chunk always requested (without it a stream's tokens would go
+ * unbilled; the relay drops that chunk again when the client did not ask for it), and an
+ * enforced output limit in the target's field (the other chat field removed).
+ */
+function edits(req: LlmRequest, target: ModelTarget): { set: MemberEdit[]; remove: string | null } {
+  const set: MemberEdit[] = [['model', target.upstreamName]];
   if (req.endpoint === 'chat' && req.stream) {
     const asked = isObject(req.body.stream_options) ? req.body.stream_options : {};
-    body.stream_options = { ...asked, include_usage: true };
+    if (asked.include_usage !== true) set.push(['stream_options', { ...asked, include_usage: true }]);
   }
+  let remove: string | null = null;
   if (req.enforcedOutputLimit !== undefined) {
     const field = outputField(req, target);
-    body[field] = req.enforcedOutputLimit;
-    if (field === 'max_completion_tokens') delete body.max_tokens;
-    else if (field === 'max_tokens') delete body.max_completion_tokens;
+    set.push([field, req.enforcedOutputLimit]);
+    if (field === 'max_completion_tokens') remove = 'max_tokens';
+    else if (field === 'max_tokens') remove = 'max_completion_tokens';
   }
-  return JSON.stringify(body);
+  return { set, remove };
 }
 
 /**

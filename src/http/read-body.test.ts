@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors/gateway-error.js';
+import { MAX_JSON_DEPTH, readJsonBody, type ReadBody } from './read-body.js';
+
+/** A request that delivers `chunks` as its body once readJsonBody listens. */
+function read(chunks: Array<string | Buffer>): Promise<ReadBody> {
+  const bufs = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
+  const req = Object.assign(new EventEmitter(), {
+    headers: { 'content-type': 'application/json', 'content-length': String(bufs.reduce((n, b) => n + b.length, 0)) },
+    pause: () => undefined,
+  }) as unknown as IncomingMessage;
+  const body = readJsonBody(req, 1 << 20, true);
+  for (const b of bufs) req.emit('data', b);
+  req.emit('end');
+  return body;
+}
+
+async function refusal(chunks: Array<string | Buffer>): Promise<string> {
+  try {
+    await read(chunks);
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    return `${err.code}: ${err.message}`;
+  }
+}
+
+describe('readJsonBody', () => {
+  it('returns the value with the bytes received, their digest and the top-level members', async () => {
+    const text = '{"model":"m", "messages":[{"role":"user","content":"é €"}]}';
+    const body = await read([text.slice(0, 20), text.slice(20)]);
+    const raw = Buffer.from(text);
+    expect(body.value).toEqual(JSON.parse(text));
+    expect(body.bytes).toBe(raw.length);
+    expect(body.digest).toBe(createHash('sha256').update(raw).digest('hex'));
+    expect(body.raw).toEqual(raw);
+    expect(body.spans!.members.map((m) => [m.key, body.raw!.toString('utf8', m.start, m.end)])).toEqual([
+      ['model', '"model":"m"'],
+      ['messages', '"messages":[{"role":"user","content":"é €"}]'],
+    ]);
+  });
+
+  it('reads ASCII and non-ASCII bodies alike, and accepts a byte order mark', async () => {
+    expect((await read(['{"a":"\\u00e9"}'])).value).toEqual({ a: 'é' });
+    expect((await read(['{"a":"é"}'])).value).toEqual({ a: 'é' });
+    expect((await read(['\ufeff{"a":1}'])).value).toEqual({ a: 1 });
+  });
+
+  it('gives no members for a body that is not an object', async () => {
+    const body = await read(['[{"a":1}]']);
+    expect(body.value).toEqual([{ a: 1 }]);
+    expect(body.spans).toBeNull();
+  });
+
+  it('refuses deep nesting and repeated keys before parsing, deep nesting first', async () => {
+    expect(await refusal(['['.repeat(10_000)])).toBe(`BAD_REQUEST: JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+    expect(await refusal([`{"a":1,"a":2,"b":${'['.repeat(MAX_JSON_DEPTH)}]}`])).toBe(`BAD_REQUEST: JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+    expect(await refusal(['{"name":"x","\\u006eame":"y"}'])).toBe('BAD_REQUEST: Request body repeats a key in one JSON object');
+    expect(await refusal([`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`])).toBe('ok');
+  });
+
+  it('leaves malformed JSON and invalid UTF-8 to their own parse errors', async () => {
+    expect(await refusal(['{"a":1'])).toBe('PARSE_ERROR: Request body is not valid JSON');
+    expect(await refusal(['{"\\x":1,"\\x":2}'])).toBe('PARSE_ERROR: Request body is not valid JSON');
+    expect(await refusal([Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d])])).toBe('PARSE_ERROR: Request body is not valid UTF-8');
+  });
+});
