@@ -53,6 +53,8 @@ export type FakeStep = {
   breakAfterChunks?: number;
   /** Stream: keep sending a text event every chunkDelayMs (20 ms if unset) until the client goes away. */
   neverEnd?: boolean;
+  /** Stream: after the last event ([DONE]), keep the response open this long before ending it. */
+  lingerAfterDoneMs?: number;
   /** Stream: one more text event of about this many bytes (after the words; its filler counts as one token per 2 bytes). */
   hugeEventBytes?: number;
   /** Extra response headers. */

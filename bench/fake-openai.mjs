@@ -424,7 +424,11 @@ async function pump(args, frames) {
       sent++;
     }
     if (limit !== undefined && sent >= limit) res.write(text, breakNow);
-    else res.end(text);
+    else if (step.lingerAfterDoneMs > 0) {
+      res.write(text);
+      await pause(step.lingerAfterDoneMs, res, ctx, timers);
+      if (!ctx.closed) res.end();
+    } else res.end(text);
     return;
   }
   let sent = 0;

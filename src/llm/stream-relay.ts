@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LlmEstimate } from './estimate.js';
@@ -68,28 +69,39 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
   });
   res.flushHeaders();
 
-  const write = async (raw: Buffer): Promise<void> => {
-    const out = scrubSecrets(raw, provider);
-    bytes += out.length;
-    // The taps keep the answer (for counting and the cache): a stream is capped like a whole answer.
-    if (bytes > provider.config.maxResponseBytes) {
-      throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream exceeds ${provider.config.maxResponseBytes} bytes`);
-    }
-    events++;
-    hash.update(out);
-    if (!res.write(out)) await drained(res, attempt.signal);
-  };
-
+  // Every event forwarded from one upstream read goes out in one write (one chunk, one
+  // syscall): a provider's read often holds several events, and a write per event made the
+  // socket writes most of a stream's cost.
   const handle = async (list: SseEvent[]): Promise<void> => {
+    let batch: Buffer[] | null = null;
+    const flush = async (): Promise<void> => {
+      if (!batch) return;
+      const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+      batch = null;
+      if (!res.write(out)) await drained(res, attempt.signal);
+    };
     for (const ev of list) {
       const verdict = observe(ev);
-      if (verdict === 'forward') await write(ev.raw);
-      else if (verdict === 'done') tail = scrubSecrets(ev.raw, provider);
+      if (verdict === 'done') tail = scrubSecrets(ev.raw, provider);
+      if (verdict !== 'forward') continue;
+      const out = scrubSecrets(ev.raw, provider);
+      bytes += out.length;
+      // The taps keep the answer (for counting and the cache): a stream is capped like a whole answer.
+      if (bytes > provider.config.maxResponseBytes) {
+        await flush();
+        throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream exceeds ${provider.config.maxResponseBytes} bytes`);
+      }
+      events++;
+      hash.update(out);
+      (batch ??= []).push(out);
     }
+    await flush();
   };
 
   try {
-    for await (const chunk of attempt.body) {
+    // Not destroyed on break: destroying a body that is about to end costs an AbortError with
+    // its stack formatted on every stream; release() lets the end arrive instead.
+    for await (const chunk of attempt.body.iterator({ destroyOnReturn: false })) {
       await handle(parser.push(chunk as Buffer));
       if (tail) break;
     }
@@ -101,7 +113,9 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     attempt.abort(new AttemptError('bad-response', failure.message));
   } finally {
     attempt.finish();
-    if (!attempt.body.destroyed) attempt.body.destroy();
+    if (failure) {
+      if (!attempt.body.destroyed) attempt.body.destroy();
+    } else release(attempt.body);
   }
   if (failure) {
     tail = null;
@@ -127,6 +141,20 @@ function relayFailure(err: unknown, attempt: OpenAttempt): GatewayError {
   if (a.kind === 'aborted-by-client') return new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away during the stream');
   if (a.kind === 'timeout') return new GatewayError('UPSTREAM_TIMEOUT', a.message);
   return new GatewayError('UPSTREAM_BAD_RESPONSE', `${a.message} (the stream broke)`);
+}
+
+/**
+ * After the last event: the rest of the body (usually only the end of the chunked encoding) is
+ * read and discarded, so the connection goes back to the pool; a provider that keeps sending
+ * after its last event is cut off after a second.
+ */
+function release(body: Readable): void {
+  if (body.destroyed || body.readableEnded) return;
+  const cut = setTimeout(() => body.destroy(), 1000);
+  body.once('close', () => clearTimeout(cut));
+  // The answer is complete: a reset or the cut-off from here on is nobody's error.
+  body.on('error', () => undefined);
+  body.resume();
 }
 
 /** Waits for the client to take more, or for the attempt to end (client gone, deadline). */

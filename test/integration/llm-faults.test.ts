@@ -179,6 +179,19 @@ describe('streams that go wrong', () => {
     await expect.poll(() => env.fakes[0]!.stats.inFlight).toBe(0);
   });
 
+  it('ends the stream for the client at the last event even when the provider keeps its response open, and cuts that off', async () => {
+    reset();
+    env.fakes[0]!.script({ lingerAfterDoneMs: 60_000, tokens: 3 });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Hello from the');
+    expect(env.audit().at(-1)).toMatchObject({ decision: 'allow', status: 200, tokens_out: 3 });
+    // The provider's response is still open when the client is done; the gateway cuts it soon after.
+    await expect.poll(() => env.fakes[0]!.stats.inFlight, { timeout: 5000 }).toBe(0);
+    expect(env.fakes[0]!.stats.aborted).toBe(1);
+  });
+
   it('refuses an SSE event larger than the cap', async () => {
     reset();
     env.fakes[0]!.script({ hugeEventBytes: 64 * 1024 });

@@ -67,6 +67,30 @@ describe('ChatStreamTap verdicts', () => {
     expect(tap.usage).toEqual(USAGE);
   });
 
+  it('keeps the delivered text in order when usage rides on a content chunk after deferred ones', () => {
+    const tap = new ChatStreamTap({ clientWantsUsage: false });
+    const stream = sseData(
+      chunk([delta({ role: 'assistant', content: 'one' })], { usage: null }),
+      chunk([delta({ content: ' two' })], { usage: null }),
+      chunk([delta({ content: ' three' }, 0, 'stop')], { usage: USAGE }),
+      chunk([delta({ content: ' four' })]),
+      '[DONE]',
+    );
+    expect(run(tap, stream)).toEqual(['forward', 'forward', 'forward', 'forward', 'done']);
+    expect(tap.usage).toEqual(USAGE);
+    expect(tap.deliveredText).toBe('one two three four');
+  });
+
+  it('still finds usage whose key is written with escapes, when the stream is read at the end', () => {
+    const tap = new ChatStreamTap({ clientWantsUsage: true });
+    // JSON text with the key spelled "\u0075sage": JSON.parse reads it as usage.
+    const escaped = JSON.stringify(chunk([])).replace(/}$/, `,"\\u0075sage":${JSON.stringify(USAGE)}}`);
+    const stream = sseData(chunk([delta({ content: 'Hi' }, 0, 'stop')], { usage: null })) + `data: ${escaped}\n\n` + sseData('[DONE]');
+    expect(run(tap, stream)).toEqual(['forward', 'forward', 'done']);
+    expect(tap.usage).toEqual(USAGE);
+    expect(tap.deliveredText).toBe('Hi');
+  });
+
   it('forwards keep-alive comments without counting them', () => {
     const tap = new ChatStreamTap({ clientWantsUsage: false });
     expect(run(tap, ': keep-alive\n\n')).toEqual(['forward']);

@@ -41,6 +41,13 @@ interface ChoiceState {
   hasAudio: boolean;
 }
 
+/**
+ * Data that may hold a usage object or an error must be read at once; anything else can wait.
+ * Quotes inside JSON strings are escaped, so only a key (or a delta that is exactly "error")
+ * can match; a false match just parses that chunk early.
+ */
+const MAY_DECIDE = /"usage"\s*:\s*\{|"error"/;
+
 const REASONING_FIELDS = new Set(['reasoning_content', 'reasoning']);
 const KNOWN_DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls', 'function_call', 'audio', ...REASONING_FIELDS]);
 
@@ -53,6 +60,8 @@ export class ChatStreamTap {
   #choices = new Map<number, ChoiceState>();
   /** Data that was not a JSON object: forwarded as it came and counted as text. */
   #other: string[] = [];
+  /** Data of content chunks not parsed yet (see observe). */
+  #deferred: string[] = [];
   #id: string | undefined = undefined;
   #created: number | undefined = undefined;
   #model: string | undefined = undefined;
@@ -73,33 +82,62 @@ export class ChatStreamTap {
       return 'done';
     }
     this.#chunks++;
+    // Content chunks are kept as text and parsed only if the answer is needed (no usage came,
+    // or the cache stores it): parsing each one cost more than the rest of the relay. Those
+    // that may carry usage or an error are parsed now, since they may have to be dropped.
+    if (ev.event !== 'error' && !MAY_DECIDE.test(data)) {
+      this.#deferred.push(data);
+      return 'forward';
+    }
     const chunk = parseObjectData(data);
     if (!chunk) {
+      this.#settle();
       this.#other.push(data);
       return 'forward';
     }
-    if (ev.event === 'error' || (chunk.error !== undefined && chunk.error !== null)) {
+    const choices = chunk.choices;
+    const usageOnly = !Array.isArray(choices) || choices.length === 0;
+    // Content keeps its order: what came before this chunk is read before its choices are.
+    if (!usageOnly) this.#settle();
+    const verdict = this.#take(chunk, ev.event === 'error');
+    return verdict === 'usage-only' ? (this.#clientWantsUsage ? 'forward' : 'drop') : 'forward';
+  }
+
+  /** Parses the deferred content chunks, in order. */
+  #settle(): void {
+    if (this.#deferred.length === 0) return;
+    const pending = this.#deferred;
+    this.#deferred = [];
+    for (const data of pending) {
+      const chunk = parseObjectData(data);
+      if (chunk) this.#take(chunk, false);
+      else this.#other.push(data);
+    }
+  }
+
+  #take(chunk: Record<string, unknown>, errorEvent: boolean): 'usage-only' | 'other' {
+    if (errorEvent || (chunk.error !== undefined && chunk.error !== null)) {
       this.#error ??= chunk.error ?? chunk;
-      return 'forward';
+      return 'other';
     }
     this.#header(chunk);
     const usage = chunk.usage;
     if (isObject(usage)) this.#usage = usage;
     const choices = chunk.choices;
-    if (!Array.isArray(choices) || choices.length === 0) {
-      return isObject(usage) && !this.#clientWantsUsage ? 'drop' : 'forward';
-    }
+    if (!Array.isArray(choices) || choices.length === 0) return isObject(usage) ? 'usage-only' : 'other';
     for (const c of choices) if (isObject(c)) this.#choice(c);
-    return 'forward';
+    return 'other';
   }
 
   /** The provider's usage object as sent (explicit zeros included), or undefined if none came. */
   get usage(): unknown {
+    if (this.#usage === undefined) this.#settle();
     return this.#usage;
   }
 
   /** An error the provider sent inside the stream (`error` field or `event: error`), if any. */
   get error(): unknown {
+    this.#settle();
     return this.#error;
   }
 
@@ -114,6 +152,7 @@ export class ChatStreamTap {
 
   /** Content, refusal, reasoning, tool-call names and arguments delivered, plus data that was not JSON. */
   get deliveredText(): string {
+    this.#settle();
     // Joined per field, not spread: a long answer has more pieces than a call takes arguments.
     const parts: string[] = [];
     for (const c of this.#choices.values()) {
@@ -132,6 +171,7 @@ export class ChatStreamTap {
    * stream finished cleanly: [DONE] seen, a finish_reason for every choice, no error.
    */
   assemble(): ChatCompletion | undefined {
+    this.#settle();
     if (!this.#sawDone || this.#error !== undefined || this.#choices.size === 0 || this.#other.length > 0) return undefined;
     const states = [...this.#choices.values()].sort((a, b) => a.index - b.index);
     const choices: Array<Record<string, unknown>> = [];
