@@ -61,7 +61,7 @@ async function handlePost(deps: LlmRouteDeps, endpoint: LlmEndpoint, req: Reques
     const body = await readJsonBody(req, deps.maxBodyBytes, true);
     bodyDone = true;
     const agent = c.principal?.kind === 'agent' ? c.principal.agent : undefined;
-    const parsed = parseLlmRequest(endpoint, body.value, { defaultModel: agent?.models?.defaultModel, maxChoices: deps.maxChoices });
+    const parsed = parseLlmRequest(endpoint, body.value, { defaultModel: agent?.models?.defaultModel, maxChoices: deps.maxChoices, received: body });
     return { payload: parsed, bytes: body.bytes, digest: body.digest, target: parsed.model };
   };
   const outcome = await deps.chain.run(ctx, (c) => deps.llm.forward(c, res), loadPayload);
