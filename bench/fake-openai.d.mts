@@ -75,6 +75,8 @@ export interface FakeOpenAiOptions {
   record?: boolean;
   /** What GET /v1/models lists; any model name is accepted for calls. */
   models?: string[];
+  /** Report usage at about four bytes a token instead of counting exactly (benchmarks: a fast upstream). */
+  approxTokens?: boolean;
 }
 
 export function startFakeOpenAi(opts?: FakeOpenAiOptions): Promise<FakeOpenAi>;

@@ -1,5 +1,5 @@
 // The processes bench/llm-call.mjs measures, each its own process on 127.0.0.1: the fake
-// OpenAI upstream (record off), Warden in front of it with an agent key and its governance
+// OpenAI upstream (record off, approximate usage), Warden in front of it with an agent key and its governance
 // on, and the Portkey open-source gateway pointed at it (installed as
 // ../shared/bench/setup-peers.sh does, under $PEERS_DIR, default /tmp/peers).
 import { spawn } from 'node:child_process';
@@ -62,7 +62,9 @@ export async function stopProcess(proc) {
 }
 
 export async function startFake() {
-  const proc = track(spawn(process.execPath, [join(HERE, 'fake-openai.mjs'), '--port=0', `--api-key=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  // Usage at about four bytes a token: counting each prompt exactly would cost the fake up to
+  // 1 ms of CPU per 64 KB request, and the upstream, not the gateways, would set the pace.
+  const proc = track(spawn(process.execPath, [join(HERE, 'fake-openai.mjs'), '--port=0', `--api-key=${UPSTREAM_KEY}`, '--approx-tokens'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const port = await new Promise((resolve, reject) => {
     proc.stdout.once('data', (d) => {
       const m = /LISTENING (\d+)/.exec(String(d));
