@@ -67,4 +67,19 @@ describe('readJsonBody', () => {
     expect(await refusal(['{"\\x":1,"\\x":2}'])).toBe('PARSE_ERROR: Request body is not valid JSON');
     expect(await refusal([Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d])])).toBe('PARSE_ERROR: Request body is not valid UTF-8');
   });
+
+  it('takes the Latin-1 shortcut only for pure ASCII: one byte above 0x7f anywhere is UTF-8 or refused', async () => {
+    // As Latin-1, 0x85 / 0xa0 / 0xff would read as U+0085 / U+00A0 / U+00FF and parse.
+    for (const byte of [0x80, 0x85, 0xa0, 0xc3, 0xff]) {
+      for (const head of ['{"model":"m', `{"a":"${'x'.repeat(5000)}`]) {
+        const bytes = Buffer.concat([Buffer.from(head), Buffer.from([byte]), Buffer.from('"}')]);
+        expect(await refusal([bytes])).toBe('PARSE_ERROR: Request body is not valid UTF-8');
+        expect(await refusal([bytes.subarray(0, -2), bytes.subarray(-2)])).toBe('PARSE_ERROR: Request body is not valid UTF-8');
+      }
+    }
+    const bytes = Buffer.from('{"model":"m\u0085\u00ff€😀"}');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      expect((await read([bytes.subarray(0, cut), bytes.subarray(cut)])).value).toEqual({ model: 'm\u0085\u00ff€😀' });
+    }
+  });
 });
