@@ -186,6 +186,28 @@ describe('budget policy: what is charged where', () => {
     expect(annotations['budget.reserved']).toEqual({ tokens: exact.worstCaseTokens, usd: exact.worstCaseUsd, calls: 1 });
     expect(ledger.remaining(specsOf(who).daily!)).toEqual({ tokens: 0 });
   });
+  it('counts a prompt at most once: a count that stays a bound (input held by the provider) is refused, not counted again and again', async () => {
+    // previous_response_id is counted as the configured history bound even after exactly():
+    // asking again would never end, and as a chain of microtasks it starves the event loop, so
+    // not even the chain's policy timeout fires. Guarded here so that a regression fails, not hangs.
+    const { ledger, decide } = setup();
+    const who = principal([{ name: 'daily', channel: 'llm', window: 'day', limits: { tokens: 5_000 } }]);
+    const ctx = await llmContext(who, 'gpt-4o', { max_output_tokens: 50, previous_response_id: 'resp_1' }, 'responses');
+    const bound = estimateOf(ctx)!;
+    const refined = await bound.exactly();
+    expect(bound.exact).toBe(false);
+    expect(refined.exact).toBe(false);
+    expect(refined.worstCaseTokens).toBeGreaterThan(5_000);
+    let counts = 0;
+    const counted = (e: LlmEstimate): LlmEstimate => ({
+      ...e,
+      exactly: () => (++counts > 5 ? Promise.reject(new Error('the prompt was counted again and again')) : e.exactly().then(counted)),
+    });
+    const d = await decide(applyPatch(ctx, { annotations: { [ESTIMATE_ANNOTATION]: counted(bound) } }));
+    expect(counts).toBe(1);
+    expect(denial(d).code).toBe('BUDGET_EXCEEDED');
+    expect(ledger.status(specsOf(who).daily!).reserved).toEqual(ZERO);
+  });
 });
 
 describe('budget policy: refusals', () => {

@@ -55,13 +55,16 @@ function decide(
   kind: CallKind,
   bound: LlmEstimate | undefined,
   toolCost: { usd: number; tokens: number },
+  counted = false,
 ): Decision | Promise<Decision> {
   const agent = (ctx.principal as Extract<RequestContext['principal'], { kind: 'agent' }>).agent;
   let estimate = bound;
   let cost = costOf(kind, estimate, toolCost);
   let r = ledger.admit(specs, cost);
-  // Near the limit the byte bound is not good enough: count the prompt, then decide again.
-  if (!r.ok && estimate && !estimate.exact) return estimate.exactly().then((exact) => decide(ctx, ledger, specs, kind, exact, NO_TOOL_COST));
+  // Near the limit the byte bound is not good enough: count the prompt, then decide again, once.
+  // The count may still not be exact (an unknown encoding, tools, images, input the provider
+  // holds), and counting it again gives the same: asking until it is would never end.
+  if (!r.ok && estimate && !estimate.exact && !counted) return estimate.exactly().then((exact) => decide(ctx, ledger, specs, kind, exact, NO_TOOL_COST, true));
   let payload: LlmRequest | undefined;
   // Clamp only for clamping budgets: a deny budget whose room is smaller than the call refuses it.
   if (!r.ok && estimate && r.refusal.dimension !== 'calls' && specs.some((s) => s.action === 'clamp') && ledger.check(specs.filter((s) => s.action === 'deny'), cost) === null) {

@@ -147,6 +147,20 @@ describe('token-rate-limit policy', () => {
     expect(left(bot, 'llama')).toBe(5_000);
   });
 
+  it('counts a prompt at most once: a count that stays a bound (a model without a known encoding) is refused, not counted again and again', async () => {
+    // The refined estimate of an unknown model is still not exact (exactly() gives itself back):
+    // asking again would never end, and as a chain of microtasks it starves the event loop, so
+    // not even the chain's policy timeout fires. Guarded here so that a regression fails, not hangs.
+    const { decide, left } = setup();
+    const bot = principal({ tokensPerMinute: 20 });
+    const ctx = await llmContext(bot, 'llama');
+    expect(await estimateOf(ctx)!.exactly()).toMatchObject({ exact: false, worstCaseTokens: expect.any(Number) });
+    const asked: LlmEstimate[] = [];
+    const guarded = (e: LlmEstimate): LlmEstimate => ({ ...e, exactly: () => (asked.push(e) > 5 ? Promise.reject(new Error('counted again and again')) : e.exactly().then(guarded)) });
+    const err = denial(await decide(applyPatch(ctx, { annotations: { [ESTIMATE_ANNOTATION]: guarded(estimateOf(ctx)!) } })));
+    expect([asked.length, err.code, left(bot, 'llama')]).toEqual([1, 'RATE_LIMITED', 20]);
+  });
+
   it('settles to the usage the provider reported: unused tokens back, excess taken', async () => {
     const { decide, left } = setup();
     const bot = principal({ tokensPerMinute: 10_000 });

@@ -32,11 +32,12 @@ export function createTokenRateLimitPolicy(deps: RateLimitDeps): Policy {
   };
 }
 
-function decide(ctx: RequestContext, limiter: RateLimiter, rules: readonly LimitRule[], estimate: LlmEstimate): Decision | Promise<Decision> {
+function decide(ctx: RequestContext, limiter: RateLimiter, rules: readonly LimitRule[], estimate: LlmEstimate, counted = false): Decision | Promise<Decision> {
   const agentId = (ctx.principal as Extract<RequestContext['principal'], { kind: 'agent' }>).agentId;
   const r = limiter.admitTokens(agentId, rules, estimate.worstCaseTokens);
-  // The byte bound overstates the prompt: near the limit, the exact count decides.
-  if (!r.ok && !estimate.exact) return estimate.exactly().then((exact) => decide(ctx, limiter, rules, exact));
+  // The byte bound overstates the prompt: near the limit, the exact count decides (once: a
+  // count that is still a bound, e.g. an unknown encoding, stays one however often it is asked).
+  if (!r.ok && !estimate.exact && !counted) return estimate.exactly().then((exact) => decide(ctx, limiter, rules, exact, true));
   if (!r.ok) return refuse(agentId, r.refusal);
   const admitted = r;
   return {
