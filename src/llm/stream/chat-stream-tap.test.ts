@@ -91,6 +91,17 @@ describe('ChatStreamTap verdicts', () => {
     expect(tap.deliveredText).toBe('Hi');
   });
 
+  it('drops a usage-only chunk whose key is written with escapes, like one written plainly, when the client did not ask', () => {
+    // JSON text with the key spelled "\u0075sage" (or any other escaped letter): JSON.parse reads it as usage.
+    for (const key of ['\\u0075sage', 'us\\u0061ge', 'usag\\u0065']) {
+      const escaped = JSON.stringify(chunk([])).replace(/}$/, `,"${key}":${JSON.stringify(USAGE)}}`);
+      const tap = new ChatStreamTap({ clientWantsUsage: false });
+      const stream = sseData(chunk([delta({ content: 'Hi' }, 0, 'stop')], { usage: null })) + `data: ${escaped}\n\n` + sseData('[DONE]');
+      expect(run(tap, stream)).toEqual(['forward', 'drop', 'done']);
+      expect(tap.usage).toEqual(USAGE);
+    }
+  });
+
   it('forwards keep-alive comments without counting them', () => {
     const tap = new ChatStreamTap({ clientWantsUsage: false });
     expect(run(tap, ': keep-alive\n\n')).toEqual(['forward']);
@@ -181,6 +192,23 @@ describe('ChatStreamTap.assemble', () => {
     const c = tap.assemble() as unknown as { choices: Array<{ message: Record<string, unknown> }> };
     expect(c.choices[0]!.message).toMatchObject({ reasoning_content: 'think hard', content: '42' });
     expect(tap.deliveredText).toBe('42think hard');
+  });
+
+  it('reads the header fields in stream order: id, model and created of the first chunk, system_fingerprint and service_tier of the last, though the usage chunk is read first', () => {
+    // vLLM and others stamp every chunk with its own created; a fingerprint may change on the last chunk.
+    const head = (created: number, model: string, fp: string, tier: string) => ({ id: `chatcmpl-${created}`, object: 'chat.completion.chunk', created, model, system_fingerprint: fp, service_tier: tier });
+    const stream = sseData(
+      { ...head(1700000001, 'm-1', 'fp_a', 'default'), choices: [delta({ role: 'assistant', content: 'Hi' })], usage: null },
+      { ...head(1700000002, 'm-2', 'fp_b', 'default'), choices: [delta({}, 0, 'stop')], usage: null },
+      { ...head(1700000003, 'm-3', 'fp_c', 'flex'), choices: [], usage: USAGE },
+      '[DONE]',
+    );
+    for (const clientWantsUsage of [false, true]) {
+      const tap = new ChatStreamTap({ clientWantsUsage });
+      expect(run(tap, stream)).toEqual(['forward', 'forward', clientWantsUsage ? 'forward' : 'drop', 'done']);
+      expect(tap.usage).toEqual(USAGE);
+      expect(tap.assemble()).toMatchObject({ id: 'chatcmpl-1700000001', created: 1700000001, model: 'm-1', system_fingerprint: 'fp_c', service_tier: 'flex', usage: USAGE });
+    }
   });
 
   it('joins logprobs across chunks', () => {

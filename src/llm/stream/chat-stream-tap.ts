@@ -44,9 +44,11 @@ interface ChoiceState {
 /**
  * Data that may hold a usage object or an error must be read at once; anything else can wait.
  * Quotes inside JSON strings are escaped, so only a key (or a delta that is exactly "error")
- * can match; a false match just parses that chunk early.
+ * can match; a false match just parses that chunk early. A key may also be written with
+ * escaped letters ("\u0075sage" is usage to JSON.parse): data with an escaped printable ASCII
+ * character is read at once too (JSON writers escape only control and non-ASCII characters).
  */
-const MAY_DECIDE = /"usage"\s*:\s*\{|"error"/;
+const MAY_DECIDE = /"usage"\s*:\s*\{|"error"|\\u00[2-7][0-9a-fA-F]/;
 
 const REASONING_FIELDS = new Set(['reasoning_content', 'reasoning']);
 const KNOWN_DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls', 'function_call', 'audio', ...REASONING_FIELDS]);
@@ -60,8 +62,8 @@ export class ChatStreamTap {
   #choices = new Map<number, ChoiceState>();
   /** Data that was not a JSON object: forwarded as it came and counted as text. */
   #other: string[] = [];
-  /** Data of content chunks not parsed yet (see observe). */
-  #deferred: string[] = [];
+  /** Content chunks not read yet (see observe): their data, or a usage-only chunk parsed to decide on it. */
+  #deferred: Array<string | Record<string, unknown>> = [];
   #id: string | undefined = undefined;
   #created: number | undefined = undefined;
   #model: string | undefined = undefined;
@@ -97,8 +99,17 @@ export class ChatStreamTap {
     }
     const choices = chunk.choices;
     const usageOnly = !Array.isArray(choices) || choices.length === 0;
-    // Content keeps its order: what came before this chunk is read before its choices are.
-    if (!usageOnly) this.#settle();
+    const isError = ev.event === 'error' || (chunk.error !== undefined && chunk.error !== null);
+    if (usageOnly && !isError && this.#deferred.length > 0) {
+      // The usage chunk (last, usually) is read after the content before it, as it came: the
+      // header fields of the answer are the first chunk's (id, model, created) and the last
+      // one's (system_fingerprint, service_tier). Its usage counts now.
+      if (isObject(chunk.usage)) this.#usage = chunk.usage;
+      this.#deferred.push(chunk);
+      return isObject(chunk.usage) && !this.#clientWantsUsage ? 'drop' : 'forward';
+    }
+    // Content keeps its order: what came before this chunk is read before it.
+    this.#settle();
     const verdict = this.#take(chunk, ev.event === 'error');
     return verdict === 'usage-only' ? (this.#clientWantsUsage ? 'forward' : 'drop') : 'forward';
   }
@@ -109,9 +120,9 @@ export class ChatStreamTap {
     const pending = this.#deferred;
     this.#deferred = [];
     for (const data of pending) {
-      const chunk = parseObjectData(data);
+      const chunk = typeof data === 'string' ? parseObjectData(data) : data;
       if (chunk) this.#take(chunk, false);
-      else this.#other.push(data);
+      else this.#other.push(data as string);
     }
   }
 
