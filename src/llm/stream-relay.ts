@@ -108,6 +108,10 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     if (!tail) await handle(parser.end());
     if (!tail) failure = new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream ended before its last event`);
   } catch (err) {
+    // The for-await left the body as it was (destroyOnReturn: false) and took its listeners:
+    // end it before anything is awaited, or an error on it (a reset, the attempt's abort, its
+    // idle timeout) would have no listener and take the process down.
+    if (!attempt.body.destroyed) attempt.body.destroy();
     failure = relayFailure(err, attempt);
     if (err instanceof SseEventTooLargeError) await handle(err.before).catch(() => undefined);
     attempt.abort(new AttemptError('bad-response', failure.message));
