@@ -1,7 +1,8 @@
+import { existsSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
-import { appendDirect, openAuditDb } from './direct.js';
+import { appendDirect, openAuditDb, pruneBefore, verifyChain } from './direct.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './db.js';
 import { sampleEvent, tempAuditDir } from './test-fixtures.js';
 
@@ -61,6 +62,30 @@ describe('migrations', () => {
     expect(row!.log).toBeGreaterThan(1000);
     expect(row!.log).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES);
     db.close();
+  });
+
+  it('leave records that are only in the WAL visible to readers, verify and prune of other connections, and the WAL truncated when the writer closes', () => {
+    const writer = openAuditDb(t.dbPath);
+    for (let i = 1; i <= 300; i++) appendDirect(writer, [sampleEvent(i)]);
+    // A CLI reading while the gateway writes: a readonly connection sees every record, though none is checkpointed yet.
+    const reader = openAuditDb(t.dbPath, { readonly: true });
+    expect(reader.prepare('SELECT COUNT(*) FROM audit_events').pluck().get()).toBe(300);
+    expect(verifyChain(reader)).toMatchObject({ ok: true, checked: 300 });
+    // `warden audit prune` from its own connection, then the gateway appends on.
+    const cli = openAuditDb(t.dbPath);
+    expect(pruneBefore(cli, 1_700_000_000_000 + 100_500, { minRetentionMs: 0 }).deleted).toBe(100);
+    cli.close();
+    appendDirect(writer, [sampleEvent(301)]);
+    expect(verifyChain(reader)).toMatchObject({ ok: true, checked: 202, anchor: { seq: 100 } });
+    reader.close();
+    const [before] = writer.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>;
+    expect(before!.log).toBeGreaterThan(0);
+    writer.close();
+    // The last connection to close checkpoints and removes the WAL: a copy of the database file alone is then whole.
+    expect(existsSync(`${t.dbPath}-wal`) ? statSync(`${t.dbPath}-wal`).size : 0).toBe(0);
+    const again = openAuditDb(t.dbPath, { readonly: true });
+    expect(verifyChain(again)).toMatchObject({ ok: true, checked: 202 });
+    again.close();
   });
 
   it('make audit_events append-only against accidental UPDATE and DELETE', () => {

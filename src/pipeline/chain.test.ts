@@ -226,6 +226,55 @@ describe('policy chain', () => {
     }
   });
 
+  it('records sync and async hooks in the order they ran, and fails closed on a rejected or non-decision promise', async () => {
+    const settled: Outcome[] = [];
+    const log: string[] = [];
+    const later = (name: string, d: () => Decision): Policy => ({ name, request: async () => { await new Promise((r) => setTimeout(r, 1)); log.push(name); return d(); } });
+    const now = (name: string, d: () => Decision): Policy => ({ name, request: () => { log.push(name); return d(); } });
+    const allowHolding = (): Decision => ({ kind: 'allow', reservation: { settle: (o) => settled.push(o) }, patch: { annotations: { held: true } } });
+    const cases: Array<{ last: Policy; code: string }> = [
+      { last: { name: 'last', request: () => Promise.reject(new Error('secret')) }, code: 'INTERNAL' },
+      { last: { name: 'last', request: async () => undefined as unknown as Decision }, code: 'INTERNAL' },
+      { last: { name: 'last', request: () => Promise.reject(new GatewayError('FORBIDDEN', 'no')) }, code: 'FORBIDDEN' },
+      { last: { name: 'last', request: () => { throw new Error('secret'); } }, code: 'INTERNAL' },
+    ];
+    for (const { last, code } of cases) {
+      settled.length = 0;
+      log.length = 0;
+      const audit = new MemoryAudit();
+      const chain = new PolicyChain([later('a', allowHolding), now('b', () => ({ kind: 'allow' })), later('c', () => ({ kind: 'allow' })), last], audit);
+      const r = await chain.run(makeContext(), async () => {
+        log.push('forward');
+        return { status: 200, body: 'ok' };
+      });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe(code);
+      expect(log).toEqual(['a', 'b', 'c']);
+      expect(audit.records[0]!.path!.map((p) => `${p.policy}:${p.decision}`)).toEqual(['a:modify', 'b:allow', 'c:allow', 'last:error']);
+      expect(audit.records[0]).toMatchObject({ policy: 'last', code });
+      expect(settled).toEqual([{ ok: false, status: r.ok ? 200 : r.error.httpStatus, forwarded: false }]);
+    }
+  });
+
+  it('gives a synchronous decision no timer and a pending one the timeout', async () => {
+    vi.useFakeTimers();
+    try {
+      const audit = new MemoryAudit();
+      const sync: Policy = { name: 'sync', request: () => ({ kind: 'allow' }) };
+      const run = new PolicyChain([sync], audit).run(makeContext(), okForward);
+      expect(vi.getTimerCount()).toBe(0);
+      expect((await run).ok).toBe(true);
+      const pending: Policy = { name: 'pending', request: () => new Promise<Decision>(() => undefined) };
+      const hung = new PolicyChain([sync, pending], audit).run(makeContext(), okForward);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(POLICY_TIMEOUT_MS);
+      expect((await hung).ok).toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('rejects duplicate policy names at construction', () => {
     const p: Policy = { name: 'same' };
     expect(() => new PolicyChain([p, p], new MemoryAudit())).toThrow(/duplicate/);

@@ -1,10 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { minimalAgent } from '../../test/helpers/catalog-fixtures.js';
 import { makeContext } from '../../test/helpers/context.js';
+import { MemoryAudit } from '../../test/helpers/memory-audit.js';
 import { AgentSpecSchema, type Agent } from '../catalog/index.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import type { HopChain } from '../loops/hop-chain.js';
 import { LoopGuard, type LoopTrip } from '../loops/loop-guard.js';
+import { PolicyChain } from '../pipeline/chain.js';
 import type { Principal, RequestContext } from '../pipeline/context.js';
 import type { Decision } from '../pipeline/policy.js';
 import { createLoopDetectionPolicy, type LoopDetectionDeps } from './loop-detection.js';
@@ -174,6 +176,22 @@ describe('loop-detection policy actions', () => {
     await decide(toolCall(who, 'r1'));
     denial(await decide(toolCall(who, 'r2')));
     expect(stored).toBe(true);
+  });
+});
+
+describe('loop-detection policy: a suspension that cannot be stored', () => {
+  it('fails the call (never allows it) whether the store rejects or throws at once, and the chain records it as the policy erring', async () => {
+    for (const suspendAgent of [() => Promise.reject(new Error('state store down')), () => { throw new Error('state store down'); }]) {
+      const guard = new LoopGuard();
+      const policy = createLoopDetectionPolicy({ loops: guard, suspendAgent, now: () => T });
+      const audit = new MemoryAudit();
+      const chain = new PolicyChain([policy], audit);
+      const who = twice('suspend');
+      expect((await chain.run(toolCall(who, 'r1'), async () => ({ status: 200, body: 'ok' }))).ok).toBe(true);
+      const r = await chain.run(toolCall(who, 'r2'), async () => ({ status: 200, body: 'ok' }));
+      expect(r.ok).toBe(false);
+      expect(audit.records[1]).toMatchObject({ decision: 'error', policy: 'loop-detection', code: 'INTERNAL' });
+    }
   });
 });
 
