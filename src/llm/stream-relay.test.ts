@@ -118,6 +118,56 @@ describe('relayStream writes', () => {
   });
 });
 
+describe('relayStream headers', () => {
+  /** Records what reaches the client's socket, and when, in order: cork state included. */
+  function withSocket(res: FakeRes) {
+    const log: string[] = [];
+    let corked = 0;
+    const socket = { cork: () => void (corked++, log.push('cork')), uncork: () => void (corked--, log.push('uncork')) };
+    Object.assign(res, { socket });
+    res.flushHeaders = () => void log.push(corked > 0 ? 'headers (held)' : 'headers (sent)');
+    const write = res.write.bind(res);
+    res.write = (c: Buffer) => (log.push(corked > 0 ? 'events (held)' : 'events (sent)'), write(c));
+    return log;
+  }
+
+  it('sends the headers together with the first events when the provider already sent them', async () => {
+    const { body, res, relay } = harness();
+    const log = withSocket(res);
+    body.push(ev(chunk('a')));
+    const out = relay();
+    await tick();
+    expect(log).toEqual(['cork', 'headers (held)', 'events (held)', 'uncork']);
+    body.push(ev('[DONE]'));
+    body.push(null);
+    expect((await out).failure).toBeNull();
+  });
+
+  it('sends the headers at once when the provider has sent no event yet', async () => {
+    const { body, res, relay } = harness();
+    const log = withSocket(res);
+    const out = relay();
+    await tick();
+    expect(log).toEqual(['headers (sent)']);
+    body.push(ev(chunk('a')) + ev('[DONE]'));
+    body.push(null);
+    expect((await out).failure).toBeNull();
+    expect(log).toEqual(['headers (sent)', 'events (sent)']);
+  });
+
+  it('lets the headers go when the first read holds no whole event', async () => {
+    const { body, res, relay } = harness();
+    const log = withSocket(res);
+    body.push('data: {"partial"');
+    const out = relay();
+    await tick();
+    expect(log).toEqual(['cork', 'headers (held)', 'uncork']);
+    body.push(': 1}\n\n' + ev('[DONE]'));
+    body.push(null);
+    await out;
+  });
+});
+
 describe('relayStream failures', () => {
   it('does not crash when the client goes away while the events before an oversized one wait for a slow client', async () => {
     // The body is left undestroyed by the for-await (destroyOnReturn: false) while the relay

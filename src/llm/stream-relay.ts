@@ -67,6 +67,17 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     'x-accel-buffering': 'no',
     ...input.headers,
   });
+  // When the provider's first events are already here, the headers leave with them in one
+  // write; otherwise at once.
+  const socket = res.socket;
+  let uncork: (() => void) | null = null;
+  if (socket && attempt.body.readableLength > 0) {
+    socket.cork();
+    uncork = () => {
+      uncork = null;
+      socket.uncork();
+    };
+  }
   res.flushHeaders();
 
   // Every event forwarded from one upstream read goes out in one write (one chunk, one
@@ -78,7 +89,9 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
       if (!batch) return;
       const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
       batch = null;
-      if (!res.write(out)) await drained(res, attempt.signal);
+      const more = res.write(out);
+      uncork?.();
+      if (!more) await drained(res, attempt.signal);
     };
     for (const ev of list) {
       const verdict = observe(ev);
@@ -103,6 +116,7 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     // its stack formatted on every stream; release() lets the end arrive instead.
     for await (const chunk of attempt.body.iterator({ destroyOnReturn: false })) {
       await handle(parser.push(chunk as Buffer));
+      uncork?.();
       if (tail) break;
     }
     if (!tail) await handle(parser.end());
@@ -116,6 +130,7 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     if (err instanceof SseEventTooLargeError) await handle(err.before).catch(() => undefined);
     attempt.abort(new AttemptError('bad-response', failure.message));
   } finally {
+    uncork?.();
     attempt.finish();
     if (failure) {
       if (!attempt.body.destroyed) attempt.body.destroy();
