@@ -4,6 +4,7 @@
  * first byte (undici's headers timeout), idle between body chunks (its body timeout), and
  * the attempt as a whole (our timer), all aborting the upstream request.
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
@@ -21,6 +22,22 @@ export class AttemptError extends Error {
   }
 }
 
+/**
+ * An attempt's abort, as undici's `signal` (it takes an EventEmitter with `aborted` and
+ * `reason`): a fraction of an AbortController's cost (about 4 µs per request on the hot path).
+ */
+export class AttemptSignal extends EventEmitter {
+  aborted = false;
+  reason: AttemptError | undefined = undefined;
+
+  abort(reason: AttemptError): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
 export interface OpenAttempt {
   status: number;
   headers: IncomingHttpHeaders;
@@ -30,7 +47,7 @@ export interface OpenAttempt {
   /** Aborts the upstream request (client gone, cap passed). */
   abort(reason: AttemptError): void;
   /** The attempt's own abort signal (total deadline, client abort). */
-  signal: AbortSignal;
+  signal: AttemptSignal;
   /** Maps a body-stream error to an AttemptError. */
   failure(err: unknown): AttemptError;
 }
@@ -42,13 +59,8 @@ export async function openAttempt(
   opts: { signal: AbortSignal; accept: string; trace?: Readonly<Record<string, string>> },
 ): Promise<OpenAttempt> {
   const t = provider.config.timeouts;
-  const ctl = new AbortController();
-  let reason: AttemptError | null = null;
-  const abort = (r: AttemptError) => {
-    if (reason) return;
-    reason = r;
-    ctl.abort(r);
-  };
+  const ctl = new AttemptSignal();
+  const abort = (r: AttemptError) => ctl.abort(r);
   const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
   if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away');
   opts.signal.addEventListener('abort', onClientAbort, { once: true });
@@ -58,7 +70,7 @@ export async function openAttempt(
     opts.signal.removeEventListener('abort', onClientAbort);
   };
   const failure = (err: unknown): AttemptError => {
-    if (reason) return reason;
+    if (ctl.reason) return ctl.reason;
     if (err instanceof AttemptError) return err;
     if (isIdleTimeout(err)) return new AttemptError('timeout', `${provider.config.id}: nothing received for ${t.idleMs} ms`, err);
     const e = egressErrorFrom(err, provider.origin, { connectMs: t.connectMs, firstByteMs: t.firstByteMs });
@@ -78,11 +90,11 @@ export async function openAttempt(
         'accept-encoding': 'identity',
       },
       body,
-      signal: ctl.signal,
+      signal: ctl,
       headersTimeout: t.firstByteMs,
       bodyTimeout: t.idleMs,
     });
-    return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl.signal, failure };
+    return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl, failure };
   } catch (err) {
     finish();
     throw failure(err);

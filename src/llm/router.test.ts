@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LlmConfigSchema } from '../config/llm-schema.js';
 import { ModelDirectory, type ModelTarget } from './model-directory.js';
-import { AttemptError, type OpenAttempt } from './provider-call.js';
+import { AttemptError, AttemptSignal, type OpenAttempt } from './provider-call.js';
 import type { RequestShape } from './routing/index.js';
 import { LlmRouter, RouteExhausted } from './router.js';
 
@@ -66,7 +66,7 @@ function harness(opts: { maxAttempts?: number; failureThreshold?: number; random
       body: Readable.from([]),
       finish: () => finished.push(t.name),
       abort: () => {},
-      signal: new AbortController().signal,
+      signal: new AttemptSignal(),
       failure: (err) => (err instanceof AttemptError ? err : new AttemptError('bad-response', 'broken body')),
     };
   };
@@ -307,7 +307,7 @@ describe('LlmRouter.run: deadline and client', () => {
     const sent: string[] = [];
     const send = async (t: ModelTarget): Promise<OpenAttempt> => {
       sent.push(t.name);
-      return { status: 503, headers: {}, body: Readable.from([]), finish: () => {}, abort: () => {}, signal: ctl.signal, failure: () => new AttemptError('reset', 'x') };
+      return { status: 503, headers: {}, body: Readable.from([]), finish: () => {}, abort: () => {}, signal: new AttemptSignal(), failure: () => new AttemptError('reset', 'x') };
     };
     await expect(router.run([A, B], send, async () => 'x', ctl.signal, FAR)).rejects.toMatchObject({ name: 'AttemptError', kind: 'aborted-by-client' });
     expect(sent).toEqual(['a']);

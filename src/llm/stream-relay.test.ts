@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeContext } from '../../test/helpers/context.js';
-import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
+import { AttemptError, AttemptSignal, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
 import { relayStream, type Relayed } from './stream-relay.js';
@@ -37,8 +37,8 @@ const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
  */
 function harness(opts: { maxResponseBytes?: number; maxEventBytes?: number; clientWantsUsage?: boolean } = {}) {
   const body = new Readable({ read() {} });
-  const ctl = new AbortController();
-  ctl.signal.addEventListener('abort', () => queueMicrotask(() => body.destroy(ctl.signal.reason as Error)));
+  const ctl = new AttemptSignal();
+  ctl.on('abort', () => queueMicrotask(() => body.destroy(ctl.reason)));
   const finish = vi.fn();
   const attempt: OpenAttempt = {
     status: 200,
@@ -46,8 +46,8 @@ function harness(opts: { maxResponseBytes?: number; maxEventBytes?: number; clie
     body,
     finish,
     abort: (r: AttemptError) => ctl.abort(r),
-    signal: ctl.signal,
-    failure: (err: unknown) => (ctl.signal.aborted ? (ctl.signal.reason as AttemptError) : new AttemptError('reset', `p: ${(err as Error).message}`, err)),
+    signal: ctl,
+    failure: (err: unknown) => (ctl.aborted ? ctl.reason! : new AttemptError('reset', `p: ${(err as Error).message}`, err)),
   } as unknown as OpenAttempt;
   const provider = {
     config: { id: 'p', maxEventBytes: opts.maxEventBytes ?? 64 * 1024, maxResponseBytes: opts.maxResponseBytes ?? 1024 * 1024 },

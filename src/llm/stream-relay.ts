@@ -8,14 +8,13 @@
  * request is aborted at once in every case).
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LlmEstimate } from './estimate.js';
 import type { ModelTarget } from './model-directory.js';
-import { AttemptError, type OpenAttempt } from './provider-call.js';
+import { AttemptError, type AttemptSignal, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import type { LlmRequest } from './request-body.js';
@@ -177,7 +176,20 @@ function release(body: Readable): void {
 }
 
 /** Waits for the client to take more, or for the attempt to end (client gone, deadline). */
-async function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) throw signal.reason;
-  await once(res, 'drain', { signal });
+function drained(res: ServerResponse, signal: AttemptSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown): void => {
+      res.off('drain', onDrain);
+      res.off('error', done);
+      signal.off('abort', onAbort);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = (): void => done();
+    const onAbort = (): void => done(signal.reason);
+    res.once('drain', onDrain);
+    res.once('error', done);
+    signal.once('abort', onAbort);
+  });
 }
