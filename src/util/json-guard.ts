@@ -1,5 +1,3 @@
-import { scanJson } from './json-scan.js';
-
 /**
  * True when brackets nest deeper than `max`, ignoring brackets inside double-quoted strings.
  * Linear and non-recursive: used before parsing YAML and OpenAPI files (request bodies are
@@ -19,14 +17,4 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
     } else if (c === 125 || c === 93) depth--;
   }
   return false;
-}
-
-/**
- * True when some JSON object repeats a key. JSON.parse keeps the last one silently, so a
- * policy and an upstream could read different values from one body (a parser
- * differential); bodies with duplicate keys are refused instead (by scanJson, on the
- * received bytes). Linear, non-recursive; malformed input is left for JSON.parse to report.
- */
-export function jsonHasDuplicateKeys(text: string): boolean {
-  return scanJson(Buffer.from(text), Infinity).problem === 'duplicate-key';
 }

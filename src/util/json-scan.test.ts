@@ -77,9 +77,7 @@ describe('scanJson: the top-level members', () => {
       ['bb', '"b\\u0062":[{"x":"}"}]'],
       ['c', '"c":{"d":"é"}'],
     ]);
-    expect(buf[spans.open]).toBe(0x7b);
-    expect(buf[spans.close]).toBe(0x7d);
-    expect(scan('{}').spans).toEqual({ open: 0, close: 1, members: [] });
+    expect(scan('{}').spans).toEqual({ members: [] });
   });
 
   it('gives no members for arrays, scalars and texts with a problem', () => {

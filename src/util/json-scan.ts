@@ -16,10 +16,8 @@ export interface JsonMember {
   readonly end: number;
 }
 
-/** Where the top-level object's braces and members are. Meaningful only for text JSON.parse accepts. */
+/** Where the top-level object's members are. Meaningful only for text JSON.parse accepts. */
 export interface JsonObjectSpans {
-  readonly open: number;
-  readonly close: number;
   readonly members: readonly JsonMember[];
 }
 
@@ -106,7 +104,7 @@ export function scanJson(buf: Buffer, maxDepth: number): JsonScan {
   }
 
   if (duplicate) return { problem: 'duplicate-key', spans: null };
-  return { problem: null, spans: members !== null && close > open ? { open, close, members } : null };
+  return { problem: null, spans: members !== null && close > open ? { members } : null };
 }
 
 /**
