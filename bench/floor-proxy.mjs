@@ -1,17 +1,22 @@
-// Reference proxies for bench/mcp-floor.mjs: the least a proxy in front of the echo upstream can
-// do, to show what this machine charges for the hops alone. Not part of Warden.
-//   bare:    node:http in, parse the JSON-RPC body, rename the tool, undici keep-alive pool out.
+// Reference proxies for `bench/mcp-call.mjs --floor` and `bench/llm-call.mjs --floor`: the least
+// a proxy can do, to show what this machine charges for the hops alone. Not part of Warden.
+//   bare:    node:http in, parse the JSON body, undici keep-alive pool out. MCP: rename the tool
+//            and forward the re-serialized call. LLM (--llm): forward the received bytes to the
+//            same path with the provider key; an SSE answer is relayed chunk by chunk as it arrives.
 //   audited: the same, plus what issue #2 requires of every answer: one audit row (4 indexes,
 //            like audit_events; SHA-256 of the record) committed by a worker thread in WAL at
-//            synchronous=NORMAL, batched per event-loop turn, before the answer is written.
-// Usage: node bench/floor-proxy.mjs <bare|audited> <upstream url> [sqlite file]; prints "LISTENING <port>".
+//            synchronous=NORMAL, batched per event-loop turn, before the answer is written
+//            (for a stream: before its end).
+// Usage: node bench/floor-proxy.mjs <bare|audited> <upstream url> [sqlite file] [--llm=<provider key>];
+// prints "LISTENING <port>".
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 
-const [mode, upstreamUrl, dbFile] = process.argv.slice(2);
+const [mode, upstreamUrl, dbFile] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const llmKey = process.argv.find((a) => a.startsWith('--llm='))?.slice(6) ?? null;
 const upstream = new URL(upstreamUrl);
 const pool = new Pool(upstream.origin, { connections: 32 });
 const UPSTREAM_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
@@ -59,7 +64,9 @@ function auditWriter() {
 const append = mode === 'audited' ? auditWriter() : null;
 if (mode !== 'bare' && mode !== 'audited') throw new Error(`mode must be bare or audited, not ${mode}`);
 
-const server = createServer((req, res) => {
+const server = createServer((req, res) => (llmKey === null ? mcpCall(req, res) : llmCall(req, res)));
+
+function mcpCall(req, res) {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
@@ -74,5 +81,35 @@ const server = createServer((req, res) => {
     res.writeHead(answer.statusCode, { 'content-type': 'application/json' });
     res.end(text);
   });
-});
+}
+
+const LLM_HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${llmKey}` };
+
+function llmCall(req, res) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    const received = Buffer.concat(chunks);
+    const msg = JSON.parse(received);
+    const answer = await pool.request({ path: req.url, method: 'POST', headers: LLM_HEADERS, body: received });
+    let bytes = 0;
+    if (msg.stream === true) {
+      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'text/event-stream') });
+      for await (const chunk of answer.body) {
+        bytes += chunk.length;
+        res.write(chunk);
+      }
+    } else {
+      const body = Buffer.from(await answer.body.arrayBuffer());
+      bytes = body.length;
+      res.writeHead(answer.statusCode, { 'content-type': 'application/json' });
+      res.write(body);
+    }
+    if (append) {
+      const body = JSON.stringify({ model: msg.model, stream: msg.stream === true, status: answer.statusCode, bytes });
+      await append({ time: new Date().toISOString(), agent: 'bench-agent', target: String(msg.model), trace: req.url, body, hash: createHash('sha256').update(body).digest('hex') });
+    }
+    res.end();
+  });
+}
 server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${server.address().port}`));

@@ -7,8 +7,10 @@
 // Markdown: every cell, the issue's targets, and what else ran on the machine meanwhile.
 //   npm run build && node bench/llm-call.mjs [--duration=5] [--warmup=1] [--rounds=1] [--quick]
 //     [--no-portkey] [--workloads=short,prompt4k,history64,window64] [--modes=json,stream]
-//     [--conns=1,16,64] [--profile | --profile-only [--profile-workload=short] [--profile-mode=json]
+//     [--conns=1,16,64] [--floor] [--profile | --profile-only [--profile-workload=short] [--profile-mode=json]
 //     [--profile-conns=16]] [--diagnose-stalls]
+//   --floor: also measure the two reference proxies of bench/floor-proxy.mjs (bare, and audited:
+//   one audit row committed by a worker thread before the answer ends), as targets beside Warden.
 //   --quick: 1 s cells, short warm-ups (CI-sized, about 2 minutes; figures only indicative).
 //   --profile: afterwards, one workload (default the short chat, JSON, 16 connections) against a
 //   fresh gateway sampled by the V8 profiler (bench/mcp-cpu-prof-preload.mjs), summarized by
@@ -28,7 +30,7 @@ import { machine, rssKiB } from './lib.mjs';
 import { machineBusyUs, mainThreadCpuUs, processCpuUs, runCell } from './llm-load.mjs';
 import { printReport } from './llm-report.mjs';
 import { printStallDiagnosis, waitForStallFiles } from './llm-stall.mjs';
-import { directTarget, PORTKEY_JS, startFake, startPortkey, startWarden } from './llm-targets.mjs';
+import { directTarget, PORTKEY_JS, startFake, startFloorProxy, startPortkey, startWarden } from './llm-targets.mjs';
 import { createWorkloads, WORKLOADS } from './llm-workloads.mjs';
 import { printProfile, summarizeProfile } from './mcp-profile.mjs';
 
@@ -48,6 +50,7 @@ const CONNS = list('conns', '1,16,64').map(Number);
 const PROFILE_ONLY = flag('profile-only');
 const PROFILE = PROFILE_ONLY || flag('profile');
 const NO_PORTKEY = flag('no-portkey');
+const FLOOR = flag('floor');
 /** Warden runs with bench/llm-stall-preload.mjs, and a stalled Warden is profiled before it is replaced. */
 const DIAGNOSE = flag('diagnose-stalls');
 const PRELOAD = `--import=${join(HERE, 'mcp-cpu-prof-preload.mjs')}`;
@@ -171,6 +174,7 @@ async function measure(fake) {
       if (pk) targets.push(pk);
       else log(`Portkey skipped: not installed at ${PORTKEY_JS} (run ../shared/bench/setup-peers.sh, or install @portkey-ai/gateway@1.15.2 with the @hono/node-server 1.13.5 override there)`);
     }
+    if (FLOOR) for (const mode of ['bare', 'audited']) targets.push(await startFloorProxy(fake, mode));
     for (const t of targets) {
       const why = await sanity(t, session);
       if (why) log(`excluding ${t.name}: ${why}`);
@@ -187,7 +191,7 @@ async function measure(fake) {
     }
     const rows = [];
     const incidents = [];
-    const starters = { warden: () => startMeasuredWarden(fake), portkey: () => startPortkey(fake) };
+    const starters = { warden: () => startMeasuredWarden(fake), portkey: () => startPortkey(fake), 'bare-proxy': () => startFloorProxy(fake, 'bare'), 'audited-proxy': () => startFloorProxy(fake, 'audited') };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const workload of WORKLOAD_LIST) {
         for (const mode of MODES) {

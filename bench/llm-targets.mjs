@@ -1,9 +1,11 @@
 // The processes bench/llm-call.mjs measures, each its own process on 127.0.0.1: the fake
 // OpenAI upstream (record off, approximate usage), Warden in front of it with an agent key and its governance
-// on, and the Portkey open-source gateway pointed at it (installed as
-// ../shared/bench/setup-peers.sh does, under $PEERS_DIR, default /tmp/peers).
+// on, the Portkey open-source gateway pointed at it (installed as
+// ../shared/bench/setup-peers.sh does, under $PEERS_DIR, default /tmp/peers), and with --floor
+// the two reference proxies of bench/floor-proxy.mjs.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,9 +102,9 @@ export async function startWarden(fake, env = {}) {
   const llm = { providers: [{ id: 'fake', baseUrl: fake.url, internal: true, apiKey: { env: KEY_ENV }, models: MODELS.map((name) => ({ name })) }] };
   writeFileSync(ws.config, ['listen: { host: 127.0.0.1, port: 0 }', 'log: { level: warn, pretty: never }', 'limits: { maxEventLoopDelayMs: 60000 }', `llm: ${JSON.stringify(llm)}`, ''].join('\n'));
   writeFileSync(join(ws.dir, 'agents-catalog/bench-agent.yaml'), AGENT);
-  // An empty imports folder: without one, OpenApiImports.watch() (src/openapi/openapi-imports.ts)
-  // adds another rescan interval on every rescan, so their number doubles every 5 s and an
-  // idle gateway stalls after about 100 s (found by this benchmark; reported, not fixed here).
+  // An empty imports folder, as `warden init` makes. (Without one, an earlier OpenApiImports.watch()
+  // added a rescan interval on every rescan and stalled an idle gateway after about 100 s; this
+  // benchmark found it, src/openapi/openapi-imports-watch.test.ts keeps it fixed.)
   mkdirSync(join(ws.dir, 'openapi-imports'));
   const key = JSON.parse(cli(ws, ['agents', 'keys', 'create', 'bench-agent', '--json'])).key;
   const port = await freePort();
@@ -147,6 +149,33 @@ export async function startPortkey(fake) {
     origin,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.url },
     stop: () => stopProcess(proc),
+  };
+}
+
+/**
+ * A reference proxy of bench/floor-proxy.mjs (`bare` or `audited`) in front of the fake: what the
+ * hops alone cost on this machine, measured in the same run as Warden. Not part of Warden.
+ */
+export async function startFloorProxy(fake, mode) {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-llm-floor-'));
+  const proc = track(spawn(process.execPath, [join(HERE, 'floor-proxy.mjs'), mode, fake.origin, join(dir, 'floor.db'), `--llm=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.once('data', (d) => {
+      const m = /LISTENING (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`floor proxy said: ${d}`));
+    });
+    proc.once('exit', (code) => reject(new Error(`floor proxy exited with ${code}`)));
+  });
+  return {
+    name: `${mode}-proxy`,
+    proc,
+    origin: `http://127.0.0.1:${port}`,
+    headers: { 'content-type': 'application/json' },
+    stop: async () => {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
