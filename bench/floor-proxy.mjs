@@ -6,8 +6,11 @@
 //   audited: the same, plus what issue #2 requires of every answer: one audit row (4 indexes,
 //            like audit_events; SHA-256 of the record) committed by a worker thread in WAL at
 //            synchronous=NORMAL, batched per event-loop turn, before the answer is written
-//            (for a stream: before its end).
-// Usage: node bench/floor-proxy.mjs <bare|audited> <upstream url> [sqlite file] [--llm=<provider key>];
+//            (LLM: a JSON answer is written whole after the commit; a stream's last read is
+//            held back until it, as Warden holds the last event).
+//   inline:  audited, but the commit runs synchronously on the event loop (not allowed in
+//            Warden; it shows what the hand-off to the writer thread costs).
+// Usage: node bench/floor-proxy.mjs <bare|audited|inline> <upstream url> [sqlite file] [--llm=<provider key>];
 // prints "LISTENING <port>".
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -18,38 +21,40 @@ import { Pool } from 'undici';
 const [mode, upstreamUrl, dbFile] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const llmKey = process.argv.find((a) => a.startsWith('--llm='))?.slice(6) ?? null;
 const upstream = new URL(upstreamUrl);
-const pool = new Pool(upstream.origin, { connections: 32 });
+const pool = new Pool(upstream.origin, { connections: 128 });
 const UPSTREAM_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+
+// The store both audited modes use: in the writer thread (its source is sent there), or inline.
+function openStore(Database, file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time TEXT, agent_id TEXT, target TEXT, trace_id TEXT, body TEXT, hash TEXT);'
+    + 'CREATE INDEX IF NOT EXISTS ev_agent ON events(agent_id); CREATE INDEX IF NOT EXISTS ev_target ON events(target);'
+    + 'CREATE INDEX IF NOT EXISTS ev_time ON events(time); CREATE INDEX IF NOT EXISTS ev_trace ON events(trace_id);');
+  const insert = db.prepare('INSERT INTO events (time, agent_id, target, trace_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)');
+  return db.transaction((rows) => { for (const r of rows) insert.run(r.time, r.agent, r.target, r.trace, r.body, r.hash); });
+}
+const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
 
 const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlite);
-const db = new Database(workerData.file);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, time TEXT, agent_id TEXT, target TEXT, trace_id TEXT, body TEXT, hash TEXT);'
-  + 'CREATE INDEX IF NOT EXISTS ev_agent ON events(agent_id); CREATE INDEX IF NOT EXISTS ev_target ON events(target);'
-  + 'CREATE INDEX IF NOT EXISTS ev_time ON events(time); CREATE INDEX IF NOT EXISTS ev_trace ON events(trace_id);');
-const insert = db.prepare('INSERT INTO events (time, agent_id, target, trace_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)');
-const commit = db.transaction((rows) => { for (const r of rows) insert.run(r.time, r.agent, r.target, r.trace, r.body, r.hash); });
+const commit = (${openStore.toString()})(require(workerData.sqlite), workerData.file);
 parentPort.on('message', ({ id, json }) => { commit(JSON.parse(json)); parentPort.postMessage(id); });
 `;
 
-/** Group commit: rows of one event-loop turn go to the writer together; each caller waits for its commit. */
-function auditWriter() {
-  const worker = new Worker(WRITER, { eval: true, workerData: { file: dbFile, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
-  const pending = new Map();
+/**
+ * Group commit: rows appended in one event-loop turn are committed together by `commit(rows, done)`,
+ * which calls `done()` once they are; each append resolves then.
+ */
+function groupCommit(commit) {
   let rows = [];
   let waiters = [];
-  let nextId = 0;
-  worker.on('message', (id) => {
-    for (const done of pending.get(id)) done();
-    pending.delete(id);
-  });
   const flush = () => {
-    const id = ++nextId;
-    pending.set(id, waiters);
-    worker.postMessage({ id, json: JSON.stringify(rows) });
+    const batch = waiters;
+    commit(rows, () => {
+      for (const done of batch) done();
+    });
     rows = [];
     waiters = [];
   };
@@ -61,8 +66,38 @@ function auditWriter() {
     });
 }
 
-const append = mode === 'audited' ? auditWriter() : null;
-if (mode !== 'bare' && mode !== 'audited') throw new Error(`mode must be bare or audited, not ${mode}`);
+/** Audited: the writer thread commits each turn's rows (one JSON string per message). */
+function auditWriter() {
+  const worker = new Worker(WRITER, { eval: true, workerData: { file: dbFile, sqlite: SQLITE } });
+  const pending = new Map();
+  let nextId = 0;
+  worker.on('message', (id) => {
+    pending.get(id)();
+    pending.delete(id);
+  });
+  return groupCommit((rows, done) => {
+    const id = ++nextId;
+    pending.set(id, done);
+    worker.postMessage({ id, json: JSON.stringify(rows) });
+  });
+}
+
+/**
+ * Inline: the same group commit, done synchronously on the event loop (no thread hand-off).
+ * Warden may not do this (no synchronous disk I/O on the request path); it shows what the
+ * hand-off to a writer thread costs here.
+ */
+function auditInline() {
+  const commit = openStore(createRequire(import.meta.url)(SQLITE), dbFile);
+  return groupCommit((rows, done) => {
+    commit(rows);
+    done();
+  });
+}
+
+const MODES = { bare: () => null, audited: auditWriter, inline: auditInline };
+if (!Object.hasOwn(MODES, mode)) throw new Error(`mode must be bare, audited or inline, not ${mode}`);
+const append = MODES[mode]();
 
 const server = createServer((req, res) => (llmKey === null ? mcpCall(req, res) : llmCall(req, res)));
 
@@ -85,31 +120,43 @@ function mcpCall(req, res) {
 
 const LLM_HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${llmKey}` };
 
+// What issue #2 requires, as Warden does it: a JSON answer leaves whole after the commit; a
+// stream's events are relayed as they arrive, the last read held back until the commit.
 function llmCall(req, res) {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
-  req.on('end', async () => {
-    const received = Buffer.concat(chunks);
-    const msg = JSON.parse(received);
-    const answer = await pool.request({ path: req.url, method: 'POST', headers: LLM_HEADERS, body: received });
-    let bytes = 0;
-    if (msg.stream === true) {
-      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'text/event-stream') });
-      for await (const chunk of answer.body) {
-        bytes += chunk.length;
-        res.write(chunk);
-      }
-    } else {
-      const body = Buffer.from(await answer.body.arrayBuffer());
-      bytes = body.length;
-      res.writeHead(answer.statusCode, { 'content-type': 'application/json' });
-      res.write(body);
-    }
-    if (append) {
-      const body = JSON.stringify({ model: msg.model, stream: msg.stream === true, status: answer.statusCode, bytes });
-      await append({ time: new Date().toISOString(), agent: 'bench-agent', target: String(msg.model), trace: req.url, body, hash: createHash('sha256').update(body).digest('hex') });
-    }
-    res.end();
+  req.on('end', () => {
+    relayLlm(req, res, Buffer.concat(chunks)).catch(() => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":{"message":"floor proxy: upstream failed"}}');
+      else res.destroy();
+    });
   });
+}
+
+async function relayLlm(req, res, received) {
+  const msg = JSON.parse(received);
+  const answer = await pool.request({ path: req.url, method: 'POST', headers: LLM_HEADERS, body: received });
+  const audit = (bytes) => {
+    if (!append) return undefined;
+    const body = JSON.stringify({ model: msg.model, stream: msg.stream === true, status: answer.statusCode, bytes });
+    return append({ time: new Date().toISOString(), agent: 'bench-agent', target: String(msg.model), trace: req.url, body, hash: createHash('sha256').update(body).digest('hex') });
+  };
+  if (msg.stream !== true) {
+    const body = Buffer.from(await answer.body.arrayBuffer());
+    await audit(body.length);
+    res.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+    return;
+  }
+  res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'text/event-stream') });
+  let bytes = 0;
+  let held = null;
+  for await (const chunk of answer.body) {
+    bytes += chunk.length;
+    if (held) res.write(held);
+    held = chunk;
+  }
+  await audit(bytes);
+  res.end(held ?? undefined);
 }
 server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${server.address().port}`));

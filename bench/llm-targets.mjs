@@ -128,6 +128,7 @@ export async function startWarden(fake, env = {}) {
     name: 'warden',
     proc,
     origin,
+    dataDir: join(ws.dir, 'data'),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     stop: async () => {
       await stopProcess(proc);
@@ -153,20 +154,32 @@ export async function startPortkey(fake) {
 }
 
 /**
- * A reference proxy of bench/floor-proxy.mjs (`bare` or `audited`) in front of the fake: what the
+ * A reference proxy of bench/floor-proxy.mjs (`bare`, `audited` or `inline`) in front of the fake: what the
  * hops alone cost on this machine, measured in the same run as Warden. Not part of Warden.
  */
 export async function startFloorProxy(fake, mode) {
   const dir = mkdtempSync(join(tmpdir(), 'warden-llm-floor-'));
   const proc = track(spawn(process.execPath, [join(HERE, 'floor-proxy.mjs'), mode, fake.origin, join(dir, 'floor.db'), `--llm=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.once('data', (d) => {
-      const m = /LISTENING (\d+)/.exec(String(d));
-      if (m) resolve(Number(m[1]));
-      else reject(new Error(`floor proxy said: ${d}`));
+  let port;
+  try {
+    port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('floor proxy did not listen within 10 s')), 10_000);
+      proc.stdout.once('data', (d) => {
+        clearTimeout(timer);
+        const m = /LISTENING (\d+)/.exec(String(d));
+        if (m) resolve(Number(m[1]));
+        else reject(new Error(`floor proxy said: ${d}`));
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`floor proxy exited with ${code}`));
+      });
     });
-    proc.once('exit', (code) => reject(new Error(`floor proxy exited with ${code}`)));
-  });
+  } catch (err) {
+    await stopProcess(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     name: `${mode}-proxy`,
     proc,
