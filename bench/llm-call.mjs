@@ -216,14 +216,22 @@ async function measure(fake) {
               }
               await t.stop();
               if (t.profileDir) rmSync(t.profileDir, { recursive: true, force: true });
-              ok[i] = await starters[t.name]();
+              const replacement = await starters[t.name]().catch((err) => {
+                log(`${t.name} could not be restarted (${err.message}): the rest of the run goes without it`);
+                return null;
+              });
+              if (!replacement) {
+                ok.splice(i--, 1);
+                continue;
+              }
+              ok[i] = replacement;
               await cell(ok[i], fake, session, { workload: 'short', mode: 'json', conns: 16, durationMs: 3 * WARMUP_MS });
             }
           }
         }
       }
     }
-    printReport(rows, { portkey: ok.some((t) => t.name === 'portkey'), incidents });
+    printReport(rows, { portkey: rows.some((r) => r.target === 'portkey'), incidents });
   } finally {
     for (const t of new Set([...targets, ...ok])) await t.stop();
   }
