@@ -56,6 +56,23 @@ export function stop(proc) {
   });
 }
 
+/** The port a child process (an upstream, a reference proxy) prints as its first line "LISTENING <port>". */
+export function listeningPort(proc, what, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not listen within ${timeoutMs / 1000} s`)), timeoutMs);
+    proc.stdout.once('data', (d) => {
+      clearTimeout(timer);
+      const m = /LISTENING (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`${what} said: ${d}`));
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}`));
+    });
+  });
+}
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

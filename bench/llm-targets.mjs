@@ -2,14 +2,14 @@
 // OpenAI upstream (record off, approximate usage), Warden in front of it with an agent key and its governance
 // on, the Portkey open-source gateway pointed at it (installed as
 // ../shared/bench/setup-peers.sh does, under $PEERS_DIR, default /tmp/peers), and with --floor
-// the two reference proxies of bench/floor-proxy.mjs.
+// the three reference proxies of bench/floor-proxy.mjs.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, CLI, workspace } from './lib.mjs';
+import { cli, CLI, listeningPort, workspace } from './lib.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The provider key Warden injects and the fake requires: proves the key reached the upstream. */
@@ -162,19 +162,7 @@ export async function startFloorProxy(fake, mode) {
   const proc = track(spawn(process.execPath, [join(HERE, 'floor-proxy.mjs'), mode, fake.origin, join(dir, 'floor.db'), `--llm=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let port;
   try {
-    port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('floor proxy did not listen within 10 s')), 10_000);
-      proc.stdout.once('data', (d) => {
-        clearTimeout(timer);
-        const m = /LISTENING (\d+)/.exec(String(d));
-        if (m) resolve(Number(m[1]));
-        else reject(new Error(`floor proxy said: ${d}`));
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`floor proxy exited with ${code}`));
-      });
-    });
+    port = await listeningPort(proc, 'floor proxy');
   } catch (err) {
     await stopProcess(proc);
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { machine } from './lib.mjs';
+import { machine, percentile } from './lib.mjs';
 import { startFake, startWarden } from './llm-targets.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -38,11 +38,11 @@ try {
   await pool.close();
   await new Promise((r) => setTimeout(r, 300));
   const rows = JSON.parse(readFileSync(file, 'utf8'));
-  const pct = (xs, p) => {
-    const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+  const sorted = (xs) => xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const cell = (xs) => {
+    const s = sorted(xs);
+    return `${percentile(s, 50).toFixed(0)} / ${percentile(s, 90).toFixed(0)}`;
   };
-  const cell = (xs) => `${pct(xs, 0.5).toFixed(0)} / ${pct(xs, 0.9).toFixed(0)}`;
   const seg = (a, b) => cell(rows.map((r) => r[b] - r[a]));
   console.log(`# llm-timeline: ${machine()}; short chat, JSON, 1 connection, ${REQUESTS} requests, the last ${rows.length} measured`);
   console.log('\nIn the gateway, µs (median / p90 of each step on its own, so the medians do not add up to the total exactly):\n');

@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, machine, start, stop, summarize, workspace } from './lib.mjs';
+import { cli, listeningPort, machine, start, stop, summarize, workspace } from './lib.mjs';
 import { printProfile, summarizeProfile } from './mcp-profile.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -50,16 +50,9 @@ function startUpstream() {
 }
 
 /** Spawns a node script that prints "LISTENING <port>"; resolves with its process and /mcp URL. */
-function listening(argv) {
+async function listening(argv) {
   const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    proc.stdout.once('data', (d) => {
-      const m = /LISTENING (\d+)/.exec(String(d));
-      if (m) resolve({ proc, url: `http://127.0.0.1:${m[1]}/mcp` });
-      else reject(new Error(`upstream said: ${d}`));
-    });
-    proc.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
-  });
+  return { proc, url: `http://127.0.0.1:${await listeningPort(proc, 'upstream')}/mcp` };
 }
 
 const AGENT = ['schemaVersion: 1', 'id: bench-agent', 'displayName: Bench agent', 'owner: team-bench', 'description: Calls the echo tool', 'tools: { allow: ["*"] }', ''].join('\n');
