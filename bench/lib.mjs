@@ -8,6 +8,19 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const CLI = join(REPO, 'dist/cli/main.js');
 
+/**
+ * The node flags `npm start` gives the gateway (package.json's start script): the benchmarks
+ * start Warden exactly as that command does. WARDEN_BENCH_NODE_FLAGS replaces them for an A/B
+ * run ("" for none).
+ */
+export const GATEWAY_NODE_FLAGS = (() => {
+  if (process.env.WARDEN_BENCH_NODE_FLAGS !== undefined) return process.env.WARDEN_BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
+  const script = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts.start;
+  const m = /\bnode((?:\s+--\S+)*)\s+dist\/cli\/main\.js\s+start\b/.exec(script);
+  if (!m) throw new Error(`package.json's start script does not run "node [flags] dist/cli/main.js start": ${script}`);
+  return m[1].split(/\s+/).filter(Boolean);
+})();
+
 export function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
@@ -27,7 +40,7 @@ export function cli(ws, args) {
 
 /** Starts the gateway; resolves once its `listening` log line names the port. */
 export async function start(ws) {
-  const proc = spawn(process.execPath, [CLI, 'start', '--config', ws.config, '--port', '0'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'start', '--config', ws.config, '--port', '0'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
   const port = await new Promise((resolve, reject) => {

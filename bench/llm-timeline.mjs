@@ -1,7 +1,7 @@
-// Where one request's time goes inside Warden at one connection (the short chat, JSON): the
+// Where one request's time goes inside Warden at one connection (JSON; the short chat unless --workload): the
 // medians of each step between request start and response finish, measured in the gateway by
 // bench/llm-timeline-preload.mjs, and the policy chain's own step times from the audit records.
-//   npm run build && node bench/llm-timeline.mjs [--requests=30000] [--measure=8000]
+//   npm run build && node bench/llm-timeline.mjs [--workload=short|prompt4k|history64|window64] [--requests=30000] [--measure=8000]
 // The first requests warm the gateway up (V8 keeps optimizing the path for 10,000+ requests);
 // the last --measure are reported. Figures in docs/benchmarks.md ("The floor").
 import Database from 'better-sqlite3';
@@ -12,12 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { machine, percentile } from './lib.mjs';
 import { startFake, startWarden } from './llm-targets.mjs';
+import { createWorkloads, WORKLOADS } from './llm-workloads.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const opt = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
 const REQUESTS = opt('requests', 30000);
 const MEASURE = opt('measure', 8000);
-const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello in one short sentence please.' }] });
+const WORKLOAD = process.argv.find((a) => a.startsWith('--workload='))?.slice(11) ?? 'short';
+if (!WORKLOADS.includes(WORKLOAD)) throw new Error(`--workload: one of ${WORKLOADS.join(', ')}`);
+const nextBody = createWorkloads()(WORKLOAD, 'json');
 
 const dir = mkdtempSync(join(os.tmpdir(), 'warden-timeline-'));
 const file = join(dir, 'timeline.json');
@@ -31,7 +34,7 @@ const gw = await startWarden(fake, {
 try {
   const pool = new Pool(gw.origin, { connections: 1 });
   for (let i = 0; i < REQUESTS; i++) {
-    const r = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: gw.headers, body: BODY });
+    const r = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: gw.headers, body: nextBody() });
     await r.body.text();
     if (r.statusCode !== 200) throw new Error(`answer ${r.statusCode}`);
   }
@@ -44,7 +47,7 @@ try {
     return `${percentile(s, 50).toFixed(0)} / ${percentile(s, 90).toFixed(0)}`;
   };
   const seg = (a, b) => cell(rows.map((r) => r[b] - r[a]));
-  console.log(`# llm-timeline: ${machine()}; short chat, JSON, 1 connection, ${REQUESTS} requests, the last ${rows.length} measured`);
+  console.log(`# llm-timeline: ${machine()}; ${WORKLOAD}, JSON, 1 connection, ${REQUESTS} requests, the last ${rows.length} measured`);
   console.log('\nIn the gateway, µs (median / p90 of each step on its own, so the medians do not add up to the total exactly):\n');
   console.log('| request start to upstream request sent | to upstream answer headers | to answer read | to audit record posted | audit hop: posted to commit acknowledged | to response finished | total | response finished to next request start |');
   console.log('|--:|--:|--:|--:|--:|--:|--:|--:|');
