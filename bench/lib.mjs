@@ -9,17 +9,18 @@ export const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const CLI = join(REPO, 'dist/cli/main.js');
 
 /**
- * The node flags `npm start` gives the gateway (package.json's start script): the benchmarks
- * start Warden exactly as that command does. WARDEN_BENCH_NODE_FLAGS replaces them for an A/B
- * run ("" for none).
+ * The node flags `npm start` gives the gateway (package.json's start script), so that the
+ * benchmarks start Warden with the same flags (with this node, process.execPath, not the one on
+ * PATH). WARDEN_BENCH_NODE_FLAGS replaces them for an A/B run ("" for none). Read when a gateway
+ * starts, so benchmarks that never start one do not depend on the start script.
  */
-export const GATEWAY_NODE_FLAGS = (() => {
+export function gatewayNodeFlags() {
   if (process.env.WARDEN_BENCH_NODE_FLAGS !== undefined) return process.env.WARDEN_BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
-  const script = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts.start;
-  const m = /\bnode((?:\s+--\S+)*)\s+dist\/cli\/main\.js\s+start\b/.exec(script);
-  if (!m) throw new Error(`package.json's start script does not run "node [flags] dist/cli/main.js start": ${script}`);
+  const script = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts?.start ?? '';
+  const m = /^(?:exec\s+)?node((?:\s+--[^\s=]+(?:=\S+)?)*)\s+(?:\.\/)?dist\/cli\/main\.js\s+start(?:\s|$)/.exec(script.trim());
+  if (!m) throw new Error(`package.json's start script is not "[exec] node [--flag[=value] ...] dist/cli/main.js start": ${script}`);
   return m[1].split(/\s+/).filter(Boolean);
-})();
+}
 
 export function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
@@ -40,7 +41,7 @@ export function cli(ws, args) {
 
 /** Starts the gateway; resolves once its `listening` log line names the port. */
 export async function start(ws) {
-  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'start', '--config', ws.config, '--port', '0'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...gatewayNodeFlags(), CLI, 'start', '--config', ws.config, '--port', '0'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
   const port = await new Promise((resolve, reject) => {

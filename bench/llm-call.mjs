@@ -27,7 +27,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { machine, rssKiB } from './lib.mjs';
+import { gatewayNodeFlags, machine, rssKiB } from './lib.mjs';
 import { machineBusyUs, mainThreadCpuUs, processCpuUs, runCell } from './llm-load.mjs';
 import { printReport } from './llm-report.mjs';
 import { printStallDiagnosis, waitForStallFiles } from './llm-stall.mjs';
@@ -183,7 +183,7 @@ async function measure(fake) {
     }
     if (!ok.some((t) => t.name === 'direct')) throw new Error('the fake upstream failed its own sanity check');
     console.log(`# llm-call: ${machine()}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    console.log(`# command: node bench/llm-call.mjs ${args.join(' ')} (cells of ${DURATION_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s per workload and mode, ${ROUNDS} round(s); targets: ${ok.map((t) => t.name).join(', ')})`);
+    console.log(`# command: node bench/llm-call.mjs ${args.join(' ')} (cells of ${DURATION_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s per workload and mode, ${ROUNDS} round(s); targets: ${ok.map((t) => t.name).join(', ')}; Warden's node flags: ${gatewayNodeFlags().join(' ') || 'none'})`);
     for (const t of ok) {
       if (t.name === 'direct') continue;
       log(`warming up ${t.name}`);

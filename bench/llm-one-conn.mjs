@@ -4,13 +4,14 @@
 //     [--workload=short|prompt4k|history64|window64] [--requests=16000] [--warmup=8000] [--slow-ms=1.3]
 // Prints the whole-answer latency percentiles (µs, measured by this client), how many answers
 // took longer than --slow-ms and how far apart those were (periodic pauses such as garbage
-// collections show as a steady spacing), and user+sys CPU per request of each thread of the
-// target's process (/proc/<pid>/task; the gateway's main thread, its audit writer thread and
-// V8's helper threads), read around the measured requests only. `direct` reports the fake
-// upstream's own threads. WARDEN_BENCH_NODE_FLAGS changes the gateway's node flags (see lib.mjs).
+// collections show as a steady spacing), and the run time per request of each thread of the
+// target's process (/proc/<pid>/task/<tid>/schedstat: the main thread; in Warden also its audit
+// writer thread, the busiest of the others, and V8's helper threads), read around the measured
+// requests only; `direct` reports the fake upstream's own threads. WARDEN_BENCH_NODE_FLAGS
+// changes the gateway's node flags (see lib.mjs).
 import { readdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { machine, percentile } from './lib.mjs';
+import { gatewayNodeFlags, machine, percentile } from './lib.mjs';
 import { directTarget, startFake, startFloorProxy, startWarden, stopProcess } from './llm-targets.mjs';
 import { createWorkloads, WORKLOADS } from './llm-workloads.mjs';
 
@@ -20,19 +21,20 @@ const WORKLOAD = arg('workload', 'short');
 const REQUESTS = Number(arg('requests', 16000));
 const WARMUP = Number(arg('warmup', 8000));
 const SLOW_US = Number(arg('slow-ms', 1.3)) * 1000;
+if (!(REQUESTS > 1) || !(WARMUP >= 0) || !(SLOW_US > 0)) throw new Error('--requests, --warmup and --slow-ms take positive numbers');
 if (!['warden', 'direct', 'bare', 'audited', 'inline'].includes(TARGET)) throw new Error('--target: warden, direct, bare, audited or inline');
 if (!WORKLOADS.includes(WORKLOAD)) throw new Error(`--workload: one of ${WORKLOADS.join(', ')}`);
 
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+/** Run time of each thread of `pid` in µs (schedstat, ns resolution) and its name (node names V8's helpers and workers alike "node"). */
 function threadCpu(pid) {
   const byTid = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byTid.set(tid, (Number(f[11]) + Number(f[12])) * TICK_US);
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      byTid.set(tid, { us: ns / 1000, name });
     } catch {
-      // the thread ended meanwhile
+      // the thread ended meanwhile (its CPU is not counted)
     }
   }
   return byTid;
@@ -68,7 +70,8 @@ try {
   const lat = rows.map((r) => r[1]).sort((a, b) => a - b);
   const q = (p) => percentile(lat, p).toFixed(0);
   console.log(`# llm-one-conn: ${machine()}`);
-  console.log(`${TARGET}, ${WORKLOAD}, JSON, 1 connection: ${REQUESTS} requests after ${WARMUP} of warm-up, ${(REQUESTS / seconds).toFixed(0)} req/s`);
+  const flags = TARGET === 'warden' ? `, node flags: ${gatewayNodeFlags().join(' ') || 'none'}` : '';
+  console.log(`${TARGET}${flags}; ${WORKLOAD}, JSON, 1 connection: ${REQUESTS} requests after ${WARMUP} of warm-up, ${(REQUESTS / seconds).toFixed(0)} req/s`);
   console.log(`latency µs: p50 ${q(50)} p90 ${q(90)} p95 ${q(95)} p98 ${q(98)} p99 ${q(99)} p99.5 ${q(99.5)} p99.9 ${q(99.9)}`);
   const slow = rows.filter((r) => r[1] > SLOW_US);
   const gaps = slow
@@ -77,12 +80,14 @@ try {
     .sort((a, b) => a - b);
   const g = (p) => (gaps.length ? percentile(gaps, p).toFixed(0) : '-');
   console.log(`over ${SLOW_US / 1000} ms: ${slow.length} (${((100 * slow.length) / REQUESTS).toFixed(2)}%), ms between them: p10 ${g(10)} p50 ${g(50)} p90 ${g(90)}`);
-  const cpu = [...after].map(([tid, us]) => [tid, (us - (before.get(tid) ?? 0)) / REQUESTS]).filter(([, us]) => us > 0);
-  cpu.sort((a, b) => b[1] - a[1]);
+  const cpu = [...after]
+    .map(([tid, t]) => [tid === String(pid) ? 'main' : `${t.name} ${tid}`, (t.us - (before.get(tid)?.us ?? 0)) / REQUESTS])
+    .filter(([, us]) => us >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
   const total = cpu.reduce((n, [, us]) => n + us, 0);
-  console.log(`CPU µs/request by thread (${pid} is the main thread): ${cpu.map(([tid, us]) => `${tid === String(pid) ? 'main' : tid} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`);
+  console.log(`CPU µs/request by thread: ${cpu.map(([who, us]) => `${who} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`);
 } finally {
   await pool.close();
-  if (TARGET !== 'direct') await target.stop();
+  await target.stop();
   await stopProcess(fake.proc);
 }

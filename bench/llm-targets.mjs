@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, CLI, GATEWAY_NODE_FLAGS, listeningPort, workspace } from './lib.mjs';
+import { cli, CLI, gatewayNodeFlags, listeningPort, workspace } from './lib.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The provider key Warden injects and the fake requires: proves the key reached the upstream. */
@@ -109,7 +109,7 @@ export async function startWarden(fake, env = {}) {
   const key = JSON.parse(cli(ws, ['agents', 'keys', 'create', 'bench-agent', '--json'])).key;
   const port = await freePort();
   const proc = track(
-    spawn(process.execPath, [...GATEWAY_NODE_FLAGS, CLI, 'start', '--config', ws.config, '--port', String(port)], {
+    spawn(process.execPath, [...gatewayNodeFlags(), CLI, 'start', '--config', ws.config, '--port', String(port)], {
       cwd: ws.dir,
       env: { ...process.env, [KEY_ENV]: UPSTREAM_KEY, ...env },
       // Its logs go to stderr: stdout carries the bench's JSON lines and tables.
