@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
-export const CLI = join(REPO, 'dist/cli/main.js');
+/**
+ * The gateway the benchmarks start: `dist/`, or WARDEN_BENCH_DIST for an A/B run: a copy of an
+ * earlier build beside it in the repository (e.g. `dist-base`, which .gitignore ignores), so that
+ * its packages and package.json resolve as dist's do.
+ */
+export const CLI = join(process.env.WARDEN_BENCH_DIST ? join(REPO, process.env.WARDEN_BENCH_DIST) : join(REPO, 'dist'), 'cli/main.js');
 
 /**
  * The node flags `npm start` gives the gateway (package.json's start script), so that the

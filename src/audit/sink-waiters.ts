@@ -62,10 +62,15 @@ export class Waiters {
     return new Promise((resolve) => this.#flushes.push({ upto, resolve }));
   }
 
-  /** Call after answering waiters: re-arms or clears the timer and resolves finished flushes. */
+  /**
+   * Call after answering waiters: arms the timer if none is armed and resolves finished flushes.
+   * An armed timer stays when the waiters it was set for are answered: it fires at the latest
+   * at the oldest remaining deadline (every later waiter's deadline is later still), and at
+   * most once per commit wait with nothing to expire, instead of a timer made and cleared for
+   * every append.
+   */
   settled(): void {
-    if (this.#map.size === 0) this.stopTimer();
-    else if (this.#timer === null) this.#arm();
+    if (this.#timer === null && this.#map.size > 0) this.#arm();
     if (this.#flushes.length > 0) {
       const first = this.#map.keys().next();
       const oldest = first.done ? Infinity : first.value;
@@ -82,7 +87,8 @@ export class Waiters {
   #arm(): void {
     const first = this.#map.values().next();
     if (first.done) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.value.deadline - monotonicNow()));
+    // Unreferenced: the sink references its worker while appends wait, which keeps the process up.
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.value.deadline - monotonicNow())).unref();
   }
 
   #expire(): void {
@@ -94,6 +100,7 @@ export class Waiters {
       expired.push([id, w]);
     }
     for (const [id] of expired) this.#map.delete(id);
-    this.#onExpired(expired);
+    if (expired.length > 0) this.#onExpired(expired);
+    else this.settled(); // fired for waiters already answered: re-arm for the oldest remaining
   }
 }

@@ -119,6 +119,9 @@ export class WriterQueue {
         this.#pos.delete(id);
         this.#amended.delete(id);
       }
+      // Released at once, not at the next compaction: a committed row kept for thousands of
+      // records outlives young-generation collections, is promoted, and makes each of them slower.
+      this.#rows[k] = RELEASED;
     }
     this.#head += n;
     // Compact occasionally instead of shifting arrays per group (O(n) each).
@@ -131,6 +134,9 @@ export class WriterQueue {
     }
   }
 }
+
+/** Placeholder for a committed row's slot (never read: positions before #head are done). */
+const RELEASED = Object.freeze({}) as AuditRow;
 
 /**
  * toRow, but one bad event (a throwing toJSON, say) becomes a placeholder row instead of

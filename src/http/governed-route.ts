@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Channel } from '../audit/record.js';
@@ -10,6 +9,7 @@ import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
 import { readJsonBody } from './read-body.js';
 import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
 import { parseHopChain } from '../loops/hop-chain.js';
+import { sha256Hex } from '../util/sha256.js';
 
 export interface GovernedDeps {
   chain: PolicyChain;
@@ -118,7 +118,7 @@ function serialize(r: ForwardResult): ForwardResult<string> {
     ...r,
     body: text,
     responseBytes: Buffer.byteLength(text),
-    responseDigest: createHash('sha256').update(text).digest('hex'),
+    responseDigest: sha256Hex(text),
   };
 }
 

@@ -1,8 +1,8 @@
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
 import { scanJson, type JsonObjectSpans } from '../util/json-scan.js';
+import { sha256Hex } from '../util/sha256.js';
 
 /** Invalid UTF-8 is an error, not silently replaced with U+FFFD. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -59,7 +59,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   } catch {
     throw new GatewayError('PARSE_ERROR', 'Request body is not valid JSON');
   }
-  return { value, bytes, digest: createHash('sha256').update(buf).digest('hex'), raw: buf, spans: scan.spans };
+  return { value, bytes, digest: sha256Hex(buf), raw: buf, spans: scan.spans };
 }
 
 /**

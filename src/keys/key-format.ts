@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -77,5 +78,5 @@ export function looksLikeKey(text: string): boolean {
 }
 
 export function digestKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }

@@ -4,10 +4,10 @@
  * the policy chain, so it decides nothing; it only reports, for the audit record, what each
  * attempt did and what was used.
  */
-import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readCapped } from '../egress/read-capped.js';
+import { sha256Hex } from '../util/sha256.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
@@ -163,7 +163,7 @@ export class LlmService {
       status: 200,
       body: { kind: 'json', status: 200, headers, body },
       responseBytes: body.length,
-      responseDigest: createHash('sha256').update(body).digest('hex'),
+      responseDigest: sha256Hex(body),
       usage: chainUsage(usage),
       details: { ...base, ...where, usage: usageDetails(usage) },
     };
@@ -182,7 +182,7 @@ export class LlmService {
       status: 200,
       body: { kind: 'json', status: 200, headers, body: hit.body },
       responseBytes: hit.body.length,
-      responseDigest: createHash('sha256').update(hit.body).digest('hex'),
+      responseDigest: sha256Hex(hit.body),
       usage,
       details,
     };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64url } from '../util/sha256.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
 /**
@@ -7,5 +7,5 @@ import { canonicalJson } from '../util/canonical-json.js';
  * and the history holds one per call.
  */
 export function argsDigest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 22);
+  return sha256Base64url(canonicalJson(value)).slice(0, 22);
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 
 /**
  * Deterministic JSON for hashing: object keys sorted by UTF-16 code units, `undefined`
@@ -126,7 +125,4 @@ function quoteKey(key: string): string {
   return q;
 }
 
-/** Lowercase hex SHA-256 of UTF-8 text. */
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+export { sha256Hex } from './sha256.js';

@@ -4,7 +4,7 @@
  * headers, then the body is read and classified, then the target is authorized, then
  * the method runs (for tools/call: the upstream call). Exactly one audit record each.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../util/sha256.js';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, jsonrpcError } from '../../errors/gateway-error.js';
@@ -256,7 +256,7 @@ function render(outcome: MethodOutcome, method: string, era: 'modern' | 'legacy'
     status: 200,
     body: { outcome, json },
     responseBytes: Buffer.byteLength(json),
-    responseDigest: createHash('sha256').update(json).digest('hex'),
+    responseDigest: sha256Hex(json),
     details,
   };
 }
