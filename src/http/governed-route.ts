@@ -10,6 +10,7 @@ import { readJsonBody } from './read-body.js';
 import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
 import { parseHopChain } from '../loops/hop-chain.js';
 import { sha256Hex } from '../util/sha256.js';
+import { RequestAbort } from '../pipeline/request-abort.js';
 
 export interface GovernedDeps {
   chain: PolicyChain;
@@ -65,7 +66,7 @@ export function requestContext(
   action: string,
   target: string | null,
 ): { ctx: RequestContext; credentialProblem: { error: GatewayError; stage: string } | null } {
-  const abort = new AbortController();
+  const abort = new RequestAbort();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
@@ -86,8 +87,7 @@ export function requestContext(
     payload: undefined,
     requestBytes: 0,
     requestDigest: null,
-    signal: abort.signal,
-    cancel: (reason?: unknown) => abort.abort(reason),
+    abort,
     log: res.locals.log as Logger,
     principal: null,
     annotations: {},

@@ -88,7 +88,7 @@ export class LlmService {
       let body = bodies.get(t);
       if (body === undefined) bodies.set(t, (body = upstreamBytes(req, t)));
       return openAttempt(this.provider(t), UPSTREAM_PATH[req.endpoint], body, {
-        signal: ctx.signal,
+        signal: ctx.abort,
         accept: req.stream ? 'text/event-stream' : 'application/json',
         ...(trace ? { trace } : {}),
       });
@@ -109,7 +109,7 @@ export class LlmService {
         // A stream is relayed after the route is decided; a whole answer is read here, so a
         // body that breaks half-way still falls back to the next target.
         (attempt, t) => (req.stream && attempt.status < 300 ? Promise.resolve(null) : this.#readBody(attempt, t, attempt.status < 300 ? t.provider.maxResponseBytes : MAX_ERROR_BODY)),
-        ctx.signal,
+        ctx.abort,
         deadline,
       );
     } catch (err) {

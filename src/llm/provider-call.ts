@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
 import type { ProviderRuntime } from './provider-runtime.js';
+import type { AbortSource } from '../pipeline/request-abort.js';
 
 export type AttemptFailure = 'timeout' | 'connect' | 'reset' | 'bad-response' | 'aborted-by-client';
 
@@ -56,18 +57,18 @@ export async function openAttempt(
   provider: ProviderRuntime,
   path: string,
   body: string | Buffer,
-  opts: { signal: AbortSignal; accept: string; trace?: Readonly<Record<string, string>> },
+  opts: { signal: AbortSource; accept: string; trace?: Readonly<Record<string, string>> },
 ): Promise<OpenAttempt> {
   const t = provider.config.timeouts;
   const ctl = new AttemptSignal();
   const abort = (r: AttemptError) => ctl.abort(r);
   const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
   if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away');
-  opts.signal.addEventListener('abort', onClientAbort, { once: true });
+  opts.signal.onAbort(onClientAbort);
   const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`)), t.totalMs);
   const finish = () => {
     clearTimeout(timer);
-    opts.signal.removeEventListener('abort', onClientAbort);
+    opts.signal.offAbort(onClientAbort);
   };
   const failure = (err: unknown): AttemptError => {
     if (ctl.reason) return ctl.reason;

@@ -6,6 +6,7 @@ import { ModelDirectory, type ModelTarget } from './model-directory.js';
 import { AttemptError, AttemptSignal, type OpenAttempt } from './provider-call.js';
 import type { RequestShape } from './routing/index.js';
 import { LlmRouter, RouteExhausted } from './router.js';
+import { RequestAbort, type AbortSource } from '../pipeline/request-abort.js';
 
 const price = (usd: number) => ({ input: usd, output: usd });
 
@@ -71,7 +72,7 @@ function harness(opts: { maxAttempts?: number; failureThreshold?: number; random
     };
   };
   const consume = async (attempt: OpenAttempt, t: ModelTarget) => `${t.name}:${attempt.status}`;
-  const run = (targets: readonly ModelTarget[], deadline = FAR, signal = new AbortController().signal, consumeWith = consume) =>
+  const run = (targets: readonly ModelTarget[], deadline = FAR, signal: AbortSource = new RequestAbort(), consumeWith = consume) =>
     router.run(targets, send, consumeWith, signal, deadline);
   const exhausted = async (targets: readonly ModelTarget[], deadline = FAR): Promise<RouteExhausted> => {
     const err = await run(targets, deadline).then(
@@ -160,7 +161,7 @@ describe('LlmRouter.run: attempts', () => {
       if (t === A) throw new AttemptError('reset', 'p1: connection reset');
       return `${t.name}:${attempt.status}`;
     };
-    const served = await h.run([A, B], FAR, new AbortController().signal, consume);
+    const served = await h.run([A, B], FAR, new RequestAbort(), consume);
     expect(served.value).toBe('b:200');
     expect(served.attempts.map((x) => [x.model, x.status, x.error])).toEqual([
       ['a', 200, 'reset'],
@@ -290,7 +291,7 @@ describe('LlmRouter.run: deadline and client', () => {
   });
 
   it('ends the backoff wait when the client goes away', async () => {
-    const ctl = new AbortController();
+    const ctl = new RequestAbort();
     const router = new LlmRouter({
       retries: { maxAttempts: 3, baseMs: 100, capMs: 2000 },
       // openMs 0: an open target is half-open at once, so B's probe slot shows whether it was released.
@@ -299,7 +300,7 @@ describe('LlmRouter.run: deadline and client', () => {
       // The client leaves while the router waits.
       sleep: (_ms, signal) =>
         new Promise((_resolve, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          signal.onAbort(() => reject(signal.reason));
           ctl.abort();
         }),
     });
@@ -309,7 +310,7 @@ describe('LlmRouter.run: deadline and client', () => {
       sent.push(t.name);
       return { status: 503, headers: {}, body: Readable.from([]), finish: () => {}, abort: () => {}, signal: new AttemptSignal(), failure: () => new AttemptError('reset', 'x') };
     };
-    await expect(router.run([A, B], send, async () => 'x', ctl.signal, FAR)).rejects.toMatchObject({ name: 'AttemptError', kind: 'aborted-by-client' });
+    await expect(router.run([A, B], send, async () => 'x', ctl, FAR)).rejects.toMatchObject({ name: 'AttemptError', kind: 'aborted-by-client' });
     expect(sent).toEqual(['a']);
     // B was acquired for the attempt that never happened, and released: a later caller may probe it.
     expect(router.breaker(B).tryAcquire()).toBe(true);

@@ -8,6 +8,7 @@
 import type { LlmConfig } from '../config/llm-schema.js';
 import type { ModelTarget, Route } from './model-directory.js';
 import { AttemptError, type OpenAttempt } from './provider-call.js';
+import type { AbortSource } from '../pipeline/request-abort.js';
 import {
   backoffMs,
   CircuitBreaker,
@@ -37,7 +38,7 @@ export interface RouterOptions {
   circuitBreaker: LlmConfig['circuitBreaker'];
   now?: () => number;
   random?: () => number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal: AbortSource) => Promise<void>;
 }
 
 /** What `consume` made of a successful (2xx) or final (request-caused 4xx) response. */
@@ -71,7 +72,7 @@ export class LlmRouter {
   readonly #opts: RouterOptions;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #sleep: (ms: number, signal: AbortSource) => Promise<void>;
 
   constructor(opts: RouterOptions) {
     this.#opts = opts;
@@ -108,7 +109,7 @@ export class LlmRouter {
     targets: readonly ModelTarget[],
     send: (target: ModelTarget) => Promise<OpenAttempt>,
     consume: (attempt: OpenAttempt, target: ModelTarget) => Promise<T>,
-    signal: AbortSignal,
+    signal: AbortSource,
     deadline: number,
   ): Promise<Served<T>> {
     const attempts: AttemptRecord[] = [];
@@ -218,17 +219,17 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSource): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal.offAbort(onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.onAbort(onAbort);
   });
 }

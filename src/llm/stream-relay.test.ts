@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RequestAbort } from '../pipeline/request-abort.js';
 import { makeContext } from '../../test/helpers/context.js';
 import { AttemptError, AttemptSignal, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
@@ -272,7 +273,7 @@ describe('relayStream with a real provider connection', () => {
       dispatcher,
     } as unknown as ProviderRuntime;
     const call = async () => {
-      const attempt = await openAttempt(runtime, '/chat/completions', '{}', { signal: new AbortController().signal, accept: 'text/event-stream' });
+      const attempt = await openAttempt(runtime, '/chat/completions', '{}', { signal: new RequestAbort(), accept: 'text/event-stream' });
       const res = new FakeRes();
       const req = { endpoint: 'chat', clientWantsUsage: false } as unknown as LlmRequest;
       const r = await relayStream({ ctx: makeContext({ channel: 'llm' }), res: res as unknown as ServerResponse, req, target: {} as never, attempt, provider: runtime, headers: {}, estimate: undefined });

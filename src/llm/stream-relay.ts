@@ -137,7 +137,7 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
   }
   if (failure) {
     tail = null;
-    if (chat?.sawDone === false && (input.ctx.signal.aborted || failure.code === 'CLIENT_CLOSED_REQUEST')) {
+    if (chat?.sawDone === false && (input.ctx.abort.aborted || failure.code === 'CLIENT_CLOSED_REQUEST')) {
       failure = new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away during the stream');
     }
   }

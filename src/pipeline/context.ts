@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Channel } from '../audit/record.js';
 import type { Agent, Catalog } from '../catalog/index.js';
 import type { HopChain } from '../loops/hop-chain.js';
+import type { RequestAbort } from './request-abort.js';
 
 /** Who is calling, once `authenticate` has run. */
 export type Principal =
@@ -39,9 +40,11 @@ export interface RequestContext {
   readonly payload: unknown;
   readonly requestBytes: number;
   readonly requestDigest: string | null;
-  readonly signal: AbortSignal;
-  /** Aborts `signal` (a surface's own cancellation, e.g. MCP notifications/cancelled). */
-  readonly cancel?: (reason?: unknown) => void;
+  /**
+   * Aborted when the client goes away or the surface cancels the request (MCP
+   * notifications/cancelled); `abort.signal` is a real AbortSignal for APIs that need one.
+   */
+  readonly abort: RequestAbort;
   readonly log: Logger;
   readonly principal: Principal | null;
   readonly annotations: Readonly<Record<string, unknown>>;

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { Catalog } from '../../src/catalog/index.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import { NO_HOPS } from '../../src/loops/hop-chain.js';
+import { RequestAbort } from '../../src/pipeline/request-abort.js';
 
 export function emptyCatalog(): Catalog {
   return { agents: new Map(), version: 1, digest: 'test', loadedAt: 0, files: [] } as unknown as Catalog;
@@ -24,7 +25,7 @@ export function makeContext(overrides: Partial<RequestContext> = {}): RequestCon
     payload: undefined,
     requestBytes: 0,
     requestDigest: null,
-    signal: new AbortController().signal,
+    abort: new RequestAbort(),
     log: pino({ level: 'silent' }),
     principal: null,
     annotations: {},

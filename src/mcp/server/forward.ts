@@ -27,7 +27,7 @@ export async function forwardToUpstream(
   const session = c.payload.session;
   const t0 = performance.now();
   const options = {
-    signal: c.ctx.signal,
+    signal: c.ctx.abort.signal,
     onNotification: (n: JsonRpcNotification) => {
       if (n.method === 'notifications/message' && !logLevelPasses(session?.logLevel ?? null, n.params?.level)) return;
       c.exchange.notify(n);

@@ -229,8 +229,7 @@ async function runMethod(mcp: McpServerDeps, ctx: RequestContext, exchange: Resp
   if (session && message.id !== undefined && inbound.kind === 'request') {
     if (session.inFlight.has(message.id)) throw new GatewayError('BAD_REQUEST', 'A request with this id is already in flight in this session');
     // Cancelling aborts the request's own signal, which the upstream call follows.
-    const cancel = ctx.cancel ?? (() => undefined);
-    session.inFlight.set(message.id, { abort: cancel });
+    session.inFlight.set(message.id, { abort: (reason?: unknown) => ctx.abort.abort(reason) });
     release = () => void session.inFlight.delete(message.id!);
   }
   const c: CallContext = { ctx, agent: principal.agent, payload, params, exchange, deps: mcp };

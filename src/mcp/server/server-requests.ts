@@ -32,17 +32,17 @@ export async function handleServerRequest(c: CallContext, upstream: UpstreamConf
       session.awaiting.delete(id);
       reject(new GatewayError('UPSTREAM_UNAVAILABLE', 'The call was cancelled'));
     };
-    c.ctx.signal.addEventListener('abort', onAbort, { once: true });
+    c.ctx.abort.onAbort(onAbort);
     session.awaiting.set(id, {
       resolve: (result) => {
         clearTimeout(timer);
-        c.ctx.signal.removeEventListener('abort', onAbort);
+        c.ctx.abort.offAbort(onAbort);
         session.awaiting.delete(id);
         resolve(result);
       },
       reject: (err) => {
         clearTimeout(timer);
-        c.ctx.signal.removeEventListener('abort', onAbort);
+        c.ctx.abort.offAbort(onAbort);
         session.awaiting.delete(id);
         reject(err);
       },

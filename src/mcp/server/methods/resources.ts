@@ -53,7 +53,7 @@ export async function subscribe(c: CallContext, on: boolean): Promise<MethodOutc
   const client = c.deps.directory.upstream(upstream)!;
   if (client.state !== 'ready') throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${upstream} is not available`, { headers: { 'retry-after': '5' } });
   // The upstream connection is shared: the first holder subscribes upstream, the last one unsubscribes.
-  const res = await c.deps.resourceSubscriptions.acquire(session, publicUri, { signal: c.ctx.signal });
+  const res = await c.deps.resourceSubscriptions.acquire(session, publicUri, { signal: c.ctx.abort.signal });
   if (res?.error) return { kind: 'upstream-error', error: res.error, details: { ...details, upstreamError: res.error.code } };
   session.subscriptions.add(publicUri);
   // An upstream that will send no updates still answers {}, as a 2025-11-25 server that never sends them would.

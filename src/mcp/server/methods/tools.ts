@@ -22,7 +22,7 @@ export async function callTool(c: CallContext): Promise<MethodOutcome> {
   }
   if (tool.kind === 'openapi') {
     const visible = (publicName: string) => c.deps.views.visibleTool(c.agent, publicName);
-    const pending = c.deps.openapi?.call(tool.upstream, tool.upstreamName, (args ?? {}) as Record<string, unknown>, c.ctx.signal, visible);
+    const pending = c.deps.openapi?.call(tool.upstream, tool.upstreamName, (args ?? {}) as Record<string, unknown>, c.ctx.abort.signal, visible);
     if (!pending) throw new GatewayError('UPSTREAM_UNAVAILABLE', `The API behind ${tool.name} is not loaded`, { headers: { 'retry-after': '5' } });
     const done = await pending;
     return { kind: 'result', result: done.result, details: { ...done.details, toolHash: tool.hash, risk: tool.risk } };
