@@ -315,6 +315,19 @@ describe('LlmRouter.run: deadline and client', () => {
     // B was acquired for the attempt that never happened, and released: a later caller may probe it.
     expect(router.breaker(B).tryAcquire()).toBe(true);
   });
+
+  it('ends its own backoff timer when the client goes away (no sleep injected)', async () => {
+    const ctl = new RequestAbort();
+    // A 10 s backoff: only the abort can end the wait within the test.
+    const router = new LlmRouter({ retries: { maxAttempts: 3, baseMs: 10_000, capMs: 10_000 }, circuitBreaker: { failureThreshold: 5, openMs: 1000 }, random: () => 0.5 });
+    const send = async (): Promise<OpenAttempt> => {
+      setTimeout(() => ctl.abort(), 20);
+      return { status: 503, headers: {}, body: Readable.from([]), finish: () => {}, abort: () => {}, signal: new AttemptSignal(), failure: () => new AttemptError('reset', 'x') };
+    };
+    const started = performance.now();
+    await expect(router.run([A], send, async () => 'x', ctl, FAR)).rejects.toMatchObject({ name: 'AttemptError', kind: 'aborted-by-client' });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 });
 
 describe('LlmRouter.plan', () => {

@@ -46,4 +46,20 @@ describe('RequestAbort', () => {
     expect(after.signal.aborted).toBe(true);
     expect(after.signal.reason).toBe('gone');
   });
+
+  it('runs a listener added twice once, skips one removed by an earlier listener, and aborts the signal first', () => {
+    const a = new RequestAbort();
+    const signal = a.signal;
+    const calls: string[] = [];
+    const removed = () => calls.push('removed');
+    const first = () => {
+      calls.push(`first (signal aborted: ${signal.aborted})`);
+      a.offAbort(removed);
+    };
+    a.onAbort(first);
+    a.onAbort(first);
+    a.onAbort(removed);
+    a.abort();
+    expect(calls).toEqual(['first (signal aborted: true)']);
+  });
 });

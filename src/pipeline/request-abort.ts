@@ -1,7 +1,8 @@
 /**
  * What a cancellable step needs of a request's abort: whether it happened, and a listener.
- * `onAbort` listeners run once, on abort; one added after the abort never runs (as with an
- * AbortSignal), so check `aborted` first.
+ * As with an AbortSignal's listeners: each runs once, on abort, in the order added; adding one
+ * twice adds it once; one removed (even by another listener during the abort) does not run;
+ * one added after the abort never runs, so check `aborted` first.
  */
 export interface AbortSource {
   readonly aborted: boolean;
@@ -13,8 +14,8 @@ export interface AbortSource {
 /**
  * A request's cancellation: aborted when its client goes away or its surface cancels it
  * (MCP notifications/cancelled). Node's AbortController is made only when something needs
- * a real AbortSignal (`signal`: fetch, undici, the MCP SDK); the request path of the LLM
- * proxy uses the listeners here and never makes one. Every AbortSignal Node creates is an
+ * a real AbortSignal (`signal`: Warden's MCP upstream client, the OpenAPI tool calls); the
+ * request path of the LLM proxy uses the listeners here and never makes one. Every AbortSignal Node creates is an
  * EventTarget whose prototype is then replaced, and with one per request the young-generation
  * collector kept each request's objects through two collections (measured with
  * `--trace-gc-nvp`, docs/benchmarks.md run L), besides costing about 4 µs to make.
@@ -45,7 +46,8 @@ export class RequestAbort implements AbortSource {
 
   onAbort(listener: () => void): void {
     if (this.#aborted) return;
-    (this.#listeners ??= []).push(listener);
+    const list = (this.#listeners ??= []);
+    if (!list.includes(listener)) list.push(listener);
   }
 
   offAbort(listener: () => void): void {
@@ -55,15 +57,20 @@ export class RequestAbort implements AbortSource {
     if (at >= 0) list.splice(at, 1);
   }
 
-  /** Aborts once: runs the listeners (a throwing one is reported as uncaught, as EventTarget does) and aborts `signal`. */
+  /**
+   * Aborts once: aborts `signal` (if made), then runs the listeners. A throwing listener is
+   * reported as uncaught, as EventTarget does, and the others still run.
+   */
   abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.#controller?.abort(this.#reason);
     const list = this.#listeners;
-    this.#listeners = null;
     if (list !== null) {
-      for (const listener of list) {
+      // A listener may remove a later one (offAbort splices `list`): run only those still in it.
+      for (const listener of [...list]) {
+        if (!list.includes(listener)) continue;
         try {
           listener();
         } catch (err) {
@@ -73,6 +80,6 @@ export class RequestAbort implements AbortSource {
         }
       }
     }
-    this.#controller?.abort(this.#reason);
+    this.#listeners = null;
   }
 }

@@ -1,4 +1,3 @@
-
 /**
  * Deterministic JSON for hashing: object keys sorted by UTF-16 code units, `undefined`
  * normalized like JSON.stringify does (dropped in objects, null in arrays and at the top),
@@ -125,4 +124,5 @@ function quoteKey(key: string): string {
   return q;
 }
 
+/** Lowercase hex SHA-256 of UTF-8 text (re-exported for the callers that hash canonical JSON). */
 export { sha256Hex } from './sha256.js';
