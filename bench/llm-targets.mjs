@@ -95,9 +95,10 @@ const AGENT = [
  * limits it never reaches (no budgets: issue #5 measures without them). Access logs
  * are at warn so they do not dominate; load shedding on event-loop delay is off, since a
  * delay spike from the other processes sharing the cores would turn slow answers into refusals.
- * `env` is added to the gateway's environment (the profiler's preload goes there).
+ * `env` is added to the gateway's environment (the profiler's preload goes there); `nodeFlags`
+ * are added to npm start's node flags.
  */
-export async function startWarden(fake, env = {}) {
+export async function startWarden(fake, env = {}, { nodeFlags = [], stdout = 'inherit' } = {}) {
   const ws = workspace({ catalog: '' });
   const llm = { providers: [{ id: 'fake', baseUrl: fake.url, internal: true, apiKey: { env: KEY_ENV }, models: MODELS.map((name) => ({ name })) }] };
   writeFileSync(ws.config, ['listen: { host: 127.0.0.1, port: 0 }', 'log: { level: warn, pretty: never }', 'limits: { maxEventLoopDelayMs: 60000 }', `llm: ${JSON.stringify(llm)}`, ''].join('\n'));
@@ -109,11 +110,12 @@ export async function startWarden(fake, env = {}) {
   const key = JSON.parse(cli(ws, ['agents', 'keys', 'create', 'bench-agent', '--json'])).key;
   const port = await freePort();
   const proc = track(
-    spawn(process.execPath, [...gatewayNodeFlags(), CLI, 'start', '--config', ws.config, '--port', String(port)], {
+    spawn(process.execPath, [...gatewayNodeFlags(), ...nodeFlags, CLI, 'start', '--config', ws.config, '--port', String(port)], {
       cwd: ws.dir,
       env: { ...process.env, [KEY_ENV]: UPSTREAM_KEY, ...env },
-      // Its logs go to stderr: stdout carries the bench's JSON lines and tables.
-      stdio: ['ignore', 2, 2],
+      // Its output goes to stderr: stdout carries the bench's JSON lines and tables. `stdout: 'pipe'`
+      // hands the gateway's stdout to the caller (proc.stdout), e.g. to read V8's GC trace.
+      stdio: ['ignore', stdout === 'pipe' ? 'pipe' : 2, 2],
     }),
   );
   const origin = `http://127.0.0.1:${port}`;

@@ -11,6 +11,7 @@ import { credentialFrom, queryCarriesCredential, traceFrom } from './request-met
 import { parseHopChain } from '../loops/hop-chain.js';
 import { sha256Hex } from '../util/sha256.js';
 import { RequestAbort } from '../pipeline/request-abort.js';
+import { merged } from '../util/merged.js';
 
 export interface GovernedDeps {
   chain: PolicyChain;
@@ -114,12 +115,7 @@ export function hasBody(req: Request): boolean {
 
 function serialize(r: ForwardResult): ForwardResult<string> {
   const text = JSON.stringify(r.body);
-  return {
-    ...r,
-    body: text,
-    responseBytes: Buffer.byteLength(text),
-    responseDigest: sha256Hex(text),
-  };
+  return merged<ForwardResult<string>>(r, { body: text, responseBytes: Buffer.byteLength(text), responseDigest: sha256Hex(text) });
 }
 
 function send(

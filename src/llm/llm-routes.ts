@@ -14,6 +14,7 @@ import type { ChainResult } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
 import { modelPermitted } from '../policy/model-access.js';
+import { merged } from '../util/merged.js';
 import type { LlmAnswer, LlmService } from './llm-service.js';
 import { parseLlmRequest, type LlmEndpoint } from './request-body.js';
 
@@ -22,6 +23,8 @@ export interface LlmRouteDeps extends GovernedDeps {
   maxBodyBytes: number;
   maxChoices: number;
 }
+
+const JSON_CONTENT = { 'content-type': 'application/json' };
 
 const ACTIONS: Record<LlmEndpoint, string> = { chat: 'chat.completions', responses: 'responses', embeddings: 'embeddings' };
 
@@ -106,7 +109,7 @@ function render(res: Response, outcome: ChainResult<LlmAnswer> | Extract<ChainRe
     }
     if (res.headersSent || res.destroyed) return;
     closeIfDraining(res);
-    res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
+    res.writeHead(answer.status, merged<Record<string, string>>(answer.headers, JSON_CONTENT));
     res.end(answer.body);
     return;
   }

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readCapped } from '../egress/read-capped.js';
 import { sha256Hex } from '../util/sha256.js';
+import { merged } from '../util/merged.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
@@ -128,13 +129,13 @@ export class LlmService {
       // The provider refused the request itself (400, 404, 422 ...): the agent gets its words.
       attempt.finish();
       const body = providerRefusal(served.value!, attempt.status, this.provider(target));
-      return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, details: { ...base, ...where } };
+      return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, details: merged<Record<string, unknown>>(base, where) };
     }
 
     if (req.stream) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
       const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
-      const details = { ...base, ...where, usage: usageDetails(usage), events: relayed.events };
+      const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage), events: relayed.events });
       const partial = { usage: chainUsage(usage), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
       if (relayed.failure) throw new ForwardFailure(relayed.failure, { ...partial, details: { ...details, streamError: relayed.failure.message } });
@@ -165,7 +166,7 @@ export class LlmService {
       responseBytes: body.length,
       responseDigest: sha256Hex(body),
       usage: chainUsage(usage),
-      details: { ...base, ...where, usage: usageDetails(usage) },
+      details: merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage) }),
     };
   }
 

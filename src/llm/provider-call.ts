@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { AbortSource } from '../pipeline/request-abort.js';
+import { merged } from '../util/merged.js';
 
 export type AttemptFailure = 'timeout' | 'connect' | 'reset' | 'bad-response' | 'aborted-by-client';
 
@@ -82,14 +83,8 @@ export async function openAttempt(
     const res = await provider.dispatcher.request({
       method: 'POST',
       path: provider.basePath + path + provider.query,
-      headers: {
-        ...opts.trace,
-        ...provider.headers,
-        'content-type': 'application/json',
-        accept: opts.accept,
-        // Answers are relayed as they come: a compressed stream would have to be decoded first.
-        'accept-encoding': 'identity',
-      },
+      // Answers are relayed as they come: a compressed stream would have to be decoded first.
+      headers: merged<Record<string, string>>(opts.trace, provider.headers, { 'content-type': 'application/json', accept: opts.accept, 'accept-encoding': 'identity' }),
       body,
       signal: ctl,
       headersTimeout: t.firstByteMs,

@@ -6,6 +6,7 @@
  */
 import { GatewayError } from '../errors/gateway-error.js';
 import { isObject } from '../util/is-object.js';
+import { merged } from '../util/merged.js';
 import type { JsonObjectSpans } from '../util/json-scan.js';
 
 export type LlmEndpoint = 'chat' | 'responses' | 'embeddings';
@@ -142,13 +143,15 @@ export function parseLlmRequest(
   }
 
   checkPrompt(endpoint, body);
-  const req: LlmRequest = { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [] };
   // Kept only for the bytes this very value was parsed from. readJsonBody refused bodies that
   // repeat a key, so no member of them hides behind a later twin: what the policies decide on
   // is what the provider reads (plus the gateway's own edits).
   const r = opts.received;
-  if (r && r.value === raw && r.raw && r.spans) return { ...req, received: { raw: r.raw, spans: r.spans, body } };
-  return req;
+  if (r && r.value === raw && r.raw && r.spans) {
+    const received = { raw: r.raw, spans: r.spans, body };
+    return { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [], received };
+  }
+  return { endpoint, body, model, stream, n, maxOutputTokens, clientWantsUsage, dropped: dropped ?? [] };
 }
 
 function checkPrompt(endpoint: LlmEndpoint, body: Record<string, unknown>): void {
@@ -191,7 +194,7 @@ function invalid(message: string, param: string | null): GatewayError {
  * model's own maximum, past what was reserved). upstreamBody writes it in each target's field.
  */
 export function withEnforcedLimit(req: LlmRequest, limit: number): LlmRequest {
-  return { ...req, maxOutputTokens: limit, enforcedOutputLimit: limit };
+  return merged<LlmRequest>(req, { maxOutputTokens: limit, enforcedOutputLimit: limit });
 }
 
 /** An LLM request for output tokens that the client left unlimited (and the gateway has not limited yet). */

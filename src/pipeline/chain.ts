@@ -135,14 +135,14 @@ export class PolicyChain {
     const readPayload = async (): Promise<void> => {
       payloadLoaded = true;
       const body = await step('read-body', 'deny', () => loadPayload!(ctx));
-      ctx = {
-        ...ctx,
-        payload: body.payload,
-        requestBytes: body.bytes,
-        requestDigest: body.digest,
-        ...(body.action !== undefined ? { action: body.action } : {}),
-        ...(body.target !== undefined ? { target: body.target } : {}),
-      };
+      // A copy whose keys are all the context's own (see util/merged.ts for why not a spread with extras).
+      const next: { -readonly [K in keyof RequestContext]: RequestContext[K] } = { ...ctx };
+      next.payload = body.payload;
+      next.requestBytes = body.bytes;
+      next.requestDigest = body.digest;
+      if (body.action !== undefined) next.action = body.action;
+      if (body.target !== undefined) next.target = body.target;
+      ctx = next;
     };
 
     try {

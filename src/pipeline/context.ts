@@ -3,6 +3,7 @@ import type { Channel } from '../audit/record.js';
 import type { Agent, Catalog } from '../catalog/index.js';
 import type { HopChain } from '../loops/hop-chain.js';
 import type { RequestAbort } from './request-abort.js';
+import { merged } from '../util/merged.js';
 
 /** Who is calling, once `authenticate` has run. */
 export type Principal =
@@ -64,6 +65,6 @@ export function applyPatch(ctx: RequestContext, patch: ContextPatch): RequestCon
   if (patch.principal !== undefined) next.principal = patch.principal;
   if (patch.payload !== undefined) next.payload = patch.payload;
   if (patch.target !== undefined) next.target = patch.target;
-  if (patch.annotations !== undefined) next.annotations = { ...ctx.annotations, ...patch.annotations };
+  if (patch.annotations !== undefined) next.annotations = merged(ctx.annotations, patch.annotations);
   return next;
 }

@@ -129,7 +129,7 @@ export class TokenCounter {
    * under a limit without tokenizing it.
    */
   upperBound(request: ChatPromptLike): TokenCount {
-    const shape: PromptShape = { ...BOUND_SHAPE, imageTokens: this.#imageTokens };
+    const shape: PromptShape = { perMessage: BOUND_SHAPE.perMessage, replyPriming: BOUND_SHAPE.replyPriming, perFunction: BOUND_SHAPE.perFunction, imageTokens: this.#imageTokens };
     let tokens = shape.replyPriming;
     let images = 0;
     for (const message of request.messages) {
@@ -144,7 +144,7 @@ export class TokenCounter {
   }
 
   #countChat(encoder: EncodingCounter, request: ChatPromptLike, scope: string): TokenCount {
-    const shape: PromptShape = { ...OPENAI_SHAPE, perFunction: PER_FUNCTION[encoder.encoding], imageTokens: this.#imageTokens };
+    const shape: PromptShape = { perMessage: OPENAI_SHAPE.perMessage, replyPriming: OPENAI_SHAPE.replyPriming, perFunction: PER_FUNCTION[encoder.encoding], imageTokens: this.#imageTokens };
     const measure = this.#exactMeasure(encoder);
     const prefix = `${encoder.encoding}\u0000${scope}\u0000`;
     let tokens = shape.replyPriming;
