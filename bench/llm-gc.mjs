@@ -5,6 +5,7 @@
 // their median and p90 pause, and the bytes promoted to the old generation per scavenge and per
 // request. Objects that die with their request should promote nothing; what is promoted stays
 // until a full collection and lengthens every scavenge on the way (docs/benchmarks.md, run L).
+import { once } from 'node:events';
 import { Pool } from 'undici';
 import { machine, percentile } from './lib.mjs';
 import { startFake, startWarden, stopProcess } from './llm-targets.mjs';
@@ -17,9 +18,9 @@ if (!WORKLOADS.includes(WORKLOAD)) throw new Error(`--workload: one of ${WORKLOA
 if (!(SECONDS > 0)) throw new Error('--seconds takes a positive number');
 
 const fake = await startFake();
-const warden = await startWarden(fake, {}, { nodeFlags: ['--trace-gc-nvp'], stdout: 'pipe' });
 let trace = '';
-warden.proc.stdout.on('data', (d) => (trace += d));
+const warden = await startWarden(fake, {}, { nodeFlags: ['--trace-gc-nvp'], onStdout: (d) => (trace += d) });
+const stdoutEnded = once(warden.proc.stdout, 'end');
 const nextBody = createWorkloads()(WORKLOAD, 'json');
 const pool = new Pool(warden.origin, { connections: 1 });
 let requests = 0;
@@ -32,6 +33,7 @@ try {
 } finally {
   await pool.close();
   await warden.stop();
+  await stdoutEnded; // the last trace lines may still be in the pipe when the process exits
   await stopProcess(fake.proc);
 }
 
@@ -41,14 +43,18 @@ async function one() {
   if (r.statusCode !== 200) throw new Error(`warden answered ${r.statusCode}`);
 }
 
-// Each line: "[pid:isolate] <ms> ms: pause=.. gc=s ... promoted=.. ..." (gc=s: scavenge).
+// Each line: "[pid:isolate] <ms> ms: pause=.. gc=s ... promoted=.. ..." (gc=s: scavenge). V8 buffers
+// the trace, so the measured window's edges are approximate (a buffer of lines either side), and
+// the collections of the shutdown are counted: figures, not an exact ledger.
 const byIsolate = new Map();
 for (const line of trace.slice(startMark).split('\n')) {
   const m = /^\[\d+:(0x[0-9a-f]+)\].*\bgc=(\w+)/.exec(line);
   if (!m) continue;
   const field = (k) => Number(new RegExp(`\\b${k}=([\\d.]+)`).exec(line)?.[1] ?? NaN);
   const entry = byIsolate.get(m[1]) ?? { scavenges: [], others: 0, otherPauseMs: 0 };
-  entry.allocated = (entry.allocated ?? 0) + (field('allocated') || 0);
+  const allocated = field('allocated');
+  // V8 prints an unsigned difference that can wrap to about 1.8e19: ignore those.
+  if (allocated < 2 ** 53) entry.allocated = (entry.allocated ?? 0) + allocated;
   if (m[2] === 's') entry.scavenges.push({ pause: field('pause'), promoted: field('promoted') });
   else {
     entry.others++;
@@ -58,12 +64,13 @@ for (const line of trace.slice(startMark).split('\n')) {
 }
 console.log(`# llm-gc: ${machine()}`);
 console.log(`${WORKLOAD}, JSON, 1 connection: ${requests} requests in ${SECONDS} s after 3 s of warm-up`);
-// The main thread is the isolate that allocates most; the other one is the audit writer's.
+// The main thread is the isolate that allocates most; the others are worker threads (under this
+// load the busy one is the audit writer).
 const mainIsolate = [...byIsolate].sort((a, b) => b[1].allocated - a[1].allocated)[0]?.[0];
 for (const [isolate, e] of byIsolate) {
   const pauses = e.scavenges.map((s) => s.pause).sort((a, b) => a - b);
   const promoted = e.scavenges.reduce((n, s) => n + s.promoted, 0);
-  const label = isolate === mainIsolate ? 'main thread' : 'audit writer thread';
+  const label = isolate === mainIsolate ? 'main thread' : `worker thread ${isolate}`;
   console.log(
     `${label}: ${e.scavenges.length} scavenges, pause ms median ${percentile(pauses, 50).toFixed(2)} p90 ${percentile(pauses, 90).toFixed(2)}; ` +
       `promoted ${(promoted / Math.max(1, e.scavenges.length) / 1024).toFixed(1)} KB per scavenge, ${(promoted / requests).toFixed(0)} bytes per request; ` +

@@ -96,9 +96,9 @@ const AGENT = [
  * are at warn so they do not dominate; load shedding on event-loop delay is off, since a
  * delay spike from the other processes sharing the cores would turn slow answers into refusals.
  * `env` is added to the gateway's environment (the profiler's preload goes there); `nodeFlags`
- * are added to npm start's node flags.
+ * are added to npm start's node flags; `onStdout(chunk)` receives the gateway's stdout.
  */
-export async function startWarden(fake, env = {}, { nodeFlags = [], stdout = 'inherit' } = {}) {
+export async function startWarden(fake, env = {}, { nodeFlags = [], onStdout = null } = {}) {
   const ws = workspace({ catalog: '' });
   const llm = { providers: [{ id: 'fake', baseUrl: fake.url, internal: true, apiKey: { env: KEY_ENV }, models: MODELS.map((name) => ({ name })) }] };
   writeFileSync(ws.config, ['listen: { host: 127.0.0.1, port: 0 }', 'log: { level: warn, pretty: never }', 'limits: { maxEventLoopDelayMs: 60000 }', `llm: ${JSON.stringify(llm)}`, ''].join('\n'));
@@ -113,11 +113,13 @@ export async function startWarden(fake, env = {}, { nodeFlags = [], stdout = 'in
     spawn(process.execPath, [...gatewayNodeFlags(), ...nodeFlags, CLI, 'start', '--config', ws.config, '--port', String(port)], {
       cwd: ws.dir,
       env: { ...process.env, [KEY_ENV]: UPSTREAM_KEY, ...env },
-      // Its output goes to stderr: stdout carries the bench's JSON lines and tables. `stdout: 'pipe'`
-      // hands the gateway's stdout to the caller (proc.stdout), e.g. to read V8's GC trace.
-      stdio: ['ignore', stdout === 'pipe' ? 'pipe' : 2, 2],
+      // Its output goes to stderr: stdout carries the bench's JSON lines and tables. `onStdout`
+      // gets the gateway's stdout instead (read from the start, so it never blocks the gateway),
+      // e.g. V8's GC trace.
+      stdio: ['ignore', onStdout ? 'pipe' : 2, 2],
     }),
   );
+  if (onStdout) proc.stdout.on('data', onStdout);
   const origin = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${origin}/readyz`, proc);

@@ -73,6 +73,8 @@ export function requestContext(
   });
   const { traceId, parentId } = traceFrom(req);
   const credential = credentialFrom(req);
+  // Every key of RequestContext is set here, also the empty ones: the chain extends a context by
+  // copying it and writing keys it has (util/merged.ts says why not a spread with new keys).
   const ctx: RequestContext = {
     requestId: res.locals.requestId as string,
     receivedAt: res.locals.receivedAt as number,
@@ -115,7 +117,7 @@ export function hasBody(req: Request): boolean {
 
 function serialize(r: ForwardResult): ForwardResult<string> {
   const text = JSON.stringify(r.body);
-  return merged<ForwardResult<string>>(r, { body: text, responseBytes: Buffer.byteLength(text), responseDigest: sha256Hex(text) });
+  return merged<ForwardResult<string>>(r as Omit<ForwardResult, 'body'>, { body: text, responseBytes: Buffer.byteLength(text), responseDigest: sha256Hex(text) });
 }
 
 function send(

@@ -6,6 +6,6 @@
  * alive through young-generation collections until a full one; Object.assign onto a new object
  * does not (measured with `--trace-gc-nvp`, docs/benchmarks.md run L). Used on the request path.
  */
-export function merged<T extends object>(...parts: ReadonlyArray<object | undefined>): T {
+export function merged<T extends object>(...parts: ReadonlyArray<Partial<T> | undefined>): T {
   return Object.assign({}, ...parts) as T;
 }
