@@ -59,7 +59,9 @@ export class Outbox {
     try {
       // One string instead of a structured clone of every record (plain data by contract);
       // anything JSON cannot carry (a BigInt) falls back to cloning, one by one.
-      this.#worker.postMessage({ ...msg, events: [], eventsJson: JSON.stringify(msg.events) });
+      // Spelled out, not `{ ...msg, eventsJson }`: see util/merged.ts.
+      const json: AppendMsg = { type: 'append', ids: msg.ids, events: [], eventsJson: JSON.stringify(msg.events), deadline: msg.deadline, refused: msg.refused };
+      this.#worker.postMessage(json);
     } catch {
       this.#postOneByOne(msg);
     }
