@@ -4,7 +4,8 @@ import type { ConfigIssue } from '../config/issues.js';
 import { deepFreeze } from '../config/load.js';
 import type { Secret } from '../config/secret-ref.js';
 import { POLICY_SECTIONS, type AgentSpec, type PolicySection } from './agent-schema.js';
-import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/sha256.js';
 import { ImmutableMap } from './immutable-map.js';
 
 /** Read-only view of plain data, matching the runtime deep freeze. */

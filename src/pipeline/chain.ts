@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.js';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
-import { applyPatch, type RequestContext } from './context.js';
+import { applyPatch, copyContext, type RequestContext } from './context.js';
 import { ForwardFailure, type Decision, type ForwardResult, type LoadPayload, type Outcome, type Policy, type Reservation } from './policy.js';
 
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
@@ -135,8 +135,7 @@ export class PolicyChain {
     const readPayload = async (): Promise<void> => {
       payloadLoaded = true;
       const body = await step('read-body', 'deny', () => loadPayload!(ctx));
-      // A copy whose keys are all the context's own (see util/merged.ts for why not a spread with extras).
-      const next: { -readonly [K in keyof RequestContext]: RequestContext[K] } = { ...ctx };
+      const next = copyContext(ctx);
       next.payload = body.payload;
       next.requestBytes = body.bytes;
       next.requestDigest = body.digest;

@@ -59,9 +59,20 @@ export interface ContextPatch {
   annotations?: Record<string, unknown>;
 }
 
+/** A context with writable keys, for the chain to change before it continues with the copy. */
+export type ContextCopy = { -readonly [K in keyof RequestContext]: RequestContext[K] };
+
+/**
+ * A shallow copy to write keys of. Only keys the context already has are written to it (a
+ * spread followed by new keys is what util/merged.ts warns about); requestContext sets every key.
+ */
+export function copyContext(ctx: RequestContext): ContextCopy {
+  return { ...ctx };
+}
+
 export function applyPatch(ctx: RequestContext, patch: ContextPatch): RequestContext {
   // One copy per patch (this runs for several policies on every request).
-  const next: { -readonly [K in keyof RequestContext]: RequestContext[K] } = { ...ctx };
+  const next = copyContext(ctx);
   if (patch.principal !== undefined) next.principal = patch.principal;
   if (patch.payload !== undefined) next.payload = patch.payload;
   if (patch.target !== undefined) next.target = patch.target;

@@ -123,6 +123,3 @@ function quoteKey(key: string): string {
   }
   return q;
 }
-
-/** Lowercase hex SHA-256 of UTF-8 text (re-exported for the callers that hash canonical JSON). */
-export { sha256Hex } from './sha256.js';

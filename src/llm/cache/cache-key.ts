@@ -1,4 +1,5 @@
-import { canonicalJson, sha256Hex } from '../../util/canonical-json.js';
+import { canonicalJson } from '../../util/canonical-json.js';
+import { sha256Hex } from '../../util/sha256.js';
 
 export type CacheEndpoint = 'chat' | 'responses' | 'embeddings';
 

@@ -1,4 +1,5 @@
-import { canonicalJsonWithin, sha256Hex } from '../../util/canonical-json.js';
+import { canonicalJsonWithin } from '../../util/canonical-json.js';
+import { sha256Hex } from '../../util/sha256.js';
 import { excerpt, makeVisible } from './visible-text.js';
 
 /**
