@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { machine, percentile } from './lib.mjs';
-import { startFake, startWarden } from './llm-targets.mjs';
+import { startFake, startWarden, stopProcess } from './llm-targets.mjs';
 import { createWorkloads, WORKLOADS } from './llm-workloads.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -64,6 +64,6 @@ try {
   console.log(`| ${[...steps.values()].map(cell).join(' | ')} |`);
 } finally {
   await gw.stop();
-  await fake.stop?.();
+  await stopProcess(fake.proc);
   rmSync(dir, { recursive: true, force: true });
 }

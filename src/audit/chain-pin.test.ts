@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendDirect, appendRows } from './append.js';
-import { MAX_JSON_FIELD_CHARS, contentString, hashRow, toRow } from './chain.js';
+import { MAX_JSON_FIELD_CHARS, contentString, hashRow, safeRow, toRow } from './chain.js';
 import { openAuditDb, type AuditDb } from './db.js';
 import type { AuditEventInput } from './record.js';
 import { sampleEvent, tempAuditDir } from './test-fixtures.js';
+import { rowFromValues, rowValues } from './row-values.js';
 import { verifyChain } from './verify.js';
 import { WriterQueue, amendRow } from './writer-queue.js';
 
@@ -63,9 +64,10 @@ describe('stored audit encoding (pinned)', () => {
     const events = pinnedEvents();
     appendDirect(db, events.slice(0, 3));
     appendDirect(db, events.slice(3));
-    // The writer thread's path: queued, one amended to 503, committed as one group.
+    // The writer thread's path: normalized and sent as values (sink-outbox.ts), queued, one amended to 503, committed as one group.
     const q = new WriterQueue();
-    q.pushEvents([1, 2, 3], [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2] } }), sampleEvent(12, { details: null })], 0);
+    const sent = [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2] } }), sampleEvent(12, { details: null })].map((e) => rowValues(safeRow(e)));
+    q.pushRows([1, 2, 3], sent.map(rowFromValues), 0);
     q.amend(2, 'audit record not committed in time');
     const group = q.peek(10, 0, () => 'late');
     const { firstSeq, head } = appendRows(db, group.rows);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, contentString, toRow } from './chain.js';
+import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, contentString, safeRow, toRow } from './chain.js';
 import { sampleEvent } from './test-fixtures.js';
 
 describe('record content serialization', () => {
@@ -31,5 +31,15 @@ describe('record content serialization', () => {
     const row2 = toRow(sampleEvent(2, { path: [big, big] as unknown as never, details: { keep: 1 } }));
     expect(row2.path).toBe('"[TooLarge]"');
     expect(JSON.parse(row2.details ?? 'null')).toEqual({ keep: 1, auditTooLarge: ['path'] });
+  });
+});
+
+describe('safeRow', () => {
+  it('turns an event that cannot be normalized into a placeholder row instead of throwing', () => {
+    const bad = { toJSON: () => { throw new RangeError('Invalid string length'); } };
+    const row = safeRow(sampleEvent(1, { status: 403, decision: 'deny', details: bad as unknown as Record<string, unknown> }));
+    expect(row).toMatchObject({ requestId: 'req-1', status: 403, decision: 'deny' });
+    expect(JSON.parse(row.details ?? '{}')).toEqual({ auditError: expect.stringMatching(/RangeError: Invalid string length/) });
+    expect(safeRow(sampleEvent(2))).toEqual(toRow(sampleEvent(2)));
   });
 });

@@ -144,6 +144,36 @@ export function toRow(e: AuditEventInput): AuditRow {
   };
 }
 
+/**
+ * toRow, but one bad event (a throwing toJSON, say) becomes a placeholder row instead of
+ * crashing the writer: its plain string/number fields (decision, status...) are kept, the
+ * JSON-valued ones dropped, and details say why: {"auditError": "..."}.
+ */
+export function safeRow(e: AuditEventInput): AuditRow {
+  try {
+    return toRow(e);
+  } catch (err) {
+    const kept: Record<string, unknown> = {};
+    for (const [name, , kind] of FIELDS) {
+      if (kind === 'json') continue;
+      try {
+        const v = (e as unknown as Record<string, unknown>)[name];
+        if (typeof v === 'string' || typeof v === 'number') kept[name] = v;
+      } catch {
+        // unreadable field: left out
+      }
+    }
+    let message: string;
+    try {
+      message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    } catch {
+      message = 'unknown error';
+    }
+    kept.details = { auditError: `record could not be normalized (${message.slice(0, 200)}); details dropped` };
+    return toRow(kept as unknown as AuditEventInput);
+  }
+}
+
 /** Maps a `SELECT *` row of audit_events back to its stored shape. */
 export function fromDbRow(r: Record<string, unknown>): StoredRow {
   const row: Record<string, unknown> = { seq: r.seq, prevHash: r.prev_hash, hash: r.hash };

@@ -1,5 +1,7 @@
 import type { Worker } from 'node:worker_threads';
+import { safeRow } from './chain.js';
 import type { AuditEventInput } from './record.js';
+import { rowValues, type RowValues } from './row-values.js';
 import type { ToWriter } from './writer-protocol.js';
 
 type AppendMsg = Extract<ToWriter, { type: 'append' }>;
@@ -10,7 +12,7 @@ type AppendMsg = Extract<ToWriter, { type: 'append' }>;
  */
 export class Outbox {
   readonly #worker: Worker;
-  readonly #onUnserializable: (ids: number[]) => void;
+  readonly #onUndelivered: (ids: number[]) => void;
   readonly #onPostError: (err: unknown) => void;
   #ids: number[] = [];
   #events: AuditEventInput[] = [];
@@ -19,12 +21,12 @@ export class Outbox {
   #scheduled = false;
 
   /**
-   * `onUnserializable` gets the ids of appends whose event could not be cloned to the
-   * thread (dropped: their callers must be answered); `onPostError` any other send failure.
+   * `onUndelivered` gets the ids of appends that could not be sent to the thread (dropped:
+   * their callers must be answered); `onPostError` every send failure.
    */
-  constructor(worker: Worker, onUnserializable: (ids: number[]) => void, onPostError: (err: unknown) => void) {
+  constructor(worker: Worker, onUndelivered: (ids: number[]) => void, onPostError: (err: unknown) => void) {
     this.#worker = worker;
-    this.#onUnserializable = onUnserializable;
+    this.#onUndelivered = onUndelivered;
     this.#onPostError = onPostError;
   }
 
@@ -48,22 +50,27 @@ export class Outbox {
     this.#events = [];
   }
 
-  /** Sends what is buffered now. */
+  /**
+   * Sends what is buffered now, normalized here (safeRow: never throws) so the writer thread,
+   * whose work each answer waits for, only hashes and inserts: a row is strings and numbers,
+   * which always clone. Should the send fail all the same, its callers are answered.
+   */
   flush(): void {
     this.#scheduled = false;
     if (this.#ids.length === 0 && this.#refused === 0) return;
-    const msg: AppendMsg = { type: 'append', ids: this.#ids, events: this.#events, deadline: this.#deadline, refused: this.#refused };
+    const ids = this.#ids;
+    // Pushed, not `new Array(n)`: a holey array is cloned as a sparse one, key by key.
+    const rows: RowValues[] = [];
+    for (const e of this.#events) rows.push(rowValues(safeRow(e)));
+    const msg: AppendMsg = { type: 'append', ids, rows, deadline: this.#deadline, refused: this.#refused };
     this.#ids = [];
     this.#events = [];
     this.#refused = 0;
     try {
-      // One string instead of a structured clone of every record (plain data by contract);
-      // anything JSON cannot carry (a BigInt) falls back to cloning, one by one.
-      // Spelled out, not `{ ...msg, eventsJson }`: see util/merged.ts.
-      const json: AppendMsg = { type: 'append', ids: msg.ids, events: [], eventsJson: JSON.stringify(msg.events), deadline: msg.deadline, refused: msg.refused };
-      this.#worker.postMessage(json);
-    } catch {
-      this.#postOneByOne(msg);
+      this.#worker.postMessage(msg);
+    } catch (err) {
+      this.#onPostError(err);
+      this.#onUndelivered(ids);
     }
   }
 
@@ -80,20 +87,5 @@ export class Outbox {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.flush()); // gathers every append made in this turn of the loop
-  }
-
-  // postMessage refuses the whole batch if one event cannot be cloned (a function in details).
-  #postOneByOne(msg: AppendMsg): void {
-    this.post({ ...msg, ids: [], events: [] });
-    const failed: number[] = [];
-    for (let i = 0; i < msg.ids.length; i++) {
-      const id = msg.ids[i] as number;
-      try {
-        this.#worker.postMessage({ ...msg, ids: [id], events: [msg.events[i]], refused: 0 });
-      } catch {
-        failed.push(id);
-      }
-    }
-    this.#onUnserializable(failed);
   }
 }

@@ -40,6 +40,31 @@ describe('worker-backed audit sink', () => {
     reader.close();
   });
 
+  it('commits records whose details cannot be cloned or serialized as they are (cycle, bigint, function, throwing toJSON)', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath });
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic.self = cyclic;
+    const throwing = { toJSON: () => { throw new RangeError('Invalid string length'); } };
+    const seqs = await Promise.all([
+      sink.append(sampleEvent(1, { details: cyclic })),
+      sink.append(sampleEvent(2, { details: { big: 10n ** 20n, fn: () => 1 } as unknown as Record<string, unknown> })),
+      sink.append(sampleEvent(3, { status: 403, decision: 'deny', details: throwing as unknown as Record<string, unknown> })),
+      sink.append(sampleEvent(4)),
+    ]);
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    const rows = queryAudit(db, { limit: 10 }).sort((a, b) => a.seq - b.seq);
+    expect(rows.map((r) => r.details)).toEqual([
+      { n: 1, self: '[Circular]' },
+      { big: '100000000000000000000' },
+      { auditError: expect.stringMatching(/RangeError: Invalid string length/) },
+      { i: 4 },
+    ]);
+    expect(rows[2]).toMatchObject({ requestId: 'req-3', status: 403, decision: 'deny' });
+    expect(verifyChain(db).ok).toBe(true);
+    db.close();
+  });
+
   it('groups one tick of appends into few transactions, at most maxBatch each', async () => {
     sink = await createAuditSink({ dbPath: t.dbPath, maxBatch: 64 });
     const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => sink!.append(sampleEvent(i))));

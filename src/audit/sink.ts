@@ -62,7 +62,7 @@ class Sink implements WorkerAuditSink {
     this.#stats.lastSeq = headSeq;
     this.#outbox = new Outbox(
       worker,
-      (ids) => this.#dropUnserializable(ids),
+      (ids) => this.#dropUndelivered(ids),
       (err) => this.#log?.error({ err }, 'cannot message the audit writer'),
     );
     worker.on('message', (m: FromWriter) => this.#onMessage(m));
@@ -206,10 +206,10 @@ class Sink implements WorkerAuditSink {
     this.#outbox.post({ type: 'finish' });
   }
 
-  #dropUnserializable(ids: number[]): void {
+  #dropUndelivered(ids: number[]): void {
     for (const id of ids) {
       this.#queued--;
-      this.#waiting.take(id)?.reject(this.#unavailable('audit record is not serializable'));
+      this.#waiting.take(id)?.reject(this.#unavailable('audit record could not be sent to the writer thread'));
     }
     this.#afterSettle();
   }

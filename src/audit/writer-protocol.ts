@@ -1,6 +1,6 @@
 import type { ChainHead } from './append.js';
 import type { Durability } from './db.js';
-import type { AuditEventInput } from './record.js';
+import type { RowValues } from './row-values.js';
 
 /** workerData of the writer thread. */
 export interface WriterInit {
@@ -22,11 +22,8 @@ export interface WriterInit {
 /** Main → writer. */
 export type ToWriter =
   /** Appends made in one tick. `deadline` (monotonicNow() ms, see clock.ts) is the earliest of their commit deadlines. */
-  /**
-   * `eventsJson` (the events as one JSON array) when they serialize, which crosses the
-   * thread boundary as one string: far cheaper than structured-cloning each record.
-   */
-  | { type: 'append'; ids: number[]; events: AuditEventInput[]; eventsJson?: string; deadline: number; refused: number }
+  /** `rows[k]`: the record of `ids[k]`, normalized (safeRow) on the gateway's thread. */
+  | { type: 'append'; ids: number[]; rows: RowValues[]; deadline: number; refused: number }
   /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
   | { type: 'amend'; ids: number[]; requestIds: string[] }
   /** Drain (commit what is queued) until `deadline` (monotonicNow() ms), then report 'drained'. */

@@ -1,6 +1,6 @@
 import { systemEvent } from './append.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { FIELDS, toRow, type AuditRow } from './chain.js';
+import { toRow, type AuditRow } from './chain.js';
 import type { AuditEventInput } from './record.js';
 
 /**
@@ -52,12 +52,13 @@ export class WriterQueue {
     return this.#pos.size;
   }
 
-  pushEvents(ids: readonly number[], events: readonly AuditEventInput[], deadline: number): void {
+  /** Producer records, normalized on the gateway's thread (see sink-outbox.ts). */
+  pushRows(ids: readonly number[], rows: readonly AuditRow[], deadline: number): void {
     this.#gap = null;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
       this.#pos.set(id, this.#base + this.#rows.length);
-      this.#rows.push(safeRow(events[i] as AuditEventInput));
+      this.#rows.push(rows[i] as AuditRow);
       this.#ids.push(id);
       this.#deadlines.push(deadline);
     }
@@ -137,36 +138,6 @@ export class WriterQueue {
 
 /** Placeholder for a committed row's slot (never read: positions before #head are done). */
 const RELEASED = Object.freeze({}) as AuditRow;
-
-/**
- * toRow, but one bad event (a throwing toJSON, say) becomes a placeholder row instead of
- * crashing the writer: its plain string/number fields (decision, status...) are kept, the
- * JSON-valued ones dropped, and details say why: {"auditError": "..."}.
- */
-export function safeRow(e: AuditEventInput): AuditRow {
-  try {
-    return toRow(e);
-  } catch (err) {
-    const kept: Record<string, unknown> = {};
-    for (const [name, , kind] of FIELDS) {
-      if (kind === 'json') continue;
-      try {
-        const v = (e as unknown as Record<string, unknown>)[name];
-        if (typeof v === 'string' || typeof v === 'number') kept[name] = v;
-      } catch {
-        // unreadable field: left out
-      }
-    }
-    let message: string;
-    try {
-      message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    } catch {
-      message = 'unknown error';
-    }
-    kept.details = { auditError: `record could not be normalized (${message.slice(0, 200)}); details dropped` };
-    return toRow(kept as unknown as AuditEventInput);
-  }
-}
 
 function gapEvent(count: number, first: number, last: number): AuditEventInput {
   return systemEvent('audit.gap', {

@@ -13,7 +13,7 @@ import { checkContinuity } from './continuity.js';
 import { openAuditDb, type AuditDb } from './db.js';
 import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
 import { WriterQueue } from './writer-queue.js';
-import type { AuditEventInput } from './record.js';
+import { rowFromValues } from './row-values.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 import { monotonicNow } from './clock.js';
 
@@ -69,7 +69,7 @@ function start(): void {
 function onMessage(msg: ToWriter): void {
   switch (msg.type) {
     case 'append':
-      if (msg.ids.length > 0) queue.pushEvents(msg.ids, msg.eventsJson !== undefined ? (JSON.parse(msg.eventsJson) as AuditEventInput[]) : msg.events, msg.deadline);
+      if (msg.ids.length > 0) queue.pushRows(msg.ids, msg.rows.map(rowFromValues), msg.deadline);
       if (msg.refused > 0) queue.pushGap(msg.refused, Date.now());
       break;
     case 'amend':
