@@ -4,12 +4,14 @@
 //   BEFORE_DIST=/path/to/old/dist node bench/audit-writer-cpu.mjs    (old vs new, interleaved)
 //   MODE=inline node --cpu-prof bench/audit-writer-cpu.mjs           (profile the writer's work)
 //
+// Since 6466cbf records are normalized on the sink's side before they are sent, so the writer's
+// figures from before it include normalizing and after it do not.
 // MODE=thread (default): the real sink and writer thread; bursts of `batch` appends are made in
 // one tick and awaited, so each burst is one group commit. The writer thread's CPU is read
 // from /proc/self/task/<tid>/schedstat (ns of run time) around the measured bursts; its tid is
 // the one thread that appears when the sink starts and then burns the most CPU.
-// MODE=inline: the writer's steps for one group (parse the message, queue, BEGIN IMMEDIATE +
-// identity check + append, shift) in this thread, timed with process.cpuUsage(); no thread,
+// MODE=inline: the writer's steps for one group (rows from the message's values, queue, BEGIN
+// IMMEDIATE + identity check + append, shift) in this thread, timed with process.cpuUsage(); no thread,
 // so `node --cpu-prof` sees the whole path.
 //
 // Each series uses a fresh WAL database in os.tmpdir() at synchronous=NORMAL (the default),
@@ -92,6 +94,8 @@ async function inlineSeries(dist, batch) {
   const { openAuditDb } = await mod('audit/db.js');
   const { appendRows } = await mod('audit/append.js');
   const { WriterQueue } = await mod('audit/writer-queue.js');
+  const { safeRow } = await mod('audit/chain.js');
+  const { rowFromValues, rowValues } = await mod('audit/row-values.js');
   const { dbPath, cleanup } = tempDb();
   const db = openAuditDb(dbPath);
   const queue = new WriterQueue();
@@ -109,9 +113,9 @@ async function inlineSeries(dist, batch) {
       events[i] = event();
       ids[i] = ++id;
     }
-    const json = JSON.stringify(events); // the sink's side: not counted below
+    const sent = structuredClone(events.map((e) => rowValues(safeRow(e)))); // the sink's side and postMessage: not counted below
     const t = process.cpuUsage();
-    queue.pushEvents(ids, JSON.parse(json), Infinity);
+    queue.pushRows(ids, sent.map(rowFromValues), Infinity);
     const g = queue.peek(512, -Infinity, () => 'late');
     commit.immediate(g.rows);
     queue.shift(g.ids.length);

@@ -42,4 +42,11 @@ describe('safeRow', () => {
     expect(JSON.parse(row.details ?? '{}')).toEqual({ auditError: expect.stringMatching(/RangeError: Invalid string length/) });
     expect(safeRow(sampleEvent(2))).toEqual(toRow(sampleEvent(2)));
   });
+
+  it('keeps wrongly typed string fields as JSON.stringify would have: a date as its ISO text, a symbol as null, an object as JSON', () => {
+    const odd = { target: new Date(0), reason: Symbol('x'), policy: Object.assign(Object.create(null) as object, { k: 1 }) };
+    const row = safeRow(sampleEvent(3, odd as unknown as Record<string, unknown>));
+    expect(row).toMatchObject({ target: '1970-01-01T00:00:00.000Z', reason: null, policy: '{"k":1}' });
+    expect(JSON.parse(row.details ?? '{}')).toEqual({ i: 3 });
+  });
 });

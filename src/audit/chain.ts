@@ -64,11 +64,20 @@ interface WellFormed {
 }
 
 // Lone surrogates would be replaced by SQLite's UTF-8 conversion and break the hash on read-back.
+// A value of the wrong type (the fields are declared strings) is kept as text when it has one,
+// as JSON.stringify would have kept it: a Date as its ISO string; a symbol or function as null.
 function str(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const s = typeof v === 'string' ? v : String(v);
+  if (v === null || v === undefined || typeof v === 'symbol' || typeof v === 'function') return null;
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? objectText(v) : String(v);
   const w = s as WellFormed;
   return w.isWellFormed && !w.isWellFormed() && w.toWellFormed ? w.toWellFormed() : s;
+}
+
+function objectText(v: object): string {
+  const j = (v as { toJSON?: unknown }).toJSON;
+  const t: unknown = typeof j === 'function' ? (j as () => unknown).call(v) : v;
+  if (typeof t === 'string') return t;
+  return canonicalJsonWithin(t, MAX_JSON_FIELD_CHARS) ?? TOO_LARGE;
 }
 
 const req = (v: unknown): string => str(v) ?? '';
@@ -109,9 +118,10 @@ function jsonFields(e: AuditEventInput): Pick<AuditRow, 'redactions' | 'path' | 
 
 /**
  * Normalizes a producer's event into the stored shape. Never yields a value a column
- * constraint would reject; JSON-valued fields are capped (see jsonFields). It can throw
- * only when a `toJSON()` throws: the writer queue catches that per event (placeholder row).
- * Written out field by field: this runs once per record on the writer's hot path.
+ * constraint would reject; JSON-valued fields are capped (see jsonFields). It can throw only
+ * when the event's own code does (a `toJSON()` or a getter): safeRow catches that per event.
+ * Written out field by field: this runs once per record, on the thread that sends it to the
+ * writer (sink-outbox.ts), while the request waits.
  */
 export function toRow(e: AuditEventInput): AuditRow {
   const { redactions, path, details } = jsonFields(e);
@@ -145,9 +155,9 @@ export function toRow(e: AuditEventInput): AuditRow {
 }
 
 /**
- * toRow, but one bad event (a throwing toJSON, say) becomes a placeholder row instead of
- * crashing the writer: its plain string/number fields (decision, status...) are kept, the
- * JSON-valued ones dropped, and details say why: {"auditError": "..."}.
+ * toRow, but one bad event (a throwing toJSON, say) becomes a placeholder row instead of an
+ * exception that would lose its record: its plain string/number fields (decision, status...)
+ * are kept, the JSON-valued ones dropped, and details say why: {"auditError": "..."}.
  */
 export function safeRow(e: AuditEventInput): AuditRow {
   try {

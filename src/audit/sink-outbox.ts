@@ -58,19 +58,23 @@ export class Outbox {
   flush(): void {
     this.#scheduled = false;
     if (this.#ids.length === 0 && this.#refused === 0) return;
+    // Taken first: normalizing runs the records' own toJSON, which must not see (or resend) them.
     const ids = this.#ids;
-    // Pushed, not `new Array(n)`: a holey array is cloned as a sparse one, key by key.
-    const rows: RowValues[] = [];
-    for (const e of this.#events) rows.push(rowValues(safeRow(e)));
-    const msg: AppendMsg = { type: 'append', ids, rows, deadline: this.#deadline, refused: this.#refused };
+    const events = this.#events;
+    const refused = this.#refused;
     this.#ids = [];
     this.#events = [];
     this.#refused = 0;
+    // Pushed, not `new Array(n)`: a holey array is cloned as a sparse one, key by key.
+    const rows: RowValues[] = [];
+    for (const e of events) rows.push(rowValues(safeRow(e)));
     try {
-      this.#worker.postMessage(msg);
+      this.#worker.postMessage({ type: 'append', ids, rows, deadline: this.#deadline, refused } satisfies AppendMsg);
     } catch (err) {
       this.#onPostError(err);
       this.#onUndelivered(ids);
+      // The refusals still get their audit.gap record if anything can reach the writer.
+      if (refused > 0) this.post({ type: 'append', ids: [], rows: [], deadline: this.#deadline, refused });
     }
   }
 

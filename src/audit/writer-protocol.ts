@@ -21,8 +21,11 @@ export interface WriterInit {
 
 /** Main → writer. */
 export type ToWriter =
-  /** Appends made in one tick. `deadline` (monotonicNow() ms, see clock.ts) is the earliest of their commit deadlines. */
-  /** `rows[k]`: the record of `ids[k]`, normalized (safeRow) on the gateway's thread. */
+  /**
+   * Appends made in one tick: `rows[k]` is the record of `ids[k]`, normalized (safeRow) on the
+   * gateway's thread. `deadline` (monotonicNow() ms, see clock.ts) is the earliest of their
+   * commit deadlines; `refused` counts appends refused meanwhile (an audit.gap record).
+   */
   | { type: 'append'; ids: number[]; rows: RowValues[]; deadline: number; refused: number }
   /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
   | { type: 'amend'; ids: number[]; requestIds: string[] }

@@ -27,6 +27,15 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ d: new Date(0) })).toBe('{"d":"1970-01-01T00:00:00.000Z"}');
   });
 
+  it('applies toJSON once and unwraps boxed primitives, as JSON.stringify does', () => {
+    const self = { a: 1, toJSON() { return this; } };
+    expect(canonicalJson({ self })).toBe('{"self":{"a":1}}');
+    expect(JSON.parse(canonicalJson({ self }))).toEqual(JSON.parse(JSON.stringify({ self })));
+    const boxed = { s: new String('a'), n: new Number(5), b: new Boolean(false) };
+    expect(canonicalJson(boxed)).toBe('{"b":false,"n":5,"s":"a"}');
+    expect(JSON.parse(canonicalJson(boxed))).toEqual(JSON.parse(JSON.stringify(boxed)));
+  });
+
   it('canonicalJsonWithin gives up early on output past the cap (repeated references to a large string)', () => {
     const big = 'x'.repeat(1 << 20);
     const details: Record<string, string> = {};

@@ -1,15 +1,16 @@
 /**
  * Deterministic JSON for hashing: object keys sorted by UTF-16 code units, `undefined`
  * normalized like JSON.stringify does (dropped in objects, null in arrays and at the top),
- * non-finite numbers as null, bigint as a decimal string, `toJSON()` honoured.
+ * non-finite numbers as null, bigint as a decimal string; `toJSON()` applied once and boxed
+ * primitives unwrapped, as JSON.stringify does.
  *
  * A cycle becomes the string "[Circular]" and nesting deeper than MAX_DEPTH becomes
- * "[TooDeep]", so one malformed `details` object cannot wedge the writer. It throws only
- * when a `toJSON()` throws, or (unbounded) when the text would pass V8's string limit:
- * the audit writer uses canonicalJsonWithin, which caps the length.
+ * "[TooDeep]", so one malformed `details` object cannot wedge the audit trail. It throws only
+ * when a `toJSON()` or a getter throws, or (unbounded) when the text would pass V8's string
+ * limit: audit records are normalized with canonicalJsonWithin, which caps the length.
  */
 export function canonicalJson(value: unknown): string {
-  return encode(value, 0, [], Infinity) ?? 'null';
+  return encode(value, 0, [], Infinity, false) ?? 'null';
 }
 
 /**
@@ -20,7 +21,7 @@ export function canonicalJson(value: unknown): string {
  */
 export function canonicalJsonWithin(value: unknown, maxLength: number): string | null {
   try {
-    return encode(value, 0, [], maxLength) ?? 'null';
+    return encode(value, 0, [], maxLength, false) ?? 'null';
   } catch (err) {
     if (err === TOO_LARGE) return null;
     throw err;
@@ -34,7 +35,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * JSON string literal, identical to JSON.stringify(s): skips the generic serializer for
- * the common case of nothing to escape (measurably faster on the writer's hot path).
+ * the common case of nothing to escape (measurably faster on the audit's hot path).
  */
 export function quote(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
@@ -42,7 +43,8 @@ export function quote(s: string): string {
 
 const MAX_DEPTH = 32;
 
-function encode(value: unknown, depth: number, stack: object[], limit: number): string | undefined {
+// `converted`: the value is what a toJSON() returned, which (as in JSON.stringify) is not converted again.
+function encode(value: unknown, depth: number, stack: object[], limit: number, converted: boolean): string | undefined {
   switch (typeof value) {
     case 'string':
       if (value.length > limit) throw TOO_LARGE;
@@ -63,9 +65,11 @@ function encode(value: unknown, depth: number, stack: object[], limit: number): 
   }
   if (value === null) return 'null';
   const obj = value as { toJSON?: unknown };
-  if (typeof obj.toJSON === 'function') {
-    return encode((obj.toJSON as () => unknown)(), depth, stack, limit);
+  if (!converted && typeof obj.toJSON === 'function') {
+    return encode((obj.toJSON as () => unknown)(), depth, stack, limit, true);
   }
+  // Boxed primitives serialize as their value, as in JSON.stringify.
+  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) return encode(obj.valueOf(), depth, stack, limit, true);
   if (stack.includes(obj)) return '"[Circular]"';
   if (depth >= MAX_DEPTH) return '"[TooDeep]"';
   stack.push(obj);
@@ -73,7 +77,7 @@ function encode(value: unknown, depth: number, stack: object[], limit: number): 
   if (Array.isArray(obj)) {
     out = '[';
     for (let i = 0; i < obj.length; i++) {
-      out += (i ? ',' : '') + (encode(obj[i], depth + 1, stack, limit) ?? 'null');
+      out += (i ? ',' : '') + (encode(obj[i], depth + 1, stack, limit, false) ?? 'null');
       if (out.length > limit) throw TOO_LARGE;
     }
     out += ']';
@@ -83,7 +87,7 @@ function encode(value: unknown, depth: number, stack: object[], limit: number): 
     out = '{';
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      const enc = encode(rec[key], depth + 1, stack, limit);
+      const enc = encode(rec[key], depth + 1, stack, limit, false);
       if (enc !== undefined) out += (out.length > 1 ? ',' : '') + quoteKey(key) + ':' + enc;
       if (out.length > limit) throw TOO_LARGE;
     }
