@@ -94,16 +94,16 @@ async function inlineSeries(dist, batch) {
   const { openAuditDb } = await mod('audit/db.js');
   const { appendRows } = await mod('audit/append.js');
   const { WriterQueue } = await mod('audit/writer-queue.js');
-  const { safeRow } = await mod('audit/chain.js');
-  const { rowFromValues, rowValues } = await mod('audit/row-values.js');
+  const { contentHalves, safeRow } = await mod('audit/chain.js');
+  const { halvesFromValues, rowFromValues, rowValues } = await mod('audit/row-values.js');
   const { dbPath, cleanup } = tempDb();
   const db = openAuditDb(dbPath);
   const queue = new WriterQueue();
   const identity = statSync(dbPath);
-  const commit = db.transaction((rows) => {
+  const commit = db.transaction((rows, halves) => {
     const st = statSync(dbPath, { throwIfNoEntry: false });
     if (!st || st.ino !== identity.ino) throw new Error('replaced');
-    return appendRows(db, rows).firstSeq;
+    return appendRows(db, rows, undefined, halves).firstSeq;
   });
   let id = 0;
   const group = () => {
@@ -113,11 +113,17 @@ async function inlineSeries(dist, batch) {
       events[i] = event();
       ids[i] = ++id;
     }
-    const sent = structuredClone(events.map((e) => rowValues(safeRow(e)))); // the sink's side and postMessage: not counted below
+    // The sink's side and postMessage: not counted below.
+    const sent = structuredClone(
+      events.map((e) => {
+        const row = safeRow(e);
+        return rowValues(row, contentHalves(row));
+      }),
+    );
     const t = process.cpuUsage();
-    queue.pushRows(ids, sent.map(rowFromValues), Infinity);
+    queue.pushRows(ids, sent.map(rowFromValues), Infinity, sent.map(halvesFromValues));
     const g = queue.peek(512, -Infinity, () => 'late');
-    commit.immediate(g.rows);
+    commit.immediate(g.rows, g.halves);
     queue.shift(g.ids.length);
     const d = process.cpuUsage(t);
     return d.user + d.system;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement, Transaction } from 'better-sqlite3';
-import { FIELDS, GENESIS_HASH, hashRow, toRow, type AuditRow } from './chain.js';
+import { FIELDS, GENESIS_HASH, hashRow, toRow, type AuditRow, type ContentHalves } from './chain.js';
 import type { AuditDb } from './db.js';
 import type { AuditEventInput } from './record.js';
 
@@ -20,7 +20,7 @@ interface Prepared {
   last: Statement<[], { seq: number; hash: string }>;
   anchor: Statement<[], { seq: number; hash: string }>;
   insert: Statement<unknown[]>;
-  append: Transaction<(rows: readonly AuditRow[], check?: () => void) => AppendResult>;
+  append: Transaction<(rows: readonly AuditRow[], check?: () => void, halves?: ReadonlyArray<ContentHalves | null>) => AppendResult>;
 }
 
 const cache = new WeakMap<AuditDb, Prepared>();
@@ -34,16 +34,17 @@ function prepared(db: AuditDb): Prepared {
   const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const anchor = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_anchor WHERE id = 1');
   const insert = db.prepare<unknown[]>(INSERT_SQL);
-  const append = db.transaction((rows: readonly AuditRow[], check?: () => void): AppendResult => {
+  const append = db.transaction((rows: readonly AuditRow[], check?: () => void, halves?: ReadonlyArray<ContentHalves | null>): AppendResult => {
     check?.();
     // Read the head inside the write transaction: another process may have appended since.
     const head = readHeadWith(last, anchor);
     const firstSeq = head.seq + 1;
     let prev = head.hash;
     let seq = head.seq;
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as AuditRow;
       seq += 1;
-      const hash = hashRow(prev, seq, r);
+      const hash = hashRow(prev, seq, r, halves?.[i] ?? undefined);
       // Positional, in INSERT_SQL's column order (FIELDS order): the hot path of every write.
       insert.run(
         seq, r.time, r.requestId, r.traceId, r.parentId, r.agentId, r.keyId, r.channel, r.action, r.target,
@@ -75,11 +76,12 @@ export function readHead(db: AuditDb): ChainHead {
  * Appends normalized rows as one BEGIN IMMEDIATE transaction (a savepoint when called
  * inside another transaction). The single implementation behind the worker and the CLI.
  * `check` runs first inside the transaction, once the write lock is held: when it throws,
- * the transaction rolls back and nothing is written.
+ * the transaction rolls back and nothing is written. `halves[k]`, when given, is
+ * contentHalves(rows[k]) made already (by the gateway's thread).
  */
-export function appendRows(db: AuditDb, rows: readonly AuditRow[], check?: () => void): AppendResult {
+export function appendRows(db: AuditDb, rows: readonly AuditRow[], check?: () => void, halves?: ReadonlyArray<ContentHalves | null>): AppendResult {
   const p = prepared(db);
-  return db.inTransaction ? p.append(rows, check) : p.append.immediate(rows, check);
+  return db.inTransaction ? p.append(rows, check, halves) : p.append.immediate(rows, check, halves);
 }
 
 /** Synchronous append for the CLI and tests; returns the new records' seqs. */

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendDirect, appendRows } from './append.js';
-import { MAX_JSON_FIELD_CHARS, contentString, hashRow, safeRow, toRow } from './chain.js';
+import { MAX_JSON_FIELD_CHARS, contentHalves, contentString, hashRow, safeRow, toRow } from './chain.js';
 import { openAuditDb, type AuditDb } from './db.js';
 import type { AuditEventInput } from './record.js';
 import { sampleEvent, tempAuditDir } from './test-fixtures.js';
-import { rowFromValues, rowValues } from './row-values.js';
+import { halvesFromValues, rowFromValues, rowValues } from './row-values.js';
 import { verifyChain } from './verify.js';
 import { WriterQueue, amendRow } from './writer-queue.js';
 
@@ -66,11 +66,15 @@ describe('stored audit encoding (pinned)', () => {
     appendDirect(db, events.slice(3));
     // The writer thread's path: normalized and sent as values (sink-outbox.ts), queued, one amended to 503, committed as one group.
     const q = new WriterQueue();
-    const sent = [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2] } }), sampleEvent(12, { details: null })].map((e) => rowValues(safeRow(e)));
-    q.pushRows([1, 2, 3], sent.map(rowFromValues), 0);
+    const sent = [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2] } }), sampleEvent(12, { details: null })].map((e) => {
+      const row = safeRow(e);
+      return structuredClone(rowValues(row, contentHalves(row)));
+    });
+    q.pushRows([1, 2, 3], sent.map(rowFromValues), 0, sent.map(halvesFromValues));
     q.amend(2, 'audit record not committed in time');
     const group = q.peek(10, 0, () => 'late');
-    const { firstSeq, head } = appendRows(db, group.rows);
+    expect(group.halves).toEqual([null, null, null]); // all amended (deadline 0): the writer remakes their halves
+    const { firstSeq, head } = appendRows(db, group.rows, undefined, group.halves);
     expect(firstSeq).toBe(events.length + 1);
     expect(head.hash).toBe(PINNED_GROUP_HEAD);
     expect(amendRow(toRow(sampleEvent(13)), 'r').details).toBe('{"auditAmended":{"code":null,"decision":"allow","reason":null,"status":200},"i":13}');

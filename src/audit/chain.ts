@@ -220,13 +220,25 @@ const S = (v: string | null): string => (v === null ? 'null' : quote(v));
 const N = (v: number | null): string => (v === null ? 'null' : '' + v);
 
 /**
+ * A row's canonical content around its seq (the text before the seq's value and after it).
+ * The gateway's thread makes these when it sends a row, so the writer thread, whose time each
+ * answer waits for, only joins them with the seq and the previous hash.
+ */
+export type ContentHalves = readonly [beforeSeq: string, afterSeq: string];
+
+/**
  * Canonical serialization of a record's content including its seq: a JSON object with
  * keys in sorted order (CONTENT_KEYS; a test pins the two together) and null for absent
  * values. JSON-valued fields appear as their canonical text (a JSON string), which keeps
- * the encoding unambiguous. Spelled out because it runs for every record written or verified.
+ * the encoding unambiguous.
  */
-export function contentString(seq: number, r: AuditRow): string {
-  return (
+export function contentString(seq: number, r: AuditRow, halves: ContentHalves = contentHalves(r)): string {
+  return halves[0] + N(seq) + halves[1];
+}
+
+/** Spelled out because it runs for every record written or verified. */
+export function contentHalves(r: AuditRow): ContentHalves {
+  return [
     '{"action":' + S(r.action) +
     ',"agentId":' + S(r.agentId) +
     ',"channel":' + S(r.channel) +
@@ -246,22 +258,22 @@ export function contentString(seq: number, r: AuditRow): string {
     ',"requestId":' + S(r.requestId) +
     ',"responseBytes":' + N(r.responseBytes) +
     ',"responseDigest":' + S(r.responseDigest) +
-    ',"seq":' + N(seq) +
+    ',"seq":',
     ',"status":' + N(r.status) +
     ',"target":' + S(r.target) +
     ',"time":' + N(r.time) +
     ',"tokensIn":' + N(r.tokensIn) +
     ',"tokensOut":' + N(r.tokensOut) +
     ',"traceId":' + S(r.traceId) +
-    '}'
-  );
+    '}',
+  ];
 }
 
 // crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash object per record.
 const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 
-/** hash = SHA-256(prevHash ‖ canonical content), hex. */
-export function hashRow(prevHash: string, seq: number, row: AuditRow): string {
-  const data = prevHash + contentString(seq, row);
+/** hash = SHA-256(prevHash ‖ canonical content), hex; `halves`: contentHalves(row), when made already. */
+export function hashRow(prevHash: string, seq: number, row: AuditRow, halves?: ContentHalves): string {
+  const data = prevHash + contentString(seq, row, halves);
   return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }

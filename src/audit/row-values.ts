@@ -1,23 +1,25 @@
-import type { AuditRow } from './chain.js';
+import type { AuditRow, ContentHalves } from './chain.js';
 
 /**
- * A normalized row as the values of FIELDS, in FIELDS order: how the gateway's thread hands
- * rows to the audit writer thread. A dense array of strings and numbers is cloned across the
- * thread boundary much faster than an object (whose every key is written and re-added on the
- * other side) or JSON text re-parsed there, and the writer commits it without further work.
+ * A normalized row as the values of FIELDS, in FIELDS order, then its content halves
+ * (contentHalves: the hashed text around the seq): how the gateway's thread hands rows to the
+ * audit writer thread. A dense array of strings and numbers is cloned across the thread
+ * boundary much faster than an object (whose every key is written and re-added on the other
+ * side) or JSON text re-parsed there, and the writer commits it without further work.
  */
 export type RowValues = ReadonlyArray<string | number | null>;
 
 /** Spelled out in FIELDS order (row-values.test.ts pins the two together): once per record. */
-export function rowValues(r: AuditRow): RowValues {
+export function rowValues(r: AuditRow, halves: ContentHalves): RowValues {
   return [
     r.time, r.requestId, r.traceId, r.parentId, r.agentId, r.keyId, r.channel, r.action, r.target,
     r.decision, r.policy, r.code, r.reason, r.status, r.latencyMs, r.tokensIn, r.tokensOut, r.costUsd,
     r.requestDigest, r.responseDigest, r.requestBytes, r.responseBytes, r.redactions, r.path, r.details,
+    halves[0], halves[1],
   ];
 }
 
-/** The inverse of rowValues, for values that rowValues made. */
+/** The row of values that rowValues made. */
 export function rowFromValues(v: RowValues): AuditRow {
   return {
     time: v[0] as number,
@@ -46,4 +48,9 @@ export function rowFromValues(v: RowValues): AuditRow {
     path: v[23] as string | null,
     details: v[24] as string | null,
   };
+}
+
+/** The content halves of values that rowValues made. */
+export function halvesFromValues(v: RowValues): ContentHalves {
+  return [v[25] as string, v[26] as string];
 }

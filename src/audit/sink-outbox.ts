@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { safeRow } from './chain.js';
+import { contentHalves, safeRow } from './chain.js';
 import type { AuditEventInput } from './record.js';
 import { rowValues, type RowValues } from './row-values.js';
 import type { ToWriter } from './writer-protocol.js';
@@ -51,9 +51,10 @@ export class Outbox {
   }
 
   /**
-   * Sends what is buffered now, normalized here (safeRow: never throws) so the writer thread,
-   * whose work each answer waits for, only hashes and inserts: a row is strings and numbers,
-   * which always clone. Should the send fail all the same, its callers are answered.
+   * Sends what is buffered now, normalized here (safeRow: never throws) with the text its hash
+   * covers, so the writer thread, whose work each answer waits for, only hashes and inserts: a
+   * row is strings and numbers, which always clone. Should the send fail all the same, its
+   * callers are answered.
    */
   flush(): void {
     this.#scheduled = false;
@@ -67,7 +68,10 @@ export class Outbox {
     this.#refused = 0;
     // Pushed, not `new Array(n)`: a holey array is cloned as a sparse one, key by key.
     const rows: RowValues[] = [];
-    for (const e of events) rows.push(rowValues(safeRow(e)));
+    for (const e of events) {
+      const row = safeRow(e);
+      rows.push(rowValues(row, contentHalves(row)));
+    }
     try {
       this.#worker.postMessage({ type: 'append', ids, rows, deadline: this.#deadline, refused } satisfies AppendMsg);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeRow } from './chain.js';
+import { contentHalves, safeRow } from './chain.js';
 import { WriterQueue } from './writer-queue.js';
 import { sampleEvent } from './test-fixtures.js';
 
@@ -26,6 +26,16 @@ describe('WriterQueue', () => {
     expect(JSON.parse(g.rows[0]?.details ?? '{}')).toEqual({ i: 7, auditAmended: { decision: 'allow', status: 200, code: null, reason: null } });
     q.shift(1);
     expect(q.amend(7, 'late')).toBe(false); // committed: the caller writes a correction instead
+  });
+
+  it('hands out the content halves sent with each row, and none for a row it amended', () => {
+    const q = new WriterQueue();
+    const rows = [sampleEvent(1), sampleEvent(2), sampleEvent(3)].map(safeRow);
+    q.pushRows([1, 2, 3], rows, Infinity, rows.map(contentHalves));
+    q.pushSystem(sampleEvent(4));
+    q.amend(2, 'late');
+    const g = q.peek(10, 0, reason);
+    expect(g.halves).toEqual([contentHalves(rows[0]!), null, contentHalves(rows[2]!), null]);
   });
 
   it('amends records past their deadline when handing out a group', () => {

@@ -1,6 +1,6 @@
 import { systemEvent } from './append.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { toRow, type AuditRow } from './chain.js';
+import { toRow, type AuditRow, type ContentHalves } from './chain.js';
 import type { AuditEventInput } from './record.js';
 
 /**
@@ -21,6 +21,8 @@ export function amendRow(row: AuditRow, reason: string): AuditRow {
 export interface Group {
   ids: number[];
   rows: AuditRow[];
+  /** rows[k]'s content halves as sent (null: the writer made or changed the row; hashRow makes them). */
+  halves: Array<ContentHalves | null>;
   /** Producer ids whose record was amended to 503 before this commit. */
   amended: number[];
 }
@@ -32,6 +34,7 @@ export interface Group {
  */
 export class WriterQueue {
   #rows: AuditRow[] = [];
+  #halves: Array<ContentHalves | null> = [];
   #ids: number[] = [];
   #deadlines: number[] = [];
   #head = 0;
@@ -53,12 +56,13 @@ export class WriterQueue {
   }
 
   /** Producer records, normalized on the gateway's thread (see sink-outbox.ts). */
-  pushRows(ids: readonly number[], rows: readonly AuditRow[], deadline: number): void {
+  pushRows(ids: readonly number[], rows: readonly AuditRow[], deadline: number, halves?: readonly ContentHalves[]): void {
     this.#gap = null;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
       this.#pos.set(id, this.#base + this.#rows.length);
       this.#rows.push(rows[i] as AuditRow);
+      this.#halves.push(halves?.[i] ?? null);
       this.#ids.push(id);
       this.#deadlines.push(deadline);
     }
@@ -80,6 +84,7 @@ export class WriterQueue {
   pushSystem(event: AuditEventInput): void {
     this.#gap = null;
     this.#rows.push(toRow(event));
+    this.#halves.push(null);
     this.#ids.push(0);
     this.#deadlines.push(Infinity);
   }
@@ -91,6 +96,7 @@ export class WriterQueue {
     if (!this.#amended.has(id)) {
       const k = at - this.#base;
       this.#rows[k] = amendRow(this.#rows[k] as AuditRow, reason);
+      this.#halves[k] = null; // what was sent no longer describes the row
       this.#amended.add(id);
     }
     return true;
@@ -109,7 +115,7 @@ export class WriterQueue {
     }
     const ids = this.#ids.slice(this.#head, end);
     const amended = this.#amended.size > 0 ? ids.filter((id) => this.#amended.has(id)) : [];
-    return { ids, rows: this.#rows.slice(this.#head, end), amended };
+    return { ids, rows: this.#rows.slice(this.#head, end), halves: this.#halves.slice(this.#head, end), amended };
   }
 
   /** Drops the first `n` items after their commit landed. */
@@ -123,11 +129,13 @@ export class WriterQueue {
       // Released at once, not at the next compaction: a committed row kept for thousands of
       // records outlives young-generation collections, is promoted, and makes each of them slower.
       this.#rows[k] = RELEASED;
+      this.#halves[k] = null;
     }
     this.#head += n;
     // Compact occasionally instead of shifting arrays per group (O(n) each).
     if (this.#head > 4096 && this.#head * 2 > this.#rows.length) {
       this.#rows = this.#rows.slice(this.#head);
+      this.#halves = this.#halves.slice(this.#head);
       this.#ids = this.#ids.slice(this.#head);
       this.#deadlines = this.#deadlines.slice(this.#head);
       this.#base += this.#head;

@@ -7,13 +7,13 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendRows, readHead, systemEvent } from './append.js';
-import type { AuditRow } from './chain.js';
+import type { AuditRow, ContentHalves } from './chain.js';
 import { writeCheckpoint, loadSigningKey, type CheckpointSigner } from './checkpoint.js';
 import { checkContinuity } from './continuity.js';
 import { openAuditDb, type AuditDb } from './db.js';
 import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
 import { WriterQueue } from './writer-queue.js';
-import { rowFromValues } from './row-values.js';
+import { halvesFromValues, rowFromValues } from './row-values.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 import { monotonicNow } from './clock.js';
 
@@ -69,7 +69,7 @@ function start(): void {
 function onMessage(msg: ToWriter): void {
   switch (msg.type) {
     case 'append':
-      if (msg.ids.length > 0) queue.pushRows(msg.ids, msg.rows.map(rowFromValues), msg.deadline);
+      if (msg.ids.length > 0) queue.pushRows(msg.ids, msg.rows.map(rowFromValues), msg.deadline, msg.rows.map(halvesFromValues));
       if (msg.refused > 0) queue.pushGap(msg.refused, Date.now());
       break;
     case 'amend':
@@ -120,8 +120,8 @@ function checkIdentity(): void {
 // The identity check runs inside the transaction, after BEGIN IMMEDIATE got the lock (which
 // may wait busy_timeout): a file deleted or replaced during that wait throws here, the
 // transaction rolls back, and nothing lands in the orphaned file.
-function commitGroup(rows: readonly AuditRow[]): number {
-  return appendRows(db, rows, checkIdentity).firstSeq;
+function commitGroup(rows: readonly AuditRow[], halves: ReadonlyArray<ContentHalves | null>): number {
+  return appendRows(db, rows, checkIdentity, halves).firstSeq;
 }
 
 function pump(): void {
@@ -134,10 +134,10 @@ function pump(): void {
   // While failing, an attempt may block for busy_timeout: amend now whatever will be past its
   // deadline by the time it could commit, so the record itself (not a correction) says 503.
   const amendBefore = monotonicNow() + (fault ? init.busyTimeoutMs + 50 : 0);
-  const { ids, rows, amended } = queue.peek(init.maxBatch, amendBefore, amendReason);
+  const { ids, rows, halves, amended } = queue.peek(init.maxBatch, amendBefore, amendReason);
   let firstSeq: number;
   try {
-    firstSeq = commitGroup(rows);
+    firstSeq = commitGroup(rows, halves);
   } catch (err) {
     onFault(err);
     return;
@@ -231,9 +231,9 @@ function finish(): void {
   clearInterval(ticker);
   if (fault) setBusyTimeout(0); // still failing: one quick try, no wait
   if (!dead && queue.size > 0) {
-    const { ids, rows, amended } = queue.peek(queue.size, -Infinity, amendReason);
+    const { ids, rows, halves, amended } = queue.peek(queue.size, -Infinity, amendReason);
     try {
-      const firstSeq = commitGroup(rows);
+      const firstSeq = commitGroup(rows, halves);
       queue.shift(ids.length);
       post({ type: 'committed', ids, firstSeq, amended });
     } catch (err) {
