@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendDirect, appendRows } from './append.js';
 import { MAX_JSON_FIELD_CHARS, contentHalves, contentString, hashRow, safeRow, toRow } from './chain.js';
@@ -64,7 +65,7 @@ describe('stored audit encoding (pinned)', () => {
     const events = pinnedEvents();
     appendDirect(db, events.slice(0, 3));
     appendDirect(db, events.slice(3));
-    // The writer thread's path: normalized and sent as values (sink-outbox.ts), queued, one amended to 503, committed as one group.
+    // The writer thread's path: normalized and sent as values (sink-outbox.ts), queued, amended to 503 (one by id, all by deadline 0), committed as one group.
     const q = new WriterQueue();
     const sent = [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2] } }), sampleEvent(12, { details: null })].map((e) => {
       const row = safeRow(e);
@@ -81,6 +82,28 @@ describe('stored audit encoding (pinned)', () => {
     expect(storedDigest(db)).toBe(PINNED_STORED);
     expect(verifyChain(db).ok).toBe(true);
     db.close();
+  });
+
+  it('chains a group the same with the content halves sent from the gateway as with halves the writer makes', () => {
+    const t = tempAuditDir();
+    cleanup = t.cleanup;
+    const heads = [true, false].map((sendHalves, k) => {
+      const db = openAuditDb(join(t.dir, `group-${k}.db`));
+      const q = new WriterQueue();
+      const sent = [sampleEvent(10), sampleEvent(11, { details: { keep: [1, 2], q: 'a "quoted" \\ value' } }), sampleEvent(12, { details: null })].map((e) => {
+        const row = safeRow(e);
+        return structuredClone(rowValues(row, contentHalves(row)));
+      });
+      q.pushRows([1, 2, 3], sent.map(rowFromValues), Infinity, sendHalves ? sent.map(halvesFromValues) : undefined);
+      q.amend(2, 'audit record not committed in time');
+      const group = q.peek(10, 0, () => 'late');
+      expect(group.halves.map((h) => h !== null)).toEqual([sendHalves, false, sendHalves]);
+      const { head } = appendRows(db, group.rows, undefined, group.halves);
+      expect(verifyChain(db).ok).toBe(true);
+      db.close();
+      return head.hash;
+    });
+    expect(heads[0]).toBe(heads[1]);
   });
 });
 

@@ -50,7 +50,7 @@ export function rowFromValues(v: RowValues): AuditRow {
   };
 }
 
-/** The content halves of values that rowValues made. */
-export function halvesFromValues(v: RowValues): ContentHalves {
-  return [v[25] as string, v[26] as string];
+/** The content halves of values that rowValues made (null without them: the writer makes them). */
+export function halvesFromValues(v: RowValues): ContentHalves | null {
+  return typeof v[25] === 'string' && typeof v[26] === 'string' ? [v[25], v[26]] : null;
 }

@@ -56,7 +56,7 @@ export class WriterQueue {
   }
 
   /** Producer records, normalized on the gateway's thread (see sink-outbox.ts). */
-  pushRows(ids: readonly number[], rows: readonly AuditRow[], deadline: number, halves?: readonly ContentHalves[]): void {
+  pushRows(ids: readonly number[], rows: readonly AuditRow[], deadline: number, halves?: ReadonlyArray<ContentHalves | null>): void {
     this.#gap = null;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;

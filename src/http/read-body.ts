@@ -39,8 +39,13 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const chunks = await collect(req, maxBytes);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-  // Invalid UTF-8 is an error, not silently replaced with U+FFFD.
-  const text = utf8Text(buf);
+  // Invalid UTF-8 is an error, not silently replaced with U+FFFD (and so is text too long for a string).
+  let text: string | null;
+  try {
+    text = utf8Text(buf);
+  } catch {
+    text = null;
+  }
   if (text === null) throw new GatewayError('PARSE_ERROR', 'Request body is not valid UTF-8');
   // On the bytes, now known to be valid UTF-8: one pass for both rules and the members' places.
   const scan = scanJson(buf, MAX_JSON_DEPTH);
