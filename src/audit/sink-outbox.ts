@@ -2,9 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { contentHalves, safeRow } from './chain.js';
 import type { AuditEventInput } from './record.js';
 import { rowValues, type RowValues } from './row-values.js';
-import type { ToWriter } from './writer-protocol.js';
+import type { AppendMsg, ToWriter } from './writer-protocol.js';
 
-type AppendMsg = Extract<ToWriter, { type: 'append' }>;
 
 /**
  * The sink's side of the channel to the writer thread: appends made in one turn of the
@@ -73,12 +72,12 @@ export class Outbox {
       rows.push(rowValues(row, contentHalves(row)));
     }
     try {
-      this.#worker.postMessage({ type: 'append', ids, rows, deadline: this.#deadline, refused } satisfies AppendMsg);
+      this.#worker.postMessage([ids, rows, this.#deadline, refused] satisfies AppendMsg);
     } catch (err) {
       this.#onPostError(err);
       this.#onUndelivered(ids);
       // The refusals still get their audit.gap record if anything can reach the writer.
-      if (refused > 0) this.post({ type: 'append', ids: [], rows: [], deadline: this.#deadline, refused });
+      if (refused > 0) this.post([[], [], this.#deadline, refused]);
     }
   }
 

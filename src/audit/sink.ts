@@ -5,7 +5,7 @@ import type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from
 import { Outbox } from './sink-outbox.js';
 import { Waiters, type Waiter } from './sink-waiters.js';
 import { startWriter, writerInit } from './writer-start.js';
-import type { FromWriter, WriterInit } from './writer-protocol.js';
+import type { CommittedMsg, FromWriter, WriterInit } from './writer-protocol.js';
 import { monotonicNow } from './clock.js';
 
 export type { AuditLog, AuditSinkOptions, AuditSinkStats, WorkerAuditSink } from './sink-types.js';
@@ -151,25 +151,11 @@ class Sink implements WorkerAuditSink {
   }
 
   #onMessage(m: FromWriter): void {
+    if (Array.isArray(m)) {
+      this.#onCommitted(m);
+      return;
+    }
     switch (m.type) {
-      case 'committed': {
-        const amended = m.amended.length > 0 ? new Set(m.amended) : null;
-        for (let k = 0; k < m.ids.length; k++) {
-          const id = m.ids[k] as number;
-          if (id === 0) continue;
-          this.#queued--;
-          const w = this.#waiting.take(id);
-          if (w === undefined) continue; // already answered (timed out)
-          if (amended?.has(id)) {
-            this.#stats.timedOut++;
-            w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
-          } else w.resolve(m.firstSeq + k);
-        }
-        this.#stats.committed += m.ids.length;
-        this.#stats.lastSeq = m.firstSeq + m.ids.length - 1;
-        this.#afterSettle();
-        break;
-      }
       case 'health':
         if (m.permanent) this.#die(m.problem ?? 'audit store failed');
         else this.#fault = m.healthy ? null : m.problem;
@@ -190,7 +176,25 @@ class Sink implements WorkerAuditSink {
     }
   }
 
-  // Close, step 2: every 'committed' message the writer sent before 'drained' has been handled
+  #onCommitted([ids, firstSeq, amendedIds]: CommittedMsg): void {
+    const amended = amendedIds.length > 0 ? new Set(amendedIds) : null;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      if (id === 0) continue;
+      this.#queued--;
+      const w = this.#waiting.take(id);
+      if (w === undefined) continue; // already answered (timed out)
+      if (amended?.has(id)) {
+        this.#stats.timedOut++;
+        w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
+      } else w.resolve(firstSeq + k);
+    }
+    this.#stats.committed += ids.length;
+    this.#stats.lastSeq = firstSeq + ids.length - 1;
+    this.#afterSettle();
+  }
+
+  // Close, step 2: every committed message the writer sent before 'drained' has been handled
   // (one port, in order), and so has every amend of an append answered 503 by then. Appends
   // still waiting were not committed in time: answer them 503 too and have the writer amend
   // them, then let it finish. So no client answered 503 is left with a 200 record.

@@ -19,14 +19,18 @@ export interface WriterInit {
   };
 }
 
+/**
+ * Main → writer, with every request: the appends made in one tick, as a tuple (an array is
+ * cloned faster than an object with named keys). `rows[k]` is the record of `ids[k]`,
+ * normalized (safeRow) on the gateway's thread. `deadline` (monotonicNow() ms, see clock.ts)
+ * is the earliest of their commit deadlines; `refused` counts appends refused meanwhile (an
+ * audit.gap record).
+ */
+export type AppendMsg = [ids: number[], rows: RowValues[], deadline: number, refused: number];
+
 /** Main → writer. */
 export type ToWriter =
-  /**
-   * Appends made in one tick: `rows[k]` is the record of `ids[k]`, normalized (safeRow) on the
-   * gateway's thread. `deadline` (monotonicNow() ms, see clock.ts) is the earliest of their
-   * commit deadlines; `refused` counts appends refused meanwhile (an audit.gap record).
-   */
-  | { type: 'append'; ids: number[]; rows: RowValues[]; deadline: number; refused: number }
+  | AppendMsg
   /** These appends were answered AUDIT_UNAVAILABLE: amend them, or record a correction if already committed. */
   | { type: 'amend'; ids: number[]; requestIds: string[] }
   /** Drain (commit what is queued) until `deadline` (monotonicNow() ms), then report 'drained'. */
@@ -37,12 +41,17 @@ export type ToWriter =
    */
   | { type: 'finish' };
 
+/**
+ * Writer → main, with every commit, as a tuple like AppendMsg: ids[k] got seq firstSeq + k (0 = a
+ * record the writer added itself); `amended` were committed amended to 503.
+ */
+export type CommittedMsg = [ids: number[], firstSeq: number, amended: number[]];
+
 /** Writer → main. */
 export type FromWriter =
+  | CommittedMsg
   | { type: 'ready'; head: ChainHead }
   | { type: 'failed'; message: string }
-  /** ids[k] got seq firstSeq + k (0 = a record the writer added itself). */
-  | { type: 'committed'; ids: number[]; firstSeq: number; amended: number[] }
   | { type: 'health'; healthy: boolean; problem: string | null; permanent: boolean }
   | { type: 'warn'; message: string }
   /** Closing: the queue is drained (or the deadline passed); waits for 'finish'. */

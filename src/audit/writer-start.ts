@@ -39,6 +39,7 @@ export async function startWriter(init: WriterInit, url: URL = writerUrl()): Pro
   try {
     const head = await new Promise<ChainHead>((resolve, reject) => {
       const onMessage = (m: FromWriter): void => {
+        if (Array.isArray(m)) return; // a commit: the writer only commits after 'ready'
         if (m.type === 'warn') return void warnings.push(m.message); // start-up warnings precede 'ready'
         cleanup();
         if (m.type === 'ready') resolve(m.head);

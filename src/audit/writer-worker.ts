@@ -67,11 +67,14 @@ function start(): void {
 }
 
 function onMessage(msg: ToWriter): void {
+  if (Array.isArray(msg)) {
+    const [ids, rows, deadline, refused] = msg;
+    if (ids.length > 0) queue.pushRows(ids, rows.map(rowFromValues), deadline, rows.map(halvesFromValues));
+    if (refused > 0) queue.pushGap(refused, Date.now());
+    schedule();
+    return;
+  }
   switch (msg.type) {
-    case 'append':
-      if (msg.ids.length > 0) queue.pushRows(msg.ids, msg.rows.map(rowFromValues), msg.deadline, msg.rows.map(halvesFromValues));
-      if (msg.refused > 0) queue.pushGap(msg.refused, Date.now());
-      break;
     case 'amend':
       for (let i = 0; i < msg.ids.length; i++) {
         const id = msg.ids[i] as number;
@@ -145,7 +148,7 @@ function pump(): void {
   queue.shift(ids.length);
   if (recentlyAmended.size > 10_000) recentlyAmended.clear();
   for (const id of amended) recentlyAmended.add(id);
-  post({ type: 'committed', ids, firstSeq, amended });
+  post([ids, firstSeq, amended]);
   failures = 0;
   if (fault) {
     fault = null;
@@ -204,7 +207,7 @@ function tick(): void {
 }
 
 // Close, step 1: stop committing and tell the sink. It answers 'finish' after it has handled
-// every 'committed' message and sent the amends of every append it answered 503.
+// every commit message and sent the amends of every append it answered 503.
 function drain(): void {
   if (drained || finished) return;
   drained = true;
@@ -235,7 +238,7 @@ function finish(): void {
     try {
       const firstSeq = commitGroup(rows, halves);
       queue.shift(ids.length);
-      post({ type: 'committed', ids, firstSeq, amended });
+      post([ids, firstSeq, amended]);
     } catch (err) {
       const f = classifyStorageError(err);
       if (f.permanent) dead = true;
