@@ -44,7 +44,7 @@ function prepared(db: AuditDb): Prepared {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as AuditRow;
       seq += 1;
-      const hash = hashRow(prev, seq, r, halves?.[i] ?? undefined);
+      const hash = hashRow(prev, seq, r, halves?.[i]);
       // Positional, in INSERT_SQL's column order (FIELDS order): the hot path of every write.
       insert.run(
         seq, r.time, r.requestId, r.traceId, r.parentId, r.agentId, r.keyId, r.channel, r.action, r.target,

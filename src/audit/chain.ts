@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto';
 import { canonicalJson, canonicalJsonWithin, quote } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/sha256.js';
 import type { AuditEventInput, AuditRecord, Channel, AuditDecision } from './record.js';
 
 /** prev_hash of the first record of a chain that was never pruned. */
@@ -269,11 +269,7 @@ export function contentHalves(r: AuditRow): ContentHalves {
   ];
 }
 
-// crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash object per record.
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
-
 /** hash = SHA-256(prevHash ‖ canonical content), hex; `halves`: contentHalves(row), when made already. */
-export function hashRow(prevHash: string, seq: number, row: AuditRow, halves?: ContentHalves): string {
-  const data = prevHash + contentString(seq, row, halves);
-  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+export function hashRow(prevHash: string, seq: number, row: AuditRow, halves?: ContentHalves | null): string {
+  return sha256Hex(prevHash + contentString(seq, row, halves ?? undefined));
 }

@@ -4,7 +4,6 @@ import type { AuditEventInput } from './record.js';
 import { rowValues, type RowValues } from './row-values.js';
 import type { AppendMsg, ToWriter } from './writer-protocol.js';
 
-
 /**
  * The sink's side of the channel to the writer thread: appends made in one turn of the
  * event loop (and the count of refused ones) are sent as one message.
