@@ -4,7 +4,7 @@
 //            and forward the re-serialized call. LLM (--llm): forward the received bytes to the
 //            same path with the provider key; an SSE answer is relayed chunk by chunk as it arrives.
 //   audited: the same, plus what issue #2 requires of every answer: one audit row (4 indexes,
-//            like audit_events; SHA-256 of the record) committed by a worker thread in WAL at
+//            as audit_events had before Warden's query lookup; SHA-256 of the record) committed by a worker thread in WAL at
 //            synchronous=NORMAL, batched per event-loop turn, before the answer is written
 //            (LLM: a JSON answer is written whole after the commit; a stream's last read is
 //            held back until it, as Warden holds the last event).

@@ -22,11 +22,13 @@ export interface OpenAuditDbOptions {
 /**
  * SQLite checkpoints inside the commit that passes this many WAL pages: it copies the WAL back
  * into the database file and fsyncs both, and the request waiting for that commit waits too.
- * A lone audit record writes about seven pages (the row and four index leaves), so SQLite's
- * default of 1,000 pages put a checkpoint into about one commit in 150 at one request at a
- * time: most of the audit hop's p99 (bench/mcp-call.mjs, bench/llm-call.mjs). At 10,000 pages
- * (about 40 MiB of WAL) it is one commit in 1,500, and each checkpoint costs little more, since
- * the pages it copies are mostly the same hot index pages rewritten again and again.
+ * A lone audit record wrote about seven pages while audit_events had four indexes (the row and
+ * four index leaves), so SQLite's default of 1,000 pages put a checkpoint into about one commit
+ * in 150 at one request at a time: most of the audit hop's p99 (bench/mcp-call.mjs,
+ * bench/llm-call.mjs). At 10,000 pages (about 40 MiB of WAL) it was one commit in 1,500; with
+ * the indexes moved to the lookup filled in batches (lookup.ts), a lone record writes one or two
+ * pages, and each checkpoint costs little more, since the pages it copies are mostly the same
+ * hot pages rewritten again and again.
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 

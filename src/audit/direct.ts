@@ -13,3 +13,4 @@ export { exportCheckpoint, latestCheckpoint, listCheckpoints, parseCheckpoint, w
 export { checkContinuity, type ContinuityCheck } from './continuity.js';
 export { headMarkerPath, readHeadMarker, type HeadMarker } from './head-marker.js';
 export { migrate, schemaVersion, MIGRATIONS } from './migrations.js';
+export { fillLookup, lookupThrough, rebuildLookup } from './lookup.js';

@@ -83,6 +83,43 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'query lookup filled after commit (lookup.ts) instead of indexes on audit_events',
+    up(db) {
+      // The four indexes move to a table of their own, filled after the commit instead of
+      // inside it (see lookup.ts); existing records are indexed here, once.
+      db.exec(`
+        DROP INDEX IF EXISTS audit_events_agent;
+        DROP INDEX IF EXISTS audit_events_target;
+        DROP INDEX IF EXISTS audit_events_time;
+        DROP INDEX IF EXISTS audit_events_trace;
+
+        CREATE TABLE audit_lookup (
+          seq INTEGER PRIMARY KEY,
+          agent_id TEXT,
+          target TEXT,
+          time INTEGER NOT NULL,
+          trace_id TEXT
+        );
+        -- Filled before its indexes are made: building an index sorts once, where inserting
+        -- into four indexes row by row would not.
+        INSERT INTO audit_lookup (seq, agent_id, target, time, trace_id)
+          SELECT seq, agent_id, target, time, trace_id FROM audit_events ORDER BY seq;
+        CREATE INDEX audit_lookup_agent ON audit_lookup(agent_id);
+        CREATE INDEX audit_lookup_target ON audit_lookup(target);
+        CREATE INDEX audit_lookup_time ON audit_lookup(time);
+        CREATE INDEX audit_lookup_trace ON audit_lookup(trace_id);
+
+        -- Entries are derived from records and never change; only a prune removes them.
+        CREATE TRIGGER audit_lookup_no_update BEFORE UPDATE ON audit_lookup
+          BEGIN SELECT RAISE(ABORT, 'audit_lookup is append-only'); END;
+        CREATE TRIGGER audit_lookup_no_delete BEFORE DELETE ON audit_lookup
+          WHEN (SELECT pruning FROM audit_maintenance WHERE id = 1) IS NOT 1
+          BEGIN SELECT RAISE(ABORT, 'audit_lookup is append-only'); END;
+      `);
+    },
+  },
 ];
 
 /**

@@ -64,7 +64,8 @@ export function pruneBefore(db: AuditDb, before: number, opts: PruneOptions = {}
     // be ordered by seq (a skewed clock, a CLI on another host), and a newer record must never be
     // removed because an older-looking one was appended after it. When no record is that new,
     // everything goes.
-    const firstKept = db.prepare('SELECT MIN(seq) FROM audit_events WHERE time >= ?').pluck().get(before) as number | null;
+    // In seq order from the oldest: the rows read are the ones about to be removed (no index on time here).
+    const firstKept = (db.prepare('SELECT seq FROM audit_events WHERE time >= ? ORDER BY seq LIMIT 1').pluck().get(before) as number | undefined) ?? null;
     const lastSeq = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM audit_events').get() as { lo: number | null; hi: number | null };
     const candidate = firstKept === null ? lastSeq.hi : firstKept - 1;
     const through = candidate !== null && lastSeq.lo !== null && candidate >= lastSeq.lo ? candidate : null;
@@ -72,9 +73,11 @@ export function pruneBefore(db: AuditDb, before: number, opts: PruneOptions = {}
     let deleted = 0;
     if (through !== null) {
       const hash = db.prepare('SELECT hash FROM audit_events WHERE seq = ?').pluck().get(through) as string;
-      // The append-only trigger lets deletes through only while this flag is set (in this transaction).
+      // The append-only triggers let deletes through only while this flag is set (in this transaction);
+      // the lookup loses the same prefix, so it still covers exactly the records up to its end.
       db.prepare('UPDATE audit_maintenance SET pruning = 1 WHERE id = 1').run();
       deleted = db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(through).changes;
+      db.prepare('DELETE FROM audit_lookup WHERE seq <= ?').run(through);
       db.prepare('UPDATE audit_maintenance SET pruning = 0 WHERE id = 1').run();
       db.prepare('INSERT OR REPLACE INTO audit_anchor (id, seq, hash, time) VALUES (1, ?, ?, ?)').run(through, hash, Date.now());
       anchor = { seq: through, hash };

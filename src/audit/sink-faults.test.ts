@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
 import { openAuditDb, queryAudit, verifyChain } from './direct.js';
 import { createAuditSink, type WorkerAuditSink } from './sink.js';
-import { sampleEvent, tempAuditDir } from './test-fixtures.js';
+import { sampleEvent, tempAuditDir, until } from './test-fixtures.js';
 
 let t: ReturnType<typeof tempAuditDir>;
 let sink: WorkerAuditSink | null = null;
@@ -17,14 +17,6 @@ afterEach(async () => {
   t.cleanup();
 });
 
-const until = async (cond: () => boolean, ms = 3000): Promise<number> => {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-};
 
 describe('audit sink under storage faults', () => {
   it('fails closed within commitWaitMs while the DB is locked, and the amended record (503) lands after release', async () => {

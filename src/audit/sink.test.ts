@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
 import { appendDirect, openAuditDb, parseCheckpoint, queryAudit, readHeadMarker, verifyChain } from './direct.js';
 import { createAuditSink, type WorkerAuditSink } from './sink.js';
-import { ed25519Pems, sampleEvent, tempAuditDir } from './test-fixtures.js';
+import { ed25519Pems, sampleEvent, tempAuditDir, until } from './test-fixtures.js';
 
 let t: ReturnType<typeof tempAuditDir>;
 let sink: WorkerAuditSink | null = null;
@@ -16,13 +16,6 @@ afterEach(async () => {
   t.cleanup();
 });
 
-const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('worker-backed audit sink', () => {
   it('resolves append only after the record is committed (visible to another connection)', async () => {

@@ -36,9 +36,22 @@ export function sampleEvent(i: number, over: Partial<AuditEventInput> = {}): Aud
   };
 }
 
+/** Polls `cond` every 10 ms until it holds (throws after `ms`); returns the ms it took. */
+export async function until(cond: () => boolean, ms = 3000): Promise<number> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - start;
+}
+
 /** Runs SQL as an attacker with file access would: the append-only triggers dropped first. */
 export function tamper(db: AuditDb, sql: string, ...params: unknown[]): void {
-  db.exec('DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;');
+  db.exec(
+    'DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;' +
+      'DROP TRIGGER IF EXISTS audit_lookup_no_update; DROP TRIGGER IF EXISTS audit_lookup_no_delete;',
+  );
   db.prepare(sql).run(...params);
 }
 

@@ -4,6 +4,7 @@ import { checkpointSignatureValid, listCheckpoints, loadVerifyKey, type Checkpoi
 import { pruneAttestationValid } from './prune-attestation.js';
 import type { ChainHead } from './append.js';
 import { inReadTransaction, type AuditDb } from './db.js';
+import { hasLookup, lookupMismatch } from './lookup.js';
 
 export interface VerifyOptions {
   /** An exported checkpoint (kept elsewhere): detects a truncated tail or a rewritten chain. */
@@ -37,12 +38,18 @@ export interface VerifyResult {
   external?: { seq: number; status: 'matched' | 'pruned-attested' | 'pruned-unverifiable' };
   /** Observations that are not failures. */
   notes: string[];
+  /**
+   * The chain is intact, but the query lookup does not match the records (firstBad says
+   * where): filtered queries would miss or misplace records. `warden audit reindex` rebuilds it.
+   */
+  lookupAltered?: boolean;
 }
 
 /**
  * Walks the chain in seq order from the anchor (or genesis), checking contiguity, links
  * and hashes, stored checkpoints (hash and, with a key, signature), the prune anchor's
- * attestation and, when given, an external checkpoint. Stops at the first problem.
+ * attestation and, when given, an external checkpoint; then the query lookup against the
+ * records (lookup.ts). Stops at the first problem.
  * Every read runs in one read transaction (one snapshot), so a prune or append committed
  * by another process meanwhile cannot produce a false gap.
  *
@@ -186,6 +193,16 @@ function verifyChainIn(db: AuditDb, opts: VerifyOptions): VerifyResult {
         );
       }
     } else res.external = { seq: external.seq, status: 'matched' };
+  }
+  // Last, once the chain itself is sound: a lookup entry removed or altered hides records from filtered queries.
+  if (!hasLookup(db)) {
+    notes.push('the query lookup is not there yet (schema version 1): the next gateway start or writable CLI command adds it');
+    return res;
+  }
+  const lookup = lookupMismatch(db, base);
+  if (lookup) {
+    res.lookupAltered = true;
+    return fail(lookup.seq, lookup.reason);
   }
   return res;
 }

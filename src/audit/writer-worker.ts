@@ -14,6 +14,7 @@ import { openAuditDb, type AuditDb } from './db.js';
 import { DatabaseReplacedError, classifyStorageError, type StorageFault } from './storage-fault.js';
 import { WriterQueue } from './writer-queue.js';
 import { halvesFromValues, rowFromValues } from './row-values.js';
+import { fillLookup, lookupThrough, LOOKUP_BATCH } from './lookup.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 import { monotonicNow } from './clock.js';
 
@@ -42,6 +43,17 @@ let ticker: NodeJS.Timeout | undefined;
 let checkpointSoon = false;
 // Producer ids committed already amended: a late 'amend' for them needs no correction record.
 const recentlyAmended = new Set<number>();
+// The query lookup (lookup.ts) is filled after commits, LOOKUP_BATCH records at a time, or
+// LOOKUP_IDLE_MS after the first commit it has not covered when fewer arrived; queued commits
+// go first unless it lags LOOKUP_MAX_LAG behind. `unindexed` estimates the records it has not
+// covered (this writer's commits; a fill reads from the lookup's real end, so records a CLI
+// appended or pruned meanwhile only make it a little off until the next fill).
+const LOOKUP_IDLE_MS = 200;
+const LOOKUP_MAX_LAG = 8 * LOOKUP_BATCH;
+let unindexed = 0;
+let lookupTimer: NodeJS.Timeout | undefined;
+let lookupQueued = false;
+let lookupWarned = false;
 
 function start(): void {
   try {
@@ -55,7 +67,10 @@ function start(): void {
       checkpointSoon = true;
     }
     for (const message of continuity.warnings) post({ type: 'warn', message });
-    post({ type: 'ready', head: readHead(db) });
+    const head = readHead(db);
+    // Records committed while no writer filled the lookup (a CLI, a crash): caught up in batches.
+    unindexed = Math.max(0, head.seq - lookupThrough(db));
+    post({ type: 'ready', head });
   } catch (err) {
     post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     port.close();
@@ -64,6 +79,7 @@ function start(): void {
   port.on('message', onMessage);
   ticker = setInterval(tick, Math.max(50, Math.min(init.identityCheckMs, init.checkpoint.everySeconds * 1000)));
   if (queue.size > 0) schedule();
+  if (unindexed > 0) queueLookup();
 }
 
 function onMessage(msg: ToWriter): void {
@@ -156,7 +172,43 @@ function pump(): void {
   }
   sinceCheckpoint += ids.length;
   if (sinceCheckpoint >= init.checkpoint.everyRecords || checkpointSoon) checkpoint();
+  noteCommitted(ids.length);
   schedule();
+}
+
+function noteCommitted(n: number): void {
+  unindexed += n;
+  if (unindexed >= LOOKUP_BATCH) queueLookup();
+  else lookupTimer ??= setTimeout(queueLookup, LOOKUP_IDLE_MS);
+}
+
+function queueLookup(): void {
+  if (lookupQueued) return;
+  lookupQueued = true;
+  setImmediate(runLookup);
+}
+
+function runLookup(): void {
+  lookupQueued = false;
+  clearTimeout(lookupTimer);
+  lookupTimer = undefined;
+  if (dead || finished || drained || fault || unindexed === 0) return;
+  // An answer waits for each commit, nobody for the lookup: the next commit re-queues it.
+  if (queue.size > 0 && unindexed < LOOKUP_MAX_LAG) return;
+  try {
+    const n = fillUnsynced(LOOKUP_BATCH);
+    unindexed = n < LOOKUP_BATCH ? 0 : Math.max(1, unindexed - n);
+    lookupWarned = false;
+    if (unindexed > 0) queueLookup();
+  } catch (err) {
+    // Tried again later (queries read unindexed records directly meanwhile).
+    lookupTimer ??= setTimeout(queueLookup, LOOKUP_IDLE_MS);
+    const f = classifyStorageError(err);
+    if (f.kind !== 'locked' && !lookupWarned) {
+      post({ type: 'warn', message: `query lookup not filled (tried again shortly): ${f.problem}` });
+      lookupWarned = true;
+    }
+  }
 }
 
 function onFault(err: unknown): void {
@@ -179,6 +231,22 @@ function onFault(err: unknown): void {
     state = 'idle';
     schedule();
   }, Math.min(1000, 25 * 2 ** Math.min(failures, 6)));
+}
+
+// Never waits for the write lock (another connection holding it: tried again shortly), so
+// queued commits are not held up. And the lookup is derived from records already
+// committed, so at durability full its commit does without an fsync of its own: the WAL is
+// synced in order by the next record's commit, and a lookup lost in a crash is filled again at
+// the next start.
+function fillUnsynced(max: number): number {
+  setBusyTimeout(0);
+  if (init.durability === 'full') db.pragma('synchronous = NORMAL');
+  try {
+    return fillLookup(db, max);
+  } finally {
+    if (init.durability === 'full') db.pragma('synchronous = FULL');
+    if (!finished) setBusyTimeout(init.busyTimeoutMs);
+  }
 }
 
 function checkpoint(): void {
@@ -246,7 +314,14 @@ function finish(): void {
     }
   }
   setBusyTimeout(0);
+  clearTimeout(lookupTimer);
   if (!dead && !fault) {
+    try {
+      // One bounded fill, so closing stays quick; the next start catches up the rest.
+      fillUnsynced(8 * LOOKUP_BATCH);
+    } catch {
+      // the next start fills it
+    }
     checkpoint();
     try {
       if (!dead) db.pragma('wal_checkpoint(TRUNCATE)');

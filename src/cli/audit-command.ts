@@ -14,6 +14,8 @@ import {
   parseCheckpoint,
   pruneBefore,
   queryAudit,
+  rebuildLookup,
+  systemEvent,
   verifyChain,
   writeCheckpoint,
   type AuditDb,
@@ -51,6 +53,9 @@ const USAGE = `usage: warden audit <verb> [options]
   checkpoint [--out file] [--signing-key pem-file]
       print the latest checkpoint, writing one first if records exist after it (or if it
       is not signed by the given key)
+  reindex
+      rebuild the query lookup (what filtered queries read) from the records, after verify
+      found it altered (the rebuild is itself audited)
 Times T: ISO 8601 or epoch milliseconds.
 `;
 
@@ -72,6 +77,8 @@ export async function auditCommand(argv: string[], ctx: AuditCommandContext): Pr
         return await prune(rest, ctx);
       case 'checkpoint':
         return await checkpoint(rest, ctx);
+      case 'reindex':
+        return reindex(rest, ctx);
       case 'help':
       case '--help':
       case '-h':
@@ -144,6 +151,9 @@ function verify(args: string[], ctx: AuditCommandContext): number {
   } else if (r.external?.status === 'pruned-unverifiable') {
     ctx.out.write(`UNVERIFIABLE: ${r.firstBad?.reason.replace(/^unverifiable: /, '')}\n`);
     ctx.out.write(`   the remaining chain is intact (${r.checked} record(s) verified), but it cannot show that the checkpoint's records were pruned legitimately\n`);
+  } else if (r.lookupAltered) {
+    ctx.out.write(`BROKEN at seq ${r.firstBad?.seq}: ${r.firstBad?.reason}\n`);
+    ctx.out.write(`   the hash chain itself is intact (${r.checked} record(s) verified); once you know who altered the lookup, \`warden audit reindex\` rebuilds it\n`);
   } else {
     ctx.out.write(`BROKEN at seq ${r.firstBad?.seq}: ${r.firstBad?.reason}\n   ${r.checked} record(s) verified before it\n`);
   }
@@ -260,6 +270,19 @@ async function prune(args: string[], ctx: AuditCommandContext): Promise<number> 
       ? `pruned ${r.deleted} record(s) through seq ${r.anchor?.seq}; recorded as seq ${r.recordSeq}${r.attestation ? `, signed by ${r.attestation.keyId}` : ''}\n`
       : `nothing older than ${new Date(before).toISOString()}; recorded as seq ${r.recordSeq}\n`,
   );
+  return 0;
+}
+
+function reindex(args: string[], ctx: AuditCommandContext): number {
+  parse(args, {});
+  const r = withDb(ctx, false, (db) =>
+    db.transaction(() => {
+      const counts = rebuildLookup(db);
+      const [seq] = appendDirect(db, [systemEvent('audit.reindexed', { reason: `query lookup rebuilt from ${counts.indexed} record(s)`, details: { ...counts, via: 'cli' } })]);
+      return { ...counts, seq };
+    }).immediate(),
+  );
+  ctx.out.write(`query lookup rebuilt: ${r.indexed} record(s) indexed, ${r.removed} old entries replaced; recorded as seq ${r.seq}\n`);
   return 0;
 }
 

@@ -65,6 +65,21 @@ describe('warden audit verify detects tampering (real CLI on a real gateway trai
     expect(r.stdout + r.stderr).toMatch(/\b12\b/);
   });
 
+  it('names a record hidden from filtered queries (its query lookup entry deleted)', async () => {
+    const r = await verifyAfter((db) => expect(db.prepare('DELETE FROM audit_lookup WHERE seq = 12').run().changes).toBe(1));
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/seq 12\b.*no entry in the query lookup/);
+    expect(r.stdout).toMatch(/hash chain itself is intact/);
+    // Rebuilt from the records, the lookup matches again, and the rebuild is in the trail.
+    const re = await cli(ws, ['audit', 'reindex']);
+    expect(re.code, re.stderr).toBe(0);
+    expect(re.stdout).toMatch(/query lookup rebuilt: \d+ record\(s\) indexed, \d+ old entries replaced; recorded as seq \d+/);
+    const again = await cli(ws, ['audit', 'verify', '--checkpoint', checkpoint]);
+    expect(again.code, again.stdout).toBe(0);
+    const q = await cli(ws, ['audit', 'query', '--channel', 'system', '--json', '--limit', '1']);
+    expect(JSON.parse(q.stdout.trim().split('\n')[0]!)).toMatchObject({ action: 'audit.reindexed', details: { via: 'cli' } });
+  });
+
   it('detects a reordered pair of records', async () => {
     const r = await verifyAfter((db) => {
       db.transaction(() => {
@@ -81,8 +96,10 @@ describe('warden audit verify detects tampering (real CLI on a real gateway trai
     const truncate = (db: Database.Database) => {
       const keep = maxSeq(db) - 3;
       db.prepare('DELETE FROM audit_events WHERE seq > ?').run(keep);
-      // Covering tracks: stored checkpoints past the new end go too.
+      // Covering tracks: stored checkpoints and query lookup entries past the new end go too
+      // (left in place, the lookup entries alone would give the truncation away).
       db.prepare('DELETE FROM audit_checkpoints WHERE seq > ?').run(keep);
+      db.prepare('DELETE FROM audit_lookup WHERE seq > ?').run(keep);
     };
     const r = await verifyAfter(truncate);
     expect(r.code).toBe(1);
