@@ -72,7 +72,7 @@ try {
   console.log(`# llm-one-conn: ${machine()}`);
   const flags = TARGET === 'warden' ? `, node flags: ${gatewayNodeFlags().join(' ') || 'none'}` : '';
   console.log(`${TARGET}${flags}; ${WORKLOAD}, JSON, 1 connection: ${REQUESTS} requests after ${WARMUP} of warm-up, ${(REQUESTS / seconds).toFixed(0)} req/s`);
-  console.log(`latency µs: p50 ${q(50)} p90 ${q(90)} p95 ${q(95)} p98 ${q(98)} p99 ${q(99)} p99.5 ${q(99.5)} p99.9 ${q(99.9)}`);
+  console.log(`latency µs: p50 ${q(50)} p90 ${q(90)} p95 ${q(95)} p98 ${q(98)} p99 ${q(99)} p99.5 ${q(99.5)} p99.9 ${q(99.9)} max ${lat[lat.length - 1].toFixed(0)}`);
   const slow = rows.filter((r) => r[1] > SLOW_US);
   const gaps = slow
     .slice(1)

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendDirect, openAuditDb, pruneBefore, queryAudit, verifyChain, type AuditDb, type AuditQuery } from './direct.js';
 import { appendRows } from './append.js';
 import { toRow } from './chain.js';
-import { fillLookup, lookupThrough, rebuildLookup } from './lookup.js';
+import { FILL_SQL, fillLookup, lookupThrough, rebuildLookup } from './lookup.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { querySql } from './query.js';
 import type { AuditRecord } from './record.js';
@@ -110,6 +110,12 @@ describe('the query lookup', () => {
     expect(fillLookup(db, 4)).toBe(0);
     const rows = db.prepare('SELECT seq, agent_id, target, time, trace_id FROM audit_lookup ORDER BY seq').all();
     expect(rows).toEqual(db.prepare('SELECT seq, agent_id, target, time, trace_id FROM audit_events ORDER BY seq').all());
+    // Straight from the records into the lookup, with no temporary copy in between.
+    const ops = (db.prepare(`EXPLAIN ${FILL_SQL}`).all(0, 10) as Array<{ opcode: string }>).map((o) => o.opcode);
+    expect(ops).toContain('Insert');
+    expect(ops).not.toContain('OpenEphemeral');
+    const withSubquery = FILL_SQL.replace('WHERE seq > ?', 'WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM audit_lookup) AND ? IS NOT NULL');
+    expect((db.prepare(`EXPLAIN ${withSubquery}`).all(0, 10) as Array<{ opcode: string }>).map((o) => o.opcode)).toContain('OpenEphemeral');
   });
 
   it('a prune removes the entries of the records it removes; otherwise the lookup refuses updates and deletes', () => {

@@ -22,9 +22,17 @@ import type { AuditDb } from './db.js';
 /** Records indexed per lookup transaction: bounds how long one commit may wait behind it. */
 export const LOOKUP_BATCH = 512;
 
+/**
+ * The next records after `?` (the lookup's end), at most `?` of them. The end is a parameter,
+ * not a subquery: a SELECT that reads the table it inserts into is first copied to a
+ * temporary table.
+ */
+export const FILL_SQL = `INSERT INTO audit_lookup (seq, agent_id, target, time, trace_id)
+  SELECT seq, agent_id, target, time, trace_id FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`;
+
 interface Prepared {
   through: Statement<[], number | null>;
-  fill: Statement<[number]>;
+  fill: Statement<[number, number]>;
 }
 
 const cache = new WeakMap<AuditDb, Prepared>();
@@ -43,11 +51,7 @@ function prepared(db: AuditDb): Prepared {
   if (p) return p;
   p = {
     through: db.prepare<[], number | null>('SELECT MAX(seq) FROM audit_lookup').pluck(),
-    fill: db.prepare<[number]>(
-      `INSERT INTO audit_lookup (seq, agent_id, target, time, trace_id)
-       SELECT seq, agent_id, target, time, trace_id FROM audit_events
-       WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM audit_lookup) ORDER BY seq LIMIT ?`,
-    ),
+    fill: db.prepare<[number, number]>(FILL_SQL),
   };
   cache.set(db, p);
   return p;
@@ -64,7 +68,7 @@ export function lookupThrough(db: AuditDb): number {
  */
 export function fillLookup(db: AuditDb, max: number = LOOKUP_BATCH): number {
   const { fill } = prepared(db);
-  const run = db.transaction(() => fill.run(max).changes);
+  const run = db.transaction(() => fill.run(lookupThrough(db), max).changes);
   return db.inTransaction ? run() : run.immediate();
 }
 
@@ -111,7 +115,7 @@ export function rebuildLookup(db: AuditDb): { removed: number; indexed: number }
     db.prepare('UPDATE audit_maintenance SET pruning = 1 WHERE id = 1').run();
     const removed = db.prepare('DELETE FROM audit_lookup').run().changes;
     db.prepare('UPDATE audit_maintenance SET pruning = 0 WHERE id = 1').run();
-    return { removed, indexed: fill.run(-1).changes }; // LIMIT -1: no limit
+    return { removed, indexed: fill.run(0, -1).changes }; // LIMIT -1: no limit
   });
   return db.inTransaction ? run() : run.immediate();
 }

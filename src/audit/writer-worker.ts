@@ -59,6 +59,9 @@ function start(): void {
   try {
     signer = init.checkpoint.signingKeyPem ? loadSigningKey(init.checkpoint.signingKeyPem) : null;
     db = openAuditDb(init.dbPath, { durability: init.durability, busyTimeoutMs: init.busyTimeoutMs });
+    // A lookup fill inserts many rows in one statement, so SQLite keeps a statement journal for
+    // it: in memory, not in a temporary file created and deleted for every fill.
+    db.pragma('temp_store = MEMORY');
     const st = statSync(init.dbPath);
     identity = { dev: st.dev, ino: st.ino };
     const continuity = checkContinuity(db, { dbPath: init.dbPath, checkpointFile: init.checkpoint.file });
