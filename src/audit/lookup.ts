@@ -6,8 +6,9 @@
  * Why not indexes on audit_events itself: every index is a B-tree insert and a page written
  * inside the commit each answer waits for. At one request at a time the four of them were a
  * third of the writer's work per record and about 75 µs of every answer (docs/benchmarks.md,
- * "The query lookup"); filled 512 records at a time, off that path, they cost a few µs per
- * record.
+ * "The query lookup"); filled 512 records at a time, off that path, they cost about 6 µs per
+ * record on a small trail and about 20 µs at 600,000 records (the random trace ids put almost
+ * every record on its own page of the trace index; bench/audit-lookup-fill.mjs).
  *
  * The lookup always holds exactly the records with seq ≤ its own highest seq (`through`):
  * it is filled in seq order from the records after that, and a prune removes the same prefix
