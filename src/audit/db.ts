@@ -75,6 +75,19 @@ export function createPrivateFile(path: string): void {
 }
 
 /**
+ * Runs `fn` with the append-only triggers of audit_events and audit_lookup letting deletes
+ * through (a prune, a lookup rebuild). Call it inside the write transaction that makes them:
+ * the flag is set and cleared there, so other connections never see it set.
+ */
+export function withDeletesAllowed<T>(db: AuditDb, fn: () => T): T {
+  if (!db.inTransaction) throw new Error('withDeletesAllowed must run inside a write transaction');
+  db.prepare('UPDATE audit_maintenance SET pruning = 1 WHERE id = 1').run();
+  const r = fn();
+  db.prepare('UPDATE audit_maintenance SET pruning = 0 WHERE id = 1').run();
+  return r;
+}
+
+/**
  * Runs `fn` inside one read transaction (BEGIN DEFERRED … COMMIT), so every statement it runs
  * sees one snapshot: a prune or append committed by another connection meanwhile cannot make
  * the reads disagree (a false gap, say). Inside an open transaction it just runs `fn`.

@@ -18,7 +18,7 @@
  * records, since a lookup row removed or altered would hide records from filtered queries.
  */
 import type { Statement } from 'better-sqlite3';
-import type { AuditDb } from './db.js';
+import { withDeletesAllowed, type AuditDb } from './db.js';
 
 /** Records indexed per lookup transaction: bounds how long one commit may wait behind it. */
 export const LOOKUP_BATCH = 512;
@@ -107,15 +107,13 @@ export function lookupMismatch(db: AuditDb, anchorSeq: number): { seq: number; r
 
 /**
  * Replaces every lookup entry with one made from the records, in one BEGIN IMMEDIATE
- * transaction or a savepoint inside another (`warden audit reindex`, after verify found the lookup altered). The prune flag
- * lets the deletes through, as in a prune. Returns the entries removed and made.
+ * transaction or a savepoint inside another (`warden audit reindex`, after verify found the
+ * lookup altered). Returns the entries removed and made.
  */
 export function rebuildLookup(db: AuditDb): { removed: number; indexed: number } {
   const { fill } = prepared(db);
   const run = db.transaction(() => {
-    db.prepare('UPDATE audit_maintenance SET pruning = 1 WHERE id = 1').run();
-    const removed = db.prepare('DELETE FROM audit_lookup').run().changes;
-    db.prepare('UPDATE audit_maintenance SET pruning = 0 WHERE id = 1').run();
+    const removed = withDeletesAllowed(db, () => db.prepare('DELETE FROM audit_lookup').run().changes);
     return { removed, indexed: fill.run(0, -1).changes }; // LIMIT -1: no limit
   });
   return db.inTransaction ? run() : run.immediate();

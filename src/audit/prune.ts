@@ -2,7 +2,7 @@ import { appendRows, systemEvent, type ChainHead } from './append.js';
 import { toRow } from './chain.js';
 import type { CheckpointSigner } from './checkpoint.js';
 import { signPruneAttestation, type PruneAttestation } from './prune-attestation.js';
-import type { AuditDb } from './db.js';
+import { withDeletesAllowed, type AuditDb } from './db.js';
 
 /** Default retention floor: records younger than 30 days are never pruned unless the caller lowers it. */
 export const DEFAULT_MIN_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -73,12 +73,12 @@ export function pruneBefore(db: AuditDb, before: number, opts: PruneOptions = {}
     let deleted = 0;
     if (through !== null) {
       const hash = db.prepare('SELECT hash FROM audit_events WHERE seq = ?').pluck().get(through) as string;
-      // The append-only triggers let deletes through only while this flag is set (in this transaction);
-      // the lookup loses the same prefix, so it still covers exactly the records up to its end.
-      db.prepare('UPDATE audit_maintenance SET pruning = 1 WHERE id = 1').run();
-      deleted = db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(through).changes;
-      db.prepare('DELETE FROM audit_lookup WHERE seq <= ?').run(through);
-      db.prepare('UPDATE audit_maintenance SET pruning = 0 WHERE id = 1').run();
+      // The lookup loses the same prefix, so it still covers exactly the records up to its end.
+      deleted = withDeletesAllowed(db, () => {
+        const n = db.prepare('DELETE FROM audit_events WHERE seq <= ?').run(through).changes;
+        db.prepare('DELETE FROM audit_lookup WHERE seq <= ?').run(through);
+        return n;
+      });
       db.prepare('INSERT OR REPLACE INTO audit_anchor (id, seq, hash, time) VALUES (1, ?, ?, ?)').run(through, hash, Date.now());
       anchor = { seq: through, hash };
     }
