@@ -28,7 +28,8 @@ export interface OpenAuditDbOptions {
  * bench/llm-call.mjs). At 10,000 pages (about 40 MiB of WAL) it was one commit in 1,500; with
  * the indexes moved to the lookup filled in batches (lookup.ts), a lone record writes one or two
  * pages, and each checkpoint costs little more, since the pages it copies are mostly the same
- * hot pages rewritten again and again.
+ * hot pages rewritten again and again. At durability normal most of such a checkpoint's time was
+ * the sync of the WAL, which the writer now does in the background (wal-sync.ts).
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 

@@ -17,6 +17,7 @@ import { halvesFromValues, rowFromValues } from './row-values.js';
 import { fillLookup, lookupThrough, LOOKUP_BATCH } from './lookup.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 import { monotonicNow } from './clock.js';
+import { startWalSync, type WalSync } from './wal-sync.js';
 
 if (!parentPort) throw new Error('writer-worker must run in a worker thread');
 const port = parentPort;
@@ -54,6 +55,10 @@ let unindexed = 0;
 let lookupTimer: NodeJS.Timeout | undefined;
 let lookupQueued = false;
 let lookupWarned = false;
+// At durability normal the WAL is synced in the background (wal-sync.ts), so the checkpoint
+// SQLite runs inside a commit finds it mostly on disk already.
+const WAL_SYNC_MS = 100;
+let walSync: WalSync | null = null;
 
 function start(): void {
   try {
@@ -64,6 +69,16 @@ function start(): void {
     db.pragma('temp_store = MEMORY');
     const st = statSync(init.dbPath);
     identity = { dev: st.dev, ino: st.ino };
+    if (init.durability === 'normal') {
+      let warned = false;
+      walSync = startWalSync(`${init.dbPath}-wal`, WAL_SYNC_MS, {
+        onError: (err) => {
+          if (warned) return;
+          warned = true;
+          post({ type: 'warn', message: `background WAL sync failed (${err.code ?? 'error'}); checkpoints may stall commits longer` });
+        },
+      });
+    }
     const continuity = checkContinuity(db, { dbPath: init.dbPath, checkpointFile: init.checkpoint.file });
     if (continuity.record) {
       queue.pushSystem(continuity.record); // the first new record
@@ -165,6 +180,7 @@ function pump(): void {
     return;
   }
   queue.shift(ids.length);
+  walSync?.noteCommit();
   if (recentlyAmended.size > 10_000) recentlyAmended.clear();
   for (const id of amended) recentlyAmended.add(id);
   post([ids, firstSeq, amended]);
@@ -332,6 +348,7 @@ function finish(): void {
       post({ type: 'warn', message: `final WAL checkpoint failed: ${classifyStorageError(err).problem}` });
     }
   }
+  walSync?.stop();
   try {
     db.close();
   } catch {
