@@ -10,6 +10,10 @@
 //            held back until it, as Warden holds the last event).
 //   inline:  audited, but the commit runs synchronously on the event loop (not allowed in
 //            Warden; it shows what the hand-off to the writer thread costs).
+//   checked: audited, plus the checks of a request body Warden cannot forward without (LLM
+//            only, with Warden's own helpers from dist/: valid UTF-8, nesting depth and no
+//            repeated key, then JSON.parse of the text), and the body's SHA-256 for the record
+//            computed after the request left, off the answer's path.
 // Usage: node bench/floor-proxy.mjs <bare|audited|inline> <upstream url> [sqlite file] [--llm=<provider key>];
 // prints "LISTENING <port>".
 import { createHash } from 'node:crypto';
@@ -95,7 +99,7 @@ function auditInline() {
   });
 }
 
-const MODES = { bare: () => null, audited: auditWriter, inline: auditInline };
+const MODES = { bare: () => null, audited: auditWriter, inline: auditInline, checked: auditWriter };
 if (!Object.hasOwn(MODES, mode)) throw new Error(`mode must be bare, audited or inline, not ${mode}`);
 const append = MODES[mode]();
 
@@ -133,12 +137,18 @@ function llmCall(req, res) {
   });
 }
 
+const checks = mode === 'checked' ? await import('./floor-checks.mjs') : null;
+
 async function relayLlm(req, res, received) {
-  const msg = JSON.parse(received);
-  const answer = await pool.request({ path: req.url, method: 'POST', headers: LLM_HEADERS, body: received });
+  const msg = checks ? checks.checkedJson(received) : JSON.parse(received);
+  const sent = pool.request({ path: req.url, method: 'POST', headers: LLM_HEADERS, body: received });
+  // After undici's own setImmediate, which writes the request: hashed while the upstream works.
+  const digest = checks ? new Promise((resolve) => setImmediate(() => resolve(createHash('sha256').update(received).digest('hex')))) : null;
+  const answer = await sent;
+  const requestDigest = digest ? await digest : null;
   const audit = (bytes) => {
     if (!append) return undefined;
-    const body = JSON.stringify({ model: msg.model, stream: msg.stream === true, status: answer.statusCode, bytes });
+    const body = JSON.stringify({ model: msg.model, stream: msg.stream === true, status: answer.statusCode, bytes, requestDigest });
     return append({ time: new Date().toISOString(), agent: 'bench-agent', target: String(msg.model), trace: req.url, body, hash: createHash('sha256').update(body).digest('hex') });
   };
   if (msg.stream !== true) {

@@ -10,8 +10,10 @@
 //     [--conns=1,16,64] [--floor] [--profile | --profile-only [--profile-workload=short] [--profile-mode=json]
 //     [--profile-conns=16]] [--diagnose-stalls]
 //   --floor: also measure the reference proxies of bench/floor-proxy.mjs as targets beside Warden:
-//   bare; audited (one audit row committed by a worker thread before the answer ends); inline (the
-//   same commit on the event loop, which Warden may not do: what the thread hand-off costs).
+//   bare; audited (one audit row committed by a worker thread before the answer ends); checked
+//   (audited, plus the checks Warden cannot forward a body without: UTF-8, nesting, repeated
+//   keys); inline (the audited commit on the event loop, which Warden may not do: what the thread
+//   hand-off costs).
 //   --quick: 1 s cells, short warm-ups (CI-sized, about 2 minutes; figures only indicative).
 //   --profile: afterwards, one workload (default the short chat, JSON, 16 connections) against a
 //   fresh gateway sampled by the V8 profiler (bench/mcp-cpu-prof-preload.mjs), summarized by
@@ -175,7 +177,7 @@ async function measure(fake) {
       if (pk) targets.push(pk);
       else log(`Portkey skipped: not installed at ${PORTKEY_JS} (run ../shared/bench/setup-peers.sh, or install @portkey-ai/gateway@1.15.2 with the @hono/node-server 1.13.5 override there)`);
     }
-    if (FLOOR) for (const mode of ['bare', 'audited', 'inline']) targets.push(await startFloorProxy(fake, mode));
+    if (FLOOR) for (const mode of ['bare', 'audited', 'checked', 'inline']) targets.push(await startFloorProxy(fake, mode));
     for (const t of targets) {
       const why = await sanity(t, session);
       if (why) log(`excluding ${t.name}: ${why}`);
@@ -192,7 +194,7 @@ async function measure(fake) {
     }
     const rows = [];
     const incidents = [];
-    const starters = { warden: () => startMeasuredWarden(fake), portkey: () => startPortkey(fake), 'bare-proxy': () => startFloorProxy(fake, 'bare'), 'audited-proxy': () => startFloorProxy(fake, 'audited'), 'inline-proxy': () => startFloorProxy(fake, 'inline') };
+    const starters = { warden: () => startMeasuredWarden(fake), portkey: () => startPortkey(fake), 'bare-proxy': () => startFloorProxy(fake, 'bare'), 'audited-proxy': () => startFloorProxy(fake, 'audited'), 'checked-proxy': () => startFloorProxy(fake, 'checked'), 'inline-proxy': () => startFloorProxy(fake, 'inline') };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const workload of WORKLOAD_LIST) {
         for (const mode of MODES) {

@@ -1,6 +1,6 @@
 // One connection, one request at a time (JSON): the latency tail and the CPU of every thread of
 // the process under test, to see where issue #5's one-connection figures come from.
-//   npm run build && node bench/llm-one-conn.mjs [--target=warden|direct|bare|audited|inline]
+//   npm run build && node bench/llm-one-conn.mjs [--target=warden|direct|bare|audited|checked|inline]
 //     [--workload=short|prompt4k|history64|window64] [--requests=16000] [--warmup=8000] [--slow-ms=1.3]
 // Prints the whole-answer latency percentiles (µs, measured by this client), how many answers
 // took longer than --slow-ms and how far apart those were (periodic pauses such as garbage
@@ -22,7 +22,7 @@ const REQUESTS = Number(arg('requests', 16000));
 const WARMUP = Number(arg('warmup', 8000));
 const SLOW_US = Number(arg('slow-ms', 1.3)) * 1000;
 if (!(REQUESTS > 1) || !(WARMUP >= 0) || !(SLOW_US > 0)) throw new Error('--requests, --warmup and --slow-ms take positive numbers');
-if (!['warden', 'direct', 'bare', 'audited', 'inline'].includes(TARGET)) throw new Error('--target: warden, direct, bare, audited or inline');
+if (!['warden', 'direct', 'bare', 'audited', 'checked', 'inline'].includes(TARGET)) throw new Error('--target: warden, direct, bare, audited, checked or inline');
 if (!WORKLOADS.includes(WORKLOAD)) throw new Error(`--workload: one of ${WORKLOADS.join(', ')}`);
 
 /** Run time of each thread of `pid` in µs (schedstat, ns resolution) and its name (node names V8's helpers and workers alike "node"). */

@@ -2,7 +2,7 @@
 // cell of the same workload, mode and concurrency, and issue #5's targets for Warden.
 
 const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 1.5, addedTtfbMs: 1, shortCpuUs: 300, historyCpuUs: 1000, timesPortkey: 3 };
-const ORDER = ['direct', 'bare-proxy', 'audited-proxy', 'inline-proxy', 'warden', 'portkey'];
+const ORDER = ['direct', 'bare-proxy', 'audited-proxy', 'checked-proxy', 'inline-proxy', 'warden', 'portkey'];
 
 function median(values) {
   const s = values.filter((v) => v !== null && v !== undefined && !Number.isNaN(v)).sort((a, b) => a - b);
