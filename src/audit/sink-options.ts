@@ -16,6 +16,7 @@ export function auditSinkOptions(
     commitWaitMs: audit.commitWaitMs,
     busyTimeoutMs: audit.busyTimeoutMs,
     maxPending: audit.maxPending,
+    walSyncMs: audit.walSyncMs,
     checkpoint: {
       everyRecords: audit.checkpoint.everyRecords,
       everySeconds: audit.checkpoint.everySeconds,

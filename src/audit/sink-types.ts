@@ -19,6 +19,8 @@ export interface AuditSinkOptions {
   busyTimeoutMs?: number;
   /** Records queued for commit before new appends are refused (default 100 000). */
   maxPending?: number;
+  /** At durability normal, how often the WAL is synced in the background while records are committed (default 100 ms; 0: never). */
+  walSyncMs?: number;
   checkpoint?: {
     everyRecords?: number;
     everySeconds?: number;

@@ -6,34 +6,39 @@
  * WAL_AUTOCHECKPOINT_PAGES (db.ts), must sync them all first: 45 to 57 ms of a 60 to 95 ms
  * stall measured here (docs/benchmarks.md), waited for by every request whose record is in
  * that commit or queued behind it. Syncing the WAL every `everyMs` while records are being
- * committed keeps little for that checkpoint to flush. The sync runs on libuv's thread pool
- * (fs.fdatasync with a callback), never inside a commit, one at a time.
+ * committed leaves little for that checkpoint to flush. Each sync is started outside any
+ * commit and runs beside them on libuv's thread pool (fs.fdatasync with a callback), one at a
+ * time.
  *
- * It adds no guarantee SQLite does not give and takes none away: an extra sync only makes
- * frames durable sooner.
+ * An extra sync never weakens what SQLite guarantees: it only makes frames durable sooner.
  */
 import { closeSync, fdatasync, openSync } from 'node:fs';
 
 export interface WalSync {
   /** Records were committed: the next tick syncs. */
   noteCommit(): void;
-  /** Stops the timer; the descriptor is closed once no sync is using it. */
-  stop(): void;
+  /** Stops syncing; resolves once the descriptor is closed (after a sync in flight, if any). */
+  stop(): Promise<void>;
 }
 
 export interface WalSyncDeps {
   /** fs.fdatasync, replaceable in tests. */
   sync?: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
-  /** Called once per failed sync; the descriptor is reopened at the next tick. */
+  /** The first failure (to open or to sync the WAL) after a success, or ever; tried again at each tick. */
   onError?: (err: NodeJS.ErrnoException) => void;
+  /** A sync succeeded after onError. */
+  onRecovered?: () => void;
 }
 
+/** `walPath` must be the WAL SQLite uses: next to the database's real path (symlinks resolved). */
 export function startWalSync(walPath: string, everyMs: number, deps: WalSyncDeps = {}): WalSync {
   const sync = deps.sync ?? fdatasync;
   let fd: number | null = null;
   let dirty = false;
   let syncing = false;
+  let failing = false;
   let stopped = false;
+  let onIdle: (() => void) | null = null;
 
   const closeFd = (): void => {
     if (fd === null) return;
@@ -44,15 +49,20 @@ export function startWalSync(walPath: string, everyMs: number, deps: WalSyncDeps
     }
     fd = null;
   };
+  const failed = (err: NodeJS.ErrnoException): void => {
+    if (!failing) deps.onError?.(err);
+    failing = true;
+  };
 
   const tick = (): void => {
-    if (!dirty || syncing) return;
+    if (!dirty || syncing || stopped) return;
     if (fd === null) {
       try {
-        // Read-only is enough for fdatasync on Linux; SQLite creates the WAL with the database.
+        // Read-only is enough for fdatasync on Linux. A commit made the WAL, so it is there.
         fd = openSync(walPath, 'r');
-      } catch {
-        return; // not there yet (no commit made it): tried at the next tick
+      } catch (err) {
+        failed(err as NodeJS.ErrnoException);
+        return;
       }
     }
     dirty = false;
@@ -61,10 +71,16 @@ export function startWalSync(walPath: string, everyMs: number, deps: WalSyncDeps
       syncing = false;
       if (err) {
         dirty = true;
-        closeFd();
-        deps.onError?.(err);
+        closeFd(); // a fresh descriptor at the next tick
+        failed(err);
+      } else if (failing) {
+        failing = false;
+        deps.onRecovered?.();
       }
-      if (stopped) closeFd();
+      if (stopped) {
+        closeFd();
+        onIdle?.();
+      }
     });
   };
 
@@ -74,11 +90,20 @@ export function startWalSync(walPath: string, everyMs: number, deps: WalSyncDeps
     noteCommit(): void {
       dirty = true;
     },
-    stop(): void {
-      if (stopped) return;
+    stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
-      if (!syncing) closeFd();
+      if (!syncing) {
+        closeFd();
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => {
+        const prev = onIdle;
+        onIdle = () => {
+          prev?.();
+          resolve();
+        };
+      });
     },
   };
 }

@@ -8,6 +8,8 @@ export interface WriterInit {
   durability: Durability;
   maxBatch: number;
   busyTimeoutMs: number;
+  /** Background WAL sync interval at durability normal (wal-sync.ts); 0: none. */
+  walSyncMs: number;
   /** How often the open file's dev/inode is compared with the path's. */
   identityCheckMs: number;
   checkpoint: {

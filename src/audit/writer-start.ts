@@ -19,6 +19,7 @@ export function writerInit(opts: AuditSinkOptions): WriterInit {
     durability: opts.durability ?? 'normal',
     maxBatch: opts.maxBatch ?? 512,
     busyTimeoutMs: opts.busyTimeoutMs ?? 1000,
+    walSyncMs: opts.walSyncMs ?? 100,
     identityCheckMs: opts.identityCheckMs ?? 1000,
     checkpoint: {
       everyRecords: opts.checkpoint?.everyRecords ?? 1000,

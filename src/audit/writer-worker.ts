@@ -4,7 +4,7 @@
  * committed as one transaction (group commit, at most maxBatch records); failed groups
  * stay queued in order and are retried with backoff.
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { appendRows, readHead, systemEvent } from './append.js';
 import type { AuditRow, ContentHalves } from './chain.js';
@@ -57,7 +57,6 @@ let lookupQueued = false;
 let lookupWarned = false;
 // At durability normal the WAL is synced in the background (wal-sync.ts), so the checkpoint
 // SQLite runs inside a commit finds it mostly on disk already.
-const WAL_SYNC_MS = 100;
 let walSync: WalSync | null = null;
 
 function start(): void {
@@ -69,14 +68,11 @@ function start(): void {
     db.pragma('temp_store = MEMORY');
     const st = statSync(init.dbPath);
     identity = { dev: st.dev, ino: st.ino };
-    if (init.durability === 'normal') {
-      let warned = false;
-      walSync = startWalSync(`${init.dbPath}-wal`, WAL_SYNC_MS, {
-        onError: (err) => {
-          if (warned) return;
-          warned = true;
-          post({ type: 'warn', message: `background WAL sync failed (${err.code ?? 'error'}); checkpoints may stall commits longer` });
-        },
+    if (init.durability === 'normal' && init.walSyncMs > 0) {
+      // SQLite keeps the WAL beside the database's real file, through any symlink.
+      walSync = startWalSync(`${realpathSync(init.dbPath)}-wal`, init.walSyncMs, {
+        onError: (err) => post({ type: 'warn', message: `background WAL sync failing (${err.code ?? 'error'}): SQLite's checkpoints may stall commits longer, and a power loss may take more recent records` }),
+        onRecovered: () => post({ type: 'warn', message: 'background WAL sync working again' }),
       });
     }
     const continuity = checkContinuity(db, { dbPath: init.dbPath, checkpointFile: init.checkpoint.file });
@@ -348,14 +344,18 @@ function finish(): void {
       post({ type: 'warn', message: `final WAL checkpoint failed: ${classifyStorageError(err).problem}` });
     }
   }
-  walSync?.stop();
   try {
     db.close();
   } catch {
     // Closing cannot lose committed data; nothing more to do.
   }
-  post({ type: 'closed', unwritten: queue.producerCount });
-  port.close();
+  // 'closed' lets the sink terminate this thread: a sync still running would leave its descriptor open.
+  const closed = (): void => {
+    post({ type: 'closed', unwritten: queue.producerCount });
+    port.close();
+  };
+  if (walSync) void walSync.stop().then(closed);
+  else closed();
 }
 
 start();

@@ -39,6 +39,13 @@ export const ConfigSchema = z.strictObject({
         .describe('How long a request waits for its audit record to commit before failing closed with 503'),
       busyTimeoutMs: z.number().int().min(0).max(60_000).default(1000),
       maxPending: z.number().int().min(100).default(100_000).describe('Records queued for commit before new ones are refused'),
+      walSyncMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .default(100)
+        .describe('At durability normal: sync the WAL in the background this often while records are committed (0: never)'),
       checkpoint: z
         .strictObject({
           everyRecords: z.number().int().min(1).default(1000),
