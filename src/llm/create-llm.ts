@@ -24,7 +24,10 @@ export async function createLlm(
   const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
   // The tokenizers load on first use otherwise, adding about a second to the first request.
-  if (config.providers.length > 0 && opts.preload !== false) void estimator.counter().preload().catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
+  // Only those of configured models: each vocabulary stays on the heap (10 to 20 MB), and every
+  // full collection marks it (docs/benchmarks.md, "After idle periods").
+  const encodings = models.encodings();
+  if (encodings.length > 0 && opts.preload !== false) void estimator.counter().preload(encodings).catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
   const cache = config.cache.maxBytes > 0 ? new ResponseCache(config.cache) : null;
   const service = new LlmService({ providers, models, estimator, router, cache, log: log.child({ component: 'llm' }) });
   return { service, issues };

@@ -198,3 +198,14 @@ describe('ModelDirectory: aliases', () => {
     expect(() => new ModelDirectory({ ...cfg, aliases: { ghost } })).toThrow(/unknown model nope/);
   });
 });
+
+describe('ModelDirectory: encodings to load ahead', () => {
+  it('lists each encoding some configured model is counted with once, and none for models without one', () => {
+    expect(directory().encodings().sort()).toEqual(['cl100k_base', 'o200k_base']);
+    const onlyO200k = new ModelDirectory(LlmConfigSchema.parse({ providers: [{ id: 'openai', baseUrl: 'https://api.openai.com/v1', models: [{ name: 'gpt-4o' }, { name: 'gpt-4.1-mini' }, { name: 'llama', encoding: null }] }] }));
+    expect(onlyO200k.encodings()).toEqual(['o200k_base']);
+    // A local server's "gpt-4" declared without a public tokenizer loads nothing.
+    const none = new ModelDirectory(LlmConfigSchema.parse({ providers: [{ id: 'local', baseUrl: 'http://127.0.0.1:11434/v1', internal: true, models: [{ name: 'gpt-4', encoding: null }, { name: 'llama3' }] }] }));
+    expect(none.encodings()).toEqual([]);
+  });
+});

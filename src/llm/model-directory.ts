@@ -98,6 +98,13 @@ export class ModelDirectory {
   get size(): number {
     return this.#routes.size;
   }
+
+  /** The encodings some configured model is counted with, each once: those worth loading ahead. */
+  encodings(): EncodingName[] {
+    const found = new Set<EncodingName>();
+    for (const route of this.#routes.values()) for (const t of route.allTargets) if (t.encoding !== null) found.add(t.encoding);
+    return [...found];
+  }
 }
 
 /**

@@ -1,0 +1,24 @@
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LlmConfigSchema } from '../config/llm-schema.js';
+import { Egress } from '../egress/egress.js';
+import { createLlm } from './create-llm.js';
+import { loadedEncoder } from './tokens/encoding-counter.js';
+
+const quiet = pino({ level: 'silent' });
+const egress = new Egress({ log: quiet });
+afterAll(() => egress.close());
+
+describe('createLlm', () => {
+  // Test files run in their own module graph: nothing else here has loaded a vocabulary.
+  it('preloads the tokenizers of the configured models only', async () => {
+    const config = LlmConfigSchema.parse({
+      providers: [{ id: 'local', baseUrl: 'http://127.0.0.1:1/v1', internal: true, models: [{ name: 'gpt-4o-mini' }, { name: 'llama3' }] }],
+    });
+    await createLlm(config, egress, quiet, { baseDir: process.cwd(), file: 'warden.yaml' });
+    const deadline = Date.now() + 10_000;
+    while (!loadedEncoder('o200k_base') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(loadedEncoder('o200k_base')).toBeDefined();
+    expect(loadedEncoder('cl100k_base')).toBeUndefined();
+  });
+});
