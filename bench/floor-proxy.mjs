@@ -14,7 +14,7 @@
 //            only, with Warden's own helpers from dist/: valid UTF-8, nesting depth and no
 //            repeated key, then JSON.parse of the text), and the body's SHA-256 for the record
 //            computed after the request left, off the answer's path.
-// Usage: node bench/floor-proxy.mjs <bare|audited|inline> <upstream url> [sqlite file] [--llm=<provider key>];
+// Usage: node bench/floor-proxy.mjs <bare|audited|checked|inline> <upstream url> [sqlite file] [--llm=<provider key>];
 // prints "LISTENING <port>".
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -100,7 +100,7 @@ function auditInline() {
 }
 
 const MODES = { bare: () => null, audited: auditWriter, inline: auditInline, checked: auditWriter };
-if (!Object.hasOwn(MODES, mode)) throw new Error(`mode must be bare, audited or inline, not ${mode}`);
+if (!Object.hasOwn(MODES, mode)) throw new Error(`mode must be bare, audited, checked or inline, not ${mode}`);
 const append = MODES[mode]();
 
 const server = createServer((req, res) => (llmKey === null ? mcpCall(req, res) : llmCall(req, res)));

@@ -23,7 +23,7 @@ export async function createLlm(
   const models = new ModelDirectory(config);
   const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
-  // The tokenizers load on first use otherwise, adding about a second to the first request.
+  // The tokenizers load on first use otherwise, adding 70 to 130 ms each to the first count.
   // Only those of configured models: each vocabulary stays on the heap (10 to 20 MB), and every
   // full collection marks it (docs/benchmarks.md, "After idle periods").
   const encodings = models.encodings();
