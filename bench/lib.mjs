@@ -29,7 +29,24 @@ export function gatewayNodeFlags() {
 
 export function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  return `${cpu}${cpuGeneration()}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/**
+ * The virtual machines here all report "Intel(R) Xeon(R) Processor", whatever the host's
+ * generation and clock: the family and model numbers and the clock tell runs on different
+ * hosts apart.
+ */
+function cpuGeneration() {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const family = /^cpu family\s*:\s*(\d+)/m.exec(info)?.[1];
+    const model = /^model\s*:\s*(\d+)/m.exec(info)?.[1];
+    const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1];
+    return family && model ? ` (family ${family} model ${model}${mhz ? `, ${Math.round(Number(mhz))} MHz` : ''})` : '';
+  } catch {
+    return '';
+  }
 }
 
 export function workspace({ catalog = join(REPO, 'agents-catalog'), config = '' } = {}) {

@@ -1,5 +1,6 @@
 import { startGateway } from '../app.js';
 import { createLogger } from '../log/logger.js';
+import { tuneGarbageCollector } from '../util/gc-tuning.js';
 import { configFrom, parse, type Io } from './common.js';
 
 export const START_HELP = `warden start [--config warden.yaml] [--host H] [--port P] [--data-dir D] [--catalog DIR]
@@ -13,6 +14,7 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
     io.out.write(`${START_HELP}\n`);
     return 0;
   }
+  tuneGarbageCollector();
   const config = await configFrom(values);
   const log = createLogger(config.log);
   log.info({ config: config.file ?? '(embedded defaults)', dataDir: config.dataDir, catalogDir: config.catalogDir, durability: config.audit.durability }, 'starting');
