@@ -24,8 +24,8 @@ export async function createLlm(
   const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
   // The tokenizers load on first use otherwise, adding 70 to 130 ms each to the first count.
-  // Only those of configured models: each vocabulary stays on the heap (10 to 20 MB), and every
-  // full collection marks it (docs/benchmarks.md, "After idle periods").
+  // Only those of configured models: each vocabulary takes 10 to 20 MB of the tokenizer
+  // thread's heap.
   const encodings = models.encodings();
   if (encodings.length > 0 && opts.preload !== false) void estimator.counter().preload(encodings).catch((err: unknown) => log.warn({ err }, 'tokenizer preload failed'));
   const cache = config.cache.maxBytes > 0 ? new ResponseCache(config.cache) : null;

@@ -11,6 +11,7 @@ import type { ModelTarget, Route } from './model-directory.js';
 import { worstCaseCostUsd } from './prices/cost.js';
 import type { LlmRequest } from './request-body.js';
 import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type TokenCount } from './tokens/index.js';
+import type { ExactTokenizer } from './tokens/index.js';
 
 export interface LlmEstimate {
   promptTokens: number;
@@ -48,6 +49,8 @@ export interface EstimateOptions {
   defaultMaxOutputTokens: number;
   /** Tokens assumed for a Responses history the provider holds (previous_response_id). */
   heldHistoryTokens: number;
+  /** Where exact counts run (default: the process's tokenizer thread). */
+  tokenizer?: ExactTokenizer;
 }
 
 /** One counter per image-token setting (models may set their own), sharing nothing else. */
@@ -62,7 +65,7 @@ export class PromptEstimator {
   counter(imageTokens = DEFAULT_IMAGE_TOKENS): TokenCounter {
     let c = this.#counters.get(imageTokens);
     if (!c) {
-      c = new TokenCounter({ imageTokens });
+      c = new TokenCounter({ imageTokens, ...(this.#opts.tokenizer ? { tokenizer: this.#opts.tokenizer } : {}) });
       this.#counters.set(imageTokens, c);
     }
     return c;

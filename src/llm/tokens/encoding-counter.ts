@@ -167,3 +167,8 @@ export function loadEncoder(encoding: EncodingName): Promise<EncodingCounter> {
 export function loadedEncoder(encoding: EncodingName): EncodingCounter | undefined {
   return loaded.get(encoding);
 }
+
+/** The encodings imported so far. */
+export function loadedEncodings(): EncodingName[] {
+  return [...loaded.keys()];
+}

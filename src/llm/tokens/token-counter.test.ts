@@ -4,6 +4,7 @@ import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { randomText, seededRandom } from './test-fixtures.js';
 import { DEFAULT_IMAGE_TOKENS, textUpperBound, TokenCounter, type ChatPromptLike } from './token-counter.js';
+import type { ExactTokenizer } from './tokenizer-thread.js';
 
 const GPT_4O = { model: 'gpt-4o' };
 const GPT_4 = { model: 'gpt-4' };
@@ -244,5 +245,85 @@ describe('TokenCounter: upper bounds', () => {
         expect(bound, JSON.stringify(request)).toBeGreaterThanOrEqual(count.tokens);
       }
     }
+  });
+});
+
+describe('TokenCounter and the tokenizer thread', () => {
+  /** Counts characters and records every batch it was asked for. */
+  function recordingTokenizer(onCount?: () => void) {
+    const batches: string[][] = [];
+    const tokenizer: ExactTokenizer = {
+      load: async () => undefined,
+      count: async (_encoding, texts) => {
+        batches.push([...texts]);
+        onCount?.();
+        return texts.map((t) => ({ tokens: t.length, flags: 0 }));
+      },
+    };
+    return { tokenizer, batches };
+  }
+
+  it('sends the new texts of a prompt in one batch, and a prompt whose messages are all remembered not at all', async () => {
+    const { tokenizer, batches } = recordingTokenizer();
+    const counter = new TokenCounter({ tokenizer });
+    const history = [{ role: 'user', content: 'one' }, { role: 'assistant', content: 'two' }];
+    await counter.countChat({ messages: history }, GPT_4O);
+    expect(batches).toEqual([['user', 'one', 'assistant', 'two']]);
+    await counter.countChat({ messages: history }, GPT_4O);
+    expect(batches).toHaveLength(1);
+    await counter.countChat({ messages: [...history, { role: 'user', content: 'three' }] }, GPT_4O);
+    expect(batches).toEqual([['user', 'one', 'assistant', 'two'], ['user', 'three']]);
+  });
+
+  it('counts a message repeated in one prompt once, as if its first copy had been remembered', async () => {
+    const big = 'All work and no play makes Jack a dull boy. '.repeat(2000); // 88 KB: twice is over maxExactBytes
+    const once = new TokenCounter();
+    await once.countChat({ messages: [{ role: 'user', content: big }] }, GPT_4O);
+    const remembered = await once.countChat({ messages: [{ role: 'user', content: big }, { role: 'user', content: big }] }, GPT_4O);
+    const fresh = await new TokenCounter().countChat({ messages: [{ role: 'user', content: big }, { role: 'user', content: big }] }, GPT_4O);
+    expect(remembered.exact).toBe(true);
+    expect(fresh).toEqual(remembered);
+    const { tokenizer, batches } = recordingTokenizer();
+    await new TokenCounter({ tokenizer }).countChat({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'a' }] }, GPT_4O);
+    expect(batches).toEqual([['user', 'a']]);
+  });
+
+  it('spends maxExactBytes in prompt order, messages first, then tool definitions', async () => {
+    const { tokenizer, batches } = recordingTokenizer();
+    const counter = new TokenCounter({ tokenizer, maxExactBytes: 12 });
+    const r = await counter.countChat(
+      { messages: [{ role: 'user', content: 'abcdef' }, { role: 'user', content: 'ghijkl' }], tools: [{ type: 'function', function: { name: 'f', description: 'd' } }] },
+      GPT_4O,
+    );
+    // 'user' + 'abcdef' fit (10 bytes), then nothing but the 1-byte tool texts does.
+    expect(batches[0]!.slice(0, 2)).toEqual(['user', 'abcdef']);
+    expect(batches[0]).not.toContain('ghijkl');
+    expect(r.exact).toBe(false);
+    expect(r.bound).toMatch(/beyond 12 bytes/);
+  });
+
+  it('fails a count whose prompt changed while it was being tokenized, rather than mixing two prompts', async () => {
+    const messages = [{ role: 'user', content: 'before' }];
+    const { tokenizer } = recordingTokenizer(() => {
+      messages[0]!.content = 'after';
+    });
+    await expect(new TokenCounter({ tokenizer }).countChat({ messages }, GPT_4O)).rejects.toThrow('prompt changed while its tokens were counted');
+  });
+
+  it('fails a count when the tokenizer thread fails, and remembers nothing of it', async () => {
+    let fail = true;
+    const tokenizer: ExactTokenizer = {
+      load: async () => undefined,
+      count: async (_e, texts) => {
+        if (fail) throw new Error('tokenizer thread exited (code 1)');
+        return texts.map((t) => ({ tokens: t.length, flags: 0 }));
+      },
+    };
+    const counter = new TokenCounter({ tokenizer });
+    const prompt = { messages: [{ role: 'user', content: 'hello' }] };
+    await expect(counter.countChat(prompt, GPT_4O)).rejects.toThrow('exited');
+    expect(counter.cacheSize).toBe(0);
+    fail = false;
+    expect((await counter.countChat(prompt, GPT_4O)).tokens).toBe(3 + 3 + 4 + 5);
   });
 });

@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
 import { isObject } from '../../util/is-object.js';
-import { measureMessage, measureRequestExtras, type Measure, type MessageSize, type PromptShape } from './chat-prompt.js';
-import { loadEncoder, loadedEncoder, type EncodingCounter } from './encoding-counter.js';
+import { measureMessage, measureRequestExtras, type Measure, type Measured, type MessageSize, type PromptShape } from './chat-prompt.js';
 import { describeFlags, EstimateFlag } from './estimate-flags.js';
 import { LruMap } from './lru.js';
 import { encodingForModel, ENCODINGS, type EncodingName } from './model-encoding.js';
+import { sharedTokenizer, type ExactTokenizer } from './tokenizer-thread.js';
 
 /** A prompt's size in tokens. When `exact` is false, `bound` says what was bounded or estimated. */
 export interface TokenCount {
@@ -34,12 +34,14 @@ export interface TokenCounterOptions {
   imageTokens?: number;
   /**
    * UTF-8 bytes of not-yet-seen text tokenized exactly per count; the rest is counted by its
-   * UTF-8 length (default 131,072). Tokenizing runs on the event loop at up to about 750 ns
-   * per byte on text made to be slow (random letters or CJK; about 100 ns for code and
-   * prose), so this caps one count near 100 ms. Messages past it are not remembered, so the
+   * UTF-8 length (default 131,072). Tokenizing takes up to about 750 ns per byte on text made
+   * to be slow (random letters or CJK; about 100 ns for code and prose), so this caps one
+   * count near 100 ms of the tokenizer thread. Messages past it are not remembered, so the
    * next request of a growing history tokenizes the next part.
    */
   maxExactBytes?: number;
+  /** Where texts are tokenized (default: the process's tokenizer thread). */
+  tokenizer?: ExactTokenizer;
 }
 
 export interface CountOptions {
@@ -73,19 +75,22 @@ const bytes: Measure = (s) => ({ tokens: Buffer.byteLength(s, 'utf8'), flags: 0 
 
 /**
  * Counts prompt tokens for the LLM proxy. Exact counts use gpt-tokenizer (the same counts as
- * js-tiktoken, 3 to 20 times faster: docs/benchmarks.md), imported on first use. Each
+ * js-tiktoken, 3 to 20 times faster: docs/benchmarks.md) on the tokenizer thread. Each
  * message's count is remembered by its digest, so a history resent with one new message
- * costs a hash per old message and a tokenization of the new one.
+ * costs a hash per old message and a tokenization of the new one; a prompt whose messages
+ * are all remembered is counted without the thread.
  */
 export class TokenCounter {
   readonly #cache: LruMap<string, MessageSize>;
   readonly #imageTokens: number;
   readonly #maxExactBytes: number;
+  readonly #tokenizer: ExactTokenizer;
 
   constructor(options: TokenCounterOptions = {}) {
     this.#cache = new LruMap(options.cacheEntries ?? 10_000);
     this.#imageTokens = options.imageTokens ?? DEFAULT_IMAGE_TOKENS;
     this.#maxExactBytes = options.maxExactBytes ?? 131_072;
+    this.#tokenizer = options.tokenizer ?? sharedTokenizer();
   }
 
   /** Messages currently remembered. */
@@ -95,15 +100,14 @@ export class TokenCounter {
 
   /** Imports the encodings now (for example once the gateway listens) instead of at the first count. */
   async preload(encodings: readonly EncodingName[] = ENCODINGS): Promise<void> {
-    await Promise.all(encodings.map((e) => loadEncoder(e)));
+    await Promise.all(encodings.map((e) => this.#tokenizer.load(e)));
   }
 
   /** Prompt tokens of a chat completions request. Unknown models get the upper bound, flagged. */
   async countChat(request: ChatPromptLike, target: TokenTarget, options: CountOptions = {}): Promise<TokenCount> {
     const encoding = encodingOf(target);
     if (encoding === undefined) return unknownModel(target.model, this.upperBound(request));
-    const encoder = loadedEncoder(encoding) ?? (await loadEncoder(encoding));
-    return this.#countChat(encoder, request, options.scope ?? '');
+    return this.#countChat(encoding, request, options.scope ?? '');
   }
 
   /** Tokens of plain text (embeddings input): no chat overhead. */
@@ -111,8 +115,9 @@ export class TokenCounter {
     const texts = typeof input === 'string' ? [input] : input;
     const encoding = encodingOf(target);
     if (encoding === undefined) return unknownModel(target.model, textUpperBound(texts));
-    const encoder = loadedEncoder(encoding) ?? (await loadEncoder(encoding));
-    const measure = this.#exactMeasure(encoder);
+    const plan = new ExactPlan(this.#maxExactBytes);
+    for (const t of texts) plan.collect(t);
+    const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts));
     let tokens = 0;
     let flags = 0;
     for (const t of texts) {
@@ -143,50 +148,61 @@ export class TokenCounter {
     return { tokens, exact: false, bound: notes.join('; ') };
   }
 
-  #countChat(encoder: EncodingCounter, request: ChatPromptLike, scope: string): TokenCount {
-    const shape: PromptShape = { perMessage: OPENAI_SHAPE.perMessage, replyPriming: OPENAI_SHAPE.replyPriming, perFunction: PER_FUNCTION[encoder.encoding], imageTokens: this.#imageTokens };
-    const measure = this.#exactMeasure(encoder);
-    const prefix = `${encoder.encoding}\u0000${scope}\u0000`;
+  async #countChat(encoding: EncodingName, request: ChatPromptLike, scope: string): Promise<TokenCount> {
+    const shape: PromptShape = { perMessage: OPENAI_SHAPE.perMessage, replyPriming: OPENAI_SHAPE.replyPriming, perFunction: PER_FUNCTION[encoding], imageTokens: this.#imageTokens };
+    const prefix = `${encoding}\u0000${scope}\u0000`;
+    const messages = request.messages.map(asRecord);
+    const keys = messages.map((m) => prefix + hash('sha256', messageMaterial(m), 'base64'));
+    const sizes = keys.map((k) => this.#cache.get(k));
+    const req = request as unknown as Record<string, unknown>;
+    const hasExtras = req.tools != null || req.functions != null || req.response_format != null;
+    const extrasKey = hasExtras ? `${prefix}extras\u0000${hash('sha256', JSON.stringify([req.tools ?? null, req.functions ?? null, req.response_format ?? null]), 'base64')}` : '';
+    let extras: MessageSize | undefined = hasExtras ? this.#cache.get(extrasKey) : undefined;
+
+    // What is not remembered is measured twice: once to list its texts, which the tokenizer
+    // thread counts together, then again with those counts. A message repeated in the prompt
+    // is measured once (its first copy), as if the first had been remembered.
+    const extrasMissing = hasExtras && extras === undefined;
+    if (extrasMissing || sizes.includes(undefined)) {
+      const plan = new ExactPlan(this.#maxExactBytes);
+      const first = new Map<string, number>();
+      for (let i = 0; i < messages.length; i++) {
+        if (sizes[i] !== undefined || first.has(keys[i]!)) continue;
+        first.set(keys[i]!, i);
+        measureMessage(messages[i]!, plan.collect, shape);
+      }
+      if (extrasMissing) measureRequestExtras(req, plan.collect, shape);
+      const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts));
+      for (let i = 0; i < messages.length; i++) {
+        if (sizes[i] !== undefined) continue;
+        const j = first.get(keys[i]!)!;
+        if (j !== i) {
+          sizes[i] = sizes[j];
+          continue;
+        }
+        const size = measureMessage(messages[i]!, measure, shape);
+        // A count cut short by this call's exact-text limit is not the message's own count.
+        if ((size.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(keys[i]!, size);
+        sizes[i] = size;
+      }
+      if (extrasMissing) {
+        extras = { ...measureRequestExtras(req, measure, shape), images: 0 };
+        if ((extras.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(extrasKey, extras);
+      }
+    }
     let tokens = shape.replyPriming;
     let flags = 0;
     let images = 0;
-    for (const message of request.messages) {
-      const record = asRecord(message);
-      const key = prefix + hash('sha256', messageMaterial(record), 'base64');
-      let size = this.#cache.get(key);
-      if (size === undefined) {
-        size = measureMessage(record, measure, shape);
-        // A count cut short by this call's exact-text limit is not the message's own count.
-        if ((size.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(key, size);
-      }
-      tokens += size.tokens;
-      flags |= size.flags;
-      images += size.images;
+    for (const size of sizes) {
+      tokens += size!.tokens;
+      flags |= size!.flags;
+      images += size!.images;
     }
-    const req = request as unknown as Record<string, unknown>;
-    if (req.tools != null || req.functions != null || req.response_format != null) {
-      const material = JSON.stringify([req.tools ?? null, req.functions ?? null, req.response_format ?? null]);
-      const key = `${prefix}extras\u0000${hash('sha256', material, 'base64')}`;
-      let size = this.#cache.get(key);
-      if (size === undefined) {
-        size = { ...measureRequestExtras(req, measure, shape), images: 0 };
-        if ((size.flags & EstimateFlag.OVER_EXACT_LIMIT) === 0) this.#cache.set(key, size);
-      }
-      tokens += size.tokens;
-      flags |= size.flags;
+    if (extras) {
+      tokens += extras.tokens;
+      flags |= extras.flags;
     }
     return this.#result(tokens, flags, images);
-  }
-
-  /** Exact counts until this call has tokenized maxExactBytes, then UTF-8 lengths. */
-  #exactMeasure(encoder: EncodingCounter): Measure {
-    let remaining = this.#maxExactBytes;
-    return (s) => {
-      const size = Buffer.byteLength(s, 'utf8');
-      if (size > remaining) return { tokens: size, flags: EstimateFlag.OVER_EXACT_LIMIT };
-      remaining -= size;
-      return encoder.count(s);
-    };
   }
 
   #result(tokens: number, flags: number, images: number): TokenCount {
@@ -205,6 +221,51 @@ export function textUpperBound(input: string | readonly string[]): TokenCount {
   let tokens = 0;
   for (const t of texts) tokens += Buffer.byteLength(t, 'utf8');
   return { tokens, exact: false, bound: 'upper bound: UTF-8 bytes (a token is at least one byte)' };
+}
+
+const NOTHING: Measured = { tokens: 0, flags: 0 };
+
+/**
+ * The texts one count tokenizes, listed by a first pass over the prompt (exactly until
+ * maxExactBytes, then by UTF-8 length), and read back in the same order by a second pass.
+ */
+class ExactPlan {
+  readonly texts: string[] = [];
+  /** Per measured text in order: its index in `texts`, or its size when not tokenized. */
+  readonly #order: Array<number | Measured> = [];
+  readonly #seen: string[] = [];
+  #remaining: number;
+
+  constructor(maxExactBytes: number) {
+    this.#remaining = maxExactBytes;
+  }
+
+  readonly collect: Measure = (s) => {
+    this.#seen.push(s);
+    if (s.length === 0) {
+      this.#order.push(NOTHING);
+      return NOTHING;
+    }
+    const size = Buffer.byteLength(s, 'utf8');
+    if (size > this.#remaining) {
+      this.#order.push({ tokens: size, flags: EstimateFlag.OVER_EXACT_LIMIT });
+    } else {
+      this.#remaining -= size;
+      this.#order.push(this.texts.length);
+      this.texts.push(s);
+    }
+    return NOTHING;
+  };
+
+  replay(counted: readonly Measured[]): Measure {
+    let k = 0;
+    return (s) => {
+      // The second pass must ask for the same texts in the same order.
+      if (s !== this.#seen[k]) throw new Error('prompt changed while its tokens were counted');
+      const o = this.#order[k++]!;
+      return typeof o === 'number' ? counted[o]! : o;
+    };
+  }
 }
 
 function encodingOf(target: TokenTarget): EncodingName | undefined {

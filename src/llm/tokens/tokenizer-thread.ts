@@ -1,0 +1,160 @@
+import { Worker } from 'node:worker_threads';
+import type { Measured } from './chat-prompt.js';
+import type { EncodingName } from './model-encoding.js';
+import type { TokenizedMsg, TokenizeMsg } from './tokenizer-protocol.js';
+
+/** Exact token counts of texts in one of OpenAI's encodings. */
+export interface ExactTokenizer {
+  /** One result per text, in order. */
+  count(encoding: EncodingName, texts: readonly string[]): Promise<Measured[]>;
+  /** Loads the encoding now rather than at its first count. */
+  load(encoding: EncodingName): Promise<void>;
+}
+
+/**
+ * A count takes at most about 100 ms (TokenCounterOptions.maxExactBytes), a first load
+ * about 130 ms: a thread that has answered nothing for this long while counts wait is
+ * presumed stuck, stopped, and replaced at the next count. No longer than a policy may take
+ * to decide (POLICY_TIMEOUT_MS, 5 s), so the forward step and usage settlement, which have
+ * no such timeout, do not wait longer than the policies would.
+ */
+export const STUCK_MS = 5_000;
+
+// Under vitest this module runs from src/*.ts; the worker must be compiled JS from dist.
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../../dist/llm/tokens/tokenizer-worker.js', here) : new URL('./tokenizer-worker.js', here);
+}
+
+interface Pending {
+  resolve: (m: TokenizedMsg) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The gateway's side of the tokenizer thread (tokenizer-worker.ts). The thread starts with
+ * the first load or count, holds the process open only while counts wait, and is started
+ * again (loading the encodings loaded before) after it exits or is stopped as stuck; the
+ * counts waiting then fail. Counts run one at a time, in order, for all callers.
+ */
+export class TokenizerThread implements ExactTokenizer {
+  readonly #url: URL;
+  readonly #stuckMs: number;
+  readonly #pending = new Map<number, Pending>();
+  /** Encodings asked for, loaded again by a replacement thread. */
+  readonly #encodings = new Set<EncodingName>();
+  #worker: Worker | null = null;
+  #watchdog: NodeJS.Timeout | undefined;
+  #nextId = 1;
+
+  constructor(opts: { url?: URL; stuckMs?: number } = {}) {
+    this.#url = opts.url ?? workerUrl();
+    this.#stuckMs = opts.stuckMs ?? STUCK_MS;
+  }
+
+  async count(encoding: EncodingName, texts: readonly string[]): Promise<Measured[]> {
+    if (texts.length === 0) return [];
+    const [, tokens, flags] = await this.#ask(encoding, texts as string[]);
+    if (tokens?.length !== texts.length || flags?.length !== texts.length) throw new Error('tokenizer thread answered the wrong number of counts');
+    return tokens.map((t, i) => ({ tokens: t, flags: flags[i]! }));
+  }
+
+  async load(encoding: EncodingName): Promise<void> {
+    await this.#ask(encoding, null);
+  }
+
+  /** The encodings the thread has loaded (none before it starts). */
+  async loaded(): Promise<EncodingName[]> {
+    if (this.#worker === null) return [];
+    return (await this.#ask(null, null))[4] ?? [];
+  }
+
+  /** Stops the thread; counts still waiting fail. */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    this.#failAll(new Error('tokenizer thread closed'));
+    await worker?.terminate();
+  }
+
+  #ask(encoding: EncodingName | null, texts: string[] | null): Promise<TokenizedMsg> {
+    if (encoding !== null) this.#encodings.add(encoding);
+    const worker = this.#worker ?? this.#start();
+    const id = this.#nextId++;
+    return new Promise<TokenizedMsg>((resolve, reject) => {
+      if (this.#pending.size === 0) {
+        worker.ref();
+        this.#watchdog = setTimeout(() => this.#stuck(worker), this.#stuckMs).unref();
+      }
+      this.#pending.set(id, { resolve, reject });
+      try {
+        worker.postMessage([id, encoding, texts] satisfies TokenizeMsg);
+      } catch (err) {
+        this.#settle(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  #start(): Worker {
+    const worker = new Worker(this.#url);
+    worker.unref();
+    let failure: string | null = null;
+    worker.on('message', (m: TokenizedMsg) => {
+      if (this.#worker !== worker) return; // a late answer of a thread already replaced
+      const p = this.#settle(m[0]);
+      this.#watchdog?.refresh();
+      if (!p) return;
+      if (m[3] !== null) p.reject(new Error(`tokenizer: ${m[3]}`));
+      else p.resolve(m);
+    });
+    worker.on('error', (err) => {
+      failure = err.message;
+    });
+    worker.on('exit', (code) => {
+      if (this.#worker !== worker) return;
+      this.#worker = null;
+      this.#failAll(new Error(`tokenizer thread exited (code ${code})${failure ? `: ${failure}` : ''}`));
+    });
+    this.#worker = worker;
+    // Id 0 is never waited for: these loads only warm the new thread up.
+    for (const e of this.#encodings) worker.postMessage([0, e, null] satisfies TokenizeMsg);
+    return worker;
+  }
+
+  #stuck(worker: Worker): void {
+    if (this.#worker !== worker) return;
+    this.#worker = null;
+    this.#failAll(new Error(`tokenizer thread answered nothing for ${this.#stuckMs} ms; restarted`));
+    void worker.terminate();
+  }
+
+  #settle(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    if (!p) return undefined;
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#idle();
+    return p;
+  }
+
+  #idle(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#worker?.unref();
+  }
+
+  #failAll(err: Error): void {
+    const waiting = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#idle();
+    for (const p of waiting) p.reject(err);
+  }
+}
+
+let shared: TokenizerThread | undefined;
+
+/** The process's tokenizer thread: one set of vocabularies, however many counters use it. */
+export function sharedTokenizer(): TokenizerThread {
+  shared ??= new TokenizerThread();
+  return shared;
+}
