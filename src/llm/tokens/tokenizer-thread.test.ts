@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -115,6 +115,23 @@ describe('the tokenizer thread', () => {
       // Five answers 150 ms apart: 750 ms in all, each within 300 ms of the one before.
       const counts = await Promise.all(Array.from({ length: 5 }, () => thread.count('o200k_base', ['slow'])));
       expect(counts).toEqual(Array.from({ length: 5 }, () => [{ tokens: 4, flags: 0 }]));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('does not start again, for a while, a thread that ended before answering anything', async () => {
+    const starts = join(dir, 'starts.txt');
+    const file = join(dir, 'broken-tokenizer.mjs');
+    writeFileSync(file, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(starts)}, 'x');\nprocess.exit(5);\n`);
+    const thread = new TokenizerThread({ url: pathToFileURL(file), retryAfterMs: 400 });
+    try {
+      await expect(thread.count('o200k_base', ['a'])).rejects.toThrow('tokenizer thread exited (code 5)');
+      await expect(thread.count('o200k_base', ['b'])).rejects.toThrow('tokenizer thread unavailable: tokenizer thread exited (code 5)');
+      expect(readFileSync(starts, 'utf8')).toBe('x');
+      await new Promise((r) => setTimeout(r, 450));
+      await expect(thread.count('o200k_base', ['c'])).rejects.toThrow('tokenizer thread exited (code 5)');
+      expect(readFileSync(starts, 'utf8')).toBe('xx');
     } finally {
       await thread.close();
     }

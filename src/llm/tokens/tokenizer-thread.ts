@@ -20,6 +20,13 @@ export interface ExactTokenizer {
  */
 export const STUCK_MS = 5_000;
 
+/**
+ * A thread that ended before answering anything (a missing or broken worker file) is not
+ * started again for this long: counts fail at once meanwhile, instead of each paying for a
+ * thread that cannot work.
+ */
+export const RETRY_AFTER_MS = 1_000;
+
 // Under vitest this module runs from src/*.ts; the worker must be compiled JS from dist.
 function workerUrl(): URL {
   const here = import.meta.url;
@@ -35,21 +42,26 @@ interface Pending {
  * The gateway's side of the tokenizer thread (tokenizer-worker.ts). The thread starts with
  * the first load or count, holds the process open only while counts wait, and is started
  * again (loading the encodings loaded before) after it exits or is stopped as stuck; the
- * counts waiting then fail. Counts run one at a time, in order, for all callers.
+ * counts waiting then fail. One that ended without answering is retried only after
+ * RETRY_AFTER_MS. Counts run one at a time, in order, for all callers.
  */
 export class TokenizerThread implements ExactTokenizer {
   readonly #url: URL;
   readonly #stuckMs: number;
+  readonly #retryAfterMs: number;
   readonly #pending = new Map<number, Pending>();
   /** Encodings asked for, loaded again by a replacement thread. */
   readonly #encodings = new Set<EncodingName>();
   #worker: Worker | null = null;
+  /** Set when a thread ended without answering: no new one before `until`. */
+  #broken: { until: number; reason: string } | null = null;
   #watchdog: NodeJS.Timeout | undefined;
   #nextId = 1;
 
-  constructor(opts: { url?: URL; stuckMs?: number } = {}) {
+  constructor(opts: { url?: URL; stuckMs?: number; retryAfterMs?: number } = {}) {
     this.#url = opts.url ?? workerUrl();
     this.#stuckMs = opts.stuckMs ?? STUCK_MS;
+    this.#retryAfterMs = opts.retryAfterMs ?? RETRY_AFTER_MS;
   }
 
   async count(encoding: EncodingName, texts: readonly string[]): Promise<Measured[]> {
@@ -79,6 +91,9 @@ export class TokenizerThread implements ExactTokenizer {
 
   #ask(encoding: EncodingName | null, texts: string[] | null): Promise<TokenizedMsg> {
     if (encoding !== null) this.#encodings.add(encoding);
+    if (this.#worker === null && this.#broken !== null && Date.now() < this.#broken.until) {
+      return Promise.reject(new Error(`tokenizer thread unavailable: ${this.#broken.reason}`));
+    }
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise<TokenizedMsg>((resolve, reject) => {
@@ -100,8 +115,11 @@ export class TokenizerThread implements ExactTokenizer {
     const worker = new Worker(this.#url);
     worker.unref();
     let failure: string | null = null;
+    let answered = false;
     worker.on('message', (m: TokenizedMsg) => {
       if (this.#worker !== worker) return; // a late answer of a thread already replaced
+      answered = true;
+      this.#broken = null;
       const p = this.#settle(m[0]);
       this.#watchdog?.refresh();
       if (!p) return;
@@ -114,7 +132,9 @@ export class TokenizerThread implements ExactTokenizer {
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;
       this.#worker = null;
-      this.#failAll(new Error(`tokenizer thread exited (code ${code})${failure ? `: ${failure}` : ''}`));
+      const reason = `tokenizer thread exited (code ${code})${failure ? `: ${failure}` : ''}`;
+      if (!answered) this.#broken = { until: Date.now() + this.#retryAfterMs, reason };
+      this.#failAll(new Error(reason));
     });
     this.#worker = worker;
     // Id 0 is never waited for: these loads only warm the new thread up.
