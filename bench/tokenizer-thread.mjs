@@ -1,7 +1,7 @@
 // Exact token counts on the tokenizer thread against the same counts on the caller's thread
 // (as before the thread): what a count costs the caller, and how long it holds the event loop.
 // Two prompts, each counted from an empty memo (every message new): one 1.5 KB message of prose
-// (what a growing history adds per request), and 60 KB of letters in 250-character runs (text
+// (what a growing history adds per request), and 60 KB of random CJK characters in 250-character runs (text
 // made to be slow to tokenize; TokenCounterOptions.maxExactBytes caps a count at 128 KB).
 //   npm run build && node bench/tokenizer-thread.mjs [--rounds=200]
 // Per prompt and place: the median and p99 time to the count's answer, and the longest the

@@ -7,8 +7,9 @@ import { setFlagsFromString } from 'node:v8';
  * Why: V8 starts marking whenever the room left under its old-generation limit is smaller
  * than the young generation. After an idle period it sets that limit as low as the live heap
  * plus 8 MB, while a gateway under load grows its young generation to 16 MB: the room is never
- * enough, so full collections follow each other (a 40 MB heap collected every 30 ms) until
- * the next idle period resets the limit. docs/benchmarks.md, "After idle periods", measures it.
+ * enough, so full collections follow each other (a 32 MB heap collected every 30 ms) until
+ * the next idle period resets the limit. docs/benchmarks.md, "The cause of the episodes, and the
+ * fix", measures it.
  * With the heap allowed to double, the room is the live heap (about 30 MB), above 16 MB.
  * V8 reads this flag whenever it computes the limit, so setting it at start-up is enough.
  */

@@ -36,8 +36,8 @@ export interface TokenCounterOptions {
    * UTF-8 bytes of not-yet-seen text tokenized exactly per count; the rest is counted by its
    * UTF-8 length (default 131,072). Tokenizing takes up to about 750 ns per byte on text made
    * to be slow (random letters or CJK; about 100 ns for code and prose), so this caps one
-   * count near 100 ms of the tokenizer thread. Messages past it are not remembered, so the
-   * next request of a growing history tokenizes the next part.
+   * count near 100 ms of the tokenizer thread (more on a slower host). Messages past it are
+   * not remembered, so the next request of a growing history tokenizes the next part.
    */
   maxExactBytes?: number;
   /** Where texts are tokenized (default: the process's tokenizer thread). */

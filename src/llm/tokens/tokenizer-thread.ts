@@ -12,11 +12,11 @@ export interface ExactTokenizer {
 }
 
 /**
- * A count takes at most about 100 ms (TokenCounterOptions.maxExactBytes), a first load
- * about 130 ms: a thread that has answered nothing for this long while counts wait is
- * presumed stuck, stopped, and replaced at the next count. No longer than a policy may take
- * to decide (POLICY_TIMEOUT_MS, 5 s), so the forward step and usage settlement, which have
- * no such timeout, do not wait longer than the policies would.
+ * A count takes about 100 ms at most (TokenCounterOptions.maxExactBytes; a few hundred on a
+ * slow host), a first load about 130 ms: a thread that has answered nothing for this long
+ * while counts wait is presumed stuck, stopped, and replaced at the next count. No longer
+ * than a policy may take to decide (POLICY_TIMEOUT_MS, 5 s), so the forward step and usage
+ * settlement, which have no such timeout, do not wait longer than the policies would.
  */
 export const STUCK_MS = 5_000;
 

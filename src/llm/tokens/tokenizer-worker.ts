@@ -1,8 +1,8 @@
 /**
  * The tokenizer thread: exact token counts run here, not on the gateway's event loop. A
- * count of text made to be slow takes up to about 100 ms (TokenCounterOptions.maxExactBytes),
- * which would stall every other request; and each vocabulary (10 to 20 MB of small strings)
- * lives on this thread's heap, so the gateway's full collections do not mark it.
+ * count of text made to be slow takes about 100 ms, more on a slow host (maxExactBytes caps
+ * it), which would stall every other request; and each vocabulary (10 to 20 MB of small
+ * strings) lives on this thread's heap, so the gateway's full collections do not mark it.
  */
 import { parentPort } from 'node:worker_threads';
 import { loadEncoder, loadedEncodings } from './encoding-counter.js';
