@@ -10,8 +10,7 @@ import { isObject } from '../util/is-object.js';
 import type { ModelTarget, Route } from './model-directory.js';
 import { worstCaseCostUsd } from './prices/cost.js';
 import type { LlmRequest } from './request-body.js';
-import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type TokenCount } from './tokens/index.js';
-import type { ExactTokenizer } from './tokens/index.js';
+import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type ExactTokenizer, type TokenCount } from './tokens/index.js';
 
 export interface LlmEstimate {
   promptTokens: number;
@@ -35,6 +34,15 @@ export interface LlmEstimate {
   exactly(): Promise<LlmEstimate>;
   /** The same estimate with a lower output limit per choice (a budget that clamps max_tokens). */
   withOutputLimit(maxOutputTokens: number): LlmEstimate;
+}
+
+/**
+ * The exact estimate, or `e` itself (a bound, never below the count) if counting fails, e.g.
+ * with the tokenizer thread down. For the steps past the policies, where the request has gone
+ * on and must still be routed or billed; policies call exactly() and fail closed instead.
+ */
+export function exactlyOrBound(e: LlmEstimate): Promise<LlmEstimate> {
+  return e.exactly().catch(() => e);
 }
 
 /** Where the llm-estimate policy leaves the estimate for the policies after it and the forward step. */

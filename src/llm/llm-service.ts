@@ -12,7 +12,7 @@ import { merged } from '../util/merged.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
-import { estimateOf, type LlmEstimate, type PromptEstimator } from './estimate.js';
+import { estimateOf, exactlyOrBound, type LlmEstimate, type PromptEstimator } from './estimate.js';
 import type { ModelDirectory, ModelTarget, Route } from './model-directory.js';
 import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
@@ -70,12 +70,8 @@ export class LlmService {
     const req = ctx.payload as LlmRequest;
     const route = this.#d.models.route(ctx.target!)!;
     let estimate = estimateOf(ctx);
-    // Rules on prompt size see the exact count only when the bound cannot decide them (and
-    // the bound when the tokenizer thread fails: the request still goes somewhere it may).
-    if (estimate && !estimate.exact && promptRulesUndecided(route, estimate.promptTokens)) {
-      const bound = estimate;
-      estimate = await estimate.exactly().catch(() => bound);
-    }
+    // Rules on prompt size see the exact count only when the bound cannot decide them.
+    if (estimate && !estimate.exact && promptRulesUndecided(route, estimate.promptTokens)) estimate = await exactlyOrBound(estimate);
     const agentTags = ctx.principal?.kind === 'agent' ? ctx.principal.agent.tags : [];
     const targets = this.#d.router.plan(route, {
       promptTokens: estimate?.promptTokens ?? 0,
@@ -232,8 +228,7 @@ export class LlmService {
   async #exhausted(err: unknown, base: Record<string, unknown>, sentEstimate: LlmEstimate | undefined): Promise<unknown> {
     const charge = async (): Promise<Pick<ForwardResult, 'usage'> & { details?: Record<string, unknown> }> => {
       if (!sentEstimate) return {};
-      // The bound if the tokenizer thread fails: a provider may have billed this prompt.
-      const e = await sentEstimate.exactly().catch(() => sentEstimate);
+      const e = await exactlyOrBound(sentEstimate);
       const usage = { tokensIn: e.promptTokens, tokensOut: e.maxOutputTokens * e.n, ...(e.worstCaseUsd !== null ? { costUsd: e.worstCaseUsd } : {}) };
       return { usage, details: { usage: { inputTokens: usage.tokensIn, outputTokens: usage.tokensOut, source: 'reserved', costUsd: e.worstCaseUsd } } };
     };

@@ -5,7 +5,7 @@
  */
 import type { Usage } from '../pipeline/policy.js';
 import { isObject } from '../util/is-object.js';
-import type { LlmEstimate, PromptEstimator } from './estimate.js';
+import { exactlyOrBound, type LlmEstimate, type PromptEstimator } from './estimate.js';
 import type { ModelTarget } from './model-directory.js';
 import { costUsd, usageFromChat, usageFromResponses, type TokenUsage } from './prices/cost.js';
 import type { LlmEndpoint } from './request-body.js';
@@ -45,14 +45,13 @@ export async function settleUsage(
   else {
     source = 'estimated';
     const text = endpoint === 'embeddings' ? '' : delivered();
-    // The provider has answered: if the tokenizer thread fails now, bill the bounds rather
-    // than nothing (a bound never undercounts).
+    // The provider has answered: if counting fails now, bill the bounds rather than nothing.
     const out =
       text.length === 0
         ? 0
         : (await estimator.counter(target.imageTokens).countText(text, { model: target.upstreamName, encoding: target.encoding }).catch(() => textUpperBound(text))).tokens;
     // Billing needs the prompt's real count, not the bound that was reserved.
-    const prompt = estimate ? (await estimate.exactly().catch(() => estimate)).promptTokens : 0;
+    const prompt = estimate ? (await exactlyOrBound(estimate)).promptTokens : 0;
     usage = { inputTokens: prompt, outputTokens: out };
   }
   const cached = usage.cachedInputTokens ?? 0;

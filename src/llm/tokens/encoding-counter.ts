@@ -163,11 +163,6 @@ export function loadEncoder(encoding: EncodingName): Promise<EncodingCounter> {
   return pending;
 }
 
-/** The encoder if it is already imported (lets callers skip an await on the hot path). */
-export function loadedEncoder(encoding: EncodingName): EncodingCounter | undefined {
-  return loaded.get(encoding);
-}
-
 /** The encodings imported so far. */
 export function loadedEncodings(): EncodingName[] {
   return [...loaded.keys()];

@@ -90,11 +90,12 @@ export class TokenizerThread implements ExactTokenizer {
   }
 
   #ask(encoding: EncodingName | null, texts: string[] | null): Promise<TokenizedMsg> {
-    if (encoding !== null) this.#encodings.add(encoding);
     if (this.#worker === null && this.#broken !== null && Date.now() < this.#broken.until) {
       return Promise.reject(new Error(`tokenizer thread unavailable: ${this.#broken.reason}`));
     }
     const worker = this.#worker ?? this.#start();
+    // Added after a start, which loads those asked for before: this one goes in the message.
+    if (encoding !== null) this.#encodings.add(encoding);
     const id = this.#nextId++;
     return new Promise<TokenizedMsg>((resolve, reject) => {
       if (this.#pending.size === 0) {
