@@ -1,7 +1,7 @@
 // One connection, one request at a time (JSON): the latency tail and the CPU of every thread of
 // the process under test, to see where issue #5's one-connection figures come from.
 //   npm run build && node bench/llm-one-conn.mjs [--target=warden|direct|bare|audited|checked|inline]
-//     [--workload=short|prompt4k|history64|window64] [--requests=16000] [--warmup=8000] [--slow-ms=1.3]
+//     [--workload=short|prompt4k|history64|window64] [--requests=16000] [--warmup=8000] [--slow-ms=1.3] [--trajectory=N]
 // Prints the whole-answer latency percentiles (µs, measured by this client), how many answers
 // took longer than --slow-ms and how far apart those were (periodic pauses such as garbage
 // collections show as a steady spacing), and the run time per request of each thread of the
@@ -21,6 +21,7 @@ const WORKLOAD = arg('workload', 'short');
 const REQUESTS = Number(arg('requests', 16000));
 const WARMUP = Number(arg('warmup', 8000));
 const SLOW_US = Number(arg('slow-ms', 1.3)) * 1000;
+const TRAJECTORY = Number(arg('trajectory', 0));
 if (!(REQUESTS > 1) || !(WARMUP >= 0) || !(SLOW_US > 0)) throw new Error('--requests, --warmup and --slow-ms take positive numbers');
 if (!['warden', 'direct', 'bare', 'audited', 'checked', 'inline'].includes(TARGET)) throw new Error('--target: warden, direct, bare, audited, checked or inline');
 if (!WORKLOADS.includes(WORKLOAD)) throw new Error(`--workload: one of ${WORKLOADS.join(', ')}`);
@@ -56,7 +57,22 @@ async function one() {
 }
 
 try {
-  for (let i = 0; i < WARMUP; i++) await one();
+  // --trajectory=N: the warm-up in windows of N requests, each with its p50 and CPU, to see how
+  // long the target takes to reach its steady state.
+  for (let done = 0; done < WARMUP; ) {
+    const n = TRAJECTORY > 0 ? Math.min(TRAJECTORY, WARMUP - done) : WARMUP - done;
+    const cpu0 = TRAJECTORY > 0 ? threadCpu(pid) : null;
+    const lat = [];
+    for (let i = 0; i < n; i++) lat.push(await one());
+    done += n;
+    if (cpu0) {
+      const cpu1 = threadCpu(pid);
+      const spent = (tid) => (cpu1.get(tid).us - (cpu0.get(tid)?.us ?? 0)) / n;
+      const others = [...cpu1.keys()].filter((t) => t !== String(pid)).reduce((s, t) => s + spent(t), 0);
+      lat.sort((a, b) => a - b);
+      console.log(`warm-up to ${done}: p50 ${percentile(lat, 50).toFixed(0)} µs, CPU µs/request main ${spent(String(pid)).toFixed(0)} others ${others.toFixed(0)}`);
+    }
+  }
   const before = threadCpu(pid);
   const t0 = performance.now();
   const rows = [];
