@@ -1,6 +1,7 @@
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -132,6 +133,41 @@ describe('audit sink when the writer thread dies', () => {
     expect(health).toEqual([false]);
     await expect(sink.append(sampleEvent(2))).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
     await sink.close(); // does not hang on a dead thread
+  });
+});
+
+describe('audit sink when a send to the writer fails', () => {
+  it('amends only records the writer got: an expired append that could not be sent leaves no false audit.amend', async () => {
+    const logged: string[] = [];
+    const log = { warn: (_o: object, m: string) => logged.push(m), error: (_o: object, m: string) => logged.push(m) };
+    sink = await createAuditSink({ dbPath: t.dbPath, commitWaitMs: 50, log });
+    const s = sink;
+    expect(await s.append(sampleEvent(1))).toBe(1);
+    // Records fail to reach the writer (control messages still do) while append 2 expires.
+    const send = Worker.prototype.postMessage;
+    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, msg: unknown) {
+      if (Array.isArray(msg) && (msg[0] as unknown[]).length > 0) throw new Error('injected send failure');
+      send.call(this, msg);
+    });
+    // Appended inside a check-phase callback and the loop held past commitWaitMs, so the
+    // deadline timer (next turn's timers phase) runs before the batch's own send (check phase).
+    const err = await new Promise<{ result: Promise<number> }>((resolve) =>
+      setImmediate(() => {
+        const result = s.append(sampleEvent(2, { status: 200 }));
+        result.catch(() => undefined);
+        const t0 = Date.now();
+        while (Date.now() - t0 < 120);
+        resolve({ result });
+      }),
+    ).then(({ result }) => result.catch((e: unknown) => e));
+    spy.mockRestore();
+    expect(err).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(logged).toContain('cannot message the audit writer');
+    expect(await s.append(sampleEvent(3))).toBe(2); // after any amend the writer was sent
+    const db = openAuditDb(t.dbPath, { readonly: true });
+    const rows = queryAudit(db, { afterSeq: 0 });
+    db.close();
+    expect(rows.map((r) => r.requestId).sort()).toEqual(['req-1', 'req-3']);
   });
 });
 

@@ -4,6 +4,8 @@ import type { AuditEventInput } from './record.js';
 import { rowValues, type RowValues } from './row-values.js';
 import type { AppendMsg, ToWriter } from './writer-protocol.js';
 
+const NONE: readonly number[] = [];
+
 /**
  * The sink's side of the channel to the writer thread: appends made in one turn of the
  * event loop (and the count of refused ones) are sent as one message.
@@ -52,11 +54,11 @@ export class Outbox {
    * Sends what is buffered now, normalized here (safeRow: never throws) with the text its hash
    * covers, so the writer thread, whose work each answer waits for, only hashes and inserts: a
    * row is strings and numbers, which always clone. Should the send fail all the same, its
-   * callers are answered.
+   * callers are answered. Returns the ids that could not be sent (empty almost always).
    */
-  flush(): void {
+  flush(): readonly number[] {
     this.#scheduled = false;
-    if (this.#ids.length === 0 && this.#refused === 0) return;
+    if (this.#ids.length === 0 && this.#refused === 0) return NONE;
     // Taken first: normalizing runs the records' own toJSON, which must not see (or resend) them.
     const ids = this.#ids;
     const events = this.#events;
@@ -77,7 +79,9 @@ export class Outbox {
       this.#onUndelivered(ids);
       // The refusals still get their audit.gap record if anything can reach the writer.
       if (refused > 0) this.post([[], [], this.#deadline, refused]);
+      return ids;
     }
+    return NONE;
   }
 
   /** Sends a control message; failures go to onPostError. */

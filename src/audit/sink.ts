@@ -225,8 +225,11 @@ class Sink implements WorkerAuditSink {
         this.#stats.timedOut++;
         w.reject(this.#unavailable(this.#fault ?? 'audit record not committed in time'));
       }
-      this.#outbox.flush(); // the amend must follow the records it names
-      this.#outbox.post({ type: 'amend', ids: expired.map(([id]) => id), requestIds: expired.map(([, w]) => w.requestId) });
+      // The amend must follow the records it names, and name only records the writer got: for
+      // one it never got, it would record a correction saying the record committed.
+      const unsent = this.#outbox.flush();
+      const sent = unsent.length === 0 ? expired : expired.filter(([id]) => !unsent.includes(id));
+      if (sent.length > 0) this.#outbox.post({ type: 'amend', ids: sent.map(([id]) => id), requestIds: sent.map(([, w]) => w.requestId) });
     }
     this.#afterSettle();
   }
