@@ -15,6 +15,8 @@
  */
 import { copyJsonValue, isPlainObject, own, setOwn } from './json-value.js';
 import { NO_SCHEMA_NAMES, type SchemaNames } from './schema-names.js';
+import { firstObjectValue, sameSchema } from './schema-identity.js';
+import { bytesSchema, carriesBytes, isValidPattern, readTypes, scalarKeywords } from './schema-keywords.js';
 
 export type JsonSchema = boolean | Record<string, unknown>;
 export type SchemaDirection = 'request' | 'response';
@@ -32,8 +34,6 @@ export const TRUNCATED_DESCRIPTION = 'truncated: schema too large';
 const MAX_VALUE_NODES = 5_000;
 const MAX_EXAMPLE_NODES = 200;
 const MAX_WARNINGS = 50;
-const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
-const COUNTS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'minContains', 'maxContains'] as const;
 const SUBSCHEMAS = ['additionalProperties', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems', 'contains', 'not', 'if', 'then', 'else'] as const;
 const COMPOSITIONS = ['allOf', 'anyOf', 'oneOf'] as const;
 
@@ -243,8 +243,12 @@ export class SchemaConverter {
   }
 
   private convertObject(src: Record<string, unknown>, ptr: string, depth: number): JsonSchema {
-    const { types, fileType } = this.types(src, ptr);
-    if (this.mode === 'base64' && carriesBytes(src, types, fileType)) return this.bytes(src, ptr);
+    const warn = (message: string): void => this.warn(ptr, message);
+    const { types, fileType } = readTypes(src, warn);
+    if (this.mode === 'base64' && carriesBytes(src, types, fileType)) {
+      this.binary.push(ptr);
+      return bytesSchema(src);
+    }
 
     const out: Record<string, unknown> = {};
     for (const k of ['title', 'description'] as const) {
@@ -257,7 +261,7 @@ export class SchemaConverter {
       if (typeof v === 'boolean') out[k] = v;
     }
     this.values(src, out, ptr, types);
-    this.scalarKeywords(src, out, ptr);
+    scalarKeywords(src, out, warn);
     this.arrayKeywords(src, out, ptr, depth, types);
     this.objectKeywords(src, out, ptr, depth);
     for (const k of SUBSCHEMAS) {
@@ -287,45 +291,6 @@ export class SchemaConverter {
       outer.anyOf = [out, { type: 'null' }];
       return outer;
     }
-    return out;
-  }
-
-  private types(src: Record<string, unknown>, ptr: string): { types: string[] | null; fileType: boolean } {
-    const t = own(src, 'type');
-    if (t === undefined) return { types: null, fileType: false };
-    const raw = typeof t === 'string' ? [t] : Array.isArray(t) ? t : null;
-    if (raw === null) {
-      this.warn(ptr, 'type is neither a string nor an array; dropped');
-      return { types: null, fileType: false };
-    }
-    let fileType = false;
-    const types: string[] = [];
-    for (const x of raw) {
-      // Swagger 2.0 `type: file`, should the upgrader ever leave one.
-      const name = x === 'file' ? ((fileType = true), 'string') : x;
-      if (typeof name !== 'string' || !JSON_TYPES.has(name)) {
-        this.warn(ptr, `unknown type ${JSON.stringify(name)} dropped`);
-        continue;
-      }
-      if (!types.includes(name)) types.push(name);
-    }
-    if (own(src, 'nullable') === true && types.length > 0 && !types.includes('null')) types.push('null');
-    return { types: types.length > 0 ? types : null, fileType };
-  }
-
-  private bytes(src: Record<string, unknown>, ptr: string): JsonSchema {
-    this.binary.push(ptr);
-    const description = own(src, 'description');
-    const media = own(src, 'contentMediaType');
-    const what = typeof media === 'string' && media !== 'application/octet-stream' ? `base64, ${media}` : 'base64';
-    const out: Record<string, unknown> = {
-      type: 'string',
-      contentEncoding: 'base64',
-      description: typeof description === 'string' && description.trim() !== '' ? `${description.trimEnd()} (${what})` : `Bytes (${what})`,
-    };
-    const title = own(src, 'title');
-    if (typeof title === 'string') out.title = title;
-    if (own(src, 'deprecated') === true) out.deprecated = true;
     return out;
   }
 
@@ -364,37 +329,6 @@ export class SchemaConverter {
     }
     this.nodes += Math.ceil(c.nodes / 10);
     return c.value;
-  }
-
-  private scalarKeywords(src: Record<string, unknown>, out: Record<string, unknown>, ptr: string): void {
-    const format = own(src, 'format');
-    if (typeof format === 'string') out.format = format;
-    const pattern = own(src, 'pattern');
-    if (typeof pattern === 'string') {
-      if (isValidPattern(pattern)) out.pattern = pattern;
-      else this.warn(ptr, `pattern ${JSON.stringify(pattern.slice(0, 80))} is not a valid (unicode) regular expression; dropped`);
-    }
-    for (const k of ['minimum', 'maximum'] as const) {
-      const v = own(src, k);
-      if (isNumber(v)) out[k] = v;
-    }
-    // Numeric form is 2020-12; the boolean form (3.0) should be gone after the upgrade, but is mapped anyway.
-    for (const [k, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
-      const v = own(src, k);
-      if (isNumber(v)) out[k] = v;
-      else if (v === true && isNumber(out[bound])) {
-        out[k] = out[bound];
-        delete out[bound];
-      }
-    }
-    const multipleOf = own(src, 'multipleOf');
-    if (isNumber(multipleOf) && multipleOf > 0) out.multipleOf = multipleOf;
-    for (const k of COUNTS) {
-      const v = own(src, k);
-      if (v === undefined) continue;
-      if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) out[k] = v;
-      else this.warn(ptr, `${k} is not a non-negative integer; dropped`);
-    }
   }
 
   private arrayKeywords(src: Record<string, unknown>, out: Record<string, unknown>, ptr: string, depth: number, types: string[] | null): void {
@@ -511,34 +445,6 @@ export function asObjectSchema(s: JsonSchema): Record<string, unknown> {
   return s;
 }
 
-/**
- * Same schema for recursion purposes: the same object, or a dereferencer copy of it (same
- * keys, the very same values). Callers compare copies only when they share an object value
- * (firstObjectValue): a leaf cannot recur, and leaves equal by value are not one schema.
- */
-function sameSchema(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (!Object.hasOwn(b, k) || a[k] !== b[k]) return false;
-  return true;
-}
-
-/** Cheap pre-filter for sameSchema: copies share their first object value (same key order). */
-function firstObjectValue(o: Record<string, unknown>): object | null {
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
-    const v = o[k];
-    if (typeof v === 'object' && v !== null) return v;
-  }
-  return null;
-}
-
-function carriesBytes(src: Record<string, unknown>, types: string[] | null, fileType: boolean): boolean {
-  if (types !== null && !types.includes('string')) return false;
-  return fileType || own(src, 'format') === 'binary' || typeof own(src, 'contentMediaType') === 'string' || typeof own(src, 'contentEncoding') === 'string';
-}
-
 function sanitizeDefName(raw: string | undefined): string | null {
   if (raw === undefined) return null;
   const s = raw.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64);
@@ -549,30 +455,8 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function isNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-const patternCache = new Map<string, boolean>();
-
-/** Validators compile `pattern` with the `u` flag (Ajv does); one that does not compile would fail the whole schema. */
-export function isValidPattern(p: string): boolean {
-  let ok = patternCache.get(p);
-  if (ok === undefined) {
-    try {
-      new RegExp(p, 'u');
-      ok = true;
-    } catch {
-      ok = false;
-    }
-    if (patternCache.size >= 10_000) patternCache.clear();
-    patternCache.set(p, ok);
-  }
-  return ok;
 }
