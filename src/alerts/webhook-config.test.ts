@@ -22,7 +22,7 @@ describe('WebhookConfigSchema', () => {
   });
 
   it('takes header values inline or as secret references', () => {
-    const parsed = WebhookConfigSchema.parse({ url: 'http://127.0.0.1:9/h', headers: { 'X-Team': 'ops', Authorization: { env: 'HOOK_TOKEN' } } });
+    const parsed = WebhookConfigSchema.parse({ url: 'http://127.0.0.1:9/h', internal: true, headers: { 'X-Team': 'ops', Authorization: { env: 'HOOK_TOKEN' } } });
     expect(parsed.headers).toEqual({ 'X-Team': 'ops', Authorization: { env: 'HOOK_TOKEN' } });
   });
 

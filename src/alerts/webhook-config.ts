@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SecretRefSchema, resolveSecretRef } from '../config/secret-ref.js';
+import { refusedLiteralHost } from '../egress/literal-host.js';
 
 /** Headers the sender sets itself (or that belong to the connection): configuring one is a mistake, said at load time. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'content-type', 'user-agent', 'idempotency-key']);
@@ -46,6 +47,10 @@ export const WebhookConfigSchema = z
       .max(100_000)
       .default(1_000)
       .describe('Events waiting for delivery (the one being sent included); further events are dropped and counted until the queue drains'),
+  })
+  .superRefine((w, ctx) => {
+    const refused = refusedLiteralHost(w.url, w.internal, 'a webhook');
+    if (refused !== null) ctx.addIssue({ code: 'custom', path: ['url'], message: refused });
   })
   .describe('Optional webhook for alert events (budget thresholds and overruns, loop-detection trips): one POST per event, retried, in order, never delaying a request');
 

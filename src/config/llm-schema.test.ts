@@ -193,9 +193,19 @@ describe('problem reports', () => {
     expect(issues[0]!.message).toMatch(/^key must be 1-200 of/);
   });
 
+  it('refuses a provider on a loopback or private literal without internal: true, naming the fix', () => {
+    const r = LlmConfigSchema.safeParse({ providers: [{ id: 'ollama', baseUrl: 'http://localhost:11434/v1', models: [{ name: 'llama' }] }] });
+    expect(r.success).toBe(false);
+    expect(issuesFromZod('warden.yaml', r.error!)[0]).toMatchObject({
+      path: 'providers[0].baseUrl',
+      message: 'localhost is a loopback address (127.0.0.0/8): the gateway calls it only for a provider configured with internal: true',
+    });
+    expect(LlmConfigSchema.safeParse({ providers: [{ id: 'ollama', baseUrl: 'http://localhost:11434/v1', internal: true, models: [{ name: 'llama' }] }] }).success).toBe(true);
+  });
+
   it('refuses a rule whose token range is empty', () => {
     const r = LlmConfigSchema.safeParse({
-      providers: [{ id: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: [{ name: 'm' }] }],
+      providers: [{ id: 'p', baseUrl: 'http://127.0.0.1:1/v1', internal: true, models: [{ name: 'm' }] }],
       aliases: { a: { targets: [{ model: 'm' }], rules: [{ when: { minPromptTokens: 500, maxPromptTokens: 100 }, targets: [{ model: 'm' }] }] } },
     });
     expect(r.success).toBe(false);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CLEARANCES } from '../catalog/policy-schemas.js';
 import { ModelPriceSchema } from '../llm/prices/price-schema.js';
 import { SecretRefSchema } from './secret-ref.js';
+import { refusedLiteralHost } from '../egress/literal-host.js';
 
 /** Provider ids name a provider in routes, audit records and the `x-warden-provider` header. */
 export const PROVIDER_ID_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -75,6 +76,10 @@ export const ProviderSchema = z
       .default('internal')
       .describe('Most sensitive data class this provider may receive (enforced by data-exposure policies)'),
     models: z.array(ProviderModelSchema).min(1).describe('Models served by this provider'),
+  })
+  .superRefine((p, ctx) => {
+    const refused = refusedLiteralHost(p.baseUrl, p.internal, 'a provider');
+    if (refused !== null) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: refused });
   })
   .describe('An OpenAI-compatible provider');
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SecretRefSchema } from './secret-ref.js';
+import { refusedLiteralHost } from '../egress/literal-host.js';
 
 /**
  * Upstream ids become the namespace prefix of every tool, prompt and resource the upstream
@@ -109,6 +110,8 @@ export const UpstreamSchema = z
     if (u.transport === 'stdio' && u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a stdio upstream takes a command, not a url' });
     if (u.transport !== 'stdio' && u.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'only stdio upstreams take a command' });
     if (u.transport === 'stdio' && u.internal) ctx.addIssue({ code: 'custom', path: ['internal'], message: 'only http and sse upstreams take internal (a stdio upstream runs on this machine anyway)' });
+    const refused = u.transport !== 'stdio' && u.url ? refusedLiteralHost(u.url, u.internal, 'an upstream') : null;
+    if (refused !== null) ctx.addIssue({ code: 'custom', path: ['url'], message: refused });
   });
 
 export type UpstreamConfig = z.output<typeof UpstreamSchema>;

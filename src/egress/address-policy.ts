@@ -44,6 +44,11 @@ export function checkAddress(ip: string, internal: boolean): AddressVerdict {
   return { allowed, class: c };
 }
 
+/** "a loopback address (127.0.0.0/8)", "an unspecified address (0.0.0.0/8)": for messages. */
+export function describeClass(c: AddressClass): string {
+  return `${c.kind === 'unspecified' ? 'an' : 'a'} ${c.kind} address${c.range ? ` (${c.range})` : ''}`;
+}
+
 /** Whether an upstream configured as internal could ever reach this kind. */
 export function internalMayReach(kind: AddressKind): boolean {
   return kind === 'public' || INTERNAL_ONLY.has(kind);

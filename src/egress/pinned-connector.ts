@@ -2,7 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { buildConnector } from 'undici';
-import { checkAddress, internalMayReach, type AddressClass } from './address-policy.js';
+import { checkAddress, describeClass, internalMayReach, type AddressClass } from './address-policy.js';
 import { EgressError } from './egress-error.js';
 
 /** Resolves a host name to every address it has (the test seam for DNS). */
@@ -30,7 +30,7 @@ export function pinnedConnector(opts: PinnedConnectorOptions): buildConnector.co
     const allowedWhenInternal = internalMayReach(c.kind);
     const err = new EgressError(
       'EGRESS_ADDRESS_REFUSED',
-      `${host} resolves to a ${c.kind} address (${c.range}): ${
+      `${host} resolves to ${describeClass(c)}: ${
         allowedWhenInternal ? 'allowed only for an upstream configured with internal: true' : 'never allowed'
       }`,
       { range: c.range },

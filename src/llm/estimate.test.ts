@@ -39,7 +39,7 @@ const DIR = new ModelDirectory(
           { name: 'text-embedding-3-small', kind: 'embeddings' },
         ],
       },
-      { id: 'local', baseUrl: 'http://127.0.0.1:11434/v1', models: [{ name: 'llama' }, { name: 'nomic', kind: 'embeddings' }] },
+      { id: 'local', baseUrl: 'http://127.0.0.1:11434/v1', internal: true, models: [{ name: 'llama' }, { name: 'nomic', kind: 'embeddings' }] },
     ],
     aliases: {
       'both-capped': { targets: [{ model: 'capped' }, { model: 'gpt-4o-mini' }] },

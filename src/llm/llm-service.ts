@@ -239,6 +239,7 @@ export class LlmService {
     if (!(err instanceof RouteExhausted)) return err;
     const headers: Record<string, string> = {};
     if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    if (err.refused) headers['x-should-retry'] = 'false';
     const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
     const processed = err.attempts.some((a) => a.error === 'timeout' || a.error === 'reset' || a.error === 'bad-response');
     const c = processed ? await charge() : {};

@@ -12,7 +12,8 @@ import type { ProviderRuntime } from './provider-runtime.js';
 import type { AbortSource } from '../pipeline/request-abort.js';
 import { merged } from '../util/merged.js';
 
-export type AttemptFailure = 'timeout' | 'connect' | 'reset' | 'bad-response' | 'aborted-by-client';
+/** `refused`: the gateway's egress rules refused the provider's address (a configuration problem, not an outage). */
+export type AttemptFailure = 'timeout' | 'connect' | 'refused' | 'reset' | 'bad-response' | 'aborted-by-client';
 
 /** Why an attempt produced no usable response; `message` is safe to show (origin, never path or headers). */
 export class AttemptError extends Error {
@@ -105,9 +106,10 @@ function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): 
     case 'EGRESS_CONNECT':
       return new AttemptError(e.reason === 'ECONNRESET' || e.reason === 'UND_ERR_SOCKET' ? 'reset' : 'connect', `${id}: connection failed (${e.reason ?? 'error'})`, cause);
     case 'EGRESS_DNS':
+      return new AttemptError('connect', `${id}: ${e.message}`, cause);
     case 'EGRESS_ADDRESS_REFUSED':
     case 'EGRESS_ORIGIN_REFUSED':
-      return new AttemptError('connect', `${id}: ${e.message}`, cause);
+      return new AttemptError('refused', `${id}: ${e.message}`, cause);
     default:
       return new AttemptError('bad-response', `${id}: ${e.message}`, cause);
   }

@@ -200,6 +200,45 @@ describe('LlmRouter.run: attempts', () => {
   });
 });
 
+describe('LlmRouter.run: an address the egress rules refuse', () => {
+  const refusal = () => new AttemptError('refused', 'p1: 127.0.0.1 resolves to a loopback address (127.0.0.0/8): allowed only for an upstream configured with internal: true');
+
+  it('passes over the refused target for the rest of the request and serves from the next, without blaming its health', async () => {
+    const h = harness({ maxAttempts: 3 });
+    h.script.a = [refusal(), refusal()];
+    h.script.b = [500];
+    const served = await h.run([A, B]);
+    expect(h.sent).toEqual(['a', 'b', 'b']); // a once: every retry would be refused the same way
+    expect(served.attempts.map((x) => x.status ?? x.error)).toEqual(['refused', 500, 200]);
+    expect(served.attempts[0]?.reason).toContain('loopback address');
+    const one = harness({ failureThreshold: 1 });
+    one.script.a = [refusal()];
+    await one.exhausted([A]);
+    expect(one.router.breaker(A).tryAcquire()).toBe(true); // a refusal does not open the circuit
+  });
+
+  it('reports a refusal of every target as final (no retry can help), after one attempt each', async () => {
+    const h = harness({ maxAttempts: 3 });
+    h.script.a = [refusal()];
+    h.script.b = [refusal()];
+    const err = await h.exhausted([A, B]);
+    expect(h.sent).toEqual(['a', 'b']);
+    expect(err.refused).toBe(true);
+    expect(err.timedOut).toBe(false);
+    expect(err.message).toMatch(/egress rules/);
+    expect(err.message).not.toContain('127.0.0.1'); // the agent is not told the operator's addresses
+  });
+
+  it('is not final when another target failed for reasons of its own', async () => {
+    const h = harness({ maxAttempts: 2 });
+    h.script.a = [refusal()];
+    h.script.b = [503];
+    const err = await h.exhausted([A, B]);
+    expect(err.refused).toBe(false);
+    expect(err.message).toContain('last: p1/b: HTTP 503');
+  });
+});
+
 describe('LlmRouter.run: circuit breaker', () => {
   it('opens a target after the threshold of failures; later requests skip it, noted in the attempts', async () => {
     const h = harness({ failureThreshold: 2 });

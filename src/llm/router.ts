@@ -29,6 +29,8 @@ export interface AttemptRecord {
   ms: number;
   status?: number;
   error?: string;
+  /** Why the gateway refused to connect (`error: 'refused'`): the address and the rule, never a path or header. */
+  reason?: string;
   /** The target was not tried: its circuit is open. */
   skipped?: 'circuit-open';
 }
@@ -57,12 +59,15 @@ export class RouteExhausted extends Error {
   readonly timedOut: boolean;
   /** Milliseconds until the first open circuit may take a probe, when every target was open. */
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, attempts: AttemptRecord[], timedOut: boolean, retryAfter?: number) {
+  /** Every target's address was refused by the egress rules: retrying cannot help until the configuration changes. */
+  readonly refused: boolean;
+  constructor(message: string, attempts: AttemptRecord[], timedOut: boolean, retryAfter?: number, refused = false) {
     super(message);
     this.name = 'RouteExhausted';
     this.attempts = attempts;
     this.timedOut = timedOut;
     this.retryAfterMs = retryAfter;
+    this.refused = refused;
   }
 }
 
@@ -121,8 +126,14 @@ export class LlmRouter {
     // Open circuits are passed over (noted once each); a full round of them ends the request.
     let skippedInRow = 0;
     const noted = new Set<ModelTarget>();
+    // Targets whose address the egress rules refused: the same refusal would follow every retry.
+    let refused: Set<ModelTarget> | undefined;
     for (let i = 0; failures < max && skippedInRow < targets.length; i++) {
       const target = targets[i % targets.length]!;
+      if (refused?.has(target)) {
+        skippedInRow++;
+        continue;
+      }
       const breaker = this.breaker(target);
       if (!breaker.tryAcquire()) {
         skippedInRow++;
@@ -182,6 +193,10 @@ export class LlmRouter {
           throw e;
         }
         rec.error = e.kind;
+        if (e.kind === 'refused') {
+          rec.reason = e.message;
+          (refused ??= new Set()).add(target);
+        }
         outcome = { error: e.kind };
         waitHint = undefined;
       }
@@ -198,6 +213,15 @@ export class LlmRouter {
     if (tried.length === 0) {
       const probeIn = Math.min(...targets.map((t) => this.breaker(t).msUntilProbe()));
       throw new RouteExhausted('Every provider for this model is failing (circuit open); retry later', attempts, false, probeIn);
+    }
+    if (tried.every((a) => a.error === 'refused')) {
+      throw new RouteExhausted(
+        "The gateway may not connect to this model's provider: its address is outside what the gateway's egress rules allow (the operator's configuration; see the gateway log)",
+        attempts,
+        false,
+        undefined,
+        true,
+      );
     }
     const last = tried[tried.length - 1]!;
     const timeout = timedOut || last.error === 'timeout';

@@ -22,6 +22,7 @@ import { namespaceFromFile, readSidecar, type ImportFiles } from './import-files
 import type { SpecVersion } from './load-spec.js';
 import type { OperationPlan } from './plan.js';
 import type { ImportSidecar } from './sidecar-schema.js';
+import { refusedLiteralHost } from '../egress/literal-host.js';
 
 export interface OpenApiTool {
   /** Name within the import (the registry adds the namespace). */
@@ -86,6 +87,8 @@ export async function buildImport(files: ImportFiles, opts: BuildImportOptions):
   const { title, version, base, operations } = analyzed.analysis;
   const warnings = [...analyzed.analysis.warnings];
   const skipped = [...analyzed.analysis.skipped];
+  const refused = refusedLiteralHost(base.href, sidecar.internal, 'an import');
+  if (refused !== null) warnings.push(`base URL: ${refused}; every call would be refused`);
 
   const { set: credentials, problems } = await buildCredentialSet({
     file: sidecarFile,

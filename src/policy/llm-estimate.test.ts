@@ -16,7 +16,7 @@ const DIR = new ModelDirectory(
   LlmConfigSchema.parse({
     providers: [
       { id: 'openai', baseUrl: 'https://api.openai.com/v1', models: [{ name: 'gpt-4o' }, { name: 'text-embedding-3-small', kind: 'embeddings' }] },
-      { id: 'local', baseUrl: 'http://127.0.0.1:11434/v1', models: [{ name: 'llama' }] },
+      { id: 'local', baseUrl: 'http://127.0.0.1:11434/v1', internal: true, models: [{ name: 'llama' }] },
     ],
     aliases: { 'any-model': { targets: [{ model: 'gpt-4o' }, { model: 'llama' }] } },
   }),

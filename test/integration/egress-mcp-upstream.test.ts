@@ -52,12 +52,21 @@ describe('MCP upstreams through the egress', () => {
   it.each(['http', 'sse'] as const)('%s: an upstream on loopback is refused unless configured internal, before connecting', async (transport) => {
     const r = transport === 'http' ? httpRelay : sseRelay;
     const before = r.sockets.length;
-    const url = `http://127.0.0.1:${r.port}${transport === 'http' ? '/mcp' : '/sse'}`;
-    const err = await rejection(client({ transport, url, internal: false, restart: { initialDelayMs: 60_000 } }).start());
+    // A name that resolves to loopback: a loopback literal is refused by the configuration already (below).
+    const { lookup } = fakeLookup({ 'local.egress.test': [['127.0.0.1']] });
+    egress = new Egress({ log, lookup });
+    const url = `http://local.egress.test:${r.port}${transport === 'http' ? '/mcp' : '/sse'}`;
+    const err = await rejection(client({ transport, url, internal: false, restart: { initialDelayMs: 60_000 } }, { egress }).start());
     expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
-    expect(err.message).toBe('Upstream up could not be reached: 127.0.0.1 resolves to a loopback address (127.0.0.0/8): allowed only for an upstream configured with internal: true');
+    expect(err.message).toBe('Upstream up could not be reached: local.egress.test resolves to a loopback address (127.0.0.0/8): allowed only for an upstream configured with internal: true');
     expect(err.details).toEqual({ reason: 'EGRESS_ADDRESS_REFUSED' });
     expect(r.sockets.length).toBe(before);
+  });
+
+  it('refuses a loopback literal without internal in the configuration itself, naming the fix', () => {
+    expect(() => client({ transport: 'http', url: `http://127.0.0.1:${httpRelay.port}/mcp`, internal: false })).toThrow(
+      '127.0.0.1 is a loopback address (127.0.0.0/8): the gateway calls it only for an upstream configured with internal: true',
+    );
   });
 
   it('http: connects through the shared egress, resolving the host once per connection', async () => {

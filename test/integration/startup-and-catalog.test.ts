@@ -87,8 +87,8 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
 
   it('refuses MCP upstreams whose credentials are written inline or cannot be resolved, in check and at start', async () => {
     const upstreams = [
-      { id: 'inline', transport: 'http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer abc' } },
-      { id: 'unset', transport: 'http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: { env: 'WARDEN_TEST_UNSET_TOKEN' } } },
+      { id: 'inline', transport: 'http', url: 'http://127.0.0.1:9/mcp', internal: true, headers: { Authorization: 'Bearer abc' } },
+      { id: 'unset', transport: 'http', url: 'http://127.0.0.1:9/mcp', internal: true, headers: { Authorization: { env: 'WARDEN_TEST_UNSET_TOKEN' } } },
     ];
     const ws = makeWorkspace({ config: `mcp: ${JSON.stringify({ upstreams: [upstreams[0]] })}\n` });
     track(ws);

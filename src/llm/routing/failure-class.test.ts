@@ -29,6 +29,10 @@ describe('classifyAttempt', () => {
     for (const error of retry) expect(classifyAttempt({ error })).toBe('retry');
     expect(classifyAttempt({ error: 'aborted-by-client' })).toBe('final');
   });
+
+  it('an address the egress rules refused moves on to another target (the router passes over the refused one)', () => {
+    expect(classifyAttempt({ error: 'refused' })).toBe('retry');
+  });
 });
 
 describe('countsAgainstBreaker', () => {
@@ -37,8 +41,9 @@ describe('countsAgainstBreaker', () => {
     for (const error of ['timeout', 'connect', 'reset', 'bad-response'] as const) expect(countsAgainstBreaker({ error })).toBe(true);
   });
 
-  it('does not count successes, request-caused 4xx, a 409 conflict, or a client abort', () => {
+  it('does not count successes, request-caused 4xx, a 409 conflict, a client abort or an egress refusal', () => {
     for (const s of [200, 204, 400, 404, 413, 422, 409]) expect(countsAgainstBreaker(status(s))).toBe(false);
     expect(countsAgainstBreaker({ error: 'aborted-by-client' })).toBe(false);
+    expect(countsAgainstBreaker({ error: 'refused' })).toBe(false); // the configuration's fault, not the target's health
   });
 });

@@ -1,4 +1,4 @@
-export type AttemptError = 'timeout' | 'connect' | 'reset' | 'aborted-by-client' | 'bad-response';
+export type AttemptError = 'timeout' | 'connect' | 'refused' | 'reset' | 'aborted-by-client' | 'bad-response';
 
 /** How one attempt against one target ended: an HTTP status from the upstream, or no usable answer. */
 export type AttemptOutcome = { status: number } | { error: AttemptError };
@@ -31,10 +31,12 @@ export function classifyAttempt(outcome: AttemptOutcome): AttemptClass {
 /**
  * Whether the attempt says something bad about the target's health. A 409 is retried (the
  * `openai` client treats it as a lock timeout) but concerns one request, not the target;
- * a request-caused 4xx or a client that went away says nothing about the target at all.
+ * a request-caused 4xx or a client that went away says nothing about the target at all, and
+ * an address the gateway's egress rules refuse is the configuration's fault (the router
+ * passes over that target for the rest of the request instead).
  */
 export function countsAgainstBreaker(outcome: AttemptOutcome): boolean {
-  if ('error' in outcome) return outcome.error !== 'aborted-by-client';
+  if ('error' in outcome) return outcome.error !== 'aborted-by-client' && outcome.error !== 'refused';
   const { status } = outcome;
   return classifyAttempt(outcome) === 'retry' && status !== 409;
 }
