@@ -39,6 +39,8 @@ export type FakeStep = {
   status?: number;
   /** Replaces the error envelope of an error status. */
   errorBody?: object;
+  /** Replaces the error envelope of an error status with this exact text (JSON spelt as a test needs). */
+  errorText?: string;
   /** Before the status line and headers. */
   delayMs?: number;
   /** Accept the request and never answer. */

@@ -342,6 +342,7 @@ export async function startFakeOpenAi(opts = {}) {
     }
     const headers = { ...common, ...step.headers };
     if (step.retryAfter !== undefined) headers['retry-after'] = step.retryAfter;
+    if (step.status >= 400 && step.errorText !== undefined) return sendText(res, step.status, headers, step.errorText);
     if (step.status >= 400) return sendJson(res, step.status, headers, step.errorBody ?? errorEnvelope(step.status));
     const count = opts.approxTokens ? approxTokens : await encoder(encodingNameFor(body.model));
     if (ctx.closed) return;
@@ -386,7 +387,10 @@ function modelObject(id) {
 }
 
 function sendJson(res, status, headers, payload) {
-  const text = JSON.stringify(payload);
+  sendText(res, status, headers, JSON.stringify(payload));
+}
+
+function sendText(res, status, headers, text) {
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -193,6 +193,13 @@ describe('parseLlmRequest: the prompt container', () => {
     expect(refusal('responses', { model: 'm', prompt: { id: 'pmpt_1' } })).toBe('ok');
   });
 
+  it('responses: refuses background mode, whose output and usage would never pass the gateway', () => {
+    for (const background of [true, 1, 'yes']) {
+      expect(refusal('responses', { model: 'm', input: 'hi', background })).toBe('background: background responses are not supported: the gateway serves and accounts only for answers it relays');
+    }
+    for (const background of [false, null, undefined]) expect(refusal('responses', { model: 'm', input: 'hi', background })).toBe('ok');
+  });
+
   it('embeddings: a string, or a non-empty array of strings, token ids or token arrays', () => {
     for (const input of ['hi', ['a', 'b'], [1, 2, 3], [[1, 2], [3]]]) expect(refusal('embeddings', { model: 'm', input })).toBe('ok');
     for (const input of [undefined, null, 42, [], [{ text: 'a' }], ['a', null], { a: 1 }]) {

@@ -171,6 +171,12 @@ function checkPrompt(endpoint: LlmEndpoint, body: Record<string, unknown>): void
       if (input === undefined && body.previous_response_id === undefined && body.prompt === undefined) {
         throw invalid('input is required', 'input');
       }
+      // A background response answers with a placeholder and goes on generating at the
+      // provider: its usage never passes the gateway (no GET /v1/responses/{id} here), so
+      // neither its cost nor its output could be governed.
+      if (body.background !== undefined && body.background !== null && body.background !== false) {
+        throw invalid('background responses are not supported: the gateway serves and accounts only for answers it relays', 'background');
+      }
       return;
     }
     case 'embeddings': {

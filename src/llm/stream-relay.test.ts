@@ -210,6 +210,18 @@ describe('relayStream failures', () => {
 });
 
 describe('relayStream after the last event', () => {
+  it('discards events that follow the last one in the same read: nothing is forwarded or counted after it', async () => {
+    const { body, res, relay } = harness();
+    const out = relay();
+    body.push(ev(chunk('hello')) + ev('[DONE]') + ev(chunk('smuggled')));
+    body.push(null);
+    const r = await out;
+    expect(res.text).toBe(ev(chunk('hello')));
+    expect(String(r.tail)).toBe(ev('[DONE]'));
+    expect(r.events).toBe(1);
+    expect(r.delivered()).toBe('hello');
+  });
+
   it('reads the rest of the body instead of destroying it, and leaves no timer once it ends', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { body, relay, finish } = harness();

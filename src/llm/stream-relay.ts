@@ -94,7 +94,10 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
     };
     for (const ev of list) {
       const verdict = observe(ev);
-      if (verdict === 'done') tail = scrubSecrets(ev.raw, provider);
+      if (verdict === 'done') {
+        tail = scrubSecrets(ev.raw, provider);
+        break; // whatever follows the last event in this read is discarded, like later reads
+      }
       if (verdict !== 'forward') continue;
       const out = scrubSecrets(ev.raw, provider);
       bytes += out.length;

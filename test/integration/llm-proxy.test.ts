@@ -141,6 +141,19 @@ describe('chat completions', () => {
   });
 });
 
+describe("the provider's key in its answers", () => {
+  it('is scrubbed from an error body passed through, however the JSON spells it', async () => {
+    // "\u0073k-provider\u002dsecret-abc123" decodes to the key: any JSON client would show it.
+    const spelt = '{"error":{"message":"bad key \\u0073k-provider\\u002dsecret-abc123 and sk-provider-secret-abc123","type":"invalid_request_error","code":null}}';
+    expect(JSON.parse(spelt).error.message).toBe('bad key sk-provider-secret-abc123 and sk-provider-secret-abc123');
+    env.fakes[0]!.script({ status: 400, errorText: spelt });
+    const err = await env.client('chat-agent').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400 });
+    const message = (err as { error: { message: string } }).error.message;
+    expect(message).toBe('bad key [redacted] and [redacted]');
+  });
+});
+
 describe('streams', () => {
   it('streams chunks and strips the usage chunk the client did not ask for, yet records usage', async () => {
     const fake = env.fakes[0]!;

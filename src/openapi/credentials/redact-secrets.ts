@@ -9,53 +9,14 @@
  * shred ordinary text, and a secret that short is guessable anyway (the credential set
  * reports none of this; operators should not use them).
  */
+import { MIN_REDACTED_LENGTH, secretPattern } from '../../util/secret-pattern.js';
 
-export const MIN_REDACTED_LENGTH = 4;
+export { MIN_REDACTED_LENGTH };
 export const REDACTED = '[REDACTED]';
-
-/** One pattern per secrets array (the credential set hands out the same array until a token changes). */
-const patterns = new WeakMap<readonly string[], RegExp | null>();
-
-/**
- * The forms in which a secret can come back: as sent, percent-encoded (upper and lower hex,
- * `+` or `%20` for spaces: query keys echoed inside URLs), and JSON-escaped (plain, with
- * non-ASCII as \uXXXX as Python writes it, and with "/" as "\/" too as PHP writes it).
- */
-export function secretVariants(secret: string): string[] {
-  const pct = encodeURIComponent(secret);
-  const json = JSON.stringify(secret).slice(1, -1);
-  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const variants = [
-    secret,
-    pct,
-    pct.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
-    new URLSearchParams([['', secret]]).toString().slice(1),
-    json,
-    ascii,
-    json.replaceAll('/', '\\/'),
-    ascii.replaceAll('/', '\\/'),
-  ];
-  return [...new Set(variants)];
-}
-
-function patternFor(secrets: readonly string[]): RegExp | null {
-  let re = patterns.get(secrets);
-  if (re !== undefined) return re;
-  const all = new Set<string>();
-  for (const s of secrets) {
-    if (typeof s !== 'string' || s.length < MIN_REDACTED_LENGTH) continue;
-    for (const v of secretVariants(s)) all.add(v);
-  }
-  // Longest first: `Bearer <token>` and base64(user:pass) go before the parts they contain.
-  const alts = [...all].sort((a, b) => b.length - a.length).map((s) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'));
-  re = alts.length === 0 ? null : new RegExp(alts.join('|'), 'g');
-  patterns.set(secrets, re);
-  return re;
-}
 
 /** `text` with every occurrence of every secret (in every variant) replaced by [REDACTED]. One pass. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  const re = patternFor(secrets);
+  const re = secretPattern(secrets);
   if (re === null) return text;
   re.lastIndex = 0;
   return text.replace(re, REDACTED);
@@ -68,7 +29,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * not plain JSON containers (Buffer, Date, class instances) are kept as they are.
  */
 export function redactDeep(value: unknown, secrets: readonly string[]): unknown {
-  const re = patternFor(secrets);
+  const re = secretPattern(secrets);
   if (re === null) return value;
   const red = (s: string) => {
     re.lastIndex = 0;
