@@ -43,7 +43,17 @@ export function llmRouter(deps: LlmRouteDeps): Router {
   router.get('/v1/models', safely(deps, (req, res) => handleModels(deps, req, res, null)));
   // Model names may hold "/" (OpenRouter-style names): everything after /v1/models/ is the id.
   router.get('/v1/models/*id', safely(deps, (req, res) => handleModels(deps, req, res, (req.params as { id: string[] }).id.join('/'))));
+  // Other methods on these paths: 405 in OpenAI's envelope (a mounted router is invisible to the app's own 405).
+  for (const route of Object.keys(llmFastLane(deps))) router.all(route.slice(5), methodNotAllowed('POST'));
+  router.all(['/v1/models', '/v1/models/*id'], methodNotAllowed('GET, HEAD'));
   return router;
+}
+
+function methodNotAllowed(allow: string) {
+  return (req: Request, res: Response): void => {
+    res.setHeader('allow', allow);
+    sendOpenAiError(res, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here (${allow})`));
+  };
 }
 
 function safely(deps: LlmRouteDeps, handler: (req: Request, res: Response) => Promise<void>) {

@@ -191,6 +191,16 @@ describe('LlmRouter.run: attempts', () => {
     expect(served.attempts.map((x) => x.status ?? x.error)).toEqual([500, 'connect', 200]);
   });
 
+  it("passes on the last provider's retry-after when every attempt failed", async () => {
+    const h = harness({ maxAttempts: 2 });
+    h.script.a = [{ status: 429, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': '7' } }];
+    const err = await h.exhausted([A]);
+    expect(err.retryAfterMs).toBe(7000);
+    const h2 = harness({ maxAttempts: 1 });
+    h2.script.a = [500];
+    expect((await h2.exhausted([A])).retryAfterMs).toBeUndefined();
+  });
+
   it('says timed out when the last attempt timed out', async () => {
     const h = harness({ maxAttempts: 1 });
     h.script.a = [new AttemptError('timeout', 'p1: no response headers in time')];

@@ -57,7 +57,7 @@ export interface Served<T> {
 export class RouteExhausted extends Error {
   readonly attempts: AttemptRecord[];
   readonly timedOut: boolean;
-  /** Milliseconds until the first open circuit may take a probe, when every target was open. */
+  /** When to retry: until the first open circuit may take a probe (every target open), or the last provider's own Retry-After. */
   readonly retryAfterMs: number | undefined;
   /** Every target's address was refused by the egress rules: retrying cannot help until the configuration changes. */
   readonly refused: boolean;
@@ -226,7 +226,8 @@ export class LlmRouter {
     const last = tried[tried.length - 1]!;
     const timeout = timedOut || last.error === 'timeout';
     const what = last.error ?? `HTTP ${last.status}`;
-    throw new RouteExhausted(`The provider did not answer (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout);
+    // The last provider's own Retry-After (a 429 or 503 that said when) goes to the agent.
+    throw new RouteExhausted(`The provider did not answer (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout, waitHint?.ms);
   }
 }
 

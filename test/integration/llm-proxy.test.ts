@@ -272,6 +272,15 @@ describe('model authorization', () => {
     });
   });
 
+  it('answers another method on an endpoint 405 in the OpenAI envelope, naming the allowed ones', async () => {
+    for (const [method, path, allow] of [['GET', '/v1/chat/completions', 'POST'], ['PUT', '/v1/embeddings', 'POST'], ['POST', '/v1/models', 'GET, HEAD'], ['DELETE', '/v1/models/gpt-4o', 'GET, HEAD']] as const) {
+      const res = await fetch(`${env.gw.url}${path}`, { method, headers: { authorization: `Bearer ${env.keys['chat-agent']}` } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    }
+  });
+
   it('refuses a missing or wrong key with 401 in the OpenAI envelope', async () => {
     const bad = new OpenAI({ apiKey: 'wk_nope', baseURL: `${env.gw.url}/v1`, maxRetries: 0 });
     await expect(bad.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
