@@ -98,6 +98,13 @@ class Bridge {
   /** Requests on their way to the gateway, by the local client's id. */
   readonly #inFlight = new Map<JsonRpcId, { modern: boolean; abort: AbortController }>();
   #initializeId: JsonRpcId | null = null;
+  /**
+   * Messages that came in while initialize was on its way: sent once its answer (with the
+   * 2025-11-25 session id the transport then adds to them) is back, in order. A client that
+   * writes everything at once (a piped one-shot) would otherwise have them refused for a
+   * missing session.
+   */
+  #afterInitialize: JSONRPCMessage[] | null = null;
 
   constructor(url: URL, key: string, err: NodeJS.WritableStream) {
     this.#url = url;
@@ -137,6 +144,10 @@ class Bridge {
   }
 
   #toGateway(message: JSONRPCMessage): void {
+    if (this.#afterInitialize !== null) {
+      this.#afterInitialize.push(message);
+      return;
+    }
     const m = message as { id?: JsonRpcId; method?: string; params?: Record<string, unknown> };
     if (m.method === 'notifications/cancelled') {
       // 2026-07-28 has no session to cancel in: closing the request's HTTP stream is the cancellation.
@@ -148,14 +159,26 @@ class Bridge {
       return;
     }
     const id = m.id;
-    if (m.method === 'initialize') this.#initializeId = id;
+    if (m.method === 'initialize') {
+      this.#initializeId = id;
+      this.#afterInitialize = [];
+    }
     const flight = { modern: typeof (m.params?._meta as Record<string, unknown> | undefined)?.[META.protocolVersion] === 'string', abort: new AbortController() };
     this.#inFlight.set(id, flight);
     this.#remote.send(message, { requestSignal: flight.abort.signal }).catch((err: unknown) => {
       if (this.#inFlight.get(id) !== flight) return;
       this.#inFlight.delete(id);
       if (!flight.abort.signal.aborted) this.#answer(errorResponse(id, err, this.#url));
+      if (id === this.#initializeId) this.#initialized();
     });
+  }
+
+  // initialize answered (or failed): what waited for it goes out now, in order.
+  #initialized(): void {
+    this.#initializeId = null;
+    const waiting = this.#afterInitialize ?? [];
+    this.#afterInitialize = null;
+    for (const m of waiting) this.#toGateway(m);
   }
 
   #toLocal(message: JSONRPCMessage): void {
@@ -163,8 +186,10 @@ class Bridge {
     if (m.method === undefined && m.id !== undefined) {
       this.#inFlight.delete(m.id);
       if (m.id === this.#initializeId) {
-        this.#initializeId = null;
         if (typeof m.result?.protocolVersion === 'string') this.#remote.setProtocolVersion(m.result.protocolVersion);
+        this.#answer(message);
+        this.#initialized();
+        return;
       }
     }
     this.#answer(message);

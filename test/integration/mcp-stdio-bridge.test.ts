@@ -149,6 +149,28 @@ describe('warden mcp-stdio', () => {
     expect(JSON.parse(out.trim())).toMatchObject({ id: 'one-shot', result: { serverInfo: { name: 'warden' } } });
   });
 
+  it('holds what a 2025-11-25 client writes right after initialize until the session exists (the whole one-shot piped at once)', async () => {
+    const proc = spawn(process.execPath, [CLI, 'mcp-stdio', '--url', `${gw.url}/mcp`], { env: { ...baseEnv(), WARDEN_AGENT_KEY: rawKey }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    const exited = once(proc, 'exit');
+    const lines = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} },
+    ];
+    proc.stdin.end(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    const answers = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: number; result?: { tools?: unknown[] }; error?: unknown });
+    expect(answers.map((a) => a.id)).toEqual([1, 2]);
+    expect(answers[1]!.error).toBeUndefined();
+    expect(answers[1]!.result?.tools?.length).toBeGreaterThan(0);
+    expect(err).toBe('');
+  });
+
   it('refuses to start without a key, saying why on stderr', async () => {
     const proc = spawn(process.execPath, [CLI, 'mcp-stdio', '--url', `${gw.url}/mcp`], { env: baseEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
