@@ -133,6 +133,10 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
           pendingRevocations.set(agentId, timer);
         }
       },
+      onRecovered: () => {
+        lastRejection = null;
+        log.info({ version: catalog.current().version }, 'catalog folder valid again; the catalog served is unchanged');
+      },
       onRejected: (issues: Array<{ file: string; path: string; message: string }>) => {
         lastRejection = { at: new Date(now()).toISOString(), issues };
         log.error({ issues }, 'catalog change rejected; the previous catalog keeps serving');

@@ -127,6 +127,20 @@ describe('CatalogStore.reload', () => {
     expect(reloads).toHaveLength(1);
   });
 
+  it('says so when a bad edit is undone, though nothing new is served', async () => {
+    await describeAs('alpha', 'good');
+    let recovered = 0;
+    const { store: s, reloads } = await openRecording({ onRecovered: () => void recovered++ });
+    await writeAgentFile(dir, minimalAgent('alpha', { description: 'bad', tools: { alow: ['*'] } }));
+    expect((await s.reload()).status).toBe('rejected');
+    await describeAs('alpha', 'good');
+    expect(await s.reload()).toEqual({ status: 'unchanged' });
+    expect(recovered).toBe(1);
+    expect(await s.reload()).toEqual({ status: 'unchanged' });
+    expect(recovered).toBe(1); // once per recovery
+    expect(reloads).toHaveLength(0);
+  });
+
   it('never runs two reloads at once: calls during a reload share one follow-up', async () => {
     await describeAs('alpha', 'v0');
     const { store: s } = await openRecording();

@@ -19,6 +19,8 @@ export interface CatalogStoreOptions {
   onReload?: (catalog: Catalog, diff: CatalogDiff, warnings: ConfigIssue[]) => void | Promise<void>;
   /** A change was refused; the previous catalog keeps serving. Not repeated for the identical set of issues. */
   onRejected?: (issues: ConfigIssue[]) => void | Promise<void>;
+  /** After a rejection, the folder is valid again with the content already served (the bad edit was undone). */
+  onRecovered?: () => void | Promise<void>;
   /** Failures that are nobody's config mistake (a throwing callback, a watcher error). Default: process.emitWarning. */
   onError?: (err: unknown) => void;
   /** Quiet time after the last file event before reloading. Default 150 ms. */
@@ -137,9 +139,13 @@ export class CatalogStore {
       const result = await loadCatalog(this.dir, { env: this.#opts.env, enforced: this.#opts.enforced, now: this.#opts.now, version: prev.version + 1 });
       this.#fingerprint = fingerprint;
       if (!result.ok) return await this.#reject(result.issues);
+      const recovered = this.#lastRejected !== null;
       this.#lastRejected = null;
       const diff = diffCatalogs(prev, result.catalog);
-      if (result.catalog.digest === prev.digest && isEmptyDiff(diff)) return { status: 'unchanged' };
+      if (result.catalog.digest === prev.digest && isEmptyDiff(diff)) {
+        if (recovered) await this.#call(() => this.#opts.onRecovered?.());
+        return { status: 'unchanged' };
+      }
       this.#current = result.catalog; // the one atomic swap
       this.#warnings = result.warnings;
       await this.#call(() => this.#opts.onReload?.(result.catalog, diff, result.warnings));

@@ -17,8 +17,8 @@ Usage: warden <command> [options]
   start            start the gateway (what \`npm start\` runs)
   check            validate configuration and catalog without starting
   agents ...       catalog agents, keys and suspensions (warden agents --help)
-  audit ...        verify | query | export | prune | checkpoint (warden audit --help)
-  tools ...        list | pending | approve | reject upstream MCP tool versions (warden tools --help)
+  audit ...        verify | query | export | prune | checkpoint | reindex (warden audit --help)
+  tools ...        list | pending | approve | reject tool versions: MCP upstreams and imports (warden tools --help)
   budgets ...      status | reset per-agent budgets (warden budgets --help)
   import <file>    report what an OpenAPI spec becomes and copy it into the imports folder (--check: report only)
   mcp-stdio        bridge a local stdio MCP client to the gateway with an agent key

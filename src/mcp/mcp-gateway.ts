@@ -91,7 +91,7 @@ export class McpGateway implements McpDirectory {
     this.onChanged((kind) => this.subscriptions.recheck([kind]));
     for (const u of opts.config.upstreams) {
       const client = new UpstreamClientImpl(u, {
-        log: this.#log.child({ upstream: u.id }),
+        log: this.#log, // the client adds the upstream id to its log lines
         clientInfo: { name: 'warden-gateway', version: opts.version },
         ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
         maxNotificationsPerSecond: opts.config.maxNotificationsPerSecond,

@@ -66,7 +66,7 @@ export class NamespaceOwners {
     this.#writing = this.#writing.then(async () => {
       const tmp = `${file}.${process.pid}.tmp`;
       try {
-        await writeFile(tmp, body);
+        await writeFile(tmp, body, { mode: 0o600 }); // like the other files of the data directory
         await rename(tmp, file);
       } catch {
         // Losing this file only loses tie-breaking after a restart; imports keep working.

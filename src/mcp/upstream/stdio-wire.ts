@@ -65,7 +65,7 @@ export class StdioWire implements UpstreamWire {
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
 
     const stderrBucket = new TokenBucket(STDERR_LINES_PER_SECOND, STDERR_LINES_PER_SECOND * 2);
-    const stderrLog = log.child({ upstream: config.id, stream: 'stderr' });
+    const stderrLog = log.child({ stream: 'stderr' }); // the client's log names the upstream already
     const logLine = (text: string) => {
       if (!stderrBucket.take()) return;
       const dropped = stderrBucket.drainDropped();
