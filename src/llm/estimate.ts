@@ -6,6 +6,7 @@
  */
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { Usage } from '../pipeline/policy.js';
 import { isObject } from '../util/is-object.js';
 import type { ModelTarget, Route } from './model-directory.js';
 import { worstCaseCostUsd } from './prices/cost.js';
@@ -43,6 +44,17 @@ export interface LlmEstimate {
  */
 export function exactlyOrBound(e: LlmEstimate): Promise<LlmEstimate> {
   return e.exactly().catch(() => e);
+}
+
+/** The worst case of `attempts` calls with this estimate, as chain usage; null when there is nothing to charge. */
+export async function worstCaseOf(estimate: LlmEstimate | undefined, attempts: number): Promise<Usage | null> {
+  if (!estimate || attempts <= 0) return null;
+  const e = await exactlyOrBound(estimate);
+  return {
+    tokensIn: e.promptTokens * attempts,
+    tokensOut: e.maxOutputTokens * e.n * attempts,
+    ...(e.worstCaseUsd !== null ? { costUsd: e.worstCaseUsd * attempts } : {}),
+  };
 }
 
 /** Where the llm-estimate policy leaves the estimate for the policies after it and the forward step. */

@@ -11,13 +11,13 @@ import { sha256Hex } from '../util/sha256.js';
 import { merged } from '../util/merged.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { ForwardFailure, type ForwardResult } from '../pipeline/policy.js';
-import { estimateOf, exactlyOrBound, type LlmEstimate, type PromptEstimator } from './estimate.js';
+import { ForwardFailure, type ForwardResult, type Usage } from '../pipeline/policy.js';
+import { estimateOf, exactlyOrBound, worstCaseOf, type LlmEstimate, type PromptEstimator } from './estimate.js';
 import type { ModelDirectory, ModelTarget, Route } from './model-directory.js';
 import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
-import { RouteExhausted, type LlmRouter, type Served } from './router.js';
+import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
@@ -132,11 +132,14 @@ export class LlmService {
       return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, details: merged<Record<string, unknown>>(base, where) };
     }
 
+    // Failed attempts before this one that the provider may have billed all the same.
+    const billable = billableAttempts(attempts);
+    const unanswered = billable > 0 ? { attempts: billable, usage: await worstCaseOf(estimate, billable) } : null;
     if (req.stream) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
       const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
-      const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage), events: relayed.events });
-      const partial = { usage: chainUsage(usage), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
+      const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered), events: relayed.events });
+      const partial = { usage: plusUnanswered(chainUsage(usage), unanswered), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
       if (relayed.failure) throw new ForwardFailure(relayed.failure, { ...partial, details: { ...details, streamError: relayed.failure.message } });
       if (slot) {
@@ -165,8 +168,8 @@ export class LlmService {
       body: { kind: 'json', status: 200, headers, body },
       responseBytes: body.length,
       responseDigest: sha256Hex(body),
-      usage: chainUsage(usage),
-      details: merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage) }),
+      usage: plusUnanswered(chainUsage(usage), unanswered),
+      details: merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered) }),
     };
   }
 
@@ -222,15 +225,15 @@ export class LlmService {
   /**
    * The failure of a request no attempt answered. When a request may have reached a provider
    * and been processed there (the client left while it was out, or an attempt timed out or
-   * broke mid-way), its worst case is charged, marked `reserved`: a provider bills the prompt
-   * it received, and may well finish the answer nobody reads.
+   * broke mid-way), its worst case is charged, marked `reserved`, once per such attempt: a
+   * provider bills the prompt it received, and may well finish the answer nobody reads.
    */
   async #exhausted(err: unknown, base: Record<string, unknown>, sentEstimate: LlmEstimate | undefined): Promise<unknown> {
-    const charge = async (): Promise<Pick<ForwardResult, 'usage'> & { details?: Record<string, unknown> }> => {
-      if (!sentEstimate) return {};
-      const e = await exactlyOrBound(sentEstimate);
-      const usage = { tokensIn: e.promptTokens, tokensOut: e.maxOutputTokens * e.n, ...(e.worstCaseUsd !== null ? { costUsd: e.worstCaseUsd } : {}) };
-      return { usage, details: { usage: { inputTokens: usage.tokensIn, outputTokens: usage.tokensOut, source: 'reserved', costUsd: e.worstCaseUsd } } };
+    const charge = async (attempts = 1): Promise<Pick<ForwardResult, 'usage'> & { details?: Record<string, unknown> }> => {
+      const usage = await worstCaseOf(sentEstimate, attempts);
+      if (!usage) return {};
+      const reserved = { inputTokens: usage.tokensIn, outputTokens: usage.tokensOut, source: 'reserved', costUsd: usage.costUsd ?? null };
+      return { usage, details: { usage: attempts > 1 ? { ...reserved, attempts } : reserved } };
     };
     if (err instanceof AttemptError && err.kind === 'aborted-by-client') {
       const c = await charge();
@@ -241,8 +244,8 @@ export class LlmService {
     if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
     if (err.refused) headers['x-should-retry'] = 'false';
     const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
-    const processed = err.attempts.some((a) => a.error === 'timeout' || a.error === 'reset' || a.error === 'bad-response');
-    const c = processed ? await charge() : {};
+    const billable = billableAttempts(err.attempts);
+    const c = billable > 0 ? await charge(billable) : {};
     return new ForwardFailure(error, { ...c, details: { ...base, attempts: err.attempts, ...c.details } });
   }
 
@@ -275,7 +278,10 @@ function estimateDetails(e: LlmEstimate | undefined): Record<string, unknown> | 
   };
 }
 
-function usageDetails(u: SettledUsage): Record<string, unknown> {
+/** Earlier attempts the provider may have billed without answering (AttemptRecord.billable), and their worst case. */
+type Unanswered = { attempts: number; usage: Usage | null } | null;
+
+function usageDetails(u: SettledUsage, unanswered: Unanswered = null): Record<string, unknown> {
   return {
     inputTokens: u.inputTokens,
     cachedInputTokens: u.cachedInputTokens,
@@ -283,7 +289,24 @@ function usageDetails(u: SettledUsage): Record<string, unknown> {
     source: u.source,
     costUsd: u.costUsd,
     ...(u.overReservation ? { overReservation: true } : {}),
+    ...(unanswered?.usage
+      ? { unanswered: { attempts: unanswered.attempts, inputTokens: unanswered.usage.tokensIn, outputTokens: unanswered.usage.tokensOut, costUsd: unanswered.usage.costUsd ?? null, source: 'reserved' } }
+      : {}),
   };
+}
+
+/** The served attempt's usage plus the worst case of the unanswered ones before it. */
+function plusUnanswered(u: Usage, unanswered: Unanswered): Usage {
+  const extra = unanswered?.usage;
+  if (!extra) return u;
+  const costUsd = u.costUsd === undefined && extra.costUsd === undefined ? undefined : (u.costUsd ?? 0) + (extra.costUsd ?? 0);
+  return { tokensIn: (u.tokensIn ?? 0) + (extra.tokensIn ?? 0), tokensOut: (u.tokensOut ?? 0) + (extra.tokensOut ?? 0), ...(costUsd !== undefined ? { costUsd } : {}) };
+}
+
+function billableAttempts(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (const a of attempts) if (a.billable) n++;
+  return n;
 }
 
 /** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */

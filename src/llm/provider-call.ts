@@ -18,10 +18,13 @@ export type AttemptFailure = 'timeout' | 'connect' | 'refused' | 'reset' | 'bad-
 /** Why an attempt produced no usable response; `message` is safe to show (origin, never path or headers). */
 export class AttemptError extends Error {
   readonly kind: AttemptFailure;
-  constructor(kind: AttemptFailure, message: string, cause?: unknown) {
+  /** False when the request cannot have reached the provider (no connection was made), so it was not billed. */
+  readonly sent: boolean;
+  constructor(kind: AttemptFailure, message: string, cause?: unknown, sent = true) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'AttemptError';
     this.kind = kind;
+    this.sent = sent;
   }
 }
 
@@ -102,14 +105,16 @@ function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): 
   const id = provider.config.id;
   switch (e.code) {
     case 'EGRESS_TIMEOUT':
-      return new AttemptError('timeout', `${id}: ${e.phase === 'first-byte' ? 'no response headers' : 'no connection'} in time`, cause);
-    case 'EGRESS_CONNECT':
-      return new AttemptError(e.reason === 'ECONNRESET' || e.reason === 'UND_ERR_SOCKET' ? 'reset' : 'connect', `${id}: connection failed (${e.reason ?? 'error'})`, cause);
+      return new AttemptError('timeout', `${id}: ${e.phase === 'first-byte' ? 'no response headers' : 'no connection'} in time`, cause, e.phase !== 'connect');
+    case 'EGRESS_CONNECT': {
+      const reset = e.reason === 'ECONNRESET' || e.reason === 'UND_ERR_SOCKET';
+      return new AttemptError(reset ? 'reset' : 'connect', `${id}: connection failed (${e.reason ?? 'error'})`, cause, reset);
+    }
     case 'EGRESS_DNS':
-      return new AttemptError('connect', `${id}: ${e.message}`, cause);
+      return new AttemptError('connect', `${id}: ${e.message}`, cause, false);
     case 'EGRESS_ADDRESS_REFUSED':
     case 'EGRESS_ORIGIN_REFUSED':
-      return new AttemptError('refused', `${id}: ${e.message}`, cause);
+      return new AttemptError('refused', `${id}: ${e.message}`, cause, false);
     default:
       return new AttemptError('bad-response', `${id}: ${e.message}`, cause);
   }

@@ -201,6 +201,19 @@ describe('LlmRouter.run: attempts', () => {
     expect((await h2.exhausted([A])).retryAfterMs).toBeUndefined();
   });
 
+  it('marks the failed attempts the provider may have billed: sent, then timed out, reset or broken', async () => {
+    const h = harness({ maxAttempts: 5 });
+    h.script.a = [
+      new AttemptError('timeout', 'p1: no connection in time', undefined, false),
+      new AttemptError('timeout', 'p1: no response headers in time'),
+      new AttemptError('reset', 'p1: connection failed (ECONNRESET)'),
+      new AttemptError('connect', 'p1: connection failed (ECONNREFUSED)', undefined, false),
+      500,
+    ];
+    const err = await h.exhausted([A]);
+    expect(err.attempts.map((x) => x.billable ?? false)).toEqual([false, true, true, false, false]);
+  });
+
   it('says timed out when the last attempt timed out', async () => {
     const h = harness({ maxAttempts: 1 });
     h.script.a = [new AttemptError('timeout', 'p1: no response headers in time')];

@@ -31,6 +31,11 @@ export interface AttemptRecord {
   error?: string;
   /** Why the gateway refused to connect (`error: 'refused'`): the address and the rule, never a path or header. */
   reason?: string;
+  /**
+   * The attempt failed after its request may have reached the provider (a timeout waiting for
+   * the answer, a connection reset, a broken answer): the provider may bill it all the same.
+   */
+  billable?: true;
   /** The target was not tried: its circuit is open. */
   skipped?: 'circuit-open';
 }
@@ -193,6 +198,7 @@ export class LlmRouter {
           throw e;
         }
         rec.error = e.kind;
+        if (e.sent && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response')) rec.billable = true;
         if (e.kind === 'refused') {
           rec.reason = e.message;
           (refused ??= new Set()).add(target);

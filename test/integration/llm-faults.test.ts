@@ -81,7 +81,14 @@ describe('fallback and retries', () => {
     env.fakes[0]!.script({ hang: true });
     const t = await env.client('agent').chat.completions.create({ model: 'resilient', messages: user }).withResponse();
     expect(t.response.headers.get('x-warden-provider')).toBe('backup');
-    expect(env.audit().at(-1)!.details!.attempts[0].error).toBe('timeout');
+    const timedOut = env.audit().at(-1)!;
+    expect(timedOut.details!.attempts[0]).toMatchObject({ error: 'timeout', billable: true });
+    // The provider had the first request and may bill it: its worst case is charged on top of the answer.
+    const { estimate, usage } = timedOut.details!;
+    expect(usage.unanswered).toMatchObject({ attempts: 1, outputTokens: estimate.maxOutputTokens, source: 'reserved' });
+    expect(usage.unanswered.inputTokens).toBe(8); // the prompt, counted exactly
+    expect(timedOut.tokens_in).toBe(usage.inputTokens + 8);
+    expect(timedOut.tokens_out).toBe(usage.outputTokens + estimate.maxOutputTokens);
 
     reset();
     const err = await env.client('agent').chat.completions.create({ model: 'refusing', messages: user }).catch((e: unknown) => e);
@@ -102,6 +109,25 @@ describe('fallback and retries', () => {
     const row = env.audit().at(-1)!;
     expect(row.decision).toBe('error');
     expect(row.details!.attempts.map((a: { provider: string; status: number }) => `${a.provider}:${a.status}`)).toEqual(['primary:502', 'backup:503', 'primary:502']);
+    expect(row.tokens_in ?? 0).toBe(0); // every provider answered: nothing was processed to bill
+    reset();
+  });
+
+  it('charges the worst case once per attempt the providers may have billed without answering', async () => {
+    reset();
+    env.fakes[0]!.setDefault({ hang: true });
+    env.fakes[1]!.setDefault({ hang: true });
+    const err = (await env.client('agent', { timeout: 20_000 }).chat.completions.create({ model: 'doomed', messages: user }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(504);
+    const row = env.audit().at(-1)!;
+    // (A target whose circuit the test before opened is skipped, not tried.)
+    const tried = (row.details!.attempts as Array<{ error?: string; billable?: boolean; skipped?: string }>).filter((a) => !a.skipped);
+    expect(tried.length).toBeGreaterThanOrEqual(2);
+    expect(tried.every((a) => a.error === 'timeout' && a.billable === true)).toBe(true);
+    const { estimate, usage } = row.details!;
+    expect(usage).toMatchObject({ source: 'reserved', attempts: tried.length });
+    expect(row.tokens_in).toBe(tried.length * 8);
+    expect(row.tokens_out).toBe(tried.length * estimate.maxOutputTokens);
     reset();
   });
 
