@@ -108,7 +108,9 @@ export class BudgetService {
   #alert(a: BudgetAlert): void {
     const agentId = a.key.startsWith('agent:') ? a.key.slice(6, a.key.indexOf('|')) : null;
     const details = { ...a, windowStart: new Date(a.windowStart).toISOString() };
-    this.#o.log.warn(details, a.type === 'budget.overrun' ? 'budget overrun: usage above the reservation' : 'budget threshold crossed');
+    // `key` is a redacted log field (credentials travel under that name): the budget key goes as budgetKey.
+    const { key: budgetKey, ...rest } = details;
+    this.#o.log.warn({ ...rest, budgetKey }, a.type === 'budget.overrun' ? 'budget overrun: usage above the reservation' : 'budget threshold crossed');
     this.#o.system(a.type, {
       agentId,
       target: a.key,

@@ -28,6 +28,7 @@ export function cacheSlot(cache: ResponseCache | null, agent: Agent, route: Rout
     endpoint: req.endpoint,
     model: route.name,
     body: req.body as Record<string, unknown>,
+    outputLimit: req.enforcedOutputLimit,
     scope: { owner: agent.owner, clearance: agent.dataExposure?.clearance ?? 'internal', label: agent.models?.cache?.scope ?? `agent:${agent.id}` },
   });
   return key === undefined ? null : { key, ttlMs };

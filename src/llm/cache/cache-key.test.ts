@@ -137,6 +137,13 @@ describe('cacheKey', () => {
     expect(key(chatBody, { model: 'smart' })).not.toBe(base);
   });
 
+  it("keys the output limit the gateway enforced: a budget's clamp never shares an answer with an unclamped request", () => {
+    const base = key(chatBody, { outputLimit: 4096 });
+    expect(key(chatBody, { outputLimit: 61 })).not.toBe(base);
+    expect(key(chatBody, { outputLimit: 4096 })).toBe(base);
+    expect(key(chatBody)).not.toBe(base);
+  });
+
   it('never gives two scopes the same key, even with equal bodies', () => {
     const keys = new Set([
       key(chatBody),

@@ -20,6 +20,12 @@ export interface CacheKeyInput {
   /** The request body as the agent sent it; it is read, never changed. */
   body: Record<string, unknown>;
   scope: CacheScope;
+  /**
+   * The output limit the gateway wrote into the forwarded request (a budget's clamp, or the
+   * reserved default when the agent set none): an answer cut short for one agent's budget
+   * must not be served to another whose request would not have been.
+   */
+  outputLimit?: number | undefined;
 }
 
 /**
@@ -96,7 +102,7 @@ function nestsDeeper(value: unknown, depth: number): boolean {
 
 /**
  * The exact-match cache key: lowercase hex SHA-256 of the canonical JSON of the tuple
- * [endpoint, model, owner, clearance, label, body without the NOT_KEYED fields]. Canonical
+ * [endpoint, model, owner, clearance, label, output limit or null, body without the NOT_KEYED fields]. Canonical
  * JSON sorts keys at every depth, so key order never matters; each string is quoted and
  * escaped inside the tuple, so no two scopes or models can run together into one key.
  *
@@ -112,5 +118,5 @@ export function cacheKey(input: CacheKeyInput): string | undefined {
   for (const name of Object.keys(body)) {
     if (!notKeyed.has(name)) keyed[name] = body[name];
   }
-  return sha256Hex(canonicalJson([input.endpoint, input.model, scope.owner, scope.clearance, scope.label, keyed]));
+  return sha256Hex(canonicalJson([input.endpoint, input.model, scope.owner, scope.clearance, scope.label, input.outputLimit ?? null, keyed]));
 }
