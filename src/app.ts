@@ -55,10 +55,25 @@ export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
  * then listens. Throws ConfigError (with every problem) when anything is invalid.
  */
 export async function startGateway(config: LoadedConfig, log: Logger, now: () => number = Date.now): Promise<Gateway> {
+  // Every secret reference is resolved before anything is written: a configuration that cannot
+  // start leaves no data directory, database or admin token behind.
+  const secretIssues = await upstreamSecretIssues(config.mcp, config.baseDir, config.file ?? 'warden.yaml');
+  // Every outbound HTTP call of the gateway goes through this one egress.
+  const egress = new Egress({ log });
+  const llm = await createLlm(config.llm, egress, log, { baseDir: config.baseDir, file: config.file ?? 'warden.yaml' });
+  secretIssues.push(...llm.issues);
+  let webhook: AlertWebhook | undefined;
+  if (config.governance.alerts.webhook) {
+    const r = await resolveWebhookConfig(config.governance.alerts.webhook, config.baseDir);
+    if (r.ok) webhook = new AlertWebhook(r.config, { egress, log });
+    else secretIssues.push({ file: config.file ?? 'warden.yaml', path: 'governance.alerts.webhook', message: r.message });
+  }
+  if (secretIssues.length > 0) {
+    await egress.close();
+    throw new ConfigError('configuration', secretIssues);
+  }
   // Private to this user: audit trail, key hashes and the generated admin token live here.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const secretIssues = await upstreamSecretIssues(config.mcp, config.baseDir, config.file ?? 'warden.yaml');
-  if (secretIssues.length > 0) throw new ConfigError('configuration', secretIssues);
   const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
   const audit: AuditSink = await openAuditSink(config, log);
   const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
@@ -71,6 +86,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   try {
     state = StateStore.open(stateDbPath(config.dataDir), { busyTimeoutMs: 0 });
   } catch (err) {
+    await egress.close();
     await audit.close();
     throw err;
   }
@@ -144,6 +160,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       },
     });
   } catch (err) {
+    await egress.close();
     await audit.close();
     state.close();
     throw err;
@@ -161,21 +178,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   const lastUsedTimer = setInterval(flushLastUsed, 5000);
   lastUsedTimer.unref();
 
-  // Every outbound HTTP call of the gateway goes through this one egress.
-  const egress = new Egress({ log });
-  const llm = await createLlm(config.llm, egress, log, { baseDir: config.baseDir, file: config.file ?? 'warden.yaml' });
-  let webhook: AlertWebhook | undefined;
-  if (config.governance.alerts.webhook) {
-    const r = await resolveWebhookConfig(config.governance.alerts.webhook, config.baseDir);
-    if (r.ok) webhook = new AlertWebhook(r.config, { egress, log });
-    else llm.issues.push({ file: config.file ?? 'warden.yaml', path: 'governance.alerts.webhook', message: r.message });
-  }
-  if (llm.issues.length > 0) {
-    await egress.close();
-    await audit.close();
-    state.close();
-    throw new ConfigError('configuration', llm.issues);
-  }
   mcp = new McpGateway({
     egress,
     config: config.mcp,

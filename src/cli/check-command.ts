@@ -117,7 +117,7 @@ async function checkImports(dir: string, upstreamIds: ReadonlySet<string>): Prom
     out.apis++;
     out.tools += r.api.tools.size;
     // Like an MCP upstream's, a credential reference that does not resolve is a problem here (the gateway would serve the import without those operations).
-    for (const p of r.api.credentialProblems) out.issues.push({ file: where, path: 'credentials', message: p });
+    for (const p of r.api.credentialProblems) out.issues.push(credentialIssue(where, p));
     for (const w of r.api.warnings) if (!r.api.credentialProblems.includes(w)) out.warnings.push(`${files.spec}: ${tableCell(w, 300)}`);
     if (r.api.skipped.length > 0) out.warnings.push(`${files.spec}: ${r.api.skipped.length} operation(s) skipped (warden import --check ${files.spec} lists them)`);
   }
@@ -132,4 +132,11 @@ function modelWarnings(catalog: Catalog, models: ModelDirectory): string[] {
     if (d !== undefined && !models.route(d)) out.push(`${agent.file}: models.defaultModel "${d}" is not a model or alias in llm`);
   }
   return out;
+}
+
+/** A credential problem ("<file>: <path>: <reason>") as an issue, without naming the file twice. */
+function credentialIssue(file: string, problem: string): { file: string; path: string; message: string } {
+  const rest = problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem;
+  const cut = rest.indexOf(': ');
+  return cut > 0 && rest.startsWith('credentials') ? { file, path: rest.slice(0, cut), message: rest.slice(cut + 2) } : { file, path: 'credentials', message: rest };
 }

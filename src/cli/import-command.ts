@@ -107,7 +107,7 @@ function printReport(io: Io, api: ImportedApi, copiedTo: string | null, notes: s
   if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk'], { maxWidth: { operation: 80 } });
   if (r.skipped.length > 0) {
     io.out.write('\nskipped:\n');
-    printTable(io.out, [...r.skipped], ['operation', 'reason'], { maxWidth: { reason: 120 } });
+    printTable(io.out, [...r.skipped], ['operation', 'reason'], { maxWidth: { reason: 240 } });
   }
   if (r.warnings.length > 0) io.out.write(`\nwarnings:\n${r.warnings.map((w) => `  ${tableCell(w, 300)}`).join('\n')}\n`);
   io.out.write(copiedTo ? `\ncopied to ${copiedTo}\n` : '\n--check: nothing copied\n');

@@ -37,6 +37,7 @@ describe('warden check validates the OpenAPI imports too', () => {
     writeFileSync(join(dir, 'good.warden.yaml'), 'baseUrl: https://api.example.test\ncredentials:\n  inject:\n    - { in: header, name: X-Api-Key, value: { env: WARDEN_TEST_UNSET_VAR } }\n');
     const r = await cli(ws, ['check']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/good\.warden\.yaml: credentials: .*WARDEN_TEST_UNSET_VAR/);
+    expect(r.stderr).toMatch(/good\.warden\.yaml: credentials\.inject\[0\]\.value: environment variable WARDEN_TEST_UNSET_VAR is not set\n/);
+    expect(r.stderr.match(/good\.warden\.yaml/g)).toHaveLength(1); // the file is named once
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
@@ -106,6 +106,17 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('WARDEN_TEST_UNSET_TOKEN');
+  });
+
+  it('refuses to start on an unresolvable LLM provider key before writing anything to the data directory', async () => {
+    const llm = { providers: [{ id: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: { env: 'WARDEN_TEST_UNSET_LLM_KEY' }, models: [{ name: 'gpt-4o' }] }] };
+    const ws = makeWorkspace({ config: `llm: ${JSON.stringify(llm)}\n` });
+    track(ws);
+    const fresh = join(ws.dir, 'fresh-data');
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config, '--data-dir', fresh], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('llm.providers[0].apiKey: environment variable WARDEN_TEST_UNSET_LLM_KEY is not set');
+    expect(existsSync(fresh)).toBe(false); // no audit.db, state.db or admin.token left behind
   });
 
   it('refuses LLM providers whose key cannot be resolved and aliases of unknown models, in check and at start', async () => {

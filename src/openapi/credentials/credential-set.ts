@@ -134,7 +134,7 @@ export class CredentialSet {
     const spec = this.#schemes.get(name);
     const label = JSON.stringify(name.slice(0, 64));
     if (spec === undefined) return `scheme ${label} is not declared in components.securitySchemes`;
-    if (this.#failed.has(name)) return `the credentials of ${label} are configured but unusable (see the import's problems)`;
+    if (this.#failed.has(name)) return `the credentials of ${label} are configured but unusable (see the import's warnings)`;
     if (spec.kind === 'unsupported') return `scheme ${label}: ${spec.reason}`;
     if (spec.kind === 'apiKey' && spec.problem !== null) return `scheme ${label}: ${spec.problem}`;
     return `scheme ${label} needs ${describeNeed(spec)} under credentials.schemes`;
