@@ -7,7 +7,7 @@ import { parseYaml } from '../config/load.js';
 import { SecretRefSchema, resolveSecretRef, type Secret, type SecretRef } from '../config/secret-ref.js';
 import { AgentSpecSchema, type AgentSpec } from './agent-schema.js';
 import { idFromFileName } from './catalog-files.js';
-import { addSchemaPositions } from './yaml-location.js';
+import { addSchemaPositions } from '../config/yaml-location.js';
 
 /** Agent files are small; anything bigger is a mistake (or an attack on the parser). */
 export const MAX_AGENT_FILE_BYTES = 1024 * 1024;

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYaml } from './load.js';
+import { ConfigError } from './issues.js';
+import { loadConfig, parseYaml } from './load.js';
 
 const issuesOf = (text: string) => {
   const r = parseYaml('f.yaml', text);
@@ -29,5 +33,21 @@ describe('YAML parsing of configuration and catalog files', () => {
     const issues = issuesOf(garbage);
     expect(issues.length).toBeLessThanOrEqual(21);
     for (const i of issues) expect(i.length).toBeLessThan(300);
+  });
+});
+
+describe('loadConfig', () => {
+  it('says where in warden.yaml a schema problem is, as it does for catalog files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
+    try {
+      writeFileSync(join(dir, 'warden.yaml'), 'dataDir: ./data\nlisten:\n  host: 127.0.0.1\n  prot: 8080\nlog: { level: loud }\n');
+      const err = await loadConfig(undefined, {}, dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      const issues = (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+      expect(issues).toContain('listen.prot: unknown key "prot" (line 4, column 3)');
+      expect(issues.find((i) => i.startsWith('log.level'))).toMatch(/\(line 5, column 15\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

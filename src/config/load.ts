@@ -5,6 +5,7 @@ import { isScalar, parseDocument, visit } from 'yaml';
 import { jsonDepthExceeds } from '../util/json-guard.js';
 import { ConfigError, issuesFromZod, type ConfigIssue } from './issues.js';
 import { ConfigSchema, type WardenConfig } from './schema.js';
+import { addSchemaPositions } from './yaml-location.js';
 
 export interface ConfigOverrides {
   host?: string;
@@ -90,13 +91,18 @@ export async function loadConfig(explicitFile?: string, overrides: ConfigOverrid
   } else if (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE))) {
     file = resolve(cwd, DEFAULT_CONFIG_FILE);
   }
+  let text: string | null = null;
   if (file !== null) {
-    const parsed = parseYaml(file, await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
+    const parsed = parseYaml(file, text);
     if (!parsed.ok) throw new ConfigError('configuration', parsed.issues);
     raw = parsed.value ?? {};
   }
   const result = ConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError('configuration', issuesFromZod(file ?? DEFAULT_CONFIG_FILE, result.error));
+  if (!result.success) {
+    const issues = issuesFromZod(file ?? DEFAULT_CONFIG_FILE, result.error);
+    throw new ConfigError('configuration', text !== null ? addSchemaPositions(text, result.error, issues) : issues);
+  }
   const cfg = result.data;
   const baseDir = file ? dirname(file) : cwd;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

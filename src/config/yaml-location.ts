@@ -1,10 +1,10 @@
 /**
- * Line/column lookup for catalog issues. The happy path never comes here: a file is only
+ * Line/column lookup for issues of YAML files (catalog files, warden.yaml). The happy path never comes here: a file is only
  * parsed a second time, with a line counter, when it already has problems to report.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { formatPath, type ConfigIssue } from '../config/issues.js';
+import { formatPath, type ConfigIssue } from './issues.js';
 
 // Must match config/load.ts parseYaml, so the errors come out in the same order.
 const PARSE_OPTIONS = { uniqueKeys: true, merge: false } as const;
