@@ -17,7 +17,7 @@ import type { ModelDirectory, ModelTarget, Route } from './model-directory.js';
 import { AttemptError, openAttempt, type OpenAttempt } from './provider-call.js';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
-import { RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
+import { ClientGone, RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
 import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
@@ -236,8 +236,12 @@ export class LlmService {
       return { usage, details: { usage: attempts > 1 ? { ...reserved, attempts } : reserved } };
     };
     if (err instanceof AttemptError && err.kind === 'aborted-by-client') {
-      const c = await charge();
-      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { ...c, details: { ...base, ...c.details } });
+      // The attempt the client left during (none when it left between attempts), plus any
+      // earlier one the provider may have billed.
+      const attempts = err instanceof ClientGone ? err.attempts : undefined;
+      const charged = attempts ? billableAttempts(attempts) + (attempts.at(-1)?.error === 'aborted-by-client' ? 1 : 0) : 1;
+      const c = charged > 0 ? await charge(charged) : {};
+      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { ...c, details: { ...base, ...(attempts ? { attempts } : {}), ...c.details } });
     }
     if (!(err instanceof RouteExhausted)) return err;
     const headers: Record<string, string> = {};

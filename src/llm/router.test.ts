@@ -5,7 +5,7 @@ import { LlmConfigSchema } from '../config/llm-schema.js';
 import { ModelDirectory, type ModelTarget } from './model-directory.js';
 import { AttemptError, AttemptSignal, type OpenAttempt } from './provider-call.js';
 import type { RequestShape } from './routing/index.js';
-import { LlmRouter, RouteExhausted } from './router.js';
+import { ClientGone, LlmRouter, RouteExhausted } from './router.js';
 import { RequestAbort, type AbortSource } from '../pipeline/request-abort.js';
 
 const price = (usd: number) => ({ input: usd, output: usd });
@@ -343,13 +343,19 @@ describe('LlmRouter.run: deadline and client', () => {
     expect(err.timedOut).toBe(true);
   });
 
-  it('rethrows a client abort at once, without counting it against the target', async () => {
-    const h = harness({ failureThreshold: 1 });
+  it('rethrows a client abort at once, with the attempts so far, without counting it against the target', async () => {
     const gone = new AttemptError('aborted-by-client', 'the client went away');
-    h.script.a = [gone];
-    await expect(h.run([A, B])).rejects.toBe(gone);
-    expect(h.sent).toEqual(['a']);
-    expect(h.router.breaker(A).state).toBe('closed');
+    const h = harness();
+    h.script.a = [new AttemptError('timeout', 'p1: no response headers in time'), gone];
+    const err = await h.run([A]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientGone);
+    expect((err as ClientGone).cause).toBe(gone);
+    expect((err as ClientGone).attempts.map((x) => x.error)).toEqual(['timeout', 'aborted-by-client']);
+    const one = harness({ failureThreshold: 1 });
+    one.script.a = [gone];
+    await expect(one.run([A, B])).rejects.toBeInstanceOf(ClientGone);
+    expect(one.sent).toEqual(['a']);
+    expect(one.router.breaker(A).state).toBe('closed');
   });
 
   it('ends the backoff wait when the client goes away', async () => {

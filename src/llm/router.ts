@@ -76,6 +76,15 @@ export class RouteExhausted extends Error {
   }
 }
 
+/** The client went away while the route ran: the attempts made until then, for its audit record. */
+export class ClientGone extends AttemptError {
+  readonly attempts: AttemptRecord[];
+  constructor(attempts: AttemptRecord[], cause?: unknown) {
+    super('aborted-by-client', 'the client went away', cause);
+    this.attempts = attempts;
+  }
+}
+
 export class LlmRouter {
   readonly latency = new LatencyTracker();
   readonly #breakers = new Map<string, CircuitBreaker>();
@@ -160,7 +169,7 @@ export class LlmRouter {
             await this.#sleep(wait, signal);
           } catch {
             breaker.release();
-            throw new AttemptError('aborted-by-client', 'the client went away');
+            throw new ClientGone(attempts);
           }
         }
       }
@@ -195,7 +204,7 @@ export class LlmRouter {
           breaker.release();
           rec.ms = round(this.#now() - t0);
           rec.error = e.kind;
-          throw e;
+          throw new ClientGone(attempts, e);
         }
         rec.error = e.kind;
         if (e.sent && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response')) rec.billable = true;

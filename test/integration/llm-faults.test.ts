@@ -271,6 +271,7 @@ describe('streams that go wrong', () => {
     // The provider had the request: its worst case is charged, marked as such.
     const row = env.audit().at(-1)!;
     expect(row.details!.usage.source).toBe('reserved');
+    expect(row.details!.attempts).toMatchObject([{ provider: 'primary', model: 'gpt-4o', error: 'aborted-by-client' }]);
     expect(row.tokens_in).toBe(8);
     expect(row.tokens_out).toBe(row.details!.estimate.maxOutputTokens);
   });
