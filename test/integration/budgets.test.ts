@@ -105,7 +105,10 @@ describe('LLM budgets', () => {
 
   it('never spends more USD than the budget, with concurrent requests reserving their worst case', async () => {
     const c = env.client('usd-agent');
-    env.fakes[0]!.setDefault({ delayMs: 100 });
+    // Answers held long enough that all 40 are admitted or refused before the first settles
+    // (a settled call frees its unused reservation for later ones; 100 ms was too short on a
+    // loaded machine for the sum below).
+    env.fakes[0]!.setDefault({ delayMs: 1500 });
     try {
       await Promise.allSettled(Array.from({ length: 40 }, () => c.chat.completions.create({ model: 'pricey', messages: user, max_tokens: 20 })));
     } finally {

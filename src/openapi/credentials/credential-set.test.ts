@@ -142,7 +142,7 @@ describe('startup validation', () => {
       `${FILE}: credentials.schemes.bearer.token: environment variable NOT_SET is not set`,
       `${FILE}: credentials.schemes.key_header.value: the value has characters a header may not carry (control characters, non-ASCII, or leading/trailing spaces)`,
     ]);
-    expect(reason(set.forOperation([{ bearer: [] }]))).toBe('no usable credentials: the credentials of "bearer" are configured but unusable (see the import\'s problems)');
+    expect(reason(set.forOperation([{ bearer: [] }]))).toBe('no usable credentials: the credentials of "bearer" are configured but unusable (see the import\'s warnings)');
   });
 
   it('needs a tokenUrl when the scheme has no clientCredentials flow, and https for it', async () => {
