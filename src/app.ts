@@ -72,10 +72,17 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     await egress.close();
     throw new ConfigError('configuration', secretIssues);
   }
-  // Private to this user: audit trail, key hashes and the generated admin token live here.
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
-  const audit: AuditSink = await openAuditSink(config, log);
+  let adminToken: Awaited<ReturnType<typeof loadAdminToken>>;
+  let audit: AuditSink;
+  try {
+    // Private to this user: audit trail, key hashes and the generated admin token live here.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
+    audit = await openAuditSink(config, log);
+  } catch (err) {
+    await egress.close();
+    throw err;
+  }
   const system = (action: string, fields: Partial<AuditEventInput> = {}) =>
     audit.append({ time: now(), requestId: `system-${randomUUID()}`, channel: 'system', action, decision: 'allow', ...fields }).catch((err: unknown) => {
       log.error({ err, action }, 'system audit event could not be committed');

@@ -144,11 +144,12 @@ class Bridge {
   }
 
   #toGateway(message: JSONRPCMessage): void {
-    if (this.#afterInitialize !== null) {
+    const m = message as { id?: JsonRpcId; method?: string; params?: Record<string, unknown> };
+    // Held while initialize is out, except a cancel of initialize itself.
+    if (this.#afterInitialize !== null && !(m.method === 'notifications/cancelled' && m.params?.requestId === this.#initializeId)) {
       this.#afterInitialize.push(message);
       return;
     }
-    const m = message as { id?: JsonRpcId; method?: string; params?: Record<string, unknown> };
     if (m.method === 'notifications/cancelled') {
       // 2026-07-28 has no session to cancel in: closing the request's HTTP stream is the cancellation.
       const target = this.#inFlight.get(m.params?.requestId as JsonRpcId);
@@ -169,16 +170,17 @@ class Bridge {
       if (this.#inFlight.get(id) !== flight) return;
       this.#inFlight.delete(id);
       if (!flight.abort.signal.aborted) this.#answer(errorResponse(id, err, this.#url));
-      if (id === this.#initializeId) this.#initialized();
+      // Aborted (the bridge is closing): what waited for it is dropped, not sent to a closing transport.
+      if (id === this.#initializeId) this.#initialized(!flight.abort.signal.aborted);
     });
   }
 
   // initialize answered (or failed): what waited for it goes out now, in order.
-  #initialized(): void {
+  #initialized(send = true): void {
     this.#initializeId = null;
     const waiting = this.#afterInitialize ?? [];
     this.#afterInitialize = null;
-    for (const m of waiting) this.#toGateway(m);
+    if (send) for (const m of waiting) this.#toGateway(m);
   }
 
   #toLocal(message: JSONRPCMessage): void {

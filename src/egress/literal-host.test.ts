@@ -5,6 +5,7 @@ describe('refusedLiteralHost', () => {
   it('names a loopback, private or link-local literal that needs internal: true, and accepts it with internal', () => {
     expect(refusedLiteralHost('http://127.0.0.1:11434/v1', false, 'a provider')).toBe('127.0.0.1 is a loopback address (127.0.0.0/8): the gateway calls it only for a provider configured with internal: true');
     expect(refusedLiteralHost('http://localhost:8000/v1', false, 'a provider')).toMatch(/^localhost is a loopback address/);
+    expect(refusedLiteralHost('http://localhost./v1', false, 'a provider')).toMatch(/^localhost\. is a loopback address/);
     expect(refusedLiteralHost('http://[::1]:8000/', false, 'a provider')).toMatch(/^\[::1\] is a loopback address/);
     expect(refusedLiteralHost('http://10.1.2.3/v1', false, 'a provider')).toMatch(/private address \(10\.0\.0\.0\/8\)/);
     for (const url of ['http://127.0.0.1:11434/v1', 'http://localhost/', 'http://[::1]/', 'http://10.1.2.3/', 'http://169.254.1.1/']) {

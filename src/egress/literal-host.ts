@@ -16,7 +16,7 @@ export function refusedLiteralHost(url: string, internal: boolean, who: string):
     return null; // the URL's own validation reports it
   }
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  const lower = bare.toLowerCase();
+  const lower = bare.toLowerCase().replace(/\.$/, ''); // "localhost." is localhost too
   const ip = isIP(bare) !== 0 ? bare : lower === 'localhost' || lower.endsWith('.localhost') ? '127.0.0.1' : null;
   if (ip === null) return null;
   const verdict = checkAddress(ip, internal);

@@ -125,18 +125,23 @@ export class LlmService {
     };
     if (slot) headers['x-cache'] = 'miss';
 
+    // Failed attempts before this one that the provider may have billed all the same (counted
+    // after a stream's relay, so they never delay its first byte).
+    const billable = billableAttempts(attempts);
+    const unansweredOf = async (): Promise<Unanswered> => (billable > 0 ? { attempts: billable, usage: await worstCaseOf(estimate, billable) } : null);
+
     if (!served.ok) {
       // The provider refused the request itself (400, 404, 422 ...): the agent gets its words.
       attempt.finish();
       const body = providerRefusal(served.value!, attempt.status, this.provider(target));
-      return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, details: merged<Record<string, unknown>>(base, where) };
+      const unanswered = await unansweredOf();
+      const charged = unanswered?.usage ? { usage: unanswered.usage, details: merged<Record<string, unknown>>(base, where, { usage: { unanswered: unansweredDetails(unanswered) } }) } : { details: merged<Record<string, unknown>>(base, where) };
+      return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, ...charged };
     }
 
-    // Failed attempts before this one that the provider may have billed all the same.
-    const billable = billableAttempts(attempts);
-    const unanswered = billable > 0 ? { attempts: billable, usage: await worstCaseOf(estimate, billable) } : null;
     if (req.stream) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
+      const unanswered = await unansweredOf();
       const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
       const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered), events: relayed.events });
       const partial = { usage: plusUnanswered(chainUsage(usage), unanswered), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
@@ -151,6 +156,7 @@ export class LlmService {
     }
 
     attempt.finish();
+    const unanswered = await unansweredOf();
     // Scrubbed before anything reads it: the cache keeps (and replays) what the agent may see.
     const body = scrubSecrets(served.value!, this.provider(target));
     let json: unknown;
@@ -245,7 +251,8 @@ export class LlmService {
     }
     if (!(err instanceof RouteExhausted)) return err;
     const headers: Record<string, string> = {};
-    if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    // Whole seconds, 1 to 3600: a provider's hint may say 0 or something absurd.
+    if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.min(3600, Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
     if (err.refused) headers['x-should-retry'] = 'false';
     const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
     const billable = billableAttempts(err.attempts);
@@ -293,10 +300,12 @@ function usageDetails(u: SettledUsage, unanswered: Unanswered = null): Record<st
     source: u.source,
     costUsd: u.costUsd,
     ...(u.overReservation ? { overReservation: true } : {}),
-    ...(unanswered?.usage
-      ? { unanswered: { attempts: unanswered.attempts, inputTokens: unanswered.usage.tokensIn, outputTokens: unanswered.usage.tokensOut, costUsd: unanswered.usage.costUsd ?? null, source: 'reserved' } }
-      : {}),
+    ...(unanswered?.usage ? { unanswered: unansweredDetails(unanswered) } : {}),
   };
+}
+
+function unansweredDetails(u: NonNullable<Unanswered>): Record<string, unknown> {
+  return { attempts: u.attempts, inputTokens: u.usage?.tokensIn, outputTokens: u.usage?.tokensOut, costUsd: u.usage?.costUsd ?? null, source: 'reserved' };
 }
 
 /** The served attempt's usage plus the worst case of the unanswered ones before it. */

@@ -252,13 +252,25 @@ describe('LlmRouter.run: an address the egress rules refuse', () => {
     expect(err.message).not.toContain('127.0.0.1'); // the agent is not told the operator's addresses
   });
 
-  it('is not final when another target failed for reasons of its own', async () => {
-    const h = harness({ maxAttempts: 2 });
+  it('is not final when another target failed for reasons of its own; the refusal costs no attempt and no wait', async () => {
+    const h = harness({ maxAttempts: 2, random: 0.5 });
     h.script.a = [refusal()];
-    h.script.b = [503];
+    h.script.b = [503, 503];
     const err = await h.exhausted([A, B]);
+    expect(h.sent).toEqual(['a', 'b', 'b']);
+    expect(h.sleeps).toEqual([50]); // only between b's two attempts
     expect(err.refused).toBe(false);
     expect(err.message).toContain('last: p1/b: HTTP 503');
+  });
+
+  it('is not final when the other targets are circuit-open: it says when to retry instead', async () => {
+    const h = harness();
+    h.openCircuit(B);
+    h.script.a = [refusal()];
+    const err = await h.exhausted([A, B]);
+    expect(err.refused).toBe(false);
+    expect(err.message).toMatch(/circuit open/);
+    expect(err.retryAfterMs).toBeGreaterThan(OPEN_MS - 100); // when b takes a probe, not 'never'
   });
 });
 

@@ -207,7 +207,8 @@ export class LlmRouter {
           throw new ClientGone(attempts, e);
         }
         rec.error = e.kind;
-        if (e.sent && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response')) rec.billable = true;
+        // A provider that answered with an error status billed nothing, even if its error body then broke.
+        if (e.sent && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response') && (rec.status === undefined || rec.status < 300)) rec.billable = true;
         if (e.kind === 'refused') {
           rec.reason = e.message;
           (refused ??= new Set()).add(target);
@@ -218,18 +219,21 @@ export class LlmRouter {
       rec.ms = round(this.#now() - t0);
       if (countsAgainstBreaker(outcome)) breaker.onFailure();
       else breaker.release();
-      failures++;
+      // A refusal by the egress rules costs neither an attempt nor a backoff: the target is passed over.
+      if (!('error' in outcome) || outcome.error !== 'refused') failures++;
       if (this.#now() >= deadline) {
         timedOut = true;
         break;
       }
     }
-    const tried = attempts.filter((a) => !a.skipped);
-    if (tried.length === 0) {
-      const probeIn = Math.min(...targets.map((t) => this.breaker(t).msUntilProbe()));
+    // Refused targets are the configuration's fault; the others say whether a retry can help.
+    const others = refused ? targets.filter((t) => !refused.has(t)) : targets;
+    const tried = attempts.filter((a) => !a.skipped && a.error !== 'refused');
+    if (others.length > 0 && tried.length === 0) {
+      const probeIn = Math.min(...others.map((t) => this.breaker(t).msUntilProbe()));
       throw new RouteExhausted('Every provider for this model is failing (circuit open); retry later', attempts, false, probeIn);
     }
-    if (tried.every((a) => a.error === 'refused')) {
+    if (others.length === 0) {
       throw new RouteExhausted(
         "The gateway may not connect to this model's provider: its address is outside what the gateway's egress rules allow (the operator's configuration; see the gateway log)",
         attempts,

@@ -113,6 +113,18 @@ describe('fallback and retries', () => {
     reset();
   });
 
+  it("charges a timed-out attempt's worst case when the next one ends in the provider's refusal", async () => {
+    reset();
+    env.fakes[0]!.script({ hang: true }, { status: 400 });
+    const err = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const row = env.audit().at(-1)!;
+    expect(row.details!.attempts.map((a: { error?: string; status?: number }) => a.error ?? a.status)).toEqual(['timeout', 400]);
+    expect(row.details!.usage.unanswered).toMatchObject({ attempts: 1, inputTokens: 8, source: 'reserved' });
+    expect(row.tokens_in).toBe(8);
+    expect(row.tokens_out).toBe(row.details!.estimate.maxOutputTokens);
+  });
+
   it('charges the worst case once per attempt the providers may have billed without answering', async () => {
     reset();
     env.fakes[0]!.setDefault({ hang: true });
