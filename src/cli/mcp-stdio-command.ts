@@ -18,6 +18,9 @@ const DEFAULT_KEY_ENV = 'WARDEN_AGENT_KEY';
 
 type JsonRpcId = string | number;
 
+/** Messages held while initialize is out; a client that sends more without waiting has its requests answered with an error. */
+const MAX_HELD = 1000;
+
 /** After stdin ends, how long answers to requests already sent are still awaited. */
 const IN_FLIGHT_DRAIN_MS = 30_000;
 
@@ -147,7 +150,10 @@ class Bridge {
     const m = message as { id?: JsonRpcId; method?: string; params?: Record<string, unknown> };
     // Held while initialize is out, except a cancel of initialize itself.
     if (this.#afterInitialize !== null && !(m.method === 'notifications/cancelled' && m.params?.requestId === this.#initializeId)) {
-      this.#afterInitialize.push(message);
+      if (this.#afterInitialize.length < MAX_HELD) this.#afterInitialize.push(message);
+      else if (m.method !== undefined && m.id !== undefined) {
+        this.#answer({ jsonrpc: '2.0', id: m.id, error: { code: -32603, message: `warden mcp-stdio: more than ${MAX_HELD} messages sent before initialize was answered` } });
+      }
       return;
     }
     if (m.method === 'notifications/cancelled') {

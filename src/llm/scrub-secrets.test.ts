@@ -39,6 +39,7 @@ describe('scrubSecrets: a provider secret echoed in an answer', () => {
     const secret = 'tok/"abc"/ü';
     expect(scrub(JSON.stringify({ echoed: secret }), [secret])).toBe('{"echoed":"[redacted]"}');
     expect(scrub('{"echoed":"tok\\/\\"abc\\"\\/\\u00fc"}', [secret])).toBe('{"echoed":"[redacted]"}');
+    expect(scrub('{"echoed":"tok/\\"abc\\"/\\u00FC"}', [secret])).toBe('{"echoed":"[redacted]"}'); // upper-case hex (Java, .NET)
   });
 
   it('stays linear on long runs of backslashes (a model asked to print them)', () => {

@@ -11,12 +11,14 @@ const cache = new WeakMap<readonly string[], { forms: readonly string[]; pattern
 /**
  * The forms in which a secret can come back: as sent, percent-encoded (upper and lower hex,
  * `+` or `%20` for spaces: query keys echoed inside URLs), and JSON-escaped (plain, with
- * non-ASCII as \uXXXX as Python writes it, and with "/" as "\/" too as PHP writes it).
+ * non-ASCII as \uXXXX in lower- or upper-case hex, and with "/" as "\/" too as PHP writes it).
  */
 export function secretVariants(secret: string): string[] {
   const pct = encodeURIComponent(secret);
   const json = JSON.stringify(secret).slice(1, -1);
   const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Upper-case hex, as Java's and .NET's serializers write it.
+  const asciiUpper = ascii.replace(/\\u[0-9a-f]{4}/g, (e) => `\\u${e.slice(2).toUpperCase()}`);
   const variants = [
     secret,
     pct,
@@ -24,8 +26,10 @@ export function secretVariants(secret: string): string[] {
     new URLSearchParams([['', secret]]).toString().slice(1),
     json,
     ascii,
+    asciiUpper,
     json.replaceAll('/', '\\/'),
     ascii.replaceAll('/', '\\/'),
+    asciiUpper.replaceAll('/', '\\/'),
   ];
   return [...new Set(variants)];
 }
