@@ -191,7 +191,9 @@ export class OpenApiImports {
    * The public name a call of `tool` is really aimed at: for an import's call_operation, the
    * operation it names (so the policy chain authorizes and audits that operation under its
    * own name and risk class); null for every other tool. An operation that is not this
-   * import's yields a name no tool has, which the chain refuses as unknown.
+   * import's yields a name of the same shape that no tool has, which the chain refuses as
+   * unknown: exactly as it refuses an operation the agent may not call, so the answer does
+   * not tell hidden operations from missing ones.
    */
   aimedAt(tool: ToolView | undefined, args: unknown): string | null {
     if (!tool || tool.kind !== 'openapi' || tool.upstreamName !== CALL_TOOL) return null;
@@ -199,8 +201,14 @@ export class OpenApiImports {
     if (!api?.discovery) return null;
     const operation = (args as { operation?: unknown } | null)?.operation;
     const op = this.#operationNamed(api, operation);
-    // Not one of this import's operations: a name no tool has, refused as unknown (never another upstream's tool).
-    return op ? publicToolName(api.id, op.name) : `${tool.name}(${String(operation).slice(0, 100)})`;
+    if (op) return publicToolName(api.id, op.name);
+    // Not one of this import's operations: a name in this import's namespace that no tool has
+    // (never another upstream's tool: namespaces are unique, unprefixed names hold no "__").
+    const named = String(operation).slice(0, 100);
+    const name = named.startsWith(`${api.id}__`) ? named : publicToolName(api.id, named);
+    // The discovery tools themselves are no operation either (and no secret): kept apart.
+    const meta = [...META_TOOLS].some((m) => publicToolName(api.id, m) === name);
+    return meta ? `${tool.name}(${named})` : name;
   }
 
   #operationNamed(api: ImportedApi, name: unknown): OpenApiTool | undefined {

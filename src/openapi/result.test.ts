@@ -40,6 +40,24 @@ describe('tool results from HTTP answers', () => {
     expect(r.structuredContent).toEqual({ headers: { authorization: 'Bearer [REDACTED]' } });
   });
 
+  it('writes the text from the parsed value, so a repeated key cannot carry a credential past it', () => {
+    const dup = '{"leak":"s3cret-token","leak":"nothing","q":1}';
+    const r = toToolResult(answer(200, 'application/json', dup), opts);
+    expect(JSON.stringify(r)).not.toContain('s3cret-token');
+    expect(r).toEqual({ content: [{ type: 'text', text: '{"leak":"nothing","q":1}' }], structuredContent: { leak: 'nothing', q: 1 } });
+    const err = toToolResult(answer(500, 'application/json', dup), opts);
+    expect(JSON.stringify(err)).not.toContain('s3cret-token');
+  });
+
+  it('hands over an answer nested too deep to write back out as redacted text, not as an internal error', () => {
+    const deep = `${'{"a":'.repeat(9000)}"s3cret-token"${'}'.repeat(9000)}`;
+    const r = toToolResult(answer(200, 'application/json', deep), opts);
+    expect(r.structuredContent).toBeUndefined();
+    expect(JSON.stringify(r)).not.toContain('s3cret-token');
+    expect((r.content as Array<{ text: string }>)[0]!.text).toContain('[truncated by the gateway');
+    expect(toToolResult(answer(500, 'application/json', deep), opts).isError).toBe(true);
+  });
+
   it('keeps text as text, images as image content and other bytes as an embedded resource with their MIME type', () => {
     expect(toToolResult(answer(200, 'text/plain', 'hello'), opts)).toEqual({ content: [{ type: 'text', text: 'hello' }] });
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);

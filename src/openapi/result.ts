@@ -70,10 +70,16 @@ export function toToolResult(answer: HttpAnswer, opts: ResultOptions): Record<st
       // Declared JSON that is not: hand it over as text, never as structured content.
       return textResult(opts.redact(text), opts.maxResultChars);
     }
+    // Past this nesting the value cannot be written back out (nor by the MCP layer): text only.
+    if (nestsDeeper(value, MAX_RESULT_DEPTH)) {
+      if (owesStructured) return errorResult(`The API's response nests deeper than ${MAX_RESULT_DEPTH} levels, but the operation declares a JSON output schema`);
+      return textResult(opts.redact(text), opts.maxResultChars);
+    }
     // Redact the parsed value, not the text (`\u0026` spells `&` where no text search looks),
-    // and give as text exactly what the structured content holds.
+    // and give as text exactly what the structured content holds, written from it: the raw
+    // text may hold what the value does not (a repeated key's first value, which JSON.parse drops).
     const safeValue = opts.redactValue(value);
-    const redactedText = safeValue === value ? text : JSON.stringify(safeValue);
+    const redactedText = JSON.stringify(safeValue);
     const structured = isObject(safeValue) ? safeValue : { result: safeValue };
     if (opts.checkOutput) {
       const problems = opts.checkOutput(structured);
@@ -113,8 +119,8 @@ function safeText(body: Buffer, mediaType: string, opts: ResultOptions): string 
   if (isJson(mediaType)) {
     try {
       const value = JSON.parse(text) as unknown;
-      const safe = opts.redactValue(value);
-      return safe === value ? text : JSON.stringify(safe);
+      // Written from the parsed value (see toToolResult), unless too deep to write: text below.
+      if (!nestsDeeper(value, MAX_RESULT_DEPTH)) return JSON.stringify(opts.redactValue(value));
     } catch {
       // Not JSON after all: redacted as text below.
     }
@@ -140,4 +146,19 @@ function isTextual(mediaType: string): boolean {
     mediaType === 'application/yaml' ||
     mediaType === 'application/x-yaml'
   );
+}
+
+/** Deeper answers are handed over as text: writing them back out would overflow the stack. */
+const MAX_RESULT_DEPTH = 256;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: any depth is safe to ask about). */
+function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -10,11 +10,13 @@ const cache = new WeakMap<readonly string[], { forms: readonly string[]; pattern
 
 /**
  * The forms in which a secret can come back: as sent, percent-encoded (upper and lower hex,
- * `+` or `%20` for spaces: query keys echoed inside URLs), and JSON-escaped (plain, with
+ * `+` or `%20` for spaces, `!'()*` escaped or not: query keys echoed inside URLs), and JSON-escaped (plain, with
  * non-ASCII as \uXXXX in lower- or upper-case hex, and with "/" as "\/" too as PHP writes it).
  */
 export function secretVariants(secret: string): string[] {
   const pct = encodeURIComponent(secret);
+  // RFC 3986's stricter form (Python's quote, Go's QueryEscape): !'()* escaped too.
+  const strict = pct.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const json = JSON.stringify(secret).slice(1, -1);
   const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   // Upper-case hex, as Java's and .NET's serializers write it.
@@ -23,6 +25,9 @@ export function secretVariants(secret: string): string[] {
     secret,
     pct,
     pct.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    strict,
+    strict.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    strict.replaceAll('%20', '+'),
     new URLSearchParams([['', secret]]).toString().slice(1),
     json,
     ascii,

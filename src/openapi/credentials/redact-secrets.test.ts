@@ -16,6 +16,11 @@ describe('redactSecrets', () => {
     expect(redactSecrets(text, [KEY])).toBe('GET /pets?api_key=[REDACTED] | [REDACTED] | [REDACTED]');
   });
 
+  it("replaces the stricter percent-encoding Python's quote and Go's QueryEscape write (!'()* escaped)", () => {
+    const key = 'QKEY-secret-Alpha*1!';
+    expect(redactSecrets('next=https://x/y?api_key=QKEY-secret-Alpha%2A1%21 | QKEY-secret-Alpha%2a1%21', [key])).toBe('next=https://x/y?api_key=[REDACTED] | [REDACTED]');
+  });
+
   it('replaces JSON-escaped forms, including \\uXXXX and \\/ escapes', () => {
     const json = JSON.stringify({ echoed: KEY });
     const ascii = '{"echoed":"k3y\\/with space&\\u00fc\\""}';
