@@ -8,9 +8,9 @@ import { ImportSidecarSchema } from './sidecar-schema.js';
 const dir = mkdtempSync(join(tmpdir(), 'warden-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function analyze(paths: Record<string, unknown>) {
+async function analyze(paths: Record<string, unknown>, components: Record<string, unknown> = {}) {
   const specFile = join(dir, `s${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(specFile, JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths }));
+  writeFileSync(specFile, JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths, components }));
   const r = await analyzeSpec({ specFile, sidecarFile: specFile, sidecar: ImportSidecarSchema.parse({ baseUrl: 'https://api.example.test' }) });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.analysis;
@@ -29,8 +29,20 @@ describe('analyzing a spec', () => {
     expect(a.skipped.map((s) => s.operation)).toEqual(['GET /a b', 'GET /q?x=1', 'GET /é']);
   });
 
+  it('never advertises a parameter the request builder would refuse: a credential name in any place and any case', async () => {
+    const schemes = { securitySchemes: { key: { type: 'apiKey', in: 'header', name: 'X-Api-Key' }, q: { type: 'apiKey', in: 'query', name: 'api_key' } } };
+    const params = [
+      { name: 'x-api-key', in: 'query' },
+      { name: 'API_KEY', in: 'header' },
+      { name: 'Api_Key', in: 'cookie' },
+      { name: 'limit', in: 'query' },
+    ].map((p) => ({ ...p, schema: { type: 'string' } }));
+    const a = await analyze({ '/x': { get: { operationId: 'getX', parameters: params } } }, schemes);
+    expect(Object.keys((a.operations[0]!.definition.inputSchema as { properties: object }).properties)).toEqual(['limit']);
+  });
+
   it('hides method-override and forwarding headers from the agent', async () => {
-    const params = ['X-HTTP-Method-Override', 'X-Original-URL', 'Forwarded', 'X-Forwarded-Host', 'X-Trace'].map((name) => ({ name, in: 'header', schema: { type: 'string' } }));
+    const params = ['X-HTTP-Method-Override', 'X-Original-URL', 'X-Original-URI', 'Forwarded', 'X-Forwarded-Host', 'X-Forwarded-Uri', 'X-Host', 'X-Trace'].map((name) => ({ name, in: 'header', schema: { type: 'string' } }));
     const a = await analyze({ '/x': { get: { operationId: 'getX', parameters: params } } });
     expect(Object.keys((a.operations[0]!.definition.inputSchema as { properties: object }).properties)).toEqual(['X-Trace']);
   });

@@ -71,7 +71,11 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
 
   const components = isObject(document.components) ? document.components : {};
   const hidden = hiddenParametersOf(components.securitySchemes, sidecar.credentials);
-  const isHidden = (p: { name: string; in: string }) => hidden.some((h) => h.in === p.in && (p.in === 'header' ? h.name.toLowerCase() === p.name.toLowerCase() : h.name === p.name));
+  // As the request builder refuses them: a header, query parameter or cookie whose name (in any
+  // case) is a credential's name in any of those places. Advertising one would offer an
+  // argument that every call refuses.
+  const reserved = new Set(hidden.map((h) => h.name.toLowerCase()));
+  const isHidden = (p: { name: string; in: string }) => p.in !== 'path' && reserved.has(p.name.toLowerCase());
   const selected = selectOperations(document, sidecar);
   warnings.push(...selected.warnings);
   // $defs of recursive schemas are named after their components.

@@ -91,7 +91,8 @@ describe('discovery mode for a large OpenAPI import (real gateway, real HTTP API
     }
     expect(api.requests.length).toBe(before);
     // A hidden operation and a missing one get the same answer: the refusal enumerates nothing.
-    const message = async (operation: string) => (await reader.callTool({ name: 'widgets__call_operation', arguments: { operation, arguments: {} } }).catch((e: Error) => e)).message;
+    const message = async (operation: string): Promise<string> =>
+      (await reader.callTool({ name: 'widgets__call_operation', arguments: { operation, arguments: {} } }).then(() => new Error('not refused'), (e: Error) => e)).message;
     expect((await message('delete_widget7')).replace('delete_widget7', 'X')).toBe((await message('nope_widget7')).replace('nope_widget7', 'X'));
     // The admin may delete.
     const r = (await admin.callTool({ name: 'widgets__call_operation', arguments: { operation: 'delete_widget7', arguments: { id: 'w-2' } } })) as unknown as ToolResult;
