@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, contentString, safeRow, toRow } from './chain.js';
+import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, MAX_TARGET_CHARS, contentString, safeRow, toRow } from './chain.js';
 import { sampleEvent } from './test-fixtures.js';
 
 describe('record content serialization', () => {
@@ -35,6 +35,14 @@ describe('record content serialization', () => {
 });
 
 describe('safeRow', () => {
+  it('cuts a target longer than MAX_TARGET_CHARS, keeping its length and a digest', () => {
+    const name = `evil__${'q'.repeat(1_000_000)}`;
+    const row = toRow(sampleEvent(1, { target: name }));
+    expect(row.target!.length).toBeLessThanOrEqual(MAX_TARGET_CHARS);
+    expect(row.target).toMatch(/^evil__q+…\[1000006 characters, sha256 [0-9a-f]{32}\]$/);
+    expect(toRow(sampleEvent(1, { target: 'x'.repeat(MAX_TARGET_CHARS) })).target).toBe('x'.repeat(MAX_TARGET_CHARS));
+  });
+
   it('turns an event that cannot be normalized into a placeholder row instead of throwing', () => {
     const bad = { toJSON: () => { throw new RangeError('Invalid string length'); } };
     const row = safeRow(sampleEvent(1, { status: 403, decision: 'deny', details: bad as unknown as Record<string, unknown> }));

@@ -85,6 +85,17 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 
 /** Longest canonical JSON text stored for one JSON-valued field (redactions, path, details). */
 export const MAX_JSON_FIELD_CHARS = 64 * 1024;
+/**
+ * Longest target stored as it is. A target can be an agent's own words (a tool name, a URI
+ * it asked for, refused or not): past this it is cut, with its length and digest kept, so no
+ * request can write megabytes into the trail and its query lookup.
+ */
+export const MAX_TARGET_CHARS = 1024;
+
+function clippedTarget(t: string | null): string | null {
+  if (t === null || t.length <= MAX_TARGET_CHARS) return t;
+  return `${t.slice(0, MAX_TARGET_CHARS - 100)}…[${t.length} characters, sha256 ${sha256Hex(t).slice(0, 32)}]`;
+}
 /** What an oversized JSON-valued field is replaced with. */
 export const TOO_LARGE = '[TooLarge]';
 const TOO_LARGE_JSON = quote(TOO_LARGE);
@@ -134,7 +145,7 @@ export function toRow(e: AuditEventInput): AuditRow {
     keyId: str(e.keyId),
     channel: req(e.channel),
     action: req(e.action),
-    target: str(e.target),
+    target: clippedTarget(str(e.target)),
     decision: req(e.decision),
     policy: str(e.policy),
     code: str(e.code),

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonRpcNotification } from '../../src/mcp/jsonrpc.js';
-import { client, closeClients, rejection, EVERYTHING, FIXTURES, peakRetainedBuffers, textOf, waitFor } from '../fixtures/mcp-upstreams/setup.js';
+import { pino } from 'pino';
+import { createUpstreamClient } from '../../src/mcp/upstream/index.js';
+import { client, clientInfo, closeClients, rejection, upstreamConfig, EVERYTHING, FIXTURES, peakRetainedBuffers, textOf, waitFor } from '../fixtures/mcp-upstreams/setup.js';
 
 const MISBEHAVING = `${FIXTURES}misbehaving-stdio.mjs`;
 
@@ -82,6 +84,21 @@ describe('stdio upstream: misbehaving server', () => {
     expect(sc.keys).not.toContain('GATEWAY_ONLY');
     expect(sc.keys).not.toContain('WARDEN_TEST_SECRET');
     expect(sc.keys.filter((k) => !['PATH', 'HOME', 'LANG', 'FIXTURE_SECRET', 'PLAIN'].includes(k))).toEqual([]);
+  });
+
+  it('keeps the secrets it passed to the process out of the log of its stderr', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const config = upstreamConfig({ transport: 'stdio', command: process.execPath, args: [MISBEHAVING], env: { FIXTURE_SECRET: { env: 'WARDEN_TEST_SECRET' }, PRINT_SECRET: '1' } });
+    const c = createUpstreamClient(config, { log, clientInfo, env: { PATH: process.env.PATH, WARDEN_TEST_SECRET: 's3cret-of-the-upstream' } });
+    try {
+      await c.start();
+      await waitFor(() => lines.some((l) => l.includes('FIXTURE_SECRET=')));
+      expect(lines.join('\n')).not.toContain('s3cret-of-the-upstream');
+      expect(lines.find((l) => l.includes('FIXTURE_SECRET='))).toContain('FIXTURE_SECRET=[REDACTED]');
+    } finally {
+      await c.close();
+    }
   });
 
   it('fails start with a clear error when a secret reference cannot be resolved', async () => {

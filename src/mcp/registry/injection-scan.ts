@@ -1,3 +1,4 @@
+import { foldLookalikeWords } from './lookalikes.js';
 import { excerpt, makeVisible } from './visible-text.js';
 
 /**
@@ -177,8 +178,9 @@ function matchPhrases(text: string, label: string, out: Array<Omit<Finding, 'pat
   }
 }
 
+// Lookalike letters folded too: `Ignоre all previоus instructiоns` with Cyrillic о reads as English.
 function normalizeForPhrases(text: string): string {
-  return text.normalize('NFKC').replace(STRIP_FOR_PHRASES, '').replace(/\s+/g, ' ');
+  return foldLookalikeWords(text.normalize('NFKC').replace(STRIP_FOR_PHRASES, '').replace(/\s+/g, ' '));
 }
 
 /**

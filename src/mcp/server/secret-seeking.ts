@@ -14,6 +14,7 @@
  * payment method is not handing over its number. A property with `format: "password"` or
  * `writeOnly: true` is secret-seeking whatever it is called.
  */
+import { foldLookalikes } from '../registry/lookalikes.js';
 import { HIDDEN_CHAR } from '../registry/visible-text.js';
 
 /**
@@ -39,15 +40,6 @@ const PHRASE_RE = new RegExp(`(?:^| )(?:${PHRASES.map((p) => (p.length > 3 ? `${
 const COMPOUND_RE =
   /pass(?:word|wd|phrase|code)|credential|mnemonic|secret(?!ar|ion|e)|(?:api|access|auth|bearer|refresh|session|csrf)token|(?:api|secret|private|access|signing)key|(?:credit|debit)card|cardnumber|seedphrase|recoveryphrase|recoverycode|backupcode|(?:account|routing)number|socialsecurity|onetime(?:code|pass)|(?:otp|verification|security)code/;
 
-// Cyrillic and Greek letters that look like Latin ones; folded only inside words that mix
-// them with Latin letters (`pаssword` with a Cyrillic а), never in real Cyrillic or Greek text.
-const LOOKALIKES: Record<string, string> = {
-  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', х: 'x', у: 'y', і: 'i', ѕ: 's', ј: 'j', к: 'k', т: 't', н: 'h', в: 'b', м: 'm', ԁ: 'd', ԛ: 'q', ԝ: 'w',
-  α: 'a', ε: 'e', ο: 'o', ρ: 'p', τ: 't', υ: 'u', ν: 'v', κ: 'k', ι: 'i',
-};
-const LATIN = /[a-z]/;
-const NON_LATIN_LETTER = /[^\p{Script=Latin}\p{N}]/u;
-
 /** The words a person reads in `text`, lowercased, one space between them. */
 export function secretScanWords(text: string): string {
   // camelCase and APIKey: a word starts at a capital after a lowercase letter, or before a capital+lowercase (not `2FA`).
@@ -68,10 +60,6 @@ function words(text: string): string {
     .join(' ');
 }
 
-function foldLookalikes(word: string): string {
-  if (!LATIN.test(word) || !NON_LATIN_LETTER.test(word)) return word;
-  return Array.from(word, (ch) => LOOKALIKES[ch] ?? ch).join('');
-}
 
 /** The secret-seeking word or field in an elicitation form, or `null` when it asks for none. */
 export function secretSought(message: unknown, requestedSchema: unknown): string | null {
