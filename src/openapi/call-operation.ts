@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Egress } from '../egress/egress.js';
 import { EgressError } from '../egress/egress-error.js';
 import { TokenError } from './credentials/oauth-client-credentials.js';
-import { MIN_REDACTED_LENGTH, redactDeep, redactSecrets } from './credentials/redact-secrets.js';
+import { MIN_REDACTED_LENGTH, redactDeep, redactSecrets } from '../util/redact-secrets.js';
 import type { ImportedApi, OpenApiTool } from './import-api.js';
 import type { BuiltRequest } from './plan.js';
 import { buildRequest } from './request/build-request.js';

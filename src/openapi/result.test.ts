@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { redactDeep, redactSecrets } from './credentials/redact-secrets.js';
+import { redactDeep, redactSecrets } from '../util/redact-secrets.js';
 import { toToolResult } from './result.js';
 
 const SECRETS = ['s3cret-token', 'hunter2&<admin>'];

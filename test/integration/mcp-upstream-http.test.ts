@@ -63,7 +63,8 @@ describe('Streamable HTTP upstream: a 2026-07-28 server (SDK v2)', () => {
       ?.structuredContent as Record<string, Record<string, unknown> | string>;
     expect(who.mcpMethod).toBe('tools/call');
     expect(who.mcpName).toBe('whoami');
-    expect(who.authorization).toBe('Bearer gateway-held');
+    // Echoed back exactly as configured, then redacted: the agent never sees the upstream's credential.
+    expect(who.authorization).toBe('[REDACTED]');
     // The gateway's own identity wins over whatever the caller put in _meta.
     expect(who.envelope).toMatchObject({ 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'warden-test' } });
   });
@@ -103,7 +104,9 @@ describe('Streamable HTTP upstream: misbehaving server', () => {
     expect(c.info?.era).toBe('legacy');
     const s = await stats(c);
     expect(s.discoverHeaders).toEqual({ method: 'server/discover', version: '2026-07-28' });
-    expect(s.lastHeaders).toEqual({ version: '2025-11-25', auth: 'k-123' });
+    // The upstream echoes the header it received: exactly the configured secret, which the
+    // client then redacts from the answer (no agent sees an upstream's credential).
+    expect(s.lastHeaders).toEqual({ version: '2025-11-25', auth: '[REDACTED]' });
   });
 
   it('delivers request-stream notifications to the request and session notifications (GET stream) as events', async () => {

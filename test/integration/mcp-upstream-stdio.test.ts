@@ -80,7 +80,8 @@ describe('stdio upstream: misbehaving server', () => {
     await c.start();
     const res = await c.request('tools/call', { name: 'env', arguments: {} });
     const sc = res.result?.structuredContent as { keys: string[]; secret: string };
-    expect(sc.secret).toBe('s3cret');
+    // The process got exactly the secret, and its echo of it is redacted before any agent sees it.
+    expect(sc.secret).toBe('[REDACTED]');
     expect(sc.keys).not.toContain('GATEWAY_ONLY');
     expect(sc.keys).not.toContain('WARDEN_TEST_SECRET');
     expect(sc.keys.filter((k) => !['PATH', 'HOME', 'LANG', 'FIXTURE_SECRET', 'PLAIN'].includes(k))).toEqual([]);

@@ -12,6 +12,7 @@ import { SseWire } from './sse-wire.js';
 import { StdioWire } from './stdio-wire.js';
 import type { ListKind, ProtocolEra, SubscribeResponse, UpstreamClient, UpstreamEvents, UpstreamInfo, UpstreamRequestOptions, UpstreamResponse, UpstreamState } from './types.js';
 import type { UpstreamWire, WireContext } from './wire.js';
+import { redactDeep } from '../../util/redact-secrets.js';
 
 export interface UpstreamClientOptions {
   log: Logger;
@@ -54,6 +55,8 @@ export class UpstreamClientImpl implements UpstreamClient {
   readonly config: UpstreamConfig;
   readonly #opts: UpstreamClientOptions;
   readonly #log: Logger;
+  /** The resolved secret references of its env or headers (and a bearer header's token alone). */
+  #secrets: readonly string[] = [];
   readonly #peer: JsonRpcPeer;
   readonly #listeners = new Map<keyof UpstreamEvents, Set<(...args: never[]) => void>>();
   readonly #callDefaults: { timeoutMs: number; idleMs: number };
@@ -143,7 +146,10 @@ export class UpstreamClientImpl implements UpstreamClient {
 
   request(method: string, params: Record<string, unknown> | undefined, opts: UpstreamRequestOptions = {}): Promise<UpstreamResponse> {
     if (this.#state !== 'ready') return Promise.reject(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is not connected`));
-    return this.#peer.request(method, params, opts, this.#callDefaults, this.#envelope);
+    const answer = this.#peer.request(method, params, opts, this.#callDefaults, this.#envelope);
+    // An upstream that echoes the credentials the gateway gave it must not hand them to an agent.
+    const secrets = this.#secrets;
+    return secrets.length === 0 ? answer : answer.then((res) => redactDeep(res, secrets) as UpstreamResponse);
   }
 
   async subscribeResource(uri: string, opts: { signal?: AbortSignal } = {}): Promise<SubscribeResponse> {
@@ -239,6 +245,7 @@ export class UpstreamClientImpl implements UpstreamClient {
     this.#setState('starting', this.#info);
     try {
       const values = await resolveUpstreamValues(this.config, this.#opts.baseDir ?? process.cwd(), this.#opts.env ?? process.env);
+      this.#secrets = secretValuesOf(this.config, values);
       // At most twice: a stdio server that exits on the discover probe is spawned again for initialize.
       for (let spawns = 0; spawns < 2; spawns++) {
         if (this.#closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is closed`);
@@ -414,4 +421,19 @@ function withDeadline<T>(p: Promise<T>, ms: number, id: string): Promise<T> {
       },
     );
   });
+}
+
+/** The values of `values` that came from secret references, for redaction. */
+function secretValuesOf(config: UpstreamConfig, values: Record<string, string>): readonly string[] {
+  const source = config.transport === 'stdio' ? config.env : config.headers;
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(source)) {
+    if (typeof v === 'string') continue;
+    const value = values[config.transport === 'stdio' ? key : key.toLowerCase()];
+    if (!value) continue;
+    out.push(value);
+    const token = /^(?:bearer|basic|token)\s+(\S+)$/i.exec(value)?.[1];
+    if (token) out.push(token);
+  }
+  return out;
 }

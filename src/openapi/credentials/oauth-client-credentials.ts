@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ErrorCode } from '../../errors/codes.js';
 import type { Secret } from '../../config/secret-ref.js';
-import { redactSecrets } from './redact-secrets.js';
+import { redactSecrets } from '../../util/redact-secrets.js';
 
 /**
  * One HTTP POST to a token endpoint. The executor builds it on the egress module (with the

@@ -9,7 +9,7 @@
  * shred ordinary text, and a secret that short is guessable anyway (the credential set
  * reports none of this; operators should not use them).
  */
-import { MIN_REDACTED_LENGTH, secretPattern } from '../../util/secret-pattern.js';
+import { MIN_REDACTED_LENGTH, secretPattern } from './secret-pattern.js';
 
 export { MIN_REDACTED_LENGTH };
 export const REDACTED = '[REDACTED]';
