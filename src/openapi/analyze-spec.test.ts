@@ -41,6 +41,16 @@ describe('analyzing a spec', () => {
     expect(Object.keys((a.operations[0]!.definition.inputSchema as { properties: object }).properties)).toEqual(['limit']);
   });
 
+  it('skips path templates with a dot segment in their fixed part, which no call could send', async () => {
+    const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+    const a = await analyze({ '/a/../../admin/{id}': { get: { parameters: id } }, '/a/%2e%2e/b': { get: {} }, '/v1.2/{id}': { get: { parameters: id } } });
+    expect(a.operations.map((o) => o.key)).toEqual(['GET /v1.2/{id}']);
+    expect(a.skipped).toEqual([
+      { operation: 'GET /a/../../admin/{id}', reason: expect.stringContaining('".." segment') },
+      { operation: 'GET /a/%2e%2e/b', reason: expect.stringContaining('".." segment') },
+    ]);
+  });
+
   it('hides method-override and forwarding headers from the agent', async () => {
     const params = ['X-HTTP-Method-Override', 'X-Original-URL', 'X-Original-URI', 'Forwarded', 'X-Forwarded-Host', 'X-Forwarded-Uri', 'X-Host', 'X-Trace'].map((name) => ({ name, in: 'header', schema: { type: 'string' } }));
     const a = await analyze({ '/x': { get: { operationId: 'getX', parameters: params } } });

@@ -19,6 +19,7 @@ import { buildOutputSchema } from './schema/output-schema.js';
 import { indexSchemaNames } from './schema/schema-names.js';
 import type { ImportSidecar } from './sidecar-schema.js';
 import { isObject } from '../util/is-object.js';
+import { hasDotSegment } from './request/dot-segments.js';
 
 export interface AnalyzedOperation {
   name: string;
@@ -158,5 +159,7 @@ export async function analyzeSpec(req: AnalyzeRequest): Promise<AnalyzeResult> {
 function pathTemplateProblem(template: string): string | null {
   const fixed = template.replace(/#.*$/, '').replace(/\{[^}]*\}/g, '');
   if (!fixed.startsWith('/')) return 'the path does not start with "/"';
+  // The request builder refuses every path with a dot segment: such a template could never be called.
+  if (hasDotSegment(template.replace(/#.*$/, '').replace(/\{[^}]*\}/g, 'x'))) return 'the path template has a "." or ".." segment (also percent-encoded), which the gateway never sends';
   return /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/.test(fixed) ? null : 'the path template has characters a URL path cannot carry as they are (spaces, "?", non-ASCII)';
 }

@@ -143,6 +143,9 @@ export function scanText(text: string): Array<Omit<Finding, 'path'>> {
   if (PLAIN_ASCII.test(text)) {
     // Most schema strings: nothing can hide in them, and NFKC would not change them.
     matchPhrases(text.replace(/\s+/g, ' '), '', out);
+    // And with underscores read as spaces: `ignore_previous_instructions` in an operationId
+    // or a property name (tool names like fetch_credentials keep theirs above).
+    if (text.includes('_')) matchPhrases(text.replace(/[\s_]+/g, ' '), '', out);
   } else {
     const bidi = BIDI.exec(text);
     if (bidi) out.push({ rule: 'bidi-control', excerpt: excerpt(text, bidi.index, 1, EXCERPT_CHARS) });
@@ -150,7 +153,9 @@ export function scanText(text: string): Array<Omit<Finding, 'path'>> {
     if (control) out.push({ rule: 'control-character', excerpt: excerpt(text, control.index, 1, EXCERPT_CHARS) });
     const invisible = INVISIBLE.test(text) ? findInvisible(text) : null;
     if (invisible !== null) out.push({ rule: 'invisible-unicode', excerpt: invisible });
-    matchPhrases(normalizeForPhrases(text), '', out);
+    const normalized = normalizeForPhrases(text);
+    matchPhrases(normalized, '', out);
+    if (normalized.includes('_')) matchPhrases(normalized.replace(/_+/g, ' '), '', out);
     // Unicode tag characters mirror ASCII invisibly ("ASCII smuggling"): read what they say.
     const smuggled = [...text.matchAll(TAG_RUN)].map((m) => decodeTags(m[0])).join(' ');
     if (smuggled.trim()) matchPhrases(normalizeForPhrases(smuggled), '[in tag characters] ', out);
