@@ -35,11 +35,11 @@ async function auditedActions(agent: string): Promise<string[]> {
   return body.records.map((x) => x.action);
 }
 
-/** How many tools/call records of an agent say the call was cancelled. */
+/** How many tools/call records of an agent say the call was cancelled (by its client: CLIENT_CLOSED_REQUEST, not the upstream's failure). */
 async function cancelledCalls(agent: string): Promise<number> {
   const r = await fetch(`${gw.url}/admin/audit?agent=${agent}&channel=mcp&limit=1000`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
-  const body = (await r.json()) as { records: Array<{ action: string; reason: string | null }> };
-  return body.records.filter((x) => x.action === 'tools/call' && /cancelled/i.test(x.reason ?? '')).length;
+  const body = (await r.json()) as { records: Array<{ action: string; reason: string | null; code: string | null }> };
+  return body.records.filter((x) => x.action === 'tools/call' && /cancelled/i.test(x.reason ?? '') && x.code === 'CLIENT_CLOSED_REQUEST').length;
 }
 
 const baseEnv = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' });

@@ -132,7 +132,7 @@ describe('stdio upstream: misbehaving server', () => {
     const p = c.request('tools/call', { name: 'hang', arguments: {} }, { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     const err = await rejection(p);
-    expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(err.code).toBe('CLIENT_CLOSED_REQUEST'); // the caller gave up: not the upstream's failure
     expect(err.message).toContain('cancelled');
     const log = JSON.parse(textOf((await c.request('tools/call', { name: 'cancelled-log', arguments: {} })).result)) as { hangIds: number[]; cancelled: number[] };
     expect(log.hangIds).toHaveLength(1);

@@ -30,7 +30,7 @@ export async function handleServerRequest(c: CallContext, upstream: UpstreamConf
     const onAbort = () => {
       clearTimeout(timer);
       session.awaiting.delete(id);
-      reject(new GatewayError('UPSTREAM_UNAVAILABLE', 'The call was cancelled'));
+      reject(new GatewayError('CLIENT_CLOSED_REQUEST', 'The call was cancelled'));
     };
     c.ctx.abort.onAbort(onAbort);
     session.awaiting.set(id, {

@@ -407,7 +407,8 @@ function deliver(fn: (n: JsonRpcNotification) => void, n: JsonRpcNotification, o
 }
 
 function cancelled(): GatewayError {
-  return new GatewayError('UPSTREAM_UNAVAILABLE', 'The request was cancelled');
+  // The caller gave up (a cancel or a closed request): recorded as such, not against the upstream.
+  return new GatewayError('CLIENT_CLOSED_REQUEST', 'The request was cancelled');
 }
 
 export function badResponse(message: string): GatewayError {
