@@ -205,10 +205,10 @@ export class OpenApiImports {
     // Not one of this import's operations: a name in this import's namespace that no tool has
     // (never another upstream's tool: namespaces are unique, unprefixed names hold no "__").
     const named = String(operation).slice(0, 100);
-    const name = named.startsWith(`${api.id}__`) ? named : publicToolName(api.id, named);
+    const prefix = `${api.id}__`;
+    const local = named.startsWith(prefix) ? named.slice(prefix.length) : named;
     // The discovery tools themselves are no operation either (and no secret): kept apart.
-    const meta = [...META_TOOLS].some((m) => publicToolName(api.id, m) === name);
-    return meta ? `${tool.name}(${named})` : name;
+    return META_TOOLS.has(local) ? `${tool.name}(${named})` : publicToolName(api.id, local);
   }
 
   #operationNamed(api: ImportedApi, name: unknown): OpenApiTool | undefined {

@@ -13,7 +13,7 @@ const cache = new WeakMap<readonly string[], { forms: readonly string[]; pattern
  * `+` or `%20` for spaces, `!'()*` escaped or not: query keys echoed inside URLs), and JSON-escaped (plain, with
  * non-ASCII as \uXXXX in lower- or upper-case hex, and with "/" as "\/" too as PHP writes it).
  */
-export function secretVariants(secret: string): string[] {
+function secretVariants(secret: string): string[] {
   const pct = encodeURIComponent(secret);
   // RFC 3986's stricter form (Python's quote, Go's QueryEscape): !'()* escaped too.
   const strict = pct.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

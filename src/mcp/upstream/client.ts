@@ -55,7 +55,7 @@ export class UpstreamClientImpl implements UpstreamClient {
   readonly config: UpstreamConfig;
   readonly #opts: UpstreamClientOptions;
   readonly #log: Logger;
-  /** The resolved secret references of its env or headers (and a bearer header's token alone). */
+  /** The resolved secret references of its env or headers (see ResolvedValues.secrets). */
   #secrets: readonly string[] = [];
   readonly #peer: JsonRpcPeer;
   readonly #listeners = new Map<keyof UpstreamEvents, Set<(...args: never[]) => void>>();
@@ -244,8 +244,8 @@ export class UpstreamClientImpl implements UpstreamClient {
   async #connectOnce(): Promise<void> {
     this.#setState('starting', this.#info);
     try {
-      const values = await resolveUpstreamValues(this.config, this.#opts.baseDir ?? process.cwd(), this.#opts.env ?? process.env);
-      this.#secrets = secretValuesOf(this.config, values);
+      const { values, secrets } = await resolveUpstreamValues(this.config, this.#opts.baseDir ?? process.cwd(), this.#opts.env ?? process.env);
+      this.#secrets = secrets;
       // At most twice: a stdio server that exits on the discover probe is spawned again for initialize.
       for (let spawns = 0; spawns < 2; spawns++) {
         if (this.#closed) throw new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.id} is closed`);
@@ -315,6 +315,7 @@ export class UpstreamClientImpl implements UpstreamClient {
       peer: this.#peer,
       log: this.#log,
       values,
+      secrets: this.#secrets,
       onClosed: (reason) => {
         if (wire === undefined || wire !== this.#wire) return;
         this.#lost(reason);
@@ -421,19 +422,4 @@ function withDeadline<T>(p: Promise<T>, ms: number, id: string): Promise<T> {
       },
     );
   });
-}
-
-/** The values of `values` that came from secret references, for redaction. */
-function secretValuesOf(config: UpstreamConfig, values: Record<string, string>): readonly string[] {
-  const source = config.transport === 'stdio' ? config.env : config.headers;
-  const out: string[] = [];
-  for (const [key, v] of Object.entries(source)) {
-    if (typeof v === 'string') continue;
-    const value = values[config.transport === 'stdio' ? key : key.toLowerCase()];
-    if (!value) continue;
-    out.push(value);
-    const token = /^(?:bearer|basic|token)\s+(\S+)$/i.exec(value)?.[1];
-    if (token) out.push(token);
-  }
-  return out;
 }

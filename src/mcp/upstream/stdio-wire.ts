@@ -5,7 +5,7 @@ import { findTopLevelId, LineSplitter } from './line-splitter.js';
 import type { PendingRequest } from './peer.js';
 import { TokenBucket } from '../../util/token-bucket.js';
 import type { UpstreamWire, WireContext } from './wire.js';
-import { secretPattern } from '../../util/secret-pattern.js';
+import { redactSecrets } from '../../util/redact-secrets.js';
 
 /** Bytes queued for a process that does not read its stdin before requests fail instead. */
 const MAX_STDIN_BACKLOG = 8 * 1024 * 1024;
@@ -67,16 +67,11 @@ export class StdioWire implements UpstreamWire {
 
     const stderrBucket = new TokenBucket(STDERR_LINES_PER_SECOND, STDERR_LINES_PER_SECOND * 2);
     const stderrLog = log.child({ stream: 'stderr' }); // the client's log names the upstream already
-    // The secrets the process was given (env entries that are references): a process that
-    // prints its environment must not put them in the gateway's log.
-    const secrets = Object.entries(config.env).flatMap(([name, v]) => (typeof v === 'string' ? [] : [this.#ctx.values[name] ?? '']));
-    const secretRe = secretPattern(secrets);
     const logLine = (text: string) => {
       if (!stderrBucket.take()) return;
       const dropped = stderrBucket.drainDropped();
-      const line = text.slice(0, STDERR_LINE_BYTES);
-      if (secretRe) secretRe.lastIndex = 0;
-      stderrLog.info(dropped ? { dropped } : {}, secretRe ? line.replace(secretRe, '[REDACTED]') : line);
+      // A process that prints its environment must not put its secrets in the gateway's log.
+      stderrLog.info(dropped ? { dropped } : {}, redactSecrets(text.slice(0, STDERR_LINE_BYTES), this.#ctx.secrets));
     };
     const stderr = new LineSplitter(STDERR_LINE_BYTES, {
       line: (line) => {

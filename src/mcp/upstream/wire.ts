@@ -22,6 +22,8 @@ export interface WireContext {
   log: Logger;
   /** stdio: the environment; http/sse: the configured headers (secrets resolved). */
   values: Record<string, string>;
+  /** Which of those values are secrets: kept out of the log. */
+  secrets: readonly string[];
   /** The connection ended by itself (process exit, stream closed). Called at most once. */
   onClosed: (reason: GatewayError) => void;
   /** HTTP: the session expired (404); runs the handshake again. */
