@@ -13,6 +13,7 @@ import type { AuditEventInput, AuditSink } from './audit/record.js';
 import { openAuditSink } from './audit/open-sink.js';
 import { CatalogStore, type Catalog } from './catalog/index.js';
 import type { LoadedConfig } from './config/load.js';
+import { openOutbound } from './outbound.js';
 import { ConfigError } from './config/issues.js';
 import { mkdir } from 'node:fs/promises';
 import { createHttpApp, httpListener } from './http/server.js';
@@ -26,18 +27,14 @@ import { StateStore } from './state/state-store.js';
 import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
 import { createStateRefresher } from './state/state-refresher.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
-import { Egress } from './egress/egress.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
 import { OpenApiImports } from './openapi/openapi-imports.js';
-import { upstreamSecretIssues } from './mcp/upstream/check-secrets.js';
 import { mcpPostHandler, mcpRouter } from './mcp/server/mcp-routes.js';
 import { legacySseRouter } from './mcp/server/legacy-sse-routes.js';
 import { GATEWAY_VERSION } from './version.js';
-import { createLlm } from './llm/create-llm.js';
 import { llmFastLane, llmRouter } from './llm/llm-routes.js';
 import { RateLimiter } from './ratelimit/rate-limiter.js';
 import { BudgetService } from './budget/budget-service.js';
-import { AlertWebhook, resolveWebhookConfig } from './alerts/index.js';
 import { LoopGuard } from './loops/loop-guard.js';
 
 export interface Gateway {
@@ -55,23 +52,8 @@ export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
  * then listens. Throws ConfigError (with every problem) when anything is invalid.
  */
 export async function startGateway(config: LoadedConfig, log: Logger, now: () => number = Date.now): Promise<Gateway> {
-  // Every secret reference is resolved before anything is written: a configuration that cannot
-  // start leaves no data directory, database or admin token behind.
-  const secretIssues = await upstreamSecretIssues(config.mcp, config.baseDir, config.file ?? 'warden.yaml');
-  // Every outbound HTTP call of the gateway goes through this one egress.
-  const egress = new Egress({ log });
-  const llm = await createLlm(config.llm, egress, log, { baseDir: config.baseDir, file: config.file ?? 'warden.yaml' });
-  secretIssues.push(...llm.issues);
-  let webhook: AlertWebhook | undefined;
-  if (config.governance.alerts.webhook) {
-    const r = await resolveWebhookConfig(config.governance.alerts.webhook, config.baseDir);
-    if (r.ok) webhook = new AlertWebhook(r.config, { egress, log });
-    else secretIssues.push({ file: config.file ?? 'warden.yaml', path: 'governance.alerts.webhook', message: r.message });
-  }
-  if (secretIssues.length > 0) {
-    await egress.close();
-    throw new ConfigError('configuration', secretIssues);
-  }
+  // Before anything is written: a configuration that cannot start leaves nothing behind.
+  const { egress, llm, webhook } = await openOutbound(config, log);
   let adminToken: Awaited<ReturnType<typeof loadAdminToken>>;
   let audit: AuditSink;
   try {
@@ -254,8 +236,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       },
       budgets: budgetService.ledger,
       toolCost: (tool) => budgetService.toolCost(tool),
-      models: () => llm.service.models,
-      estimator: () => llm.service.estimator,
+      models: () => llm.models,
+      estimator: () => llm.estimator,
     }),
     audit,
   );
@@ -293,7 +275,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     mcp: mcpGateway.serverDeps,
     origin: { allowedOrigins: config.mcp.allowedOrigins, allowedHosts: config.mcp.allowedHosts, listenHost: config.listen.host },
   };
-  const llmDeps = { ...governedDeps, llm: llm.service, maxBodyBytes: config.llm.defaults.maxBodyBytes, maxChoices: config.llm.defaults.maxChoices };
+  const llmDeps = { ...governedDeps, llm, maxBodyBytes: config.llm.defaults.maxBodyBytes, maxChoices: config.llm.defaults.maxChoices };
   const httpDeps: Parameters<typeof createHttpApp>[0] = {
     log,
     overload,
