@@ -186,6 +186,17 @@ describe('budget policy: what is charged where', () => {
     expect(annotations['budget.reserved']).toEqual({ tokens: exact.worstCaseTokens, usd: exact.worstCaseUsd, calls: 1 });
     expect(ledger.remaining(specsOf(who).daily!)).toEqual({ tokens: 0 });
   });
+  it('fails closed with a retryable OVERLOADED, reserving nothing, when the prompt cannot be counted near the limit', async () => {
+    const { exact } = await estimates();
+    const { ledger, decide } = setup();
+    const who = principal([{ name: 'daily', channel: 'llm', window: 'day', limits: { tokens: exact.worstCaseTokens } }]);
+    const ctx = await llmContext(who);
+    const failing: LlmEstimate = { ...estimateOf(ctx)!, exactly: () => Promise.reject(new Error('tokenizer thread unavailable')) };
+    const err = denial(await decide(applyPatch(ctx, { annotations: { [ESTIMATE_ANNOTATION]: failing } })));
+    expect([err.code, err.httpStatus, err.retryable, err.headers]).toEqual(['OVERLOADED', 503, true, { 'retry-after': '1' }]);
+    expect(ledger.status(specsOf(who).daily!).reserved).toEqual(ZERO);
+  });
+
   it('counts a prompt at most once: a count that stays a bound (input held by the provider) is refused, not counted again and again', async () => {
     // previous_response_id is counted as the configured history bound even after exactly():
     // asking again would never end, and as a chain of microtasks it starves the event loop, so

@@ -16,6 +16,7 @@ import type { ModelDirectory } from '../llm/model-directory.js';
 import { unlimitedOutput, withEnforcedLimit, type LlmRequest } from '../llm/request-body.js';
 import { callKind, type CallKind } from '../pipeline/call-kind.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { decideOnExactCount } from './exact-count.js';
 import type { Decision, Outcome, Policy } from '../pipeline/policy.js';
 import { ESTIMATE_ANNOTATION, estimateOf } from '../llm/estimate.js';
 
@@ -64,7 +65,7 @@ function decide(
   // Near the limit the byte bound is not good enough: count the prompt, then decide again, once.
   // The count may still not be exact (an unknown encoding, tools, images, input the provider
   // holds), and counting it again gives the same: asking until it is would never end.
-  if (!r.ok && estimate && !estimate.exact && !counted) return estimate.exactly().then((exact) => decide(ctx, ledger, specs, kind, exact, NO_TOOL_COST, true));
+  if (!r.ok && estimate && !estimate.exact && !counted) return decideOnExactCount(estimate, (exact) => decide(ctx, ledger, specs, kind, exact, NO_TOOL_COST, true));
   let payload: LlmRequest | undefined;
   // Clamp only for clamping budgets: a deny budget whose room is smaller than the call refuses it.
   if (!r.ok && estimate && r.refusal.dimension !== 'calls' && specs.some((s) => s.action === 'clamp') && ledger.check(specs.filter((s) => s.action === 'deny'), cost) === null) {

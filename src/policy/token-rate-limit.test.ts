@@ -111,6 +111,19 @@ describe('token-rate-limit policy', () => {
     expect(left(bot)).toBe(0);
   });
 
+  it('fails closed with a retryable OVERLOADED, reserving nothing, when the prompt cannot be counted near the limit', async () => {
+    const { exact } = await estimates();
+    const { decide, left } = setup();
+    const bot = principal({ tokensPerMinute: exact.worstCaseTokens });
+    const ctx = await llmContext(bot);
+    const failing: LlmEstimate = { ...estimateOf(ctx)!, exactly: () => Promise.reject(new Error('tokenizer thread unavailable')) };
+    const d = await decide(applyPatch(ctx, { annotations: { [ESTIMATE_ANNOTATION]: failing } }));
+    const err = denial(d);
+    expect([err.code, err.httpStatus, err.retryable, err.headers]).toEqual(['OVERLOADED', 503, true, { 'retry-after': '1' }]);
+    expect(d.kind === 'deny' && d.reason).toBe('prompt count unavailable');
+    expect(left(bot)).toBe(exact.worstCaseTokens);
+  });
+
   it('counts exactly when the bucket has room for the exact count but not the bound', async () => {
     const { exact } = await estimates();
     const { decide, limiter, left } = setup();

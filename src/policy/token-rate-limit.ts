@@ -6,6 +6,7 @@
  */
 import type { LlmEstimate } from '../llm/estimate.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { decideOnExactCount } from './exact-count.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { TOKENS_VIEW } from '../ratelimit/headers.js';
 import type { LimitRule, RateLimiter } from '../ratelimit/rate-limiter.js';
@@ -37,7 +38,7 @@ function decide(ctx: RequestContext, limiter: RateLimiter, rules: readonly Limit
   const r = limiter.admitTokens(agentId, rules, estimate.worstCaseTokens);
   // The byte bound overstates the prompt: near the limit, the exact count decides (once: a
   // count that is still a bound, e.g. an unknown encoding, stays one however often it is asked).
-  if (!r.ok && !estimate.exact && !counted) return estimate.exactly().then((exact) => decide(ctx, limiter, rules, exact, true));
+  if (!r.ok && !estimate.exact && !counted) return decideOnExactCount(estimate, (exact) => decide(ctx, limiter, rules, exact, true));
   if (!r.ok) return refuse(agentId, r.refusal);
   const admitted = r;
   return {
