@@ -33,6 +33,14 @@ export interface EgressOptions {
   log?: Logger;
 }
 
+/**
+ * A request option naming a function to call when undici writes the request to a connection
+ * (a symbol, so undici ignores it). Until then the request only waited for a connection or in
+ * the pool's queue, and the upstream never saw it: the LLM proxy charges an attempt cut short
+ * only if it was written.
+ */
+export const ON_WRITTEN: unique symbol = Symbol('warden.egress.onWritten');
+
 const DEFAULT_CONNECTIONS = 32;
 const DEFAULT_CONNECT_MS = 10_000;
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
@@ -136,8 +144,24 @@ class OriginPool extends Pool {
     if (o !== undefined && o !== null && o !== this.#origin && sameOrigin(o) !== this.#origin) {
       throw new EgressError('EGRESS_ORIGIN_REFUSED', `a request for ${sameOrigin(o) ?? 'another origin'} was sent to the egress pool of ${this.#origin}`);
     }
+    const onWritten = (opts as { [ON_WRITTEN]?: () => void })[ON_WRITTEN];
+    if (onWritten) noteWritten(handler, onWritten);
     return super.dispatch(opts, handler);
   }
+}
+
+/**
+ * undici calls a request's `onConnect` as it writes the request to a connection (never while it
+ * waits in the queue); `request()`'s handler has one.
+ */
+function noteWritten(handler: Dispatcher.DispatchHandler, onWritten: () => void): void {
+  const h = handler as { onConnect?: (...args: unknown[]) => unknown };
+  const onConnect = h.onConnect;
+  if (typeof onConnect !== 'function') return;
+  h.onConnect = function (this: unknown, ...args: unknown[]) {
+    onWritten();
+    return onConnect.apply(this, args);
+  };
 }
 
 function sameOrigin(o: string | URL): string | null {

@@ -7,7 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { ON_WRITTEN } from '../egress/egress.js';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
+import type { Dispatcher } from 'undici';
 import type { ProviderRuntime } from './provider-runtime.js';
 import type { AbortSource } from '../pipeline/request-abort.js';
 import { merged } from '../util/merged.js';
@@ -70,7 +72,9 @@ export async function openAttempt(
   const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
   if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away');
   opts.signal.onAbort(onClientAbort);
-  const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`)), t.totalMs);
+  // Cut short while still waiting for a connection, the request never reached the provider.
+  let written = false;
+  const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`, undefined, written)), t.totalMs);
   const finish = () => {
     clearTimeout(timer);
     opts.signal.offAbort(onClientAbort);
@@ -84,7 +88,7 @@ export async function openAttempt(
     return fromEgress(e, provider, err);
   };
   try {
-    const res = await provider.dispatcher.request({
+    const res = await settleOnAbort(ctl, provider.dispatcher.request({
       method: 'POST',
       path: provider.basePath + path + provider.query,
       // Answers are relayed as they come: a compressed stream would have to be decoded first.
@@ -93,12 +97,35 @@ export async function openAttempt(
       signal: ctl,
       headersTimeout: t.firstByteMs,
       bodyTimeout: t.idleMs,
-    });
+      [ON_WRITTEN]: () => void (written ||= !ctl.aborted),
+    } as Parameters<Dispatcher['request']>[0]));
     return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl, failure };
   } catch (err) {
     finish();
     throw failure(err);
   }
+}
+
+/**
+ * The response, or the attempt's abort reason as soon as it aborts: undici acts on an abort
+ * only once a request reaches a connection, so one waiting in the pool's queue would otherwise
+ * hold its caller past every deadline until a connection frees up.
+ */
+function settleOnAbort<T>(ctl: AttemptSignal, request: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(ctl.reason);
+    ctl.once('abort', onAbort);
+    request.then(
+      (res) => {
+        ctl.off('abort', onAbort);
+        resolve(res);
+      },
+      (err: unknown) => {
+        ctl.off('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): AttemptError {

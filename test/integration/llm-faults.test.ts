@@ -20,6 +20,10 @@ beforeAll(async () => {
           maxEventBytes: 4096,
           maxResponseBytes: 64 * 1024,
         }),
+        // One connection shared by both (same origin and settings: one pool): a request to
+        // `queued` waits behind one `held` is holding.
+        fakeProvider('held', a!, [{ name: 'held-model', upstreamName: 'gpt-4o' }], { maxConnections: 1, timeouts: { totalMs: 30_000 } }),
+        fakeProvider('queued', a!, [{ name: 'queued-model', upstreamName: 'gpt-4o' }], { maxConnections: 1, timeouts: { totalMs: 300 } }),
         fakeProvider('backup', b!, [{ name: 'gpt-4.1-mini@backup', upstreamName: 'gpt-4.1-mini' }, { name: 'gpt-4.1-nano@backup', upstreamName: 'gpt-4.1-nano' }], { timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 } }),
       ],
       aliases: {
@@ -38,7 +42,7 @@ beforeAll(async () => {
       defaults: { maxChoices: 8, maxBodyBytes: 1024 * 1024 },
     }),
     agents: [{ id: 'agent', models: { allow: ['*'] } }, { id: 'breaker-agent', models: { allow: ['*'] } }],
-    env: { KEY_PRIMARY: 'sk-primary', KEY_BACKUP: 'sk-backup' },
+    env: { KEY_PRIMARY: 'sk-primary', KEY_BACKUP: 'sk-backup', KEY_HELD: 'sk-held', KEY_QUEUED: 'sk-queued' },
   });
 }, 60_000);
 
@@ -140,6 +144,30 @@ describe('fallback and retries', () => {
     expect(usage).toMatchObject({ source: 'reserved', attempts: tried.length });
     expect(row.tokens_in).toBe(tried.length * 8);
     expect(row.tokens_out).toBe(tried.length * estimate.maxOutputTokens);
+    reset();
+  });
+
+  it('charges nothing for attempts that timed out waiting for a connection: the provider never saw them', async () => {
+    reset();
+    env.fakes[0]!.script({ hang: true });
+    const holder = new AbortController();
+    const held = env.client('agent', { maxRetries: 0 }).chat.completions.create({ model: 'held-model', messages: user }, { signal: holder.signal }).catch((e: unknown) => e);
+    await expect.poll(() => env.fakes[0]!.requests.length).toBe(1);
+    const t0 = Date.now();
+    const err = (await env.client('agent', { maxRetries: 0 }).chat.completions.create({ model: 'queued-model', messages: user }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(504);
+    // At its deadline (300 ms), not when the held connection frees up (30 s).
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const row = env.audit().at(-1)!;
+    expect(row.target).toBe('queued-model');
+    const attempts = row.details!.attempts as Array<{ provider: string; error?: string; billable?: boolean }>;
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    expect(attempts.every((a) => a.provider === 'queued' && a.error === 'timeout' && a.billable === undefined)).toBe(true);
+    expect(row.details!.usage?.attempts).toBeUndefined();
+    expect([row.tokens_in ?? 0, row.tokens_out ?? 0]).toEqual([0, 0]);
+    expect(env.fakes[0]!.requests).toHaveLength(1);
+    holder.abort();
+    await held;
     reset();
   });
 
