@@ -8,6 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Egress } from '../egress/egress.js';
 import { EgressError } from '../egress/egress-error.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { ForwardFailure } from '../pipeline/policy.js';
 import { TokenError } from './credentials/oauth-client-credentials.js';
 import { MIN_REDACTED_LENGTH, redactDeep, redactSecrets } from '../util/redact-secrets.js';
 import type { ImportedApi, OpenApiTool } from './import-api.js';
@@ -37,12 +39,14 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
   const holdsSecret = (body: Buffer) => api.credentials.secretValues().some((v) => v.length >= MIN_REDACTED_LENGTH && body.includes(v));
   const t0 = performance.now();
   let attempts = 0;
+  let sent = false;
   try {
     for (;;) {
       attempts++;
       // Credentials go on a copy: a retry after a refreshed token starts from the agent's request again.
       const req = copyRequest(built.request);
       await tool.injector.apply(req, io.signal);
+      sent = true;
       const answer = await io.egress.request(
         { origin: api.base.origin, internal: api.sidecar.internal },
         {
@@ -73,8 +77,13 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
       };
     }
   } catch (err) {
-    if (io.signal.aborted) throw err;
     const upstreamMs = round(performance.now() - t0);
+    if (io.signal.aborted) {
+      const gone = new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the API answered');
+      // The API may have acted on a request it received: the call counts as if it had answered.
+      if (sent) throw new ForwardFailure(gone, { details: { ...base, outcome: 'client-gone', upstreamMs, attempts } });
+      throw gone;
+    }
     if (err instanceof EgressError) {
       return { result: errorResult(redact(egressMessage(err, tool))), details: { ...base, outcome: 'network-error', egress: err.code, ...(err.phase ? { phase: err.phase } : {}), upstreamMs, attempts } };
     }

@@ -58,6 +58,10 @@ beforeAll(async () => {
       },
       { id: 'over-agent', models: { allow: ['*'] }, extra: budgets([{ name: 'small', channel: 'llm', window: 'day', limits: { tokens: 200 } }]) },
       {
+        id: 'cancel-agent',
+        extra: `tools: { allow: ["everything__*"] }\n${budgets([{ name: 'three-calls', channel: 'tools', window: 'day', limits: { calls: 3 } }])}`,
+      },
+      {
         id: 'tool-agent',
         extra: `tools: { allow: ["everything__*"] }\n${budgets([{ name: 'tool-calls', channel: 'tools', window: 'day', limits: { calls: 10 } }])}`,
       },
@@ -171,6 +175,32 @@ describe('tool budgets', () => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
       const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
       expect(String(refused.reason)).toMatch(/-32013|Budget "tool-calls"/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('tool calls the upstream received but did not answer', () => {
+  it('counts a call cancelled while the upstream ran it, as one that answered would', async () => {
+    const client = await connectClient(env.gw.url, env.keys['cancel-agent']!, 'modern');
+    try {
+      await waitForTools(client, (names) => names.includes('everything__trigger-long-running-operation'), 20_000);
+      for (let i = 0; i < 2; i++) {
+        const ac = new AbortController();
+        const call = client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 20, steps: 2 } }, { signal: ac.signal });
+        await new Promise((r) => setTimeout(r, 300));
+        ac.abort();
+        await expect(call).rejects.toThrow();
+      }
+      await expect.poll(() => env.audit("agent_id = 'cancel-agent' AND code = 'CLIENT_CLOSED_REQUEST'").length, { timeout: 5000 }).toBe(2);
+      const status = async () => {
+        const res = await fetch(`${env.gw.url}/admin/budgets?agent=cancel-agent`, { headers: { authorization: `Bearer ${env.gw.adminToken}` } });
+        return ((await res.json()) as { budgets: Array<{ spent: { calls: number } }> }).budgets[0]!.spent.calls;
+      };
+      await expect.poll(status, { timeout: 5000 }).toBe(2);
+      await client.callTool({ name: 'everything__echo', arguments: { message: 'third' } });
+      await expect(client.callTool({ name: 'everything__echo', arguments: { message: 'fourth' } })).rejects.toThrow(/-32013|Budget "three-calls"/);
     } finally {
       await client.close();
     }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Client } from '@modelcontextprotocol/client';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitForTools } from '../helpers/mcp-client.js';
 import { mcpWorkspace } from '../helpers/mcp-workspace.js';
@@ -280,6 +281,26 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
     expect(textOf(r)).toMatch(/did not answer in time/);
     expect(Date.now() - t0).toBeLessThan(2500);
     expect((await call('status', { code: 200 })).isError).toBeFalsy();
+  });
+
+  it('records a call its client cancelled while the API worked as CLIENT_CLOSED_REQUEST, a call the API received', async () => {
+    const ac = new AbortController();
+    const pending = client.callTool({ name: 'shop__slow', arguments: {} }, { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    ac.abort();
+    await expect(pending).rejects.toThrow();
+    const lastSlow = () => {
+      const db = new Database(join(ws.dataDir, 'audit.db'), { readonly: true });
+      try {
+        return db.prepare("SELECT code, status, details FROM audit_events WHERE target = 'shop__slow' ORDER BY seq DESC LIMIT 1").get() as { code: string | null; status: number; details: string } | undefined;
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(() => lastSlow()?.code, { timeout: 5000 }).toBe('CLIENT_CLOSED_REQUEST');
+    // Recorded as forwarded (the outcome the API's request led to), which is what budgets charge.
+    expect(JSON.parse(lastSlow()!.details)).toMatchObject({ outcome: 'client-gone', api: 'shop' });
+    expect(gw.logs.join('\n')).not.toMatch(/internal error in policy chain/);
   });
 
   it('stops reading a response past the byte cap, and decompresses gzip within it', async () => {

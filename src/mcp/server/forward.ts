@@ -4,7 +4,8 @@
  * id or its protocol envelope; the agent never sees another agent's traffic.
  */
 import { performance } from 'node:perf_hooks';
-import { GatewayError } from '../../errors/gateway-error.js';
+import { GatewayError, toGatewayError } from '../../errors/gateway-error.js';
+import { ForwardFailure } from '../../pipeline/policy.js';
 import { ClientAnswerError, type JsonRpcErrorObject, type JsonRpcNotification, type JsonRpcRequest } from '../jsonrpc.js';
 import { META } from '../protocol/versions.js';
 import { outboundTrace } from '../../loops/hop-chain.js';
@@ -26,8 +27,10 @@ export async function forwardToUpstream(
   }
   const session = c.payload.session;
   const t0 = performance.now();
+  let dispatched = false;
   const options = {
     signal: c.ctx.abort.signal,
+    onDispatched: () => void (dispatched = true),
     onNotification: (n: JsonRpcNotification) => {
       if (n.method === 'notifications/message' && !logLevelPasses(session?.logLevel ?? null, n.params?.level)) return;
       c.exchange.notify(n);
@@ -37,38 +40,46 @@ export async function forwardToUpstream(
   let outbound = withTrace(withLogLevel(stripEnvelope(params), session?.logLevel ?? null), c);
   let bytes = 0;
   let rounds = 0;
-  for (;;) {
-    const response = await upstream.request(method, outbound, options);
-    bytes += response.bytes;
-    const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    const base = { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: bytes, ...(rounds > 0 ? { inputRounds: rounds } : {}), ...dropped(c) };
-    if (response.error) return { kind: 'upstream-error', error: upstreamError(response.error, upstreamId), details: { ...base, upstreamError: response.error.code } };
-    const result = response.result ?? {};
-    if (result.resultType === 'input_required') {
-      // 2026-07-28 multi round-trip: the upstream needs client input (sampling, elicitation, roots).
-      const requests = inputRequestsOf(result);
-      for (const r of requests) assertInputAllowed(c, upstream.config, r);
-      if (c.payload.inbound.era === 'modern') return { kind: 'result', result, details: { ...base, inputRequired: requests.map((r) => r.method) } };
-      // A 2025-11-25 client cannot take input_required: ask it with server-to-client requests
-      // on this call's stream, then retry the call upstream with the answers.
-      if (++rounds > MAX_INPUT_ROUNDS) throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream asked for client input more than ${MAX_INPUT_ROUNDS} times`);
-      const inputResponses: Record<string, unknown> = {};
-      for (const r of requests) {
-        try {
-          inputResponses[r.key] = await handleServerRequest(c, upstream.config, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) });
-        } catch (err) {
-          if (err instanceof ClientAnswerError) throw new GatewayError('BAD_REQUEST', `The client answered ${r.method} with an error: ${err.rpc.message.slice(0, 200)}`);
-          throw err;
+  try {
+    for (;;) {
+      const response = await upstream.request(method, outbound, options);
+      bytes += response.bytes;
+      const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      const base = { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: bytes, ...(rounds > 0 ? { inputRounds: rounds } : {}), ...dropped(c) };
+      if (response.error) return { kind: 'upstream-error', error: upstreamError(response.error, upstreamId), details: { ...base, upstreamError: response.error.code } };
+      const result = response.result ?? {};
+      if (result.resultType === 'input_required') {
+        // 2026-07-28 multi round-trip: the upstream needs client input (sampling, elicitation, roots).
+        const requests = inputRequestsOf(result);
+        for (const r of requests) assertInputAllowed(c, upstream.config, r);
+        if (c.payload.inbound.era === 'modern') return { kind: 'result', result, details: { ...base, inputRequired: requests.map((r) => r.method) } };
+        // A 2025-11-25 client cannot take input_required: ask it with server-to-client requests
+        // on this call's stream, then retry the call upstream with the answers.
+        if (++rounds > MAX_INPUT_ROUNDS) throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream asked for client input more than ${MAX_INPUT_ROUNDS} times`);
+        const inputResponses: Record<string, unknown> = {};
+        for (const r of requests) {
+          try {
+            inputResponses[r.key] = await handleServerRequest(c, upstream.config, { jsonrpc: '2.0', id: r.key, method: r.method, ...(r.params ? { params: r.params } : {}) });
+          } catch (err) {
+            if (err instanceof ClientAnswerError) throw new GatewayError('BAD_REQUEST', `The client answered ${r.method} with an error: ${err.rpc.message.slice(0, 200)}`);
+            throw err;
+          }
         }
+        outbound = {
+          ...outbound,
+          inputResponses,
+          ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}),
+        };
+        continue;
       }
-      outbound = {
-        ...outbound,
-        inputResponses,
-        ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}),
-      };
-      continue;
+      return { kind: 'result', result, details: { ...base, ...(result.isError === true ? { isError: true } : {}) } };
     }
-    return { kind: 'result', result, details: { ...base, ...(result.isError === true ? { isError: true } : {}) } };
+  } catch (err) {
+    // Once the upstream had the request it may have acted on it (a tool that ran, then timed
+    // out or was cancelled): the call counts for budgets as one that answered would.
+    if (!dispatched || err instanceof ForwardFailure) throw err;
+    const upstreamMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    throw new ForwardFailure(toGatewayError(err), { details: { ...details, upstream: upstreamId, upstreamMs, upstreamBytes: bytes, ...dropped(c) } });
   }
 }
 

@@ -171,6 +171,7 @@ export class JsonRpcPeer {
         req.onAbort = () => this.#cancel(req, cancelled(), 'cancelled by the client');
         opts.signal.addEventListener('abort', req.onAbort, { once: true });
       }
+      opts.onDispatched?.();
       try {
         wire.sendRequest(message, req);
       } catch (err) {

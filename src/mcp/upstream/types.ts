@@ -30,6 +30,8 @@ export interface UpstreamRequestOptions {
    * a GatewayError (sent upstream as a JSON-RPC error). Absent: answered with an error.
    */
   onServerRequest?: (r: JsonRpcRequest) => Promise<Record<string, unknown>>;
+  /** Called as the request is handed to the wire: from then on the upstream may act on it, whatever the outcome. */
+  onDispatched?: () => void;
 }
 
 /** The upstream's answer: exactly one of result and error, as the upstream sent them (id already mapped back). */
