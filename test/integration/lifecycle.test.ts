@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { slowPost } from '../helpers/slow-request.js';
+import { join } from 'node:path';
+import { connectClient, waitForTools } from '../helpers/mcp-client.js';
+import { mcpWorkspace } from '../helpers/mcp-workspace.js';
+import { FIXTURES } from '../fixtures/mcp-upstreams/setup.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,6 +65,35 @@ describe('overload and graceful shutdown (real gateway process)', () => {
     const row = JSON.parse(keys.stdout.trim().split('\n')[0]!) as { keyId: string; lastUsedAt: string | null };
     expect(row.keyId).toBe(used.keyId);
     expect(row.lastUsedAt).not.toBeNull();
+  });
+
+  it('drains an MCP call whose answer is streamed (progress) on SIGTERM: the client gets its result', async () => {
+    const ws = mcpWorkspace({
+      upstreams: [{ id: 'fx', transport: 'stdio', command: process.execPath, args: [join(FIXTURES, 'modern-stdio.mjs')], autoApprove: true }],
+      agents: [{ id: 'drainer', tools: { allow: ['fx__*'] } }],
+    });
+    cleanups.push(() => ws.cleanup());
+    const gw = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop('SIGKILL')));
+    const { key } = await createKey(ws, 'drainer');
+    const client = await connectClient(gw.url, key, 'modern');
+    await waitForTools(client, (names) => names.includes('fx__progress'));
+    let progressed = 0;
+    let signalled = false;
+    const call = client.callTool({ name: 'fx__progress', arguments: { steps: 40 } }, {
+      onprogress: () => {
+        progressed++;
+        if (!signalled) {
+          signalled = true;
+          gw.proc.kill('SIGTERM');
+        }
+      },
+    });
+    const result = (await call) as { content: Array<{ text?: string }> };
+    expect(result.content[0]!.text).toBe('done 40');
+    expect(progressed).toBe(40);
+    expect((await gw.exited).code).toBe(0);
+    expect(gw.logs.join('\n')).not.toMatch(/ERR_HTTP_HEADERS_SENT/);
   });
 
   it('closes a request still unfinished at the drain deadline and still records it before exiting 0', async () => {

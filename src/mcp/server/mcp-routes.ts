@@ -143,8 +143,8 @@ export async function handleMcpMessage(deps: McpRouteDeps, req: Request, res: Re
   const outcome = await deps.chain.run(ctx, (c) => runMethod(deps.mcp, c, exchange), loadPayload, (err) =>
     exchange.upgraded ? 200 : mcpHttpStatus(err, requestId !== null),
   );
-  if (!bodyDone) res.setHeader('connection', 'close');
-  if ((res.locals.draining as (() => boolean) | undefined)?.()) res.setHeader('connection', 'close');
+  // A streamed answer has sent its headers already: its connection closes when it ends.
+  if (!res.headersSent && (!bodyDone || (res.locals.draining as (() => boolean) | undefined)?.())) res.setHeader('connection', 'close');
   if (!outcome.ok) {
     res.locals.auditCode = outcome.error.code;
     if (exchange.upgraded) return exchange.finish(200, JSON.stringify({ jsonrpc: '2.0', id: requestId, error: jsonrpcError(outcome.error, ctx.requestId) }));
