@@ -29,3 +29,16 @@ export function callKind(ctx: RequestContext): CallKind | null {
       return null;
   }
 }
+
+/** The annotation authorize-target leaves when a call's target has another name in the catalog's terms. */
+export const GOVERNED_AS = 'target.governedAs';
+
+/**
+ * The name per-tool rate limits, tool costs and loop detection know a call by: the tool,
+ * model or prompt it names, or for a resource (or a completion of one) the name it was
+ * authorized under, so another spelling of the same URI is the same call and `fake__*`
+ * globs reach resources as they reach tools.
+ */
+export function governedName(ctx: RequestContext): string | null {
+  return (ctx.annotations[GOVERNED_AS] as string | undefined) ?? ctx.target;
+}

@@ -3,6 +3,7 @@ import { makeContext } from '../../test/helpers/context.js';
 import type { Agent } from '../catalog/index.js';
 import type { McpDirectory, ToolView } from '../mcp/directory-types.js';
 import { UriNamespace } from '../mcp/resource-uris.js';
+import { GOVERNED_AS } from '../pipeline/call-kind.js';
 import type { Principal } from '../pipeline/context.js';
 import { createAuthorizeTargetPolicy, templateMatches } from './authorize-target.js';
 
@@ -89,6 +90,20 @@ describe('authorize-target policy', () => {
     } finally {
       unlisted.allowed = false;
     }
+  });
+
+  it('names the resource or prompt a call is governed as, whatever the URI spelling, for the policies after it', async () => {
+    const governedAs = async (action: string, target: string) => {
+      const d = await policy.request!(makeContext({ channel: 'mcp', action, target, principal: reader }));
+      return d.kind === 'allow' ? d.patch?.annotations?.[GOVERNED_AS] : d.error.code;
+    };
+    expect(await governedAs('resources/read', 'gh+repo://readme')).toBe('gh__readme');
+    expect(await governedAs('resources/read', 'gh+REPO://readme')).toBe('gh__readme');
+    expect(await governedAs('resources/read', 'gh+repo://acme/issues')).toBe('gh__issues');
+    expect(await governedAs('completion/complete', 'prompt:gh__summarize')).toBe('gh__summarize');
+    expect(await governedAs('completion/complete', 'resource:gh+repo://{owner}/issues')).toBe('gh__issues');
+    // A tool's name is already the name it is governed as.
+    expect(await governedAs('tools/call', 'gh__get_issue')).toBeUndefined();
   });
 
   it('leaves other channels and methods alone', async () => {

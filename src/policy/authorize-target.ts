@@ -6,6 +6,7 @@
  */
 import { GatewayError } from '../errors/gateway-error.js';
 import type { McpDirectory } from '../mcp/directory-types.js';
+import { GOVERNED_AS } from '../pipeline/call-kind.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { toolPermitted } from './tool-access.js';
 import { normalizeUri } from '../mcp/uri-normalize.js';
@@ -61,7 +62,7 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
         case 'resources/subscribe':
         case 'resources/unsubscribe': {
           const access = target && dir ? resourceAccessNameFor(dir, target) : undefined;
-          return access && toolPermitted(agent, access, 'read-only') ? ALLOW : unknown('resource', target);
+          return access && toolPermitted(agent, access, 'read-only') ? governedAs(access) : unknown('resource', target);
         }
         case 'completion/complete': {
           // target is `prompt:<name>` or `resource:<uri template>`; a malformed ref is the method's INVALID_PARAMS
@@ -69,17 +70,22 @@ export function createAuthorizeTargetPolicy(deps: AuthorizeTargetDeps): Policy {
           if (!dir) return unknown('completion reference', target);
           if (target.startsWith('prompt:')) {
             const p = dir.prompt(target.slice(7));
-            return p && toolPermitted(agent, p.name, 'read-only') ? ALLOW : unknown('prompt', target.slice(7));
+            return p && toolPermitted(agent, p.name, 'read-only') ? governedAs(p.name) : unknown('prompt', target.slice(7));
           }
           const tpl = dir.resourceTemplates().find((t) => t.uriTemplate === target.slice(9));
           const access = tpl?.accessName ?? resourceAccessNameFor(dir, target.slice(9));
-          return access && toolPermitted(agent, access, 'read-only') ? ALLOW : unknown('resource', target.slice(9));
+          return access && toolPermitted(agent, access, 'read-only') ? governedAs(access) : unknown('resource', target.slice(9));
         }
         default:
           return ALLOW;
       }
     },
   };
+}
+
+/** Allowed, under `name` for the governance policies after this one (call-kind.ts governedName). */
+function governedAs(name: string): Decision {
+  return { kind: 'allow', patch: { annotations: { [GOVERNED_AS]: name } } };
 }
 
 /**

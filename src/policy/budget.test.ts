@@ -10,6 +10,7 @@ import { PromptEstimator, type LlmEstimate } from '../llm/estimate.js';
 import { upstreamBody } from '../llm/upstream-body.js';
 import { ModelDirectory } from '../llm/model-directory.js';
 import { parseLlmRequest, type LlmEndpoint, type LlmRequest } from '../llm/request-body.js';
+import { GOVERNED_AS } from '../pipeline/call-kind.js';
 import { applyPatch, type Principal, type RequestContext } from '../pipeline/context.js';
 import type { Decision, Outcome, Reservation } from '../pipeline/policy.js';
 import { createBudgetPolicy, type BudgetDeps } from './budget.js';
@@ -135,6 +136,16 @@ describe('budget policy: what is charged where', () => {
     expect(annotations['budget.reserved']).toEqual({ tokens: 7, usd: 0.25, calls: 1 });
     expect(ledger.status(specsOf(who).tools!).reserved).toEqual({ tokens: 7, usd: 0.25, calls: 1 });
     expect(annotations[ESTIMATE_ANNOTATION]).toBeUndefined();
+  });
+
+  it("prices a resource read by the name authorize-target governs it as, not the URI", async () => {
+    const toolCost = vi.fn(() => ({ usd: 0.25, tokens: 0 }));
+    const { decide } = setup({ toolCost });
+    const who = principal([{ name: 'tools', channel: 'tools', window: 'day', limits: { usd: 10 } }]);
+    const ctx = makeContext({ channel: 'mcp', action: 'resources/read', target: 'gh+repo://readme', principal: who, annotations: { [GOVERNED_AS]: 'gh__readme' } });
+    const { annotations } = admitted(await decide(ctx));
+    expect(toolCost).toHaveBeenCalledWith('gh__readme');
+    expect(annotations['budget.reserved']).toEqual({ tokens: 0, usd: 0.25, calls: 1 });
   });
 
   it('charges a tool only the call when no costs are configured', async () => {

@@ -14,7 +14,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { LlmEstimate } from '../llm/estimate.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import { unlimitedOutput, withEnforcedLimit, type LlmRequest } from '../llm/request-body.js';
-import { callKind, type CallKind } from '../pipeline/call-kind.js';
+import { callKind, governedName, type CallKind } from '../pipeline/call-kind.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { decideOnExactCount } from './exact-count.js';
 import type { Decision, Outcome, Policy } from '../pipeline/policy.js';
@@ -43,7 +43,8 @@ export function createBudgetPolicy(deps: BudgetDeps): Policy {
       const specs = budgetSpecs(ctx.principal.agent, kind);
       if (specs.length === 0) return ALLOW;
       const estimate = kind === 'llm' ? estimateOf(ctx) : undefined;
-      const toolCost = kind === 'tool' && ctx.target !== null ? (deps.toolCost?.(ctx.target) ?? NO_TOOL_COST) : NO_TOOL_COST;
+      const name = kind === 'tool' ? governedName(ctx) : null;
+      const toolCost = name !== null ? (deps.toolCost?.(name) ?? NO_TOOL_COST) : NO_TOOL_COST;
       return decide(ctx, ledger, specs, kind, estimate, toolCost);
     },
   };

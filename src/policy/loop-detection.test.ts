@@ -7,6 +7,7 @@ import type { GatewayError } from '../errors/gateway-error.js';
 import type { HopChain } from '../loops/hop-chain.js';
 import { LoopGuard, type LoopTrip } from '../loops/loop-guard.js';
 import { PolicyChain } from '../pipeline/chain.js';
+import { GOVERNED_AS } from '../pipeline/call-kind.js';
 import type { Principal, RequestContext } from '../pipeline/context.js';
 import type { Decision } from '../pipeline/policy.js';
 import { createLoopDetectionPolicy, type LoopDetectionDeps } from './loop-detection.js';
@@ -238,6 +239,46 @@ describe('loop-detection policy: what makes two calls the same', () => {
     allowed(await decide(toolCall(who, 'r2', { q: 'y' })));
     allowed(await decide(toolCall(who, 'r3', { q: 'x' }, { tool: 'fetch' })));
     allowed(await decide(toolCall(who, 'r4', { q: 'x', extra: null })));
+  });
+
+  it('tool calls: a junk member beside name and arguments does not make a repeat look new', async () => {
+    const { decide } = setup();
+    const who = twice('block');
+    const withJunk = (requestId: string, nonce: number) => {
+      const ctx = toolCall(who, requestId, { q: 'x' });
+      const msg = (ctx.payload as { inbound: { message: { params: Record<string, unknown> } } }).inbound.message;
+      msg.params = { ...msg.params, nonce };
+      return ctx;
+    };
+    allowed(await decide(withJunk('r1', 1)));
+    expect(denial(await decide(withJunk('r2', 2))).code).toBe('LOOP_DETECTED');
+  });
+
+  it("tool calls: a multi round-trip call's next round (inputResponses) is not a repeat of the first", async () => {
+    const { decide } = setup();
+    const who = twice('block');
+    allowed(await decide(toolCall(who, 'r1', { q: 'x' })));
+    const next = toolCall(who, 'r2', { q: 'x' });
+    const msg = (next.payload as { inbound: { message: { params: Record<string, unknown> } } }).inbound.message;
+    msg.params = { ...msg.params, inputResponses: { e1: { action: 'accept' } } };
+    allowed(await decide(next));
+  });
+
+  it('resources: two spellings of one resource are the same call (the name authorize-target governs it as)', async () => {
+    const { decide } = setup();
+    const who = twice('block');
+    const read = (requestId: string, uri: string) =>
+      makeContext({
+        requestId,
+        channel: 'mcp',
+        action: 'resources/read',
+        target: uri,
+        principal: who,
+        annotations: { [GOVERNED_AS]: 'fake__a' },
+        payload: { inbound: { message: { jsonrpc: '2.0', id: requestId, method: 'resources/read', params: { uri } } }, session: null },
+      });
+    allowed(await decide(read('r1', 'fake+file:///docs/a.txt')));
+    expect(denial(await decide(read('r2', 'fake+FILE:///x/../docs/a.txt'))).code).toBe('LOOP_DETECTED');
   });
 
   it('LLM calls: the request digest', async () => {

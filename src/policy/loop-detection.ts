@@ -10,7 +10,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import { argsDigest } from '../loops/args-digest.js';
 import type { LoopGuard, LoopTrip } from '../loops/loop-guard.js';
-import { callKind } from '../pipeline/call-kind.js';
+import { callKind, governedName } from '../pipeline/call-kind.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import type { McpPayload } from '../mcp/server/call-context.js';
@@ -52,7 +52,7 @@ export function createLoopDetectionPolicy(deps: LoopDetectionDeps): Policy {
         };
       }
 
-      const trips = guard.observe(agent.id, policy, { requestId: ctx.requestId, target: ctx.target ?? ctx.action, argsDigest: digestOf(ctx), at: t }, ctx.hops);
+      const trips = guard.observe(agent.id, policy, { requestId: ctx.requestId, target: governedName(ctx) ?? ctx.action, argsDigest: digestOf(ctx), at: t }, ctx.hops);
       if (trips.length === 0) return ALLOW;
       deps.onLoopTrip?.(ctx, agent.id, trips, policy.action);
       const summary = trips.map((x) => x.message).join('; ');
@@ -94,15 +94,34 @@ function refused(agentId: string, retryAfterMs: number | undefined, why: string,
 }
 
 /**
- * What makes two calls "the same": a tool's name and canonical arguments (key order does not
- * matter), or for an LLM call the digest of its body (identical requests, identical bytes).
+ * What makes two calls "the same", with the governed name (a resource's spellings are one):
+ * the canonical form (key order does not matter) of the params that say what the call does,
+ * so that a junk member beside them does not make a repeated call look new; for an LLM call
+ * the digest of its body (identical requests, identical bytes).
  */
 function digestOf(ctx: RequestContext): string {
   if (ctx.channel === 'mcp') {
     const msg = (ctx.payload as McpPayload | undefined)?.inbound?.message;
-    const params = msg && 'params' in msg && isObject(msg.params) ? msg.params : {};
-    const { _meta: _ignored, ...rest } = params as Record<string, unknown>;
-    return argsDigest(rest);
+    const params = (msg && 'params' in msg && isObject(msg.params) ? msg.params : {}) as Record<string, unknown>;
+    const keys = IDENTIFYING_PARAMS[ctx.action];
+    if (!keys) {
+      const { _meta: _ignored, ...rest } = params;
+      return argsDigest(rest);
+    }
+    const picked: Record<string, unknown> = {};
+    for (const k of keys) if (params[k] !== undefined) picked[k] = params[k];
+    return argsDigest(picked);
   }
   return ctx.requestDigest ?? '';
 }
+
+/**
+ * Per method, the params besides the target that change what the upstream is asked to do.
+ * A multi round-trip call's later rounds (inputResponses, requestState) are new calls.
+ */
+const IDENTIFYING_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  'tools/call': ['arguments', 'inputResponses', 'requestState'],
+  'prompts/get': ['arguments'],
+  'resources/read': [],
+  'completion/complete': ['ref', 'argument', 'context'],
+};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { minimalAgent } from '../../test/helpers/catalog-fixtures.js';
+import { GOVERNED_AS } from '../pipeline/call-kind.js';
 import { makeContext } from '../../test/helpers/context.js';
 import { AgentSpecSchema, type Agent } from '../catalog/index.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -82,6 +83,14 @@ describe('rate-limit policy', () => {
     expect(denial(decide(toolCall(bot, 'github__pulls'))).message).toContain('(tool github__*)');
     expect(decide(toolCall(bot, 'kb_search')).kind).toBe('allow');
     expect(decide(llmCall(bot, 'llama')).kind).toBe('allow');
+  });
+
+  it("applies per-tool rules to resource reads under the name authorize-target governs them as, not the URI", () => {
+    const { decide } = setup();
+    const bot = principal({ perTool: { 'github__*': { requestsPerMinute: 1 } } });
+    const read = (uri: string) => makeContext({ channel: 'mcp', action: 'resources/read', target: uri, principal: bot, annotations: { [GOVERNED_AS]: 'github__readme' } });
+    expect(decide(read('github+repo://readme')).kind).toBe('allow');
+    expect(denial(decide(read('github+REPO://readme'))).message).toContain('(tool github__*)');
   });
 
   it('holds a concurrency slot until the chain settles the reservation, once', () => {

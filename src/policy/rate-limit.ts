@@ -4,7 +4,7 @@
  * runs before any token estimate; a refused request has cost nothing downstream. The slot
  * it takes is released when the request ends (the chain settles it).
  */
-import { callKind } from '../pipeline/call-kind.js';
+import { callKind, governedName } from '../pipeline/call-kind.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import { REQUESTS_VIEW } from '../ratelimit/headers.js';
 import { refuse } from '../ratelimit/refusal.js';
@@ -25,7 +25,7 @@ export function createRateLimitPolicy(deps: RateLimitDeps): Policy {
       const kind = callKind(ctx);
       if (kind === null) return ALLOW;
       const agent = ctx.principal.agent;
-      const rules = limiter.rules(agent, kind, ctx.target);
+      const rules = limiter.rules(agent, kind, governedName(ctx));
       if (rules.length === 0) return ALLOW;
       const r = limiter.admitRequest(agent.id, rules);
       if (!r.ok) return refuse(agent.id, r.refusal);
