@@ -138,6 +138,25 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(await code(m)).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('answers other methods on the MCP paths with 405 + Allow, as a JSON-RPC error', async () => {
+    for (const [method, path, allow] of [
+      ['PUT', '/mcp', 'GET, POST, DELETE'],
+      ['PATCH', '/mcp', 'GET, POST, DELETE'],
+      ['OPTIONS', '/mcp', 'GET, POST, DELETE'],
+      ['DELETE', '/sse', 'GET'],
+      ['OPTIONS', '/sse', 'GET'],
+      ['PUT', '/messages', 'POST'],
+      ['GET', '/messages', 'POST'],
+    ] as const) {
+      const res = await fetch(`${gw.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      const body = (await res.json()) as { jsonrpc: string; error: { data: { code: string } } };
+      expect(body.jsonrpc).toBe('2.0');
+      expect(body.error.data.code).toBe('METHOD_NOT_ALLOWED');
+    }
+  });
+
   it('stops a revoked key on a keep-alive connection between two requests', async () => {
     const { key, keyId } = await createKey(ws, 'support-triage');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -12,7 +12,7 @@ import { queryCarriesCredential } from '../../http/request-meta.js';
 import { isLegacyVersion } from '../protocol/versions.js';
 import type { Responder } from './exchange.js';
 import type { McpHeaders } from './inbound.js';
-import { guard, handleMcpMessage, mcpHeaders, safely, sendJsonRpcError, type McpRouteDeps } from './mcp-routes.js';
+import { guard, handleMcpMessage, mcpHeaders, methodNotAllowed, safely, sendJsonRpcError, type McpRouteDeps } from './mcp-routes.js';
 import type { Session } from './sessions.js';
 import { TokenBucket } from '../../util/token-bucket.js';
 import { SseStream } from './sse-stream.js';
@@ -31,6 +31,8 @@ export function legacySseRouter(deps: McpRouteDeps): Router {
   const open = new Map<string, Session>();
   router.get(LEGACY_SSE_PATH, safely((req, res) => openSession(deps, open, req, res)));
   router.post(LEGACY_MESSAGES_PATH, safely((req, res) => postMessage(deps, open, req, res)));
+  router.all(LEGACY_SSE_PATH, methodNotAllowed('GET'));
+  router.all(LEGACY_MESSAGES_PATH, methodNotAllowed('POST'));
   return router;
 }
 

@@ -48,7 +48,19 @@ export function mcpRouter(deps: McpRouteDeps): Router {
   router.post('/mcp', safely((req, res) => handlePost(deps, req, res)));
   router.get('/mcp', safely((req, res) => handleGet(deps, req, res)));
   router.delete('/mcp', safely((req, res) => handleDelete(deps, req, res)));
+  router.all('/mcp', methodNotAllowed('GET, POST, DELETE'));
   return router;
+}
+
+/**
+ * Another method on an MCP path: 405 with Allow, as a JSON-RPC error (a mounted router is
+ * invisible to the app's own 405, which would answer 404; Express would answer OPTIONS itself).
+ */
+export function methodNotAllowed(allow: string) {
+  return (req: Request, res: Response): void => {
+    res.setHeader('allow', allow);
+    sendJsonRpcError(res, null, new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here (${allow})`));
+  };
 }
 
 /**
