@@ -21,6 +21,8 @@ export interface OperationCallResult {
   result: Record<string, unknown>;
   /** For the audit record: what happened, never a value. */
   details: Record<string, unknown>;
+  /** false: answered without calling the API (arguments refused, a local discovery tool): nothing to charge. */
+  sent?: false;
 }
 
 export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: Record<string, unknown>, io: { egress: Egress; signal: AbortSignal }): Promise<OperationCallResult> {
@@ -29,6 +31,7 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
   const invalid = (problems: string[]): OperationCallResult => ({
     result: errorResult(`Invalid arguments for ${tool.name}; the API was not called:\n${problems.map((p) => `- ${p}`).join('\n')}`),
     details: { ...base, outcome: 'invalid-arguments', violations: problems.length },
+    sent: false,
   });
   const violations = tool.checkArguments()(args);
   if (violations.length > 0) return invalid(violations);

@@ -167,7 +167,7 @@ export class OpenApiImports {
     if (api.discovery && toolName === FIND_TOOL) {
       const problems = checkFindArguments(args);
       if (problems.length > 0) return Promise.resolve(refused(api, FIND_TOOL, 'invalid-arguments', `Invalid arguments for ${FIND_TOOL}:\n${bullets(problems)}`));
-      return Promise.resolve({ result: findOperations(api.discovery.operations, args, visible), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'ok' } });
+      return Promise.resolve({ result: findOperations(api.discovery.operations, args, visible), details: { api: api.id, upstream: api.id, tool: FIND_TOOL, outcome: 'ok' }, sent: false });
     }
     if (api.discovery && toolName === CALL_TOOL) {
       const problems = checkCallArguments(args);
@@ -381,7 +381,7 @@ const checkCallArguments = argumentChecker(CALL_ARGUMENTS);
 const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
 
 function refused(api: ImportedApi, tool: string, outcome: string, text: string): OperationCallResult {
-  return { result: errorResult(text), details: { api: api.id, upstream: api.id, tool, outcome } };
+  return { result: errorResult(text), details: { api: api.id, upstream: api.id, tool, outcome }, sent: false };
 }
 
 /** The registry and the loaded import disagree about a tool (a reload in progress): refuse rather than run an unapproved version. */

@@ -108,6 +108,14 @@ describe('policy chain', () => {
     expect(settled).toEqual([{ ok: false, status: 403, forwarded: true, usage: { tokensIn: 10, tokensOut: 5 } }]);
   });
 
+  it('settles a result the gateway made without calling upstream (sent: false) as not forwarded, and one that did as forwarded', async () => {
+    const settled: Outcome[] = [];
+    const chain = new PolicyChain([{ name: 'reserve', request: () => ({ kind: 'allow', reservation: { settle: (o) => settled.push(o) } }) }], new MemoryAudit());
+    await chain.run(makeContext(), async () => ({ status: 200, body: 'refused arguments', sent: false }));
+    await chain.run(makeContext(), async () => ({ status: 200, body: 'answered' }));
+    expect(settled.map((o) => o.forwarded)).toEqual([false, true]);
+  });
+
   it('reads the body only after the header policies allowed the request', async () => {
     const audit = new MemoryAudit();
     const events: string[] = [];

@@ -182,7 +182,8 @@ export class PolicyChain {
       const outcome: Outcome = {
         ok: error === null,
         status: error ? error.httpStatus : result!.status,
-        forwarded: result !== null || partial !== null,
+        // A result the gateway made without calling upstream (sent: false) is not forwarded.
+        forwarded: (result !== null && (result as ForwardResult<T>).sent !== false) || partial !== null,
         ...(usage ? { usage } : {}),
       };
       settleAll(reservations, outcome, ctx);

@@ -60,6 +60,8 @@ export interface ForwardResult<T = unknown> {
   subject?: { agentId?: string; keyId?: string };
   /** Short, safe reason for an allowed action (e.g. the suspension reason an admin gave). */
   reason?: string;
+  /** false: the gateway answered without calling any upstream (arguments that failed a check), so there is nothing to charge. */
+  sent?: false;
 }
 
 /**

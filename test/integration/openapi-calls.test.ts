@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitForTools } from '../helpers/mcp-client.js';
-import { mcpWorkspace } from '../helpers/mcp-workspace.js';
+import { agentYaml, mcpWorkspace } from '../helpers/mcp-workspace.js';
 import { createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
 
@@ -150,6 +150,10 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
       res.end(JSON.stringify({ youSent: req.headers.authorization, again: `token=${SECRETS.SHOP_BEARER}` }));
     });
     ws = mcpWorkspace({ upstreams: [], agents: [{ id: 'buyer', tools: { allow: ['shop__*'], riskClasses: { allow: ['read-only', 'write', 'destructive'] } } }] });
+    writeFileSync(
+      join(ws.catalogDir, 'metered.yaml'),
+      `${agentYaml({ id: 'metered', tools: { allow: ['shop__*'] } })}budgets: [{ name: calls, channel: tools, window: day, limits: { calls: 1000 } }]\n`,
+    );
     const dir = join(ws.dir, 'openapi-imports');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'shop.json'), spec(api.url));
@@ -301,6 +305,24 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
     // Recorded as forwarded (the outcome the API's request led to), which is what budgets charge.
     expect(JSON.parse(lastSlow()!.details)).toMatchObject({ outcome: 'client-gone', api: 'shop' });
     expect(gw.logs.join('\n')).not.toMatch(/internal error in policy chain/);
+  });
+
+  it('charges a budget for a call the API received, not for one whose arguments were refused before any request', async () => {
+    const { key } = await createKey(ws, 'metered');
+    const metered = await connectClient(gw.url, key, 'modern');
+    const spent = async () => {
+      const res = await fetch(`${gw.url}/admin/budgets?agent=metered`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+      return ((await res.json()) as { budgets: Array<{ spent: { calls: number } }> }).budgets[0]!.spent.calls;
+    };
+    try {
+      const refused = (await metered.callTool({ name: 'shop__getItem', arguments: { itemId: 42 } })) as unknown as ToolResult;
+      expect(textOf(refused)).toMatch(/the API was not called/);
+      expect(await spent()).toBe(0);
+      expect(((await metered.callTool({ name: 'shop__status', arguments: { code: 200 } })) as unknown as ToolResult).isError).toBeFalsy();
+      expect(await spent()).toBe(1);
+    } finally {
+      await metered.close();
+    }
   });
 
   it('stops reading a response past the byte cap, and decompresses gzip within it', async () => {

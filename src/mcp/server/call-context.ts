@@ -42,7 +42,7 @@ export interface OpenApiCaller {
     args: Record<string, unknown>,
     signal: AbortSignal,
     visible: (publicName: string) => ToolView | undefined,
-  ): Promise<{ result: Record<string, unknown>; details: Record<string, unknown> }> | null;
+  ): Promise<{ result: Record<string, unknown>; details: Record<string, unknown>; sent?: false }> | null;
   /** For a discovery call tool, the public name of the operation the call is aimed at (what the chain must authorize). */
   aimedAt(tool: ToolView | undefined, args: unknown): string | null;
 }
@@ -59,7 +59,7 @@ export interface CallContext {
 
 /** What a method handler produced; the transport renders it for the client's era. */
 export type MethodOutcome =
-  | { kind: 'result'; result: Record<string, unknown>; details?: Record<string, unknown> }
+  | { kind: 'result'; result: Record<string, unknown>; details?: Record<string, unknown>; sent?: false }
   /** The upstream answered with a JSON-RPC error: passed on as it is (it is the upstream's answer, not the gateway's). */
   | { kind: 'upstream-error'; error: JsonRpcErrorObject; details?: Record<string, unknown> }
   /** Notifications and responses: 202, no body. */

@@ -269,6 +269,7 @@ function render(outcome: MethodOutcome, method: string, era: 'modern' | 'legacy'
     responseBytes: Buffer.byteLength(json),
     responseDigest: sha256Hex(json),
     details,
+    ...(outcome.kind === 'result' && outcome.sent === false ? { sent: false as const } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ export async function callTool(c: CallContext): Promise<MethodOutcome> {
     const pending = c.deps.openapi?.call(tool.upstream, tool.upstreamName, (args ?? {}) as Record<string, unknown>, c.ctx.abort.signal, visible);
     if (!pending) throw new GatewayError('UPSTREAM_UNAVAILABLE', `The API behind ${tool.name} is not loaded`, { headers: { 'retry-after': '5' } });
     const done = await pending;
-    return { kind: 'result', result: done.result, details: { ...done.details, toolHash: tool.hash, risk: tool.risk } };
+    return { kind: 'result', result: done.result, details: { ...done.details, toolHash: tool.hash, risk: tool.risk }, ...(done.sent === false ? { sent: false } : {}) };
   }
   const out = await forwardToUpstream(c, tool.upstream, 'tools/call', { ...c.params, name: tool.upstreamName }, {
     tool: tool.upstreamName,
