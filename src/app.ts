@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadAdminToken } from './admin/admin-token.js';
+import { removeRuntimeFile, RUNTIME_FILE, writeRuntimeFile } from './admin/runtime-file.js';
 import { mountAdmin } from './admin/admin-routes.js';
 import { mountToolsAdmin } from './admin/tools-routes.js';
 import { mountOpenApiAdmin } from './admin/openapi-routes.js';
@@ -360,6 +361,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     log.warn({ host: config.listen.host }, 'listening beyond loopback: make sure a firewall or TLS proxy fronts the gateway');
   }
   await system('gateway.start', { target: url, details: { agents: catalog.current().agents.size, durability: config.audit.durability } });
+  await writeRuntimeFile(config.dataDir, { pid: process.pid, host: addr.address, port: addr.port }).catch((err: unknown) => log.warn({ err }, `could not write ${RUNTIME_FILE}: the CLI will not use the live admin API`));
   log.info({ address: addr.address, port: addr.port, url, adminToken: adminToken.source, agents: catalog.current().agents.size }, 'listening');
   // Supervisors and tests wait for this line: do not let it sit in the log buffer.
   log.flush();
@@ -372,6 +374,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       stopping ??= (async () => {
         draining = true;
         log.info({ reason, inFlight: overload.inFlight }, 'shutting down: draining');
+        await removeRuntimeFile(config.dataDir, process.pid).catch(() => undefined);
         // Notification streams carry no work in progress: end them so the drain waits only for calls.
         mcpGateway.closeStreams();
         server.close();

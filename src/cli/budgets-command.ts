@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveSecretRef } from '../config/secret-ref.js';
 import { ADMIN_TOKEN_FILE } from '../admin/admin-token.js';
+import { runningGateway } from '../admin/runtime-file.js';
 import { appendDirect, openAuditDb } from '../audit/index.js';
 import { allBudgetSpecs } from '../budget/budget-specs.js';
 import { budgetLines, readSaved, type BudgetLine } from '../budget/budget-view.js';
@@ -15,8 +16,9 @@ import { cliActor, configFrom, parse, printTable, UsageError, type Io } from './
 
 export const BUDGETS_HELP = `warden budgets <verb>
   status [agent] [--json]          limits, spend, reservations and what remains per budget and window
-                                   (live from the running gateway's admin API when it answers,
-                                   else spend saved in state.db, reservations unknown)
+                                   (live from the admin API of the gateway serving the data
+                                   folder (its gateway.json), else spend saved in state.db,
+                                   reservations unknown)
   reset <agent> [--budget NAME]    forget the spend of the agent's budgets (or one of them); audited;
                                    a running gateway applies it at once`;
 
@@ -94,14 +96,18 @@ function readRows(config: LoadedConfig) {
   }
 }
 
-/** The live view of a gateway listening where the configuration says, or null. */
+/**
+ * The live view of the gateway serving this data folder, or null. Asked only where its
+ * runtime file says it listens, while its process lives: never of whatever holds a port.
+ */
 async function fromGateway(config: LoadedConfig, agentId: string | undefined): Promise<BudgetLine[] | null> {
-  if (config.listen.port === 0) return null;
-  const host = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
+  const running = await runningGateway(config.dataDir);
+  if (!running) return null;
+  const host = running.host === '0.0.0.0' ? '127.0.0.1' : running.host === '::' ? '::1' : running.host;
   try {
     const token = await adminTokenValue(config);
     if (token === null) return null;
-    const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${config.listen.port}/admin/budgets`);
+    const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${running.port}/admin/budgets`);
     if (agentId !== undefined) url.searchParams.set('agent', agentId);
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
     if (!res.ok) return null;

@@ -1,0 +1,65 @@
+/**
+ * `warden budgets status` asks the running gateway's admin API with the admin token, and
+ * only the gateway: the process its runtime file names, while that process lives. Whatever
+ * else holds the port once the gateway is down never receives the token.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, makeWorkspace, startGateway } from '../helpers/gateway-process.js';
+
+describe('the CLI and the running gateway', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('uses the live view of the gateway its runtime file names, and sends the admin token to nothing else', async () => {
+    const ws = makeWorkspace();
+    cleanups.push(() => ws.cleanup());
+    // A fixed port, as in production: with port 0 the CLI would have nowhere to ask anyway.
+    const port = await freePort();
+    writeFileSync(ws.config, readFileSync(ws.config, 'utf8').replace('port: 0', `port: ${port}`));
+    const gw = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop('SIGKILL')));
+    const runtime = join(ws.dataDir, 'gateway.json');
+    expect(gw.port).toBe(port);
+    expect(JSON.parse(readFileSync(runtime, 'utf8'))).toEqual({ pid: gw.proc.pid, host: '127.0.0.1', port });
+    const live = await cli(ws, ['budgets', 'status']);
+    expect(live.code).toBe(0);
+    expect(live.stderr).not.toContain('gateway not reachable');
+
+    expect((await gw.stop()).code).toBe(0);
+    expect(existsSync(runtime)).toBe(false);
+    // Another process takes the port the gateway had.
+    const seen: Array<string | undefined> = [];
+    const squatter: Server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"budgets":[]}');
+    });
+    await new Promise<void>((r) => squatter.listen(gw.port, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => squatter.close(() => r())));
+    const down = await cli(ws, ['budgets', 'status']);
+    expect(down.stderr).toContain('gateway not reachable');
+    // A runtime file left by a gateway that died names a process that is gone.
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => dead.once('exit', r));
+    writeFileSync(runtime, JSON.stringify({ pid: dead.pid, host: '127.0.0.1', port: gw.port }));
+    const stale = await cli(ws, ['budgets', 'status']);
+    expect(stale.stderr).toContain('gateway not reachable');
+    expect(seen).toEqual([]);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
