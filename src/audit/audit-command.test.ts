@@ -85,6 +85,26 @@ describe('warden audit', () => {
     expect(out.text.trim().split('\n')).toHaveLength(6);
   });
 
+  it('query and export show a value turned into a BLOB marked as one, without crashing, and verify names its seq', async () => {
+    const db = openAuditDb(t.dbPath);
+    tamper(db, "UPDATE audit_events SET time = CAST(CAST(time AS TEXT) AS BLOB), agent_id = CAST(agent_id AS BLOB) WHERE seq = 3");
+    db.close();
+    const time = `[blob x'${Buffer.from(String(1_700_000_003_000)).toString('hex')}']`;
+    const agent = `[blob x'${Buffer.from('agent-b').toString('hex')}']`;
+    expect(await run('query')).toBe(0);
+    expect(out.text.split('\n').find((l) => l.startsWith('3 '))).toContain(time);
+    out.text = '';
+    expect(await run('export', '--format', 'jsonl')).toBe(0);
+    const three = JSON.parse(out.text.trim().split('\n')[2]!) as Record<string, unknown>;
+    expect(three).toMatchObject({ seq: 3, time, agentId: agent });
+    out.text = '';
+    expect(await run('export', '--format', 'csv')).toBe(0);
+    expect(out.text).toContain(`3,${time},req-3`);
+    out.text = '';
+    expect(await run('verify')).toBe(1);
+    expect(out.text).toMatch(/^BROKEN at seq 3: storage type changed: column time holds a blob value, not a number/);
+  });
+
   it('query returns the newest records first, and pages forward oldest-first with --after-seq', async () => {
     const seqs = () => out.text.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
     expect(await run('query', '--limit', '2', '--json')).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_KEYS, FIELDS, MAX_JSON_FIELD_CHARS, MAX_TARGET_CHARS, contentString, safeRow, toRow } from './chain.js';
+import { CONTENT_KEYS, FIELDS, GENESIS_HASH, MAX_JSON_FIELD_CHARS, MAX_TARGET_CHARS, contentString, hashRow, safeRow, toRow, type AuditRow } from './chain.js';
 import { sampleEvent } from './test-fixtures.js';
 
 describe('record content serialization', () => {
@@ -56,5 +56,16 @@ describe('safeRow', () => {
     const row = safeRow(sampleEvent(3, odd as unknown as Record<string, unknown>));
     expect(row).toMatchObject({ target: '1970-01-01T00:00:00.000Z', reason: null, policy: '{"k":1}' });
     expect(JSON.parse(row.details ?? '{}')).toEqual({ i: 3 });
+  });
+});
+
+describe('hashRow', () => {
+  it('never hashes a value read back as a BLOB like the text or number of the same bytes', () => {
+    const row = toRow(sampleEvent(1));
+    const hash = hashRow(GENESIS_HASH, 1, row);
+    const blob = (v: unknown) => Buffer.from(String(v)) as unknown;
+    expect(hashRow(GENESIS_HASH, 1, { ...row, agentId: blob(row.agentId) } as AuditRow)).not.toBe(hash);
+    expect(hashRow(GENESIS_HASH, 1, { ...row, time: blob(row.time) } as AuditRow)).not.toBe(hash);
+    expect(hashRow(GENESIS_HASH, 1, { ...row, time: String(row.time) } as unknown as AuditRow)).not.toBe(hash);
   });
 });

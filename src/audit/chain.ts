@@ -195,11 +195,59 @@ export function safeRow(e: AuditEventInput): AuditRow {
   }
 }
 
-/** Maps a `SELECT *` row of audit_events back to its stored shape. */
+/**
+ * Maps a `SELECT *` row of audit_events back to its stored shape, values exactly as read (for
+ * hashing: a value of the wrong storage class stays what it is, and S and N never hash it like
+ * a string or number). Query and export use shownRow.
+ */
 export function fromDbRow(r: Record<string, unknown>): StoredRow {
   const row: Record<string, unknown> = { seq: r.seq, prevHash: r.prev_hash, hash: r.hash };
   for (const [name, col] of FIELDS) row[name] = r[col] ?? null;
   return row as unknown as StoredRow;
+}
+
+// Every column of audit_events a row holds, content or chain, with the JS type of its values.
+const COLUMN_TYPES: ReadonlyArray<readonly [name: string, column: string, type: 'string' | 'number']> = [
+  ...FIELDS.map((f) => [f[0], f[1], f[2] === 'num' ? 'number' : 'string'] as const),
+  ['prevHash', 'prev_hash', 'string'],
+  ['hash', 'hash', 'string'],
+];
+const misstored = (v: unknown, type: 'string' | 'number'): boolean => v !== null && v !== undefined && typeof v !== type;
+
+/**
+ * SQLite keeps each value's own storage class, whatever the column's type: someone with the
+ * file can turn a text into a BLOB of the same bytes (or a time into a BLOB of its digits),
+ * which a filtered query (`agent_id = ?`, `time < ?`) then no longer matches, while the bytes,
+ * and so the hash, look the same. Returns the first column of a `SELECT *` row of audit_events whose value
+ * is not of its column's class (text columns: a string; number columns: a number; null where
+ * allowed), with the class expected and found, or null.
+ */
+export function misstoredColumn(r: Record<string, unknown>): { column: string; expected: string; found: string } | null {
+  for (const [, col, type] of COLUMN_TYPES) {
+    if (misstored(r[col], type)) return { column: col, expected: type === 'string' ? 'text' : 'a number', found: storageClass(r[col]) };
+  }
+  return null;
+}
+
+function storageClass(v: unknown): string {
+  if (Buffer.isBuffer(v)) return 'blob';
+  return typeof v === 'string' ? 'text' : typeof v === 'number' || typeof v === 'bigint' ? 'number' : typeof v;
+}
+
+/**
+ * fromDbRow for showing (query, export): a value of the wrong storage class is shown as a
+ * marked string (`[blob x'6869']`, `[text '1700000000000']`), never passed off as the value it
+ * imitates, nor as a Buffer object. verify reports such a row as tampered (misstoredColumn).
+ */
+export function shownRow(r: Record<string, unknown>): StoredRow {
+  const row = fromDbRow(r) as unknown as Record<string, unknown>;
+  for (const [name, , type] of COLUMN_TYPES) if (misstored(row[name], type)) row[name] = misstoredText(row[name]);
+  return row as unknown as StoredRow;
+}
+
+function misstoredText(v: unknown): string {
+  if (Buffer.isBuffer(v)) return `[blob x'${v.toString('hex')}']`;
+  return `[${storageClass(v)} '${String(v)}']`;
 }
 
 /** The public record shape: JSON-valued fields parsed. */
@@ -226,9 +274,12 @@ function parseJson(text: string | null): unknown {
 /** Content keys in canonical (sorted) order: the hashed object's shape. */
 export const CONTENT_KEYS: readonly string[] = [...FIELDS.map((f) => f[0] as string), 'seq'].sort();
 
-const S = (v: string | null): string => (v === null ? 'null' : quote(v));
+// A value of another type (a BLOB read back as a Buffer, say) gets a tag no JSON value starts
+// with, so it can never hash like the string or number of the same bytes (see misstoredColumn).
+const S = (v: string | null): string => (typeof v === 'string' ? quote(v) : v === null ? 'null' : misstoredTag(v));
 // For finite numbers '' + v is exactly what JSON.stringify produces (including -0 → "0").
-const N = (v: number | null): string => (v === null ? 'null' : '' + v);
+const N = (v: number | null): string => (typeof v === 'number' ? '' + v : v === null ? 'null' : misstoredTag(v));
+const misstoredTag = (v: unknown): string => '!' + misstoredText(v);
 
 /**
  * A row's canonical content around its seq (the text before the seq's value and after it).

@@ -1,4 +1,4 @@
-import { FIELDS, fromDbRow, toRecord, type StoredRow } from './chain.js';
+import { FIELDS, shownRow, toRecord, type StoredRow } from './chain.js';
 import type { AuditDb } from './db.js';
 import type { AuditRecord } from './record.js';
 
@@ -8,7 +8,7 @@ import type { AuditRecord } from './record.js';
  */
 export function* exportRows(db: AuditDb, afterSeq = 0): Generator<StoredRow> {
   const it = db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq').iterate(afterSeq) as IterableIterator<Record<string, unknown>>;
-  for (const r of it) yield fromDbRow(r);
+  for (const r of it) yield shownRow(r);
 }
 
 /** Same as exportRows, as public records (JSON-valued fields parsed). */

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendDirect, openAuditDb, pruneBefore, queryAudit, verifyChain, type AuditDb, type AuditQuery } from './direct.js';
 import { appendRows } from './append.js';
 import { toRow } from './chain.js';
-import { FILL_SQL, fillLookup, lookupThrough, rebuildLookup } from './lookup.js';
+import { FILL_SQL, fillLookup, lookupMismatch, lookupThrough, rebuildLookup } from './lookup.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { querySql } from './query.js';
 import type { AuditRecord } from './record.js';
@@ -164,6 +164,20 @@ describe('the query lookup', () => {
     // Its seq makes the lookup's end 99: records 8 to 10 now look covered, and have no entry.
     expect(verifyChain(invented)).toMatchObject({ ok: false, firstBad: { seq: 8, reason: expect.stringMatching(/no entry/) } });
     invented.close();
+  });
+
+  it('an entry whose value was turned into a BLOB is reported even when its record was changed the same way (IS NOT would find them equal)', () => {
+    appendDirect(db, events(1, 6));
+    fillLookup(db);
+    for (const [column, cast] of [['agent_id', 'CAST(agent_id AS BLOB)'], ['time', 'CAST(CAST(time AS TEXT) AS BLOB)']] as const) {
+      const copy = `${t.dir}/${column}.db`;
+      db.prepare('VACUUM INTO ?').run(copy);
+      const c = openAuditDb(copy);
+      tamper(c, `UPDATE audit_events SET ${column} = ${cast} WHERE seq = 3`);
+      tamper(c, `UPDATE audit_lookup SET ${column} = ${cast} WHERE seq = 3`);
+      expect(lookupMismatch(c, 0), column).toEqual({ seq: 3, reason: expect.stringContaining("the query lookup's entry for seq 3 holds a value of the wrong storage type") });
+      c.close();
+    }
   });
 
   it('verify ignores entries an older prune left at or below the anchor; reindex rebuilds an altered lookup', () => {

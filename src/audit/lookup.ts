@@ -73,24 +73,31 @@ export function fillLookup(db: AuditDb, max: number = LOOKUP_BATCH): number {
   return db.inTransaction ? run() : run.immediate();
 }
 
+const MISSTORED_ENTRY = `typeof(k.agent_id) NOT IN ('text', 'null') OR typeof(k.target) NOT IN ('text', 'null')
+  OR typeof(k.time) NOT IN ('integer', 'real') OR typeof(k.trace_id) NOT IN ('text', 'null')`;
+
 /**
  * The first record the lookup misrepresents, or null: an entry whose record is gone or
- * differs in an indexed column, or a record at or before the lookup's end without an entry.
- * Either would make a filtered query miss or misplace records. Entries at or below the prune
+ * differs in an indexed column, an entry holding a value of the wrong storage class, or a
+ * record at or before the lookup's end without an entry. Each would make a filtered query
+ * miss or misplace records. Entries at or below the prune
  * anchor without a record are left out: a prune by an older Warden left them, and no query
  * can return them (the join finds no record).
  */
 export function lookupMismatch(db: AuditDb, anchorSeq: number): { seq: number; reason: string } | null {
   const through = lookupThrough(db);
-  const wrong = db
-    .prepare<[number], number>(
-      `SELECT k.seq FROM audit_lookup k LEFT JOIN audit_events e ON e.seq = k.seq
+  // IS NOT tells a BLOB from a text, but not when the record was changed the same way: an
+  // entry whose value is not of its column's class is wrong whatever the record holds.
+  const hit = db
+    .prepare<[number], { seq: number; misstored: number }>(
+      `SELECT k.seq, (${MISSTORED_ENTRY}) AS misstored FROM audit_lookup k LEFT JOIN audit_events e ON e.seq = k.seq
        WHERE CASE WHEN e.seq IS NULL THEN k.seq > ?
-         ELSE k.agent_id IS NOT e.agent_id OR k.target IS NOT e.target OR k.time IS NOT e.time OR k.trace_id IS NOT e.trace_id END
+         ELSE k.agent_id IS NOT e.agent_id OR k.target IS NOT e.target OR k.time IS NOT e.time OR k.trace_id IS NOT e.trace_id
+           OR ${MISSTORED_ENTRY} END
        ORDER BY k.seq LIMIT 1`,
     )
-    .pluck()
     .get(anchorSeq);
+  const wrong = hit?.seq;
   const missing = db
     .prepare<[number], number>(
       `SELECT e.seq FROM audit_events e WHERE e.seq <= ?
@@ -100,7 +107,8 @@ export function lookupMismatch(db: AuditDb, anchorSeq: number): { seq: number; r
     .get(through);
   if (wrong === undefined && missing === undefined) return null;
   if (missing === undefined || (wrong !== undefined && wrong < missing)) {
-    return { seq: wrong!, reason: `the query lookup's entry for seq ${wrong} does not match the record (audit_lookup altered: filtered queries would misplace it)` };
+    const how = hit?.misstored ? 'holds a value of the wrong storage type' : 'does not match the record';
+    return { seq: wrong!, reason: `the query lookup's entry for seq ${wrong} ${how} (audit_lookup altered: filtered queries would misplace it)` };
   }
   return { seq: missing, reason: `the record at seq ${missing} has no entry in the query lookup (audit_lookup altered: filtered queries would not find it)` };
 }

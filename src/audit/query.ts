@@ -1,4 +1,4 @@
-import { fromDbRow, toRecord } from './chain.js';
+import { shownRow, toRecord } from './chain.js';
 import { inReadTransaction, type AuditDb } from './db.js';
 import { hasLookup, lookupThrough } from './lookup.js';
 import type { AuditRecord } from './record.js';
@@ -119,5 +119,5 @@ export function queryAudit(db: AuditDb, q: AuditQuery = {}): AuditRecord[] {
     const got = run(first, limit);
     return got.length < limit ? got.concat(run(second, limit - got.length)) : got;
   });
-  return rows.map((r) => toRecord(fromDbRow(r)));
+  return rows.map((r) => toRecord(shownRow(r)));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendDirect, openAuditDb, pruneBefore, verifyChain, writeCheckpoint, exportCheckpoint, parseCheckpoint, type AuditDb } from './direct.js';
+import { appendDirect, openAuditDb, pruneBefore, queryAudit, verifyChain, writeCheckpoint, exportCheckpoint, parseCheckpoint, type AuditDb } from './direct.js';
 import { fromDbRow, hashRow, GENESIS_HASH } from './chain.js';
 import { loadSigningKey } from './checkpoint.js';
 import { ed25519Pems, sampleEvent, tamper, tempAuditDir } from './test-fixtures.js';
@@ -175,6 +175,24 @@ describe('verifyChain', () => {
     expect(verifyChain(db, { checkpoint: cp, publicKeyPem: keys.publicPem }).ok).toBe(true);
     const forged = { ...cp, time: cp.time + 1 };
     expect(verifyChain(db, { checkpoint: forged, publicKeyPem: keys.publicPem }).firstBad?.reason).toContain('external checkpoint has an invalid signature');
+  });
+
+  it('reports text columns turned into BLOBs of the same bytes (hidden from filtered queries) at that seq, in spite of a matching checkpoint', () => {
+    writeCheckpoint(db);
+    const cp = parseCheckpoint(JSON.stringify(exportCheckpoint(t.dbPath)));
+    expect(queryAudit(db, { agent: 'agent-a', channel: 'mcp', order: 'oldest' }).map((r) => r.seq)).toContain(4);
+    tamper(db, 'UPDATE audit_events SET agent_id = CAST(agent_id AS BLOB), channel = CAST(channel AS BLOB), decision = CAST(decision AS BLOB) WHERE seq = 4');
+    tamper(db, 'UPDATE audit_lookup SET agent_id = CAST(agent_id AS BLOB) WHERE seq = 4');
+    expect(queryAudit(db, { agent: 'agent-a', channel: 'mcp', order: 'oldest' }).map((r) => r.seq)).not.toContain(4); // what it hides
+    const r = verifyChain(db, { checkpoint: cp });
+    expect(r).toMatchObject({ ok: false, checked: 3, firstBad: { seq: 4, reason: expect.stringMatching(/^storage type changed: column agent_id holds a blob value, not text/) } });
+  });
+
+  it('reports a time turned into a BLOB of its digits (hidden from every --until query) at that seq', () => {
+    tamper(db, 'UPDATE audit_events SET time = CAST(CAST(time AS TEXT) AS BLOB) WHERE seq = 6');
+    tamper(db, 'UPDATE audit_lookup SET time = CAST(CAST(time AS TEXT) AS BLOB) WHERE seq = 6');
+    expect(queryAudit(db, { until: 2e12, order: 'oldest' }).map((r) => r.seq)).not.toContain(6); // a BLOB sorts after every number
+    expect(verifyChain(db).firstBad).toEqual({ seq: 6, reason: expect.stringMatching(/^storage type changed: column time holds a blob value, not a number/) });
   });
 
   it('hash covers seq: the same content at another position hashes differently', () => {

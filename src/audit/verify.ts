@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { GENESIS_HASH, fromDbRow, hashRow } from './chain.js';
+import { GENESIS_HASH, fromDbRow, hashRow, misstoredColumn } from './chain.js';
 import { checkpointSignatureValid, listCheckpoints, loadVerifyKey, type Checkpoint } from './checkpoint.js';
 import { pruneAttestationValid } from './prune-attestation.js';
 import type { ChainHead } from './append.js';
@@ -46,10 +46,11 @@ export interface VerifyResult {
 }
 
 /**
- * Walks the chain in seq order from the anchor (or genesis), checking contiguity, links
- * and hashes, stored checkpoints (hash and, with a key, signature), the prune anchor's
- * attestation and, when given, an external checkpoint; then the query lookup against the
- * records (lookup.ts). Stops at the first problem.
+ * Walks the chain in seq order from the anchor (or genesis), checking contiguity, each
+ * value's storage class (chain.ts misstoredColumn), links and hashes, stored checkpoints
+ * (hash and, with a key, signature), the prune anchor's attestation and, when given, an
+ * external checkpoint; then the query lookup against the records (lookup.ts). Stops at the
+ * first problem.
  * Every read runs in one read transaction (one snapshot), so a prune or append committed
  * by another process meanwhile cannot produce a false gap.
  *
@@ -117,6 +118,11 @@ function verifyChainIn(db: AuditDb, opts: VerifyOptions): VerifyResult {
           ? `seq gap: expected ${expected}, found ${row.seq} (record(s) deleted)`
           : `record at seq ${row.seq} lies at or below the prune anchor (seq ${base})`,
       );
+    }
+    const misstored = misstoredColumn(raw);
+    if (misstored) {
+      rows.return?.();
+      return fail(row.seq, `storage type changed: column ${misstored.column} holds a ${misstored.found} value, not ${misstored.expected} (same bytes, but a query filtering on it no longer finds the record)`);
     }
     if (row.prevHash !== prev) {
       rows.return?.();

@@ -198,9 +198,15 @@ const MAX_WIDTH = Object.fromEntries(COLUMNS.map((c) => [c, c === 'reason' ? 60 
 
 // printTable neutralizes control and bidi characters: audit fields are attacker-influenced.
 function printRecords(out: NodeJS.WritableStream, records: AuditRecord[]): void {
-  const rows = records.map((r) => ({ ...r, time: new Date(r.time).toISOString(), agent: r.agentId }));
+  const rows = records.map((r) => ({ ...r, time: isoTime(r.time), agent: r.agentId }));
   printTable(out, rows, COLUMNS, { maxWidth: MAX_WIDTH });
   out.write(`(${records.length} record(s))\n`);
+}
+
+// A tampered row's time may be no time at all (query shows it marked: chain.ts shownRow).
+function isoTime(time: unknown): string {
+  const d = typeof time === 'number' ? new Date(time) : null;
+  return d && Number.isFinite(d.getTime()) ? d.toISOString() : String(time);
 }
 
 async function exportVerb(args: string[], ctx: AuditCommandContext): Promise<number> {

@@ -80,6 +80,34 @@ describe('warden audit verify detects tampering (real CLI on a real gateway trai
     expect(JSON.parse(q.stdout.trim().split('\n')[0]!)).toMatchObject({ action: 'audit.reindexed', details: { via: 'cli' } });
   });
 
+  it('names a record whose text columns were turned into BLOBs of the same bytes (hidden from filtered queries), though its hash, the signatures and the exported checkpoint still match', async () => {
+    const orig = new Database(pristine, { readonly: true });
+    const { agent_id: agent, channel } = orig.prepare('SELECT agent_id, channel FROM audit_events WHERE seq = 14').get() as { agent_id: string; channel: string };
+    orig.close();
+    expect(agent).toBeTruthy();
+    const r = await verifyAfter((db) => {
+      db.prepare('UPDATE audit_events SET agent_id = CAST(agent_id AS BLOB), channel = CAST(channel AS BLOB), decision = CAST(decision AS BLOB) WHERE seq = 14').run();
+      db.prepare('UPDATE audit_lookup SET agent_id = CAST(agent_id AS BLOB) WHERE seq = 14').run();
+    }, ['--public-key', publicKey]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/^BROKEN at seq 14: storage type changed: column agent_id holds a blob value, not text/);
+    // What verify warns of: the record is gone from a filtered query.
+    const q = await cli(ws, ['audit', 'query', '--agent', agent, '--channel', channel, '--json', '--limit', '100']);
+    expect(q.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).not.toContain(14);
+  });
+
+  it('names a record whose time was turned into a BLOB of its digits, and the query table still prints it', async () => {
+    const r = await verifyAfter((db) => {
+      db.prepare('UPDATE audit_events SET time = CAST(CAST(time AS TEXT) AS BLOB) WHERE seq = 14').run();
+      db.prepare('UPDATE audit_lookup SET time = CAST(CAST(time AS TEXT) AS BLOB) WHERE seq = 14').run();
+    }, ['--public-key', publicKey]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/^BROKEN at seq 14: storage type changed: column time holds a blob value, not a number/);
+    const q = await cli(ws, ['audit', 'query', '--after-seq', '13', '--limit', '1']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toMatch(/^14 +\[blob x'[0-9a-f]+'\]/m);
+  });
+
   it('detects a reordered pair of records', async () => {
     const r = await verifyAfter((db) => {
       db.transaction(() => {
