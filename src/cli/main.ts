@@ -5,7 +5,7 @@ import { agentsCommand, AGENTS_HELP } from './agents-command.js';
 import { auditCommand } from './audit-command.js';
 import { checkCommand, CHECK_HELP } from './check-command.js';
 import { auditContext } from './audit-context.js';
-import { UsageError, type Io } from './common.js';
+import { describeFsError, UsageError, type Io } from './common.js';
 import { IMPORT_HELP } from './import-help.js';
 import { mcpStdioCommand, MCP_STDIO_HELP } from './mcp-stdio-command.js';
 import { schemaCommand } from './schema-command.js';
@@ -79,10 +79,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `warden agents list | head` closes the pipe early: that is not an error.
+// `warden agents list | head` closes the pipe early: that is not an error. A command that
+// listens to stdout's errors itself (audit export, whose output must be whole) reports them.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (process.stdout.listenerCount('error') > 1) return;
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
+  process.stderr.write(`error: writing to standard output failed: ${describeFsError(err)}\n`);
+  process.exit(1);
 });
 
 /** parseArgs explains itself at length; keep the first sentence. */
