@@ -51,6 +51,15 @@ describe('queryAuditOffThread (GET /admin/audit)', () => {
     }
   });
 
+  it('refuses times that are not strict ISO 8601 or epoch ms (free text, no zone, not in the calendar) with INVALID_PARAMS', async () => {
+    for (const since of ['1 2', '2024-01-01T00:00:00', '2030-02-31', '2024-01-01 00:00:00Z']) {
+      expect(await invalid({ since })).toMatch(/since: expected ISO 8601 with Z or a ±hh:mm offset/);
+    }
+    expect(await invalid({ until: '2024-01-01T25:00:00Z' })).toMatch(/until/);
+    // A date alone is midnight UTC.
+    expect(parseAdminQuery({ since: '2024-05-01', until: '2024-05-02T00:00:00+02:00' })).toMatchObject({ since: Date.UTC(2024, 4, 1), until: Date.UTC(2024, 4, 1, 22) });
+  });
+
   it('caps the admin limit at 1000 and defaults to 100', async () => {
     const db = openAuditDb(t.dbPath);
     appendDirect(db, Array.from({ length: 1100 }, (_, i) => sampleEvent(100 + i)));

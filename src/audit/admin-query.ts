@@ -3,7 +3,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { newestFirstUnlessPaging, type AuditQuery } from './query.js';
 import type { QueryWorkerData, QueryWorkerReply } from './query-worker.js';
 import { CHANNELS, DECISIONS, type AuditRecord } from './record.js';
-import { parseTimeParam } from './time-param.js';
+import { parseTimeParam, TIME_PARAM_FORMS } from './time-param.js';
 
 /** Most records one admin query returns (the CLI allows more: it is not on the gateway). */
 export const MAX_ADMIN_LIMIT = 1000;
@@ -17,7 +17,8 @@ const KNOWN = new Set<string>(ADMIN_QUERY_PARAMS);
  * Validates GET /admin/audit query-string values into an AuditQuery, on the calling
  * thread. Throws GatewayError INVALID_PARAMS for an unknown parameter, a repeated or
  * overlong value, a channel not in CHANNELS, a decision not in DECISIONS, a bad time
- * (ISO 8601 or epoch ms) or a bad integer; limit is 1..MAX_ADMIN_LIMIT (default 100).
+ * (parseTimeParam: strict ISO 8601 or epoch ms) or a bad integer; limit is
+ * 1..MAX_ADMIN_LIMIT (default 100).
  * Order: newest first, unless afterSeq pages forward (ascending).
  */
 export function parseAdminQuery(q: Record<string, unknown>): AuditQuery {
@@ -40,7 +41,7 @@ export function parseAdminQuery(q: Record<string, unknown>): AuditQuery {
   const time = (name: string): number | undefined => {
     const v = text(name);
     if (v === undefined) return undefined;
-    return parseTimeParam(v) ?? bad(name, 'expected ISO 8601 or epoch milliseconds');
+    return parseTimeParam(v) ?? bad(name, `expected ${TIME_PARAM_FORMS}`);
   };
   const int = (name: string, min: number, max: number): number | undefined => {
     const v = text(name);

@@ -147,6 +147,9 @@ describe('warden audit', () => {
   it('returns 2 on usage errors and 1 when there is no database', async () => {
     expect(await run('frobnicate')).toBe(2);
     expect(await run('query', '--since', 'yesterday-ish')).toBe(2);
+    expect(await run('query', '--until', '1 2')).toBe(2); // Date.parse: 2001-01-02
+    expect(await run('prune', '--before', '2030-02-31', '--force')).toBe(2);
+    expect(err.text).toContain('--before: not a time (expected ISO 8601 with Z');
     expect(await run('export', '--format', 'xml')).toBe(2);
     expect(await run('prune')).toBe(2);
     expect(await auditCommand(['verify'], { dbPath: join(t.dir, 'none.db'), out, err, durability: 'normal' })).toBe(1);

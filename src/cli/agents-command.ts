@@ -13,12 +13,13 @@ import { configFrom, parse, parseTime, printTable, UsageError, type Io, cliActor
 
 export const AGENTS_HELP = `warden agents <verb>
   list                                   agents in the catalog with their effective status
-  keys create <agent> [--label L] [--expires ISO | --ttl-days N] [--json]
+  keys create <agent> [--label L] [--expires T | --ttl-days N] [--json]
                                          print a new key once (only its hash is stored)
   keys list [agent] [--json]             key ids, created, last used, expiry, revoked
   keys revoke <key-id>                   the key stops working at once
   suspend <agent> [--reason R]           runtime suspension (overrides the file's status)
   resume <agent>                         lift a runtime suspension
+Times T: ISO 8601 with Z or ±hh:mm, a date YYYY-MM-DD (midnight UTC), or epoch milliseconds.
 All verbs work whether or not the gateway is running; a running gateway applies them at once.`;
 
 /**

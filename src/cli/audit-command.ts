@@ -56,7 +56,8 @@ const USAGE = `usage: warden audit <verb> [options]
   reindex
       rebuild the query lookup (what filtered queries read) from the records, after verify
       found it altered (the rebuild is itself audited)
-Times T: ISO 8601 or epoch milliseconds.
+Times T: ISO 8601 with Z or ±hh:mm (2024-05-01T12:00:00Z), a date YYYY-MM-DD (midnight UTC),
+or epoch milliseconds (digits only).
 `;
 
 /**

@@ -37,6 +37,12 @@ describe('parseTime', () => {
     expect(parseTime('2023-11-14T22:13:20.000Z', '--since')).toBe(1_700_000_000_000);
     expect(() => parseTime('soon', '--since')).toThrow(UsageError);
   });
+
+  it('refuses what Date.parse would guess at, naming the forms it accepts', () => {
+    for (const text of ['1 2', '2024-01-01T00:00:00', '2030-02-31']) {
+      expect(() => parseTime(text, '--expires'), text).toThrow(/^--expires: not a time \(expected ISO 8601 with Z or a ±hh:mm offset .*, a date YYYY-MM-DD \(midnight UTC\), or epoch milliseconds \(digits only\)\): /);
+    }
+  });
 });
 
 describe('streamWriter', () => {

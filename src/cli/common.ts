@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseTimeParam } from '../audit/time-param.js';
+import { parseTimeParam, TIME_PARAM_FORMS } from '../audit/time-param.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 
 /** Options every verb that touches configuration accepts. */
@@ -44,10 +44,10 @@ export async function configFrom(values: Record<string, unknown>): Promise<Loade
   });
 }
 
-/** Accepts ISO 8601 or milliseconds since the epoch. */
+/** A time flag's value (parseTimeParam: strict ISO 8601 or epoch milliseconds), or a UsageError. */
 export function parseTime(value: string, flag: string): number {
   const n = parseTimeParam(value);
-  if (n === null) throw new UsageError(`${flag}: not a time (ISO 8601 or epoch milliseconds): ${value}`);
+  if (n === null) throw new UsageError(`${flag}: not a time (expected ${TIME_PARAM_FORMS}): ${value}`);
   return n;
 }
 

@@ -206,6 +206,18 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     }
   });
 
+  it('answers an audit query time that is not strict ISO 8601 or epoch ms with 400 INVALID_PARAMS', async () => {
+    // `1 2` is what Date.parse reads as 2001-01-02; a time without a zone would be the host's local time.
+    for (const q of ['since=1%202', 'until=2024-01-01T00:00:00', 'since=2030-02-31']) {
+      const r = await fetch(`${gw.url}/admin/audit?${q}`, { headers: { authorization: adminAuth } });
+      expect(r.status, q).toBe(400);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code, q).toBe('INVALID_PARAMS');
+      expect(body.error.message, q).toMatch(/^Invalid query parameter (since|until): expected ISO 8601 with Z/);
+    }
+    expect((await fetch(`${gw.url}/admin/audit?since=2024-05-01&limit=1`, { headers: { authorization: adminAuth } })).status).toBe(200);
+  });
+
   it('is still healthy and ready after all of the above', async () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
   });

@@ -149,6 +149,12 @@ describe('agent keys and authentication (real gateway process)', () => {
     const both = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--ttl-days', '3', '--expires', '2030-01-01']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/not both/);
+    // Strict times: neither a date not in the calendar nor a time without a zone (the host's local time).
+    for (const expires of ['2030-02-31', '2030-01-01T00:00:00']) {
+      const r = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--expires', expires]);
+      expect(r.code, expires).toBe(2);
+      expect(r.stderr).toContain(`--expires: not a time (expected ISO 8601 with Z or a ±hh:mm offset`);
+    }
     const { key } = await createKey(ws, 'support-triage');
     const revokeByKey = await cli(ws, ['agents', 'keys', 'revoke', key]);
     expect(revokeByKey.code).toBe(2);
