@@ -127,6 +127,17 @@ describe('warden audit', () => {
     expect(err.text).toMatch(/--decision must be one of allow, deny, error/);
   });
 
+  it('query refuses a --limit of 0 or above 10000 as a usage error naming the range, instead of reading 1 or capping', async () => {
+    for (const limit of ['0', '10001']) {
+      err.text = '';
+      expect(await run('query', '--limit', limit, '--json'), limit).toBe(2);
+      expect(err.text).toContain(`warden audit: --limit must be 1..10000 (got ${limit})`);
+    }
+    expect(out.text).toBe('');
+    expect(await run('query', '--limit', '10000', '--json')).toBe(0);
+    expect(out.text.trim().split('\n')).toHaveLength(6);
+  });
+
   it('prune is audited and leaves a chain that verifies', async () => {
     expect(await run('prune', '--before', '1700000003500')).toBe(0);
     expect(out.text).toMatch(/pruned 3 record\(s\) through seq 3; recorded as seq 7/);

@@ -9,6 +9,7 @@ import {
   exportRows,
   jsonLine,
   latestCheckpoint,
+  MAX_QUERY_LIMIT,
   newestFirstUnlessPaging,
   openAuditDb,
   parseCheckpoint,
@@ -45,7 +46,8 @@ const USAGE = `usage: warden audit <verb> [options]
       check the hash chain; exit 0 when intact, 1 at the first broken (or unverifiable) point
   query [--agent A] [--channel C] [--decision D] [--target T] [--since T] [--until T]
         [--trace-id X] [--after-seq N | --before-seq N] [--limit N] [--json]
-      newest first; with --after-seq, oldest first from that cursor (--after-seq 0: from the start)
+      newest first; with --after-seq, oldest first from that cursor (--after-seq 0: from the start);
+      --limit 1..${MAX_QUERY_LIMIT} (default 100)
   export [--format jsonl|csv] [--out file] [--after-seq N]
   prune --before T [--force] [--signing-key pem-file]
       delete records older than T (the prune is itself audited and signed; the rest still
@@ -108,9 +110,11 @@ function parse<O extends Options>(args: string[], options: O) {
   }
 }
 
-function parseInteger(value: string, flag: string): number {
+function parseInteger(value: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag}: not a non-negative integer: ${value}`);
-  return Number(value);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`${flag} must be ${min}..${max} (got ${value})`);
+  return n;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -186,7 +190,8 @@ function query(args: string[], ctx: AuditCommandContext): number {
   if (v['after-seq'] !== undefined) q.afterSeq = parseInteger(v['after-seq'], '--after-seq');
   if (v['before-seq'] !== undefined) q.beforeSeq = parseInteger(v['before-seq'], '--before-seq');
   if (q.afterSeq !== undefined && q.beforeSeq !== undefined) throw new UsageError('give --after-seq or --before-seq, not both');
-  if (v.limit !== undefined) q.limit = parseInteger(v.limit, '--limit');
+  // queryAudit would quietly read 0 as 1 and cap a larger limit: say so instead, as the admin API does.
+  if (v.limit !== undefined) q.limit = parseInteger(v.limit, '--limit', 1, MAX_QUERY_LIMIT);
   q.order = newestFirstUnlessPaging(q);
   const records = withDb(ctx, true, (db) => queryAudit(db, q));
   if (v.json) for (const r of records) ctx.out.write(JSON.stringify(r) + '\n');
