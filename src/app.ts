@@ -18,7 +18,7 @@ import { openOutbound } from './outbound.js';
 import { ConfigError } from './config/issues.js';
 import { mkdir } from 'node:fs/promises';
 import { createHttpApp, httpListener } from './http/server.js';
-import { handleClientError } from './http/client-error.js';
+import { handleClientError, handleConnect } from './http/client-error.js';
 import { OverloadGuard } from './http/overload.js';
 import { mountWhoami } from './http/whoami-route.js';
 import { KeyRegistry } from './keys/key-registry.js';
@@ -329,6 +329,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   );
   server.maxConnections = config.limits.maxConnections;
   server.on('clientError', handleClientError(log));
+  server.on('connect', (_req, socket) => handleConnect(socket));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

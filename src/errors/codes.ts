@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request body exceeds the configured limit (counted by bytes read).' },
   HEADERS_TOO_LARGE: { http: 431, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request headers exceed the server limit.' },
   REQUEST_TIMEOUT: { http: 408, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: true, description: 'The client did not send a complete request in time.' },
-  UNSUPPORTED_MEDIA_TYPE: { http: 415, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request body has a content type this endpoint does not accept.' },
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The request body has a content type, charset (JSON is UTF-8) or content encoding (compression) this endpoint does not accept.' },
   NOT_ACCEPTABLE: { http: 406, jsonrpc: -32600, openaiType: 'invalid_request_error', retryable: false, description: 'The Accept header rules out every response type this endpoint can send.' },
   HEADER_MISMATCH: { http: 400, jsonrpc: -32020, openaiType: 'invalid_request_error', retryable: false, description: 'MCP: the Mcp-Method, Mcp-Name or MCP-Protocol-Version header disagrees with the body (MCP HeaderMismatch).' },
   UNSUPPORTED_PROTOCOL_VERSION: { http: 400, jsonrpc: -32022, openaiType: 'invalid_request_error', retryable: false, description: 'MCP: the protocol version is not one the gateway supports; data lists the supported ones.' },

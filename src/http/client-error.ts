@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { GatewayError, errorBody } from '../errors/gateway-error.js';
 import { newRequestId } from './request-meta.js';
@@ -22,10 +23,22 @@ export function handleClientError(log: Logger) {
           : new GatewayError('BAD_REQUEST', 'Malformed HTTP request');
     const requestId = newRequestId();
     log.warn({ reqId: requestId, code: err.code ?? 'unknown' }, 'refused malformed HTTP');
-    const body = JSON.stringify(errorBody(ge, requestId));
-    socket.end(
-      `HTTP/1.1 ${ge.httpStatus} ${ge.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    endWith(socket, ge, requestId);
   };
+}
+
+/**
+ * A CONNECT request (a proxy tunnel): this is not a proxy. Without a listener Node closes the
+ * connection without a word; it gets the one error shape instead, 405 with Allow.
+ */
+export function handleConnect(socket: Duplex): void {
+  endWith(socket, new GatewayError('METHOD_NOT_ALLOWED', 'CONNECT is not supported: the gateway is not a proxy'), newRequestId(), 'Allow: GET, POST, DELETE\r\n');
+}
+
+function endWith(socket: Duplex, ge: GatewayError, requestId: string, extraHeaders = ''): void {
+  const body = JSON.stringify(errorBody(ge, requestId));
+  socket.end(
+    `HTTP/1.1 ${ge.httpStatus} ${ge.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `${extraHeaders}X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -6,10 +6,10 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { MAX_JSON_DEPTH, readJsonBody, type ReadBody } from './read-body.js';
 
 /** A request that delivers `chunks` as its body once readJsonBody listens. */
-function read(chunks: Array<string | Buffer>): Promise<ReadBody> {
+function read(chunks: Array<string | Buffer>, headers: Record<string, string> = {}): Promise<ReadBody> {
   const bufs = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
   const req = Object.assign(new EventEmitter(), {
-    headers: { 'content-type': 'application/json', 'content-length': String(bufs.reduce((n, b) => n + b.length, 0)) },
+    headers: { 'content-type': 'application/json', 'content-length': String(bufs.reduce((n, b) => n + b.length, 0)), ...headers },
     pause: () => undefined,
   }) as unknown as IncomingMessage;
   const body = readJsonBody(req, 1 << 20, true);
@@ -29,6 +29,21 @@ async function refusal(chunks: Array<string | Buffer>): Promise<string> {
 }
 
 describe('readJsonBody', () => {
+  it('refuses with 415 a body declared in a charset other than UTF-8, or compressed, and reads UTF-8 and identity', async () => {
+    const code = (headers: Record<string, string>) =>
+      read(['{"a":1}'], headers).then(
+        () => 'ok',
+        (err: GatewayError) => err.code,
+      );
+    expect(await code({ 'content-type': 'application/json; charset=latin1' })).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await code({ 'content-type': 'application/json;charset="utf-16"' })).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await code({ 'content-encoding': 'gzip' })).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await code({ 'content-encoding': 'gzip, identity' })).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await code({ 'content-type': 'application/json; charset=UTF-8' })).toBe('ok');
+    expect(await code({ 'content-type': 'application/json; charset=utf8' })).toBe('ok');
+    expect(await code({ 'content-encoding': 'identity' })).toBe('ok');
+  });
+
   it('returns the value with the bytes received, their digest and the top-level members', async () => {
     const text = '{"model":"m", "messages":[{"role":"user","content":"é €"}]}';
     const body = await read([text.slice(0, 20), text.slice(20)]);

@@ -14,6 +14,8 @@ export interface ReadBody {
   spans: JsonObjectSpans | null;
 }
 
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
 /** Deepest nesting accepted in a JSON body; deeper input is a cheap way to burn CPU and stack. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -32,6 +34,13 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
     throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset, or compressed, is not read as if it were UTF-8.
+  const charset = CHARSET.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'A JSON body must be UTF-8 (charset=utf-8)');
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && !/^\s*(identity)?\s*$/i.test(encoding)) {
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding is not supported: send the body uncompressed');
   }
   if (declared !== undefined && Number(declared) > maxBytes) {
     throw new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);

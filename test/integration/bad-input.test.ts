@@ -190,6 +190,25 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(big.body).toContain('HEADERS_TOO_LARGE');
   });
 
+  it('answers CONNECT (a proxy tunnel) with 405 in the one JSON shape instead of dropping the connection', async () => {
+    const r = await raw(gw.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(r.status).toBe(405);
+    expect(r.headers.toLowerCase()).toContain('allow: get, post, delete');
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
+  it('refuses a compressed body or one in another charset with 415 instead of misreading it', async () => {
+    for (const headers of [{ 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }] as Array<Record<string, string>>) {
+      const res = await fetch(`${gw.url}/admin/agents/support-triage/keys`, {
+        method: 'POST',
+        headers: { authorization: adminAuth, 'content-type': 'application/json', ...headers },
+        body: '{"label":"x"}',
+      });
+      expect(res.status).toBe(415);
+      expect(await code(res)).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
   it('refuses two different credentials instead of silently picking one', async () => {
     const { key } = await createKey(ws, 'support-triage');
     const r = await fetch(`${gw.url}/admin/agents`, { headers: { authorization: adminAuth, 'x-api-key': key } });
