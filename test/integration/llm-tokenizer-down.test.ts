@@ -63,12 +63,14 @@ describe('with the tokenizer thread down', () => {
     // Bound 61 + 5 output tokens is over 60 a minute; exactly, 14 + 5 would fit.
     const messages = [{ role: 'user' as const, content: 'hello hello hello hello hello hello hello' }];
     const before = env.fakes[0]!.requests.length;
-    const err = await env.client('limited').chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 5 }).catch((e: unknown) => e);
+    const err = await env.client('limited', { maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 5 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as { status?: number }).status).toBe(500);
+    // Retryable: only the bound said no, and the count may be back in a moment.
+    expect((err as { status?: number }).status).toBe(503);
+    expect((err as { headers?: Headers }).headers?.get('retry-after')).toBe('1');
     const row = env.audit().at(-1)!;
     expect(row.agent_id).toBe('limited');
-    expect([row.policy, row.decision, row.code]).toEqual(['token-rate-limit', 'error', 'INTERNAL']);
+    expect([row.policy, row.decision, row.code]).toEqual(['token-rate-limit', 'deny', 'OVERLOADED']);
     expect(env.fakes[0]!.requests.length).toBe(before); // nothing reached the provider
   });
 
