@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/index.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { governed, type GovernedDeps } from '../http/governed-route.js';
 import { publicKeyView, type KeyRegistry } from '../keys/key-registry.js';
+import { CreateKeyOptions, expiryFrom } from '../keys/key-expiry.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult } from '../pipeline/policy.js';
 import { effectiveStatus, type SuspensionIndex } from '../state/suspension-index.js';
@@ -19,14 +20,6 @@ export interface AdminDeps extends GovernedDeps {
   /** Runs off the event loop; throws INVALID_PARAMS for a bad query. */
   queryAudit: (query: Record<string, unknown>) => Promise<unknown[]>;
 }
-
-const CreateKeyBody = z
-  .strictObject({
-    label: z.string().max(200).optional(),
-    expiresAt: z.iso.datetime({ offset: true }).optional(),
-    ttlDays: z.number().positive().max(3650).optional(),
-  })
-  .refine((b) => !(b.expiresAt && b.ttlDays), { message: 'give expiresAt or ttlDays, not both' });
 
 const SuspendBody = z.strictObject({ reason: z.string().max(500).optional() });
 
@@ -107,9 +100,9 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
     handle: async (ctx, req) => {
       const id = param(req, 'id');
       agentOr404(ctx.catalog, id);
-      const b = parseBody(CreateKeyBody, ctx.payload);
+      const b = parseBody(CreateKeyOptions, ctx.payload);
       const now = deps.now();
-      const expiresAt = b.expiresAt ? Date.parse(b.expiresAt) : b.ttlDays ? now + b.ttlDays * 86_400_000 : null;
+      const expiresAt = expiryFrom(b, now);
       if (expiresAt !== null && expiresAt <= now) throw new GatewayError('INVALID_PARAMS', 'expiresAt is in the past');
       const { key, row } = await withBusyRetry(() => deps.keys.create(id, { label: b.label ?? null, expiresAt, now }));
       // The key is in the response body only; the audit keeps its id and the body's digest.

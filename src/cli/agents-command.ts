@@ -9,11 +9,12 @@ import type { LoadedConfig } from '../config/load.js';
 import { createKeyRow, publicKeyView } from '../keys/key-registry.js';
 import { effectiveStatus } from '../state/suspension-index.js';
 import { StateStore } from '../state/state-store.js';
-import { configFrom, parse, parseTime, printTable, UsageError, type Io, cliActor } from './common.js';
+import { CreateKeyOptions, expiryFrom, MAX_KEY_TTL_DAYS } from '../keys/key-expiry.js';
+import { configFrom, parse, printTable, UsageError, type Io, cliActor } from './common.js';
 
 export const AGENTS_HELP = `warden agents <verb>
   list                                   agents in the catalog with their effective status
-  keys create <agent> [--label L] [--expires T | --ttl-days N] [--json]
+  keys create <agent> [--label L] [--expires ISO-DATETIME | --ttl-days N] [--json]
                                          print a new key once (only its hash is stored)
   keys list [agent] [--json]             key ids, created, last used, expiry, revoked
   keys revoke <key-id>                   the key stops working at once
@@ -51,15 +52,8 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
     if (verb === 'keys' && sub === 'create') {
       const agentId = required(arg, 'agent id');
       await requireAgent(config, agentId);
-      let expiresAt: number | null = null;
       if (values.expires !== undefined && values['ttl-days'] !== undefined) throw new UsageError('give --expires or --ttl-days, not both');
-      if (values.expires !== undefined) expiresAt = parseTime(values.expires, '--expires');
-      if (values['ttl-days'] !== undefined) {
-        const days = Number(values['ttl-days']);
-        if (!(days > 0)) throw new UsageError('--ttl-days must be a positive number');
-        expiresAt = now + days * 86_400_000;
-      }
-      if (expiresAt !== null && expiresAt <= now) throw new UsageError('the expiry is in the past');
+      const expiresAt = keyExpiry(values, now);
       const auditDb = openAudit(config);
       const { key, row } = createKeyRow(state, agentId, { label: values.label ?? null, expiresAt, now });
       try {
@@ -120,6 +114,37 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
   } finally {
     state.close();
   }
+}
+
+const CREATE_FLAGS: Record<string, string> = { label: '--label', expiresAt: '--expires', ttlDays: '--ttl-days' };
+
+/**
+ * The expiry `keys create` asks for, checked by the admin API's own schema before anything
+ * is written: a value no date can show (1e10 days, Infinity) or a date that does not exist
+ * (2030-02-31) would otherwise be stored and break every later listing.
+ */
+function keyExpiry(values: { label?: string; expires?: string; 'ttl-days'?: string }, now: number): number | null {
+  const ttl = values['ttl-days'];
+  const r = CreateKeyOptions.safeParse({
+    ...(values.label !== undefined ? { label: values.label } : {}),
+    ...(values.expires !== undefined ? { expiresAt: values.expires } : {}),
+    // Only plain decimals: Number() would also read '', '0x10' or 'Infinity'.
+    ...(ttl !== undefined ? { ttlDays: /^\d+(\.\d+)?$/.test(ttl.trim()) ? Number(ttl) : Number.NaN } : {}),
+  });
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const flag = CREATE_FLAGS[String(i.path[0])];
+    const hint =
+      flag === '--expires'
+        ? 'an ISO 8601 date and time with an offset, e.g. 2030-01-31T00:00:00Z'
+        : flag === '--ttl-days'
+          ? `a number of days above 0, at most ${MAX_KEY_TTL_DAYS}`
+          : i.message;
+    throw new UsageError(flag ? `${flag}: expected ${hint}` : i.message);
+  }
+  const expiresAt = expiryFrom(r.data, now);
+  if (expiresAt !== null && expiresAt <= now) throw new UsageError('the expiry is in the past');
+  return expiresAt;
 }
 
 function required(v: string | undefined, what: string): string {

@@ -128,15 +128,26 @@ export function createKeyRow(
   return { key, row };
 }
 
+/**
+ * A stored time as ISO 8601, or null when no date can show it. Rows written before expiries
+ * were validated may hold one (e.g. 1e10 days ahead); such a key never expires in practice,
+ * so null ("no expiry") tells the truth, and one bad row cannot break a whole listing.
+ */
+function isoTime(ms: number | null): string | null {
+  if (ms === null) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 /** The public view of a key row (no digest). */
 export function publicKeyView(row: KeyRow) {
   return {
     keyId: row.keyId,
     agentId: row.agentId,
     label: row.label,
-    createdAt: new Date(row.createdAt).toISOString(),
-    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
-    revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
-    lastUsedAt: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
+    createdAt: isoTime(row.createdAt),
+    expiresAt: isoTime(row.expiresAt),
+    revokedAt: isoTime(row.revokedAt),
+    lastUsedAt: isoTime(row.lastUsedAt),
   };
 }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 
@@ -162,6 +163,51 @@ describe('agent keys and authentication (real gateway process)', () => {
     const typo = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--lable', 'x']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("'--lable'");
+  });
+
+  it('refuses key expiries no date can show, or dates that do not exist, before writing any key', async () => {
+    const keyCount = async () => (await cli(ws, ['agents', 'keys', 'list', 'code-reviewer', '--json'])).stdout.trim().split('\n').filter(Boolean).length;
+    const before = await keyCount();
+    const bad = [
+      ['--ttl-days', '1e10'],
+      ['--ttl-days', 'Infinity'],
+      ['--ttl-days', '3651'],
+      ['--ttl-days', '0x10'],
+      ['--expires', '99999999999999999'],
+      ['--expires', '2030-02-31T00:00:00Z'],
+      ['--expires', '2030-02-31'],
+      ['--expires', '+275760-09-14T00:00:00Z'],
+    ];
+    for (const flags of bad) {
+      const r = await cli(ws, ['agents', 'keys', 'create', 'code-reviewer', ...flags]);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(flags[0]);
+      expect(r.stdout).not.toMatch(/wdn_/);
+    }
+    expect(await keyCount()).toBe(before);
+    const listed = await cli(ws, ['agents', 'keys', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const ok = await cli(ws, ['agents', 'keys', 'create', 'code-reviewer', '--json', '--ttl-days', '3650']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(Date.parse((JSON.parse(ok.stdout) as { expiresAt: string }).expiresAt)).toBeGreaterThan(Date.now() + 3649 * 86_400_000);
+  });
+
+  it('still lists keys whose stored expiry no date can show (written before validation), showing null', async () => {
+    const { keyId } = await createKey(ws, 'code-reviewer');
+    const db = new Database(`${ws.dataDir}/state.db`);
+    try {
+      db.prepare('UPDATE agent_keys SET expires_at = ? WHERE key_id = ?').run(Date.now() + 1e10 * 86_400_000, keyId);
+    } finally {
+      db.close();
+    }
+    const r = await admin('/admin/agents/code-reviewer/keys');
+    expect(r.status).toBe(200);
+    const { keys } = (await r.json()) as { keys: Array<{ keyId: string; expiresAt: string | null }> };
+    expect(keys.find((k) => k.keyId === keyId)?.expiresAt).toBeNull();
+    const listed = await cli(ws, ['agents', 'keys', 'list', 'code-reviewer']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(keyId);
+    expect((await admin(`/admin/keys/${keyId}`, { method: 'DELETE' })).status).toBe(200);
   });
 
   it('records the subject agent and reason of admin actions in the audit trail', async () => {
