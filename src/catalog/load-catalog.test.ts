@@ -92,6 +92,17 @@ describe('loadCatalog: valid catalogs', () => {
     }
   });
 
+  it('rejects a symlinked agent file whose target is missing or not a file, instead of dropping the agent', async () => {
+    await writeAgentFile(dir, minimalAgent('alpha'));
+    await symlink(join(dir, 'no-such-volume', 'gone.yaml'), join(dir, 'gone.yaml'));
+    await mkdir(join(dir, 'folder-target'));
+    await symlink(join(dir, 'folder-target'), join(dir, 'folder.yaml'));
+    expect(lines(issuesOf(await loadCatalog(dir)))).toEqual([
+      'folder.yaml (file): symlink target is not a regular file',
+      'gone.yaml (file): the file or its symlink target is missing (ENOENT)',
+    ]);
+  });
+
   it('gives the same digest for the same content whatever the key order and comments', async () => {
     await writeRaw('alpha.yaml', 'schemaVersion: 1\nid: alpha\ndisplayName: A\nowner: o\n');
     const first = catalogOf(await loadCatalog(dir)).catalog.digest;

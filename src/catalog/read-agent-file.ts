@@ -1,5 +1,5 @@
 /** Reads, parses and validates one agent file, collecting every problem it has. */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { issuesFromZod, formatPath, type ConfigIssue } from '../config/issues.js';
@@ -60,7 +60,12 @@ function explainRecordKeys(error: z.ZodError, issues: ConfigIssue[]): ConfigIssu
   return why.size === 0 ? issues : issues.map((i) => ({ ...i, message: why.get(i.path) ?? i.message }));
 }
 
-/** Returns null when the file vanished or is not a regular file (it is then simply not part of the catalog). */
+/**
+ * Returns null only when the entry itself is gone (or is a sub-folder): that is a deleted
+ * agent. An entry that is still there but cannot be read, including a symlink whose target
+ * vanished (an unmounted volume), is an issue, so the reload is rejected and the old catalog
+ * keeps serving instead of the agent being removed and, after the grace period, losing its keys.
+ */
 export async function readAgentFile(file: string, opts: ReadAgentFileOptions): Promise<AgentFileResult | null> {
   const result: AgentFileResult = { file, declaredId: null, spec: null, secrets: new Map(), issues: [] };
   const fail = (path: string, message: string): AgentFileResult => {
@@ -70,14 +75,18 @@ export async function readAgentFile(file: string, opts: ReadAgentFileOptions): P
 
   let text: string;
   try {
+    const entry = await lstat(file);
+    if (entry.isDirectory()) return null;
     // stat follows symlinks, so Kubernetes ConfigMap mounts (symlinked files) load.
-    const info = await stat(file);
-    if (!info.isFile()) return null;
+    const info = entry.isSymbolicLink() ? await stat(file) : entry;
+    if (!info.isFile()) return fail('(file)', entry.isSymbolicLink() ? 'symlink target is not a regular file' : 'not a regular file');
     if (info.size > MAX_AGENT_FILE_BYTES) return fail('(file)', `file is ${info.size} bytes; an agent file may have at most ${MAX_AGENT_FILE_BYTES}`);
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    if (code === 'ENOENT') return null; // deleted between listing and reading: the next reload sees the folder as it is
+    // Deleted between listing and reading: the next reload sees the folder as it is.
+    if (code === 'ENOENT' && !(await entryExists(file))) return null;
+    if (code === 'ENOENT' || code === 'ELOOP') return fail('(file)', `the file or its symlink target is missing (${code})`);
     return fail('(file)', `cannot be read (${code})`);
   }
 
@@ -123,4 +132,14 @@ export async function readAgentFile(file: string, opts: ReadAgentFileOptions): P
 
   if (result.issues.length > 0) result.spec = null;
   return result;
+}
+
+/** Whether the directory entry itself (not what it links to) exists. */
+async function entryExists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
@@ -226,6 +226,39 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect(audit.stdout).toContain(keyId);
     expect(audit.stdout).toContain(second.keyId);
     expect(audit.stdout).toContain('agent removed from the catalog');
+  });
+
+  it('rejects the reload when a symlinked agent file loses its target (an unmounted volume): the agent and its keys stay', async () => {
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 300 }\n' });
+    const vol = join(ws.dir, 'vol');
+    mkdirSync(vol);
+    writeFileSync(join(vol, 'echo.yaml'), agentYaml('echo'));
+    symlinkSync(join(vol, 'echo.yaml'), join(ws.catalogDir, 'echo.yaml'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const { key, keyId } = await createKey(ws, 'echo');
+    const admin = (p: string) => fetch(`${gw.url}${p}`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await whoami()).status).toBe(200);
+
+    renameSync(vol, join(ws.dir, 'vol.unmounted'));
+    // No watch event fires in the catalog folder: the periodic rescan (5 s) finds it.
+    const status = await waitFor(async () => {
+      const s = (await (await admin('/admin/catalog')).json()) as { lastRejection: { issues: Array<{ file: string; message: string }> } | null; agents: number };
+      return s.lastRejection ? s : undefined;
+    }, 15_000);
+    expect(status.lastRejection!.issues).toEqual([expect.objectContaining({ file: join(ws.catalogDir, 'echo.yaml'), message: expect.stringContaining('symlink target is missing') })]);
+    expect(status.agents).toBe(1);
+    // Past the grace period: the agent was never removed, so its key was not revoked.
+    await new Promise((r) => setTimeout(r, 800));
+    expect((await admin('/admin/agents/echo')).status).toBe(200);
+    expect((await whoami()).status).toBe(200);
+    const keys = await cli(ws, ['agents', 'keys', 'list', 'echo', '--json']);
+    expect(JSON.parse(keys.stdout.trim()) as { keyId: string; revokedAt: string | null }).toMatchObject({ keyId, revokedAt: null });
+
+    renameSync(join(ws.dir, 'vol.unmounted'), vol);
+    await waitFor(async () => ((await (await admin('/admin/catalog')).json()) as { lastRejection: unknown }).lastRejection === null || undefined, 15_000);
+    expect((await whoami()).status).toBe(200);
   });
 
   it('explains a busy port instead of printing a stack trace', async () => {
