@@ -7,7 +7,7 @@ import type { PolicyChain } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
 import { readJsonBody } from './read-body.js';
-import { credentialFrom, queryCarriesCredential, traceFrom } from './request-meta.js';
+import { credentialFrom, maskCredentials, pathCarriesCredential, queryCarriesCredential, traceFrom } from './request-meta.js';
 import { parseHopChain } from '../loops/hop-chain.js';
 import { sha256Hex } from '../util/sha256.js';
 import { RequestAbort } from '../pipeline/request-abort.js';
@@ -73,6 +73,7 @@ export function requestContext(
   });
   const { traceId, parentId } = traceFrom(req);
   const credential = credentialFrom(req);
+  const credentialInPath = pathCarriesCredential(req.originalUrl);
   // Every key of RequestContext is set here, also the empty ones: the chain extends a context by
   // copying it and writing keys it has (util/merged.ts says why not a spread with new keys).
   const ctx: RequestContext = {
@@ -81,7 +82,8 @@ export function requestContext(
     startedAt: res.locals.startedAt as number,
     channel,
     action,
-    target,
+    // A target taken from a path that holds a key must not carry it into the audit trail.
+    target: credentialInPath && target !== null ? maskCredentials(target) : target,
     traceId,
     parentId,
     hops: parseHopChain(typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined),
@@ -104,6 +106,16 @@ export function requestContext(
       credentialProblem: {
         error: new GatewayError('BAD_REQUEST', 'Credentials in the query string are refused; use the Authorization header'),
         stage: 'credential-in-query',
+      },
+    };
+  }
+  if (credentialInPath) {
+    // The message never repeats the path: the client knows what it sent.
+    return {
+      ctx,
+      credentialProblem: {
+        error: new GatewayError('BAD_REQUEST', 'A credential in the URL path is refused; send keys and tokens only in the Authorization header'),
+        stage: 'credential-in-path',
       },
     };
   }

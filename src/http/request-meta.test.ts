@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { credentialFrom, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
+import { credentialFrom, pathCarriesCredential, pathOf, queryCarriesCredential, traceFrom } from './request-meta.js';
 import { jsonDepthExceeds } from '../util/json-guard.js';
 import { scanJson } from '../util/json-scan.js';
 
@@ -29,6 +29,17 @@ describe('request metadata', () => {
     expect(pathOf('/a/b?api_key=secret')).toBe('/a/b');
     expect(pathOf('/admin/keys/wdn_abcDEF123')).toBe('/admin/keys/wdn_[redacted]');
     expect(queryCarriesCredential('/x?q=+wdn_abc')).toBe(true);
+  });
+
+  it('masks and detects credentials hidden by percent-encoding in the path', () => {
+    expect(pathOf('/admin/keys/%77dn_abcDEF123')).toBe('/admin/keys/wdn_[redacted]');
+    expect(pathOf('/admin/keys/%2577dn_abc%44EF123?x=1')).toBe('/admin/keys/wdn_[redacted]');
+    expect(pathOf('/admin/keys/wdn_abc%44EF123')).toBe('/admin/keys/wdn_[redacted]');
+    expect(pathOf('/v1/models/%zz%77dnadm_tok')).toBe('/v1/models/%zzwdn_[redacted]');
+    expect(pathOf('/v1/models/gpt%204o')).toBe('/v1/models/gpt%204o');
+    expect(pathCarriesCredential('/admin/agents/%77dn_x/keys')).toBe(true);
+    expect(pathCarriesCredential('/admin/agents/alpha?q=wdn_x')).toBe(false);
+    expect(pathCarriesCredential('/admin/agents/alpha')).toBe(false);
   });
 
   it('continues a valid W3C trace and starts a new one otherwise', () => {

@@ -58,13 +58,50 @@ export function queryCarriesCredential(url: string): boolean {
   return false;
 }
 
+/** A Warden credential's visible prefix: agent keys (`wdn_`) and generated admin tokens (`wdnadm_`). */
+const CREDENTIAL_MARK = /wdn(adm)?_/;
+const CREDENTIAL_TEXT = /wdn(adm)?_[A-Za-z0-9_-]+/g;
+
 /**
- * The path without the query string, with anything shaped like a Warden credential masked:
- * the only form of the URL that is ever logged.
+ * Percent-decodes until nothing changes (at most four rounds, so `%2577dn_` is seen too).
+ * Byte-wise and tolerant: a malformed escape elsewhere must not hide an encoded key.
+ */
+function percentDecoded(text: string): string {
+  let out = text;
+  for (let i = 0; i < 4 && out.includes('%'); i++) {
+    const next = out.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+const pathPart = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
+
+/**
+ * True when the URL path, percent-decoded, holds something shaped like a Warden credential.
+ * Such requests are refused before anything echoes the path (messages, audit target, logs).
+ */
+export function pathCarriesCredential(url: string): boolean {
+  return CREDENTIAL_MARK.test(percentDecoded(pathPart(url)));
+}
+
+/** `text` with every credential-shaped run masked, also one hidden by percent-encoding. */
+export function maskCredentials(text: string): string {
+  const decoded = percentDecoded(text);
+  if (!CREDENTIAL_MARK.test(decoded)) return text;
+  return decoded.replace(CREDENTIAL_TEXT, 'wdn_[redacted]');
+}
+
+/**
+ * The path without the query string, with anything shaped like a Warden credential masked
+ * (on the percent-decoded path: `%77dn_...` is a key too): the only form of the URL that is
+ * ever logged.
  */
 export function pathOf(url: string | undefined): string {
   if (!url) return '/';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  return path.replace(/wdn(adm)?_[A-Za-z0-9_-]+/g, 'wdn_[redacted]');
+  return maskCredentials(pathPart(url));
 }

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
@@ -123,6 +125,49 @@ describe('agent keys and authentication (real gateway process)', () => {
     expect((await admin(`/admin/keys/${keyId}`, { method: 'DELETE' })).status).toBe(200);
     expect((await whoami({ authorization: `Bearer ${key}` })).status).toBe(401);
     expect((await admin('/admin/keys/doesnotexist', { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('refuses a key or admin token in the URL path (also percent-encoded) with 400, and it reaches neither the audit trail, the log nor the answer', async () => {
+    const { key, keyId } = await createKey(ws, 'support-triage');
+    const encoded = `%77dn_${key.slice(4)}`;
+    const doubly = `%2577dn_${key.slice(4)}`;
+    const agent = { authorization: `Bearer ${key}` };
+    const requests: Array<[string, string, Record<string, string>?]> = [
+      ['DELETE', `/admin/keys/${key}`],
+      ['DELETE', `/admin/keys/${encoded}`],
+      ['DELETE', `/admin/keys/${gw.adminToken}`],
+      ['GET', `/admin/agents/${key}`],
+      ['GET', `/admin/agents/${doubly}`],
+      ['GET', `/admin/agents/${key}/keys`],
+      ['GET', `/v1/models/${key}`, agent],
+      ['GET', `/v1/models/${encoded}`, agent],
+    ];
+    for (const [method, path, headers] of requests) {
+      const r = await fetch(`${gw.url}${path}`, { method, headers: headers ?? { authorization: `Bearer ${gw.adminToken}` } });
+      expect(r.status, `${method} ${path.slice(0, 20)}`).toBe(400);
+      const text = await r.text();
+      const body = JSON.parse(text) as { error: { code: string; message: string } };
+      // The admin API's shape, or OpenAI's envelope (lower-case code) on /v1.
+      expect(body.error.code.toUpperCase()).toBe('BAD_REQUEST');
+      expect(body.error.message).toMatch(/URL path/);
+      for (const secret of [key, key.slice(4), gw.adminToken, gw.adminToken.slice(7)]) expect(text).not.toContain(secret);
+    }
+    // The key id alone is no secret and still works as before.
+    expect((await admin(`/admin/keys/${keyId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await admin('/admin/keys/doesnotexist', { method: 'DELETE' })).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 300));
+    const stored = ['audit.db', 'audit.db-wal']
+      .map((f) => join(ws.dataDir, f))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('');
+    const logged = gw.logs.join('\n') + gw.stderr.join('');
+    for (const secret of [key.slice(4), gw.adminToken.slice(7)]) {
+      expect(stored).not.toContain(secret);
+      expect(logged).not.toContain(secret);
+    }
+    const refused = await auditRows(ws, '--decision', 'deny');
+    expect(refused.filter((r) => r.reason?.includes('URL path')).length).toBeGreaterThanOrEqual(requests.length);
   });
 
   it('never lets an agent key reach the admin API, and requires the admin token', async () => {
