@@ -60,7 +60,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   try {
     // Private to this user: audit trail, key hashes and the generated admin token live here.
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir);
+    adminToken = await loadAdminToken(config.admin.token, config.dataDir, config.baseDir, (fields, message) => log.warn(fields, message));
     audit = await openAuditSink(config, log);
   } catch (err) {
     await egress.close();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { describeSecretRef, resolveSecretRef, type SecretRef } from '../config/secret-ref.js';
@@ -25,29 +25,59 @@ function sha256(s: string): Buffer {
 }
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
+const MIN_TOKEN_LENGTH = 16;
+
+/** Where start-up reports a token file other users can read (the gateway's logger). */
+export type TokenWarn = (fields: Record<string, unknown>, message: string) => void;
 
 /**
  * The configured admin token, or on embedded defaults a random one generated once into
  * `<dataDir>/admin.token` (mode 0600) so a fresh machine is usable yet never open.
+ * An existing file is used as it is: one that is too short or unreadable stops the start
+ * (it is the operator's, never overwritten), and one other users can read is warned about
+ * (as a loose data directory is).
  */
-export async function loadAdminToken(ref: SecretRef | undefined, dataDir: string, baseDir: string): Promise<AdminToken> {
+export async function loadAdminToken(ref: SecretRef | undefined, dataDir: string, baseDir: string, warn: TokenWarn = () => {}): Promise<AdminToken> {
   if (ref) {
     const r = await resolveSecretRef(ref, baseDir);
     if (!r.ok) throw new ConfigError('configuration', [{ file: 'warden.yaml', path: 'admin.token', message: r.message }]);
-    if (r.secret.reveal().length < 16) {
-      throw new ConfigError('configuration', [{ file: 'warden.yaml', path: 'admin.token', message: 'admin token must be at least 16 characters' }]);
+    if (r.secret.reveal().length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError('configuration', [{ file: 'warden.yaml', path: 'admin.token', message: `admin token must be at least ${MIN_TOKEN_LENGTH} characters` }]);
     }
     return new AdminToken(r.secret.reveal(), describeSecretRef(ref));
   }
   const path = join(dataDir, ADMIN_TOKEN_FILE);
+  const problem = (message: string) => new ConfigError('configuration', [{ file: path, path: '(file)', message }]);
+  let existing: string | null = null;
   try {
-    const existing = (await readFile(path, 'utf8')).trim();
-    if (existing.length >= 16) return new AdminToken(existing, `file ${path}`);
-  } catch {
-    // Not there yet: generate below.
+    const mode = (await stat(path)).mode & 0o777;
+    existing = (await readFile(path, 'utf8')).trim();
+    if ((mode & 0o077) !== 0) warn({ file: path, mode: mode.toString(8) }, 'admin token file is readable by other users; chmod 600 it');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw problem(`admin token file cannot be read (${code ?? String(err)}); fix or remove it`);
+  }
+  if (existing !== null) {
+    if (existing.length >= MIN_TOKEN_LENGTH) return new AdminToken(existing, `file ${path}`);
+    throw problem(`admin token file holds fewer than ${MIN_TOKEN_LENGTH} characters; write a longer token into it, or delete it to have one generated`);
   }
   await mkdir(dataDir, { recursive: true });
   const token = `wdnadm_${randomBytes(32).toString('base64url')}`;
-  await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'w' });
+  await writePrivateFile(path, `${token}\n`);
   return new AdminToken(token, `file ${path} (generated)`);
+}
+
+/**
+ * Writes through a new 0600 file renamed into place: a mode given to writeFile applies only
+ * when it creates the file, so writing over an existing loose file would keep it readable.
+ */
+async function writePrivateFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
@@ -67,6 +67,27 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     const r2 = spawnSync(process.execPath, [CLI, 'start', '--config', ws2.config], { cwd: ws2.dir, encoding: 'utf8', timeout: 20_000 });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain('limits.maxBodyByte');
+  });
+
+  it('refuses to start on a too-short admin.token instead of regenerating it, and warns about one other users can read', async () => {
+    const ws = makeWorkspace();
+    track(ws);
+    mkdirSync(ws.dataDir, { recursive: true, mode: 0o700 });
+    const tokenFile = join(ws.dataDir, 'admin.token');
+    writeFileSync(tokenFile, 'short\n', { mode: 0o644 });
+    chmodSync(tokenFile, 0o644);
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', ws.config], { cwd: ws.dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(tokenFile);
+    expect(r.stderr).toContain('fewer than 16 characters');
+    expect(readFileSync(tokenFile, 'utf8')).toBe('short\n');
+
+    writeFileSync(tokenFile, 'an-operator-written-admin-token\n');
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    expect(gw.adminToken).toBe('an-operator-written-admin-token');
+    const warning = gw.logs.map((l) => JSON.parse(l) as { level: number; msg: string; file?: string }).find((l) => l.msg.includes('admin token file'));
+    expect(warning).toMatchObject({ level: 40, file: tokenFile, msg: expect.stringContaining('chmod 600') });
   });
 
   it('refuses to start (fail closed) on an unreadable state database or a missing signing key', async () => {
