@@ -112,6 +112,18 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
     }
   };
+  // A key belongs to the agent it was issued for. An agent that stays out of the catalog for
+  // the grace period has its keys revoked, so a later agent reusing the id does not inherit
+  // them; one that comes back in time (an editor's save, a redeploy) keeps them.
+  const scheduleRevocation = (agentId: string) => {
+    clearTimeout(pendingRevocations.get(agentId));
+    const timer = setTimeout(() => {
+      pendingRevocations.delete(agentId);
+      if (!catalog.current().agents.has(agentId)) void revokeRemovedAgentKeys(agentId);
+    }, config.keys.revokeRemovedAgentKeysAfterMs);
+    timer.unref();
+    pendingRevocations.set(agentId, timer);
+  };
   let catalog: CatalogStore;
   let lastRejection: { at: string; issues: unknown[] } | null = null;
   try {
@@ -122,22 +134,11 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         // The folder is valid again: an older rejection no longer describes what is served.
         lastRejection = null;
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
-        // A key belongs to the agent it was issued for. An agent that stays out of the catalog
-        // for the grace period has its keys revoked, so a later agent reusing the id does not
-        // inherit them; one that comes back in time (an editor's save, a redeploy) keeps them.
         for (const agentId of diff.added) {
           clearTimeout(pendingRevocations.get(agentId));
           pendingRevocations.delete(agentId);
         }
-        for (const agentId of diff.removed) {
-          clearTimeout(pendingRevocations.get(agentId));
-          const timer = setTimeout(() => {
-            pendingRevocations.delete(agentId);
-            if (!catalog.current().agents.has(agentId)) void revokeRemovedAgentKeys(agentId);
-          }, config.keys.revokeRemovedAgentKeysAfterMs);
-          timer.unref();
-          pendingRevocations.set(agentId, timer);
-        }
+        for (const agentId of diff.removed) scheduleRevocation(agentId);
       },
       onRecovered: () => {
         lastRejection = null;
@@ -156,6 +157,14 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     throw err;
   }
   for (const w of catalog.warnings ?? []) log.warn(w, 'catalog warning');
+  // Grace timers live in memory only: an agent that left before a restart (or while the
+  // gateway was down) gets the grace period again from start-up, so a restart never lets it
+  // keep its keys.
+  const keyless = new Set(state.listKeys().filter((k) => k.revokedAt === null && !catalog.current().agents.has(k.agentId)).map((k) => k.agentId));
+  if (keyless.size > 0) {
+    log.warn({ agents: [...keyless], afterMs: config.keys.revokeRemovedAgentKeysAfterMs }, 'agents with active keys are not in the catalog; their keys are revoked unless they come back');
+    for (const agentId of keyless) scheduleRevocation(agentId);
+  }
 
   const flushLastUsed = () => {
     try {
@@ -337,6 +346,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    for (const t of pendingRevocations.values()) clearTimeout(t);
     await mcpGateway.close();
     await egress.close();
     await audit.close();

@@ -282,6 +282,35 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect((await whoami()).status).toBe(200);
   });
 
+  it('revokes after a restart the keys of an agent removed within the grace period before it, unless it comes back', async () => {
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 3000 }\n' });
+    for (const id of ['echo', 'foxtrot']) writeFileSync(join(ws.catalogDir, `${id}.yaml`), agentYaml(id));
+    const first = await startGateway(ws);
+    track(ws, first);
+    const gone = await createKey(ws, 'echo');
+    const back = await createKey(ws, 'foxtrot');
+    const adminOf = (gw: RunningGateway) => (p: string) => fetch(`${gw.url}${p}`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
+    rmSync(join(ws.catalogDir, 'echo.yaml'));
+    rmSync(join(ws.catalogDir, 'foxtrot.yaml'));
+    await waitFor(async () => ((await adminOf(first)('/admin/agents/foxtrot')).status === 404 && (await adminOf(first)('/admin/agents/echo')).status === 404) || undefined);
+    // Restarted well inside the grace period: the first process's timers die with it.
+    await first.stop();
+    const gw = await startGateway(ws);
+    cleanups.push(async () => void (await gw.stop()));
+    const keyRow = async (agent: string) =>
+      JSON.parse((await cli(ws, ['agents', 'keys', 'list', agent, '--json'])).stdout.trim()) as { keyId: string; revokedAt: string | null };
+    expect(await keyRow('echo')).toMatchObject({ keyId: gone.keyId, revokedAt: null });
+    writeFileSync(join(ws.catalogDir, 'foxtrot.yaml'), agentYaml('foxtrot'));
+    await waitFor(async () => ((await adminOf(gw)('/admin/agents/foxtrot')).status === 200) || undefined);
+    await waitFor(async () => ((await keyRow('echo')).revokedAt !== null) || undefined, 10_000);
+    const audit = await cli(ws, ['audit', 'query', '--json', '--agent', 'echo']);
+    expect(audit.stdout).toContain('agent removed from the catalog');
+    // Back before the grace period ran out: keeps its key.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await keyRow('foxtrot')).revokedAt).toBeNull();
+    expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${back.key}` } })).status).toBe(200);
+  });
+
   it('explains a busy port instead of printing a stack trace', async () => {
     const ws = makeWorkspace();
     const gw = await startGateway(ws);
