@@ -17,6 +17,15 @@ describe('request metadata', () => {
     expect(credentialFrom(req({}))).toBeNull();
   });
 
+  it('refuses two different values of one credential header, and treats an empty header as absent', () => {
+    const raw = (...pairs: string[]) => ({ headers: {}, rawHeaders: pairs }) as unknown as IncomingMessage;
+    expect(credentialFrom(raw('Authorization', 'Bearer abc', 'authorization', 'Bearer junk'))).toBe('conflict');
+    expect(credentialFrom(raw('x-api-key', 'abc', 'X-Api-Key', 'junk'))).toBe('conflict');
+    expect(credentialFrom(raw('Authorization', 'Bearer abc', 'Authorization', 'Bearer abc'))).toEqual({ scheme: 'bearer', value: 'abc' });
+    expect(credentialFrom(raw('Authorization', '', 'x-api-key', 'def'))).toEqual({ scheme: 'x-api-key', value: 'def' });
+    expect(credentialFrom(raw('Authorization', '  ', 'Authorization', 'Bearer abc'))).toEqual({ scheme: 'bearer', value: 'abc' });
+  });
+
   it('refuses credential-looking query parameters and Warden keys in any parameter', () => {
     expect(queryCarriesCredential('/v1/whoami?api_key=x')).toBe(true);
     expect(queryCarriesCredential('/v1/whoami?Token=x')).toBe(true);

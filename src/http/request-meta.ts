@@ -24,15 +24,40 @@ export function traceFrom(req: IncomingMessage): { traceId: string; parentId: st
 }
 
 /**
+ * Every non-empty value of a header, trimmed and without repeats. From rawHeaders: node keeps
+ * only the first of two Authorization headers in `req.headers`, which would hide the second.
+ */
+function headerValues(req: IncomingMessage, name: string): string[] {
+  const raw = req.rawHeaders as string[] | undefined;
+  let values: string[];
+  if (raw) {
+    values = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+  } else {
+    const v = req.headers[name];
+    values = v === undefined ? [] : Array.isArray(v) ? v : [v];
+  }
+  const out: string[] = [];
+  for (const v of values) {
+    const t = v.trim();
+    if (t !== '' && !out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
+/**
  * The presented credential: `Authorization: Bearer` or `x-api-key`. Two different
- * credentials in one request are refused (`conflict`) rather than silently picking one.
+ * credentials in one request (also two different values of one header) are refused
+ * (`conflict`) rather than silently picking one. An empty header counts as absent.
  */
 export function credentialFrom(req: IncomingMessage): PresentedCredential | null | 'conflict' {
-  const auth = req.headers.authorization;
-  const apiKeyHeader = req.headers['x-api-key'];
-  const apiKey = typeof apiKeyHeader === 'string' && apiKeyHeader.trim() !== '' ? apiKeyHeader.trim() : null;
-  if (typeof auth === 'string') {
-    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+  const auths = headerValues(req, 'authorization');
+  const apiKeys = headerValues(req, 'x-api-key');
+  if (auths.length > 1 || apiKeys.length > 1) return 'conflict';
+  const auth = auths[0];
+  const apiKey = apiKeys[0] ?? null;
+  if (auth !== undefined) {
+    const m = /^Bearer[ \t]+(\S+)$/i.exec(auth);
     if (!m) return apiKey ? 'conflict' : null;
     if (apiKey !== null && apiKey !== m[1]) return 'conflict';
     return { scheme: 'bearer', value: m[1]! };

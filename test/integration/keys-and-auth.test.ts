@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,6 +169,28 @@ describe('agent keys and authentication (real gateway process)', () => {
     }
     const refused = await auditRows(ws, '--decision', 'deny');
     expect(refused.filter((r) => r.reason?.includes('URL path')).length).toBeGreaterThanOrEqual(requests.length);
+  });
+
+  it('refuses two different Authorization or x-api-key headers, and treats an empty Authorization header as absent', async () => {
+    const { key } = await createKey(ws, 'support-triage');
+    // fetch folds repeated headers into one line; node's http client sends each line.
+    const raw = (headers: Record<string, string | string[]>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const r = request(`${gw.url}/v1/whoami`, { headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        r.on('error', reject).end();
+      });
+    const twice: Array<Record<string, string[]>> = [{ authorization: [`Bearer ${key}`, 'Bearer junk'] }, { 'x-api-key': [key, 'junk'] }, { authorization: ['Bearer junk', `Bearer ${key}`] }];
+    for (const headers of twice) {
+      const r = await raw(headers);
+      expect(r.status).toBe(400);
+      expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+      expect(r.body).not.toContain(key);
+    }
+    expect((await raw({ authorization: [`Bearer ${key}`, `Bearer ${key}`] })).status).toBe(200);
+    expect((await raw({ authorization: '', 'x-api-key': key })).status).toBe(200);
   });
 
   it('never lets an agent key reach the admin API, and requires the admin token', async () => {
