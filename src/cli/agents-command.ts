@@ -20,7 +20,7 @@ export const AGENTS_HELP = `warden agents <verb>
   keys revoke <key-id>                   the key stops working at once
   suspend <agent> [--reason R]           runtime suspension (overrides the file's status)
   resume <agent>                         lift a runtime suspension
-Times T: ISO 8601 with Z or ±hh:mm, a date YYYY-MM-DD (midnight UTC), or epoch milliseconds.
+--expires: an ISO 8601 date-time with Z or ±hh:mm, in the future; --ttl-days: 1..3650.
 All verbs work whether or not the gateway is running; a running gateway applies them at once.`;
 
 /**
