@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadAdminToken } from './admin/admin-token.js';
 import { removeRuntimeFile, RUNTIME_FILE, writeRuntimeFile } from './admin/runtime-file.js';
+import { RemovedAgentKeys } from './keys/removed-agents.js';
 import { mountAdmin } from './admin/admin-routes.js';
 import { mountToolsAdmin } from './admin/tools-routes.js';
 import { mountOpenApiAdmin } from './admin/openapi-routes.js';
@@ -101,29 +102,25 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     budgets?.applyResets();
     forgetResumed();
   });
-  const pendingRevocations = new Map<string, NodeJS.Timeout>();
-  const revokeRemovedAgentKeys = async (agentId: string) => {
-    try {
-      // In the database, not just the keys this process has loaded; retried while the CLI holds the lock.
-      const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
-      keys.reload();
-      for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
-    } catch (err) {
-      log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
-    }
-  };
-  // A key belongs to the agent it was issued for. An agent that stays out of the catalog for
-  // the grace period has its keys revoked, so a later agent reusing the id does not inherit
-  // them; one that comes back in time (an editor's save, a redeploy) keeps them.
-  const scheduleRevocation = (agentId: string) => {
-    clearTimeout(pendingRevocations.get(agentId));
-    const timer = setTimeout(() => {
-      pendingRevocations.delete(agentId);
-      if (!catalog.current().agents.has(agentId)) void revokeRemovedAgentKeys(agentId);
-    }, config.keys.revokeRemovedAgentKeysAfterMs);
-    timer.unref();
-    pendingRevocations.set(agentId, timer);
-  };
+  const removedAgents = new RemovedAgentKeys({
+    state,
+    graceMs: config.keys.revokeRemovedAgentKeysAfterMs,
+    inCatalog: (agentId) => catalog.current().agents.has(agentId),
+    revoke: async (agentId) => {
+      try {
+        // In the database, not just the keys this process has loaded; retried while the CLI holds the lock.
+        const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
+        keys.reload();
+        for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
+        return true;
+      } catch (err) {
+        log.error({ err, agentId }, 'could not revoke the keys of a removed agent');
+        return false;
+      }
+    },
+    now,
+    log,
+  });
   let catalog: CatalogStore;
   let lastRejection: { at: string; issues: unknown[] } | null = null;
   try {
@@ -134,11 +131,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         // The folder is valid again: an older rejection no longer describes what is served.
         lastRejection = null;
         void system('catalog.reload', { target: config.catalogDir, details: { version: c.version, digest: c.digest, ...diff } });
-        for (const agentId of diff.added) {
-          clearTimeout(pendingRevocations.get(agentId));
-          pendingRevocations.delete(agentId);
-        }
-        for (const agentId of diff.removed) scheduleRevocation(agentId);
+        for (const agentId of diff.added) removedAgents.returned(agentId);
+        for (const agentId of diff.removed) removedAgents.removed(agentId);
       },
       onRecovered: () => {
         lastRejection = null;
@@ -157,14 +151,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     throw err;
   }
   for (const w of catalog.warnings ?? []) log.warn(w, 'catalog warning');
-  // Grace timers live in memory only: an agent that left before a restart (or while the
-  // gateway was down) gets the grace period again from start-up, so a restart never lets it
-  // keep its keys.
-  const keyless = new Set(state.listKeys().filter((k) => k.revokedAt === null && !catalog.current().agents.has(k.agentId)).map((k) => k.agentId));
-  if (keyless.size > 0) {
-    log.warn({ agents: [...keyless], afterMs: config.keys.revokeRemovedAgentKeysAfterMs }, 'agents with active keys are not in the catalog; their keys are revoked unless they come back');
-    for (const agentId of keyless) scheduleRevocation(agentId);
-  }
+  removedAgents.resume();
 
   const flushLastUsed = () => {
     try {
@@ -346,7 +333,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    for (const t of pendingRevocations.values()) clearTimeout(t);
+    removedAgents.close();
     await mcpGateway.close();
     await egress.close();
     await audit.close();
@@ -397,7 +384,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         await catalog.close();
         await imports.close();
         await mcpGateway.close();
-        for (const t of pendingRevocations.values()) clearTimeout(t);
+        removedAgents.close();
         clearInterval(lastUsedTimer);
         clearInterval(refreshTimer);
         clearInterval(probeTimer);

@@ -121,6 +121,16 @@ const MIGRATIONS: readonly SqliteMigration[] = [
       );
     `,
   ),
+  sqlMigration(
+    4,
+    'agents removed from the catalog whose keys await revocation',
+    `
+      CREATE TABLE agent_removals (
+        agent_id TEXT PRIMARY KEY,
+        removed_at INTEGER NOT NULL
+      );
+    `,
+  ),
 ]
 
 /** Spend added to one window (or rolling sub-bucket) of one budget. */
@@ -252,6 +262,20 @@ export class StateStore {
 
   resume(agentId: string): boolean {
     return this.#db.prepare('DELETE FROM agent_suspensions WHERE agent_id = ?').run(agentId).changes === 1;
+  }
+
+  /** Notes when an agent left the catalog (the first time, if it already is noted). */
+  noteRemoval(agentId: string, at: number): void {
+    this.#db.prepare('INSERT INTO agent_removals (agent_id, removed_at) VALUES (?, ?) ON CONFLICT(agent_id) DO NOTHING').run(agentId, at);
+  }
+
+  /** The agent is back, or its keys were revoked: nothing awaits it any more. */
+  clearRemoval(agentId: string): void {
+    this.#db.prepare('DELETE FROM agent_removals WHERE agent_id = ?').run(agentId);
+  }
+
+  listRemovals(): Array<{ agentId: string; removedAt: number }> {
+    return this.#db.prepare('SELECT agent_id agentId, removed_at removedAt FROM agent_removals ORDER BY agent_id').all() as Array<{ agentId: string; removedAt: number }>;
   }
 
   listSuspensions(): SuspensionRow[] {

@@ -222,7 +222,7 @@ describe('agent keys and authentication (real gateway process)', () => {
     for (const expires of ['2030-02-31', '2030-01-01T00:00:00']) {
       const r = await cli(ws, ['agents', 'keys', 'create', 'support-triage', '--expires', expires]);
       expect(r.code, expires).toBe(2);
-      expect(r.stderr).toContain(`--expires: not a time (expected ISO 8601 with Z or a ±hh:mm offset`);
+      expect(r.stderr).toMatch(/--expires: expected an ISO 8601/);
     }
     const { key } = await createKey(ws, 'support-triage');
     const revokeByKey = await cli(ws, ['agents', 'keys', 'revoke', key]);

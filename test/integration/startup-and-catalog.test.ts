@@ -282,19 +282,23 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     expect((await whoami()).status).toBe(200);
   });
 
-  it('revokes after a restart the keys of an agent removed within the grace period before it, unless it comes back', async () => {
+  it('revokes after a restart the keys of an agent seen leaving within the grace period before it, unless it comes back, and leaves those of one absent at start', async () => {
     const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 3000 }\n' });
-    for (const id of ['echo', 'foxtrot']) writeFileSync(join(ws.catalogDir, `${id}.yaml`), agentYaml(id));
+    for (const id of ['echo', 'foxtrot', 'golf']) writeFileSync(join(ws.catalogDir, `${id}.yaml`), agentYaml(id));
     const first = await startGateway(ws);
     track(ws, first);
     const gone = await createKey(ws, 'echo');
     const back = await createKey(ws, 'foxtrot');
+    const absent = await createKey(ws, 'golf');
     const adminOf = (gw: RunningGateway) => (p: string) => fetch(`${gw.url}${p}`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
     rmSync(join(ws.catalogDir, 'echo.yaml'));
     rmSync(join(ws.catalogDir, 'foxtrot.yaml'));
     await waitFor(async () => ((await adminOf(first)('/admin/agents/foxtrot')).status === 404 && (await adminOf(first)('/admin/agents/echo')).status === 404) || undefined);
     // Restarted well inside the grace period: the first process's timers die with it.
     await first.stop();
+    // Removed while no gateway ran: nobody saw it leave (the folder may be the wrong one), so its key stays.
+    rmSync(join(ws.catalogDir, 'golf.yaml'));
+    const restartedAt = Date.now();
     const gw = await startGateway(ws);
     cleanups.push(async () => void (await gw.stop()));
     const keyRow = async (agent: string) =>
@@ -308,6 +312,9 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     // Back before the grace period ran out: keeps its key.
     await new Promise((r) => setTimeout(r, 500));
     expect((await keyRow('foxtrot')).revokedAt).toBeNull();
+    // A full grace period after start-up: still there.
+    await new Promise((r) => setTimeout(r, Math.max(0, restartedAt + 4000 - Date.now())));
+    expect(await keyRow('golf')).toMatchObject({ keyId: absent.keyId, revokedAt: null });
     expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${back.key}` } })).status).toBe(200);
   });
 
