@@ -32,6 +32,10 @@ export function handleClientError(log: Logger) {
  * connection without a word; it gets the one error shape instead, 405 with Allow.
  */
 export function handleConnect(socket: Duplex): void {
+  // Node has taken its own error and timeout handlers off a CONNECT socket: without these, a
+  // client that resets it would crash the process with an unhandled 'error'.
+  socket.on('error', () => socket.destroy());
+  (socket as Socket).setTimeout?.(5_000, () => socket.destroy());
   endWith(socket, new GatewayError('METHOD_NOT_ALLOWED', 'CONNECT is not supported: the gateway is not a proxy'), newRequestId(), 'Allow: GET, POST, DELETE\r\n');
 }
 

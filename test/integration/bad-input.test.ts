@@ -197,6 +197,24 @@ describe('bad input gets a typed error and nothing breaks (real gateway process)
     expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
   });
 
+  it('survives CONNECT requests whose client resets the connection', async () => {
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve) => {
+        const sock = net.connect(gw.port, '127.0.0.1', () => {
+          sock.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+          // Half of them reset at once, half once the answer arrives.
+          if (i % 2 === 0) setImmediate(() => sock.resetAndDestroy());
+        });
+        sock.on('data', () => sock.resetAndDestroy());
+        sock.on('error', () => undefined);
+        sock.on('close', () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gw.proc.exitCode).toBeNull();
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+
   it('refuses a compressed body or one in another charset with 415 instead of misreading it', async () => {
     for (const headers of [{ 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }] as Array<Record<string, string>>) {
       const res = await fetch(`${gw.url}/admin/agents/support-triage/keys`, {
