@@ -281,6 +281,23 @@ describe('loop-detection policy: what makes two calls the same', () => {
     expect(denial(await decide(read('r2', 'fake+FILE:///x/../docs/a.txt'))).code).toBe('LOOP_DETECTED');
   });
 
+  it('resources: two resources governed under one name (one template) are not the same call', async () => {
+    const { decide } = setup();
+    const who = twice('block');
+    for (const [id, uri] of [['r1', 'gh+repo://acme/issues'], ['r2', 'gh+repo://other/issues'], ['r3', 'gh+repo://third/issues']]) {
+      const ctx = makeContext({
+        requestId: id,
+        channel: 'mcp',
+        action: 'resources/read',
+        target: uri,
+        principal: who,
+        annotations: { [GOVERNED_AS]: 'gh__issues' },
+        payload: { inbound: { message: { jsonrpc: '2.0', id, method: 'resources/read', params: { uri } } }, session: null },
+      });
+      allowed(await decide(ctx));
+    }
+  });
+
   it('LLM calls: the request digest', async () => {
     const { decide } = setup();
     const who = twice('block');

@@ -15,6 +15,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, Policy } from '../pipeline/policy.js';
 import type { McpPayload } from '../mcp/server/call-context.js';
 import { isObject } from '../util/is-object.js';
+import { normalizeUri } from '../mcp/uri-normalize.js';
 
 export interface LoopDetectionDeps {
   loops?: LoopGuard;
@@ -94,7 +95,7 @@ function refused(agentId: string, retryAfterMs: number | undefined, why: string,
 }
 
 /**
- * What makes two calls "the same", with the governed name (a resource's spellings are one):
+ * What makes two calls "the same", with the governed name:
  * the canonical form (key order does not matter) of the params that say what the call does,
  * so that a junk member beside them does not make a repeated call look new; for an LLM call
  * the digest of its body (identical requests, identical bytes).
@@ -110,14 +111,18 @@ function digestOf(ctx: RequestContext): string {
     }
     const picked: Record<string, unknown> = {};
     for (const k of keys) if (params[k] !== undefined) picked[k] = params[k];
+    // Many URIs share a governed name (a template's, or a listed name): the URI itself, in its
+    // one spelling, tells them apart.
+    if (typeof params.uri === 'string') picked.uri = normalizeUri(params.uri);
     return argsDigest(picked);
   }
   return ctx.requestDigest ?? '';
 }
 
 /**
- * Per method, the params besides the target that change what the upstream is asked to do.
- * A multi round-trip call's later rounds (inputResponses, requestState) are new calls.
+ * Per method, the params besides the target that change what the upstream is asked to do
+ * (a resource's URI is added normalized). A multi round-trip call's later rounds
+ * (inputResponses, requestState) are new calls.
  */
 const IDENTIFYING_PARAMS: Readonly<Record<string, readonly string[]>> = {
   'tools/call': ['arguments', 'inputResponses', 'requestState'],
