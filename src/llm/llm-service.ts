@@ -242,10 +242,11 @@ export class LlmService {
       return { usage, details: { usage: attempts > 1 ? { ...reserved, attempts } : reserved } };
     };
     if (err instanceof AttemptError && err.kind === 'aborted-by-client') {
-      // The attempt the client left during (none when it left between attempts), plus any
-      // earlier one the provider may have billed.
+      // Every attempt the provider may have billed, the one the client left during included
+      // if its request had reached the provider (none when it left between attempts, or while
+      // the attempt waited for a connection). Past the router (reading the answer), one.
       const attempts = err instanceof ClientGone ? err.attempts : undefined;
-      const charged = attempts ? billableAttempts(attempts) + (attempts.at(-1)?.error === 'aborted-by-client' ? 1 : 0) : 1;
+      const charged = attempts ? billableAttempts(attempts) : 1;
       const c = charged > 0 ? await charge(charged) : {};
       return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { ...c, details: { ...base, ...(attempts ? { attempts } : {}), ...c.details } });
     }

@@ -69,11 +69,11 @@ export async function openAttempt(
   const t = provider.config.timeouts;
   const ctl = new AttemptSignal();
   const abort = (r: AttemptError) => ctl.abort(r);
-  const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
-  if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away');
-  opts.signal.onAbort(onClientAbort);
   // Cut short while still waiting for a connection, the request never reached the provider.
   let written = false;
+  const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away', undefined, written));
+  if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away', undefined, false);
+  opts.signal.onAbort(onClientAbort);
   const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`, undefined, written)), t.totalMs);
   const finish = () => {
     clearTimeout(timer);

@@ -355,6 +355,13 @@ describe('LlmRouter.run: deadline and client', () => {
     expect(err.timedOut).toBe(true);
   });
 
+  it('does not mark billable an attempt the client left while it waited for a connection', async () => {
+    const h = harness();
+    h.script.a = [new AttemptError('aborted-by-client', 'the client went away', undefined, false)];
+    const err = await h.run([A]).catch((e: unknown) => e);
+    expect((err as ClientGone).attempts.map((x) => [x.error, x.billable ?? false])).toEqual([['aborted-by-client', false]]);
+  });
+
   it('rethrows a client abort at once, with the attempts so far, without counting it against the target', async () => {
     const gone = new AttemptError('aborted-by-client', 'the client went away');
     const h = harness();
@@ -363,6 +370,8 @@ describe('LlmRouter.run: deadline and client', () => {
     expect(err).toBeInstanceOf(ClientGone);
     expect((err as ClientGone).cause).toBe(gone);
     expect((err as ClientGone).attempts.map((x) => x.error)).toEqual(['timeout', 'aborted-by-client']);
+    // The provider had the request the client left during: billable, like the timed-out one.
+    expect((err as ClientGone).attempts.map((x) => x.billable ?? false)).toEqual([true, true]);
     const one = harness({ failureThreshold: 1 });
     one.script.a = [gone];
     await expect(one.run([A, B])).rejects.toBeInstanceOf(ClientGone);

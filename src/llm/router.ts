@@ -204,6 +204,8 @@ export class LlmRouter {
           breaker.release();
           rec.ms = round(this.#now() - t0);
           rec.error = e.kind;
+          // Left while the provider had the request (not while it waited for a connection).
+          if (e.sent && (rec.status === undefined || rec.status < 300)) rec.billable = true;
           throw new ClientGone(attempts, e);
         }
         rec.error = e.kind;

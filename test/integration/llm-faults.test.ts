@@ -166,6 +166,18 @@ describe('fallback and retries', () => {
     expect(row.details!.usage?.attempts).toBeUndefined();
     expect([row.tokens_in ?? 0, row.tokens_out ?? 0]).toEqual([0, 0]);
     expect(env.fakes[0]!.requests).toHaveLength(1);
+    // A client that gives up while its attempt still waits for the connection: nothing charged either.
+    const leaver = new AbortController();
+    const left = env.client('agent', { maxRetries: 0 }).chat.completions.create({ model: 'queued-model', messages: user }, { signal: leaver.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    leaver.abort();
+    await left;
+    await expect.poll(() => env.audit().at(-1)!.code).toBe('CLIENT_CLOSED_REQUEST');
+    const gone = env.audit().at(-1)!;
+    expect(gone.details!.attempts).toMatchObject([{ provider: 'queued', error: 'aborted-by-client' }]);
+    expect(gone.details!.attempts[0].billable).toBeUndefined();
+    expect([gone.tokens_in ?? 0, gone.tokens_out ?? 0]).toEqual([0, 0]);
+    expect(env.fakes[0]!.requests).toHaveLength(1);
     holder.abort();
     await held;
     reset();
