@@ -11,6 +11,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import { Pool, type Dispatcher } from 'undici';
 import { EgressError } from './egress-error.js';
+import { noteWritten, ON_WRITTEN } from './on-written.js';
 import { oneShot, type EgressRequest, type EgressResponse } from './one-shot.js';
 import { pinnedConnector, type EgressLookup } from './pinned-connector.js';
 
@@ -32,14 +33,6 @@ export interface EgressOptions {
   lookup?: EgressLookup;
   log?: Logger;
 }
-
-/**
- * A request option naming a function to call when undici writes the request to a connection
- * (a symbol, so undici ignores it). Until then the request only waited for a connection or in
- * the pool's queue, and the upstream never saw it: the LLM proxy charges an attempt cut short
- * only if it was written.
- */
-export const ON_WRITTEN: unique symbol = Symbol('warden.egress.onWritten');
 
 const DEFAULT_CONNECTIONS = 32;
 const DEFAULT_CONNECT_MS = 10_000;
@@ -150,19 +143,6 @@ class OriginPool extends Pool {
   }
 }
 
-/**
- * undici calls a request's `onConnect` as it writes the request to a connection (never while it
- * waits in the queue); `request()`'s handler has one.
- */
-function noteWritten(handler: Dispatcher.DispatchHandler, onWritten: () => void): void {
-  const h = handler as { onConnect?: (...args: unknown[]) => unknown };
-  const onConnect = h.onConnect;
-  if (typeof onConnect !== 'function') return;
-  h.onConnect = function (this: unknown, ...args: unknown[]) {
-    onWritten();
-    return onConnect.apply(this, args);
-  };
-}
 
 function sameOrigin(o: string | URL): string | null {
   try {

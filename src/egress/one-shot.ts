@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { EgressError, egressErrorFrom } from './egress-error.js';
 import { ACCEPT_ENCODING, readCapped } from './read-capped.js';
+import { ON_WRITTEN } from './on-written.js';
+import { settleOnAbort } from './settle-on-abort.js';
 
 export interface EgressTimeouts {
   /** Resolving, connecting and TLS (used when the target sets no connectTimeoutMs). */
@@ -29,6 +31,8 @@ export interface EgressRequest {
   maxBytes: number;
   /** 'same-origin': follow up to 5 redirects within the origin (each new connection checked again); another origin is refused. */
   redirects: 'none' | 'same-origin';
+  /** Called when the request is written to a connection (before that, the server cannot have seen it). */
+  onWritten?: () => void;
 }
 
 export interface EgressResponse {
@@ -74,7 +78,7 @@ export async function oneShot(dispatcher: Dispatcher, origin: string, req: Egres
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await dispatcher.request({
+        const pending = dispatcher.request({
           method: method as Dispatcher.HttpMethod,
           path,
           headers,
@@ -82,7 +86,9 @@ export async function oneShot(dispatcher: Dispatcher, origin: string, req: Egres
           signal: total.signal,
           headersTimeout: req.timeouts.firstByteMs,
           bodyTimeout: 0,
-        });
+          ...(req.onWritten ? { [ON_WRITTEN]: req.onWritten } : {}),
+        } as Dispatcher.RequestOptions);
+        res = await settleOnAbort(pending, (onAbort) => onAbortOf(total.signal, onAbort), () => total.signal.reason);
       } catch (err) {
         throw mapError(err);
       }
@@ -152,4 +158,9 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
     if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
+}
+
+function onAbortOf(signal: AbortSignal, onAbort: () => void): () => void {
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { ON_WRITTEN } from '../egress/egress.js';
+import { ON_WRITTEN } from '../egress/on-written.js';
+import { settleOnAbort } from '../egress/settle-on-abort.js';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
 import type { Dispatcher } from 'undici';
 import type { ProviderRuntime } from './provider-runtime.js';
@@ -88,7 +89,7 @@ export async function openAttempt(
     return fromEgress(e, provider, err);
   };
   try {
-    const res = await settleOnAbort(ctl, provider.dispatcher.request({
+    const pending = provider.dispatcher.request({
       method: 'POST',
       path: provider.basePath + path + provider.query,
       // Answers are relayed as they come: a compressed stream would have to be decoded first.
@@ -98,7 +99,8 @@ export async function openAttempt(
       headersTimeout: t.firstByteMs,
       bodyTimeout: t.idleMs,
       [ON_WRITTEN]: () => void (written ||= !ctl.aborted),
-    } as Parameters<Dispatcher['request']>[0]));
+    } as Parameters<Dispatcher['request']>[0]);
+    const res = await settleOnAbort(pending, (onAbort) => onAbortOf(ctl, onAbort), () => ctl.reason);
     return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl, failure };
   } catch (err) {
     finish();
@@ -106,26 +108,9 @@ export async function openAttempt(
   }
 }
 
-/**
- * The response, or the attempt's abort reason as soon as it aborts: undici acts on an abort
- * only once a request reaches a connection, so one waiting in the pool's queue would otherwise
- * hold its caller past every deadline until a connection frees up.
- */
-function settleOnAbort<T>(ctl: AttemptSignal, request: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(ctl.reason);
-    ctl.once('abort', onAbort);
-    request.then(
-      (res) => {
-        ctl.off('abort', onAbort);
-        resolve(res);
-      },
-      (err: unknown) => {
-        ctl.off('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
+function onAbortOf(ctl: AttemptSignal, onAbort: () => void): () => void {
+  ctl.once('abort', onAbort);
+  return () => ctl.off('abort', onAbort);
 }
 
 function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): AttemptError {

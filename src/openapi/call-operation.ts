@@ -42,14 +42,16 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
   const holdsSecret = (body: Buffer) => api.credentials.secretValues().some((v) => v.length >= MIN_REDACTED_LENGTH && body.includes(v));
   const t0 = performance.now();
   let attempts = 0;
+  // Written to a connection: the API may have acted on it. Before that (connecting, refused,
+  // waiting for a connection), nothing reached it and nothing is charged.
   let sent = false;
+  const markSent = () => void (sent = true);
   try {
     for (;;) {
       attempts++;
       // Credentials go on a copy: a retry after a refreshed token starts from the agent's request again.
       const req = copyRequest(built.request);
       await tool.injector.apply(req, io.signal);
-      sent = true;
       const answer = await io.egress.request(
         { origin: api.base.origin, internal: api.sidecar.internal },
         {
@@ -61,6 +63,7 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
           timeouts: tool.timeouts,
           maxBytes: tool.maxResponseBytes,
           redirects: api.sidecar.redirects,
+          onWritten: markSent,
         },
       );
       if (answer.status === 401 && attempts === 1 && (await tool.injector.afterUnauthorized(req))) continue;
@@ -87,11 +90,12 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
       if (sent) throw new ForwardFailure(gone, { details: { ...base, outcome: 'client-gone', upstreamMs, attempts } });
       throw gone;
     }
+    const unsent = sent ? {} : { sent: false as const };
     if (err instanceof EgressError) {
-      return { result: errorResult(redact(egressMessage(err, tool))), details: { ...base, outcome: 'network-error', egress: err.code, ...(err.phase ? { phase: err.phase } : {}), upstreamMs, attempts } };
+      return { result: errorResult(redact(egressMessage(err, tool))), details: { ...base, outcome: 'network-error', egress: err.code, ...(err.phase ? { phase: err.phase } : {}), upstreamMs, attempts }, ...unsent };
     }
     if (err instanceof TokenError) {
-      return { result: errorResult(redact(`The API's credentials could not be obtained: ${(err as Error).message}`)), details: { ...base, outcome: 'credential-error', upstreamMs } };
+      return { result: errorResult(redact(`The API's credentials could not be obtained: ${(err as Error).message}`)), details: { ...base, outcome: 'credential-error', upstreamMs }, ...unsent };
     }
     throw err;
   }

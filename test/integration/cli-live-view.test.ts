@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, makeWorkspace, startGateway } from '../helpers/gateway-process.js';
+import { freePort } from '../fixtures/mcp-upstreams/setup.js';
 
 describe('the CLI and the running gateway', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -53,13 +53,3 @@ describe('the CLI and the running gateway', () => {
     expect(seen).toEqual([]);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}

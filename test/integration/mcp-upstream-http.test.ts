@@ -82,6 +82,22 @@ describe('Streamable HTTP upstream: a 2026-07-28 server (SDK v2)', () => {
     ]);
   });
 
+  it('reports a request as written once a connection took it, and not when the server cannot be reached', async () => {
+    const own = await startServer(`${FIXTURES}modern-http.mjs`);
+    const c = http(own.url('/mcp'));
+    await c.start();
+    let written = 0;
+    await c.request('tools/call', { name: 'echo', arguments: { message: 'x' } }, { onDispatched: () => written++ });
+    expect(written).toBe(1);
+    await own.stop();
+    // Let the pool notice its keep-alive connection closed.
+    await new Promise((r) => setTimeout(r, 300));
+    let after = 0;
+    const err = await rejection(c.request('tools/call', { name: 'echo', arguments: { message: 'y' } }, { onDispatched: () => after++ }));
+    expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(after).toBe(0);
+  });
+
   it('fails start when pinned to 2025-11-25 against a modern-only server', async () => {
     const c = http(server.url('/mcp'), { protocol: '2025-11-25', restart: { initialDelayMs: 60_000 } });
     const err = await rejection(c.start());

@@ -8,6 +8,7 @@ import { connectClient, waitForTools } from '../helpers/mcp-client.js';
 import { agentYaml, mcpWorkspace } from '../helpers/mcp-workspace.js';
 import { createKey, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
+import { freePort } from '../fixtures/mcp-upstreams/setup.js';
 
 const SECRETS = {
   SHOP_HEADER_KEY: 'hdr-key-7f3a9c21',
@@ -152,12 +153,16 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
     ws = mcpWorkspace({ upstreams: [], agents: [{ id: 'buyer', tools: { allow: ['shop__*'], riskClasses: { allow: ['read-only', 'write', 'destructive'] } } }] });
     writeFileSync(
       join(ws.catalogDir, 'metered.yaml'),
-      `${agentYaml({ id: 'metered', tools: { allow: ['shop__*'] } })}budgets: [{ name: calls, channel: tools, window: day, limits: { calls: 1000 } }]\n`,
+      `${agentYaml({ id: 'metered', tools: { allow: ['shop__*', 'dead__*'] } })}budgets: [{ name: calls, channel: tools, window: day, limits: { calls: 1000 } }]\n`,
     );
     const dir = join(ws.dir, 'openapi-imports');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'shop.json'), spec(api.url));
     writeFileSync(join(dir, 'shop.warden.yaml'), sidecar(api.url));
+    // An API nobody listens for: its calls never reach it.
+    const deadPort = await freePort();
+    writeFileSync(join(dir, 'dead.json'), JSON.stringify({ openapi: '3.0.3', info: { title: 'Dead', version: '1' }, paths: { '/ping': { get: { operationId: 'ping', responses: { 200: { description: 'ok' } } } } } }));
+    writeFileSync(join(dir, 'dead.warden.yaml'), `namespace: dead\nbaseUrl: http://127.0.0.1:${deadPort}\ninternal: true\nallowHttp: true\n`);
     gw = await startGateway(ws, SECRETS);
     const { key } = await createKey(ws, 'buyer');
     client = await connectClient(gw.url, key, 'modern');
@@ -307,7 +312,7 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
     expect(gw.logs.join('\n')).not.toMatch(/internal error in policy chain/);
   });
 
-  it('charges a budget for a call the API received, not for one whose arguments were refused before any request', async () => {
+  it('charges a budget for a call the API received, not for one refused before any request or one that never reached the API', async () => {
     const { key } = await createKey(ws, 'metered');
     const metered = await connectClient(gw.url, key, 'modern');
     const spent = async () => {
@@ -317,6 +322,10 @@ describe('OpenAPI tools through the MCP endpoint (real gateway, real HTTP API)',
     try {
       const refused = (await metered.callTool({ name: 'shop__getItem', arguments: { itemId: 42 } })) as unknown as ToolResult;
       expect(textOf(refused)).toMatch(/the API was not called/);
+      expect(await spent()).toBe(0);
+      const unreachable = (await metered.callTool({ name: 'dead__ping', arguments: {} })) as unknown as ToolResult;
+      expect(unreachable.isError).toBe(true);
+      expect(textOf(unreachable)).toMatch(/could not be reached/);
       expect(await spent()).toBe(0);
       expect(((await metered.callTool({ name: 'shop__status', arguments: { code: 200 } })) as unknown as ToolResult).isError).toBeFalsy();
       expect(await spent()).toBe(1);

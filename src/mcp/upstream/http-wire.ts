@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import type { Dispatcher } from 'undici';
+import { ON_WRITTEN } from '../../egress/on-written.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc.js';
 import { findTopLevelId } from './line-splitter.js';
@@ -167,7 +168,14 @@ export class HttpWire implements UpstreamWire {
     const peer = this.#ctx.peer;
     const sessionAtSend = this.#sessionId;
     this.#pool
-      .request({ method: 'POST', path: this.#path, headers: this.#headers(message), body: JSON.stringify(message), signal: ex.abort.signal })
+      .request({
+        method: 'POST',
+        path: this.#path,
+        headers: this.#headers(message),
+        body: JSON.stringify(message),
+        signal: ex.abort.signal,
+        [ON_WRITTEN]: () => request.written(),
+      } as Dispatcher.RequestOptions)
       .then(
         (res) => this.#onResponse(res, message, request, ex, sessionAtSend),
         (err: unknown) => {

@@ -97,6 +97,11 @@ export class PendingRequest {
     this.deadline = this.lastActivity + timeoutMs;
     this.idleMs = idleMs;
   }
+
+  /** Wires call this once the request is written to the upstream (a pipe, a connection): from then on it may act on it. */
+  written(): void {
+    this.opts.onDispatched?.();
+  }
 }
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -171,7 +176,6 @@ export class JsonRpcPeer {
         req.onAbort = () => this.#cancel(req, cancelled(), 'cancelled by the client');
         opts.signal.addEventListener('abort', req.onAbort, { once: true });
       }
-      opts.onDispatched?.();
       try {
         wire.sendRequest(message, req);
       } catch (err) {

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
+import { ON_WRITTEN } from '../../egress/on-written.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../jsonrpc.js';
 import { findTopLevelId } from './line-splitter.js';
@@ -82,7 +83,7 @@ export class SseWire implements UpstreamWire {
   negotiated(): void {}
 
   sendRequest(message: JsonRpcRequest, request: PendingRequest): void {
-    this.#post(message, (err) => this.#ctx.peer.fail(request, err));
+    this.#post(message, (err) => this.#ctx.peer.fail(request, err), () => request.written());
   }
 
   sendNotification(message: JsonRpcNotification): void {
@@ -99,7 +100,7 @@ export class SseWire implements UpstreamWire {
     this.#posts.abort();
   }
 
-  #post(message: JsonRpcMessage, onError: (err: GatewayError) => void): void {
+  #post(message: JsonRpcMessage, onError: (err: GatewayError) => void, onWritten?: () => void): void {
     const id = this.#ctx.config.id;
     if (this.#endpoint === null || this.#closed) return onError(new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${id} is not connected`));
     this.#pool
@@ -109,7 +110,8 @@ export class SseWire implements UpstreamWire {
         headers: { ...this.#ctx.values, 'content-type': 'application/json' },
         body: JSON.stringify(message),
         signal: this.#posts.signal,
-      })
+        ...(onWritten ? { [ON_WRITTEN]: onWritten } : {}),
+      } as Dispatcher.RequestOptions)
       .then(
         (res) => {
           res.body.dump({ limit: 64 * 1024 }).catch(() => {});

@@ -108,7 +108,7 @@ export class StdioWire implements UpstreamWire {
   sendRequest(message: JsonRpcRequest, request: PendingRequest): void {
     if (!this.#write(message)) {
       this.#ctx.peer.fail(request, new GatewayError('UPSTREAM_UNAVAILABLE', `Upstream ${this.#ctx.config.id} is not reading its input`));
-    }
+    } else request.written();
   }
 
   sendNotification(message: JsonRpcNotification): void {

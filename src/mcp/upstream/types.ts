@@ -30,7 +30,11 @@ export interface UpstreamRequestOptions {
    * a GatewayError (sent upstream as a JSON-RPC error). Absent: answered with an error.
    */
   onServerRequest?: (r: JsonRpcRequest) => Promise<Record<string, unknown>>;
-  /** Called as the request is handed to the wire: from then on the upstream may act on it, whatever the outcome. */
+  /**
+   * Called once the wire has written the request (to the process's input, or to a connection
+   * to the server): from then on the upstream may act on it, whatever the outcome. Not called
+   * for a request that failed to connect, or was cut short waiting for a connection.
+   */
   onDispatched?: () => void;
 }
 
