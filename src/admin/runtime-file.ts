@@ -4,6 +4,7 @@
  * alive: a configured port alone could be held by any other local process once the gateway
  * is down, which would then receive the token.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -16,8 +17,9 @@ export type RuntimeInfo = z.infer<typeof RuntimeSchema>;
 /** Written (mode 0600, whole or not at all) once the gateway listens. */
 export async function writeRuntimeFile(dataDir: string, info: RuntimeInfo): Promise<void> {
   const path = join(dataDir, RUNTIME_FILE);
-  const tmp = `${path}.${info.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  // A new file ('wx', unpredictable name): never through a planted link, never keeping another file's mode.
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(info)}\n`, { mode: 0o600, flag: 'wx' });
   await rename(tmp, path);
 }
 

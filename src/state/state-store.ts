@@ -264,9 +264,9 @@ export class StateStore {
     return this.#db.prepare('DELETE FROM agent_suspensions WHERE agent_id = ?').run(agentId).changes === 1;
   }
 
-  /** Notes when an agent left the catalog (the first time, if it already is noted). */
+  /** Notes when an agent left the catalog (a row left by an earlier removal, whose clearing failed, is replaced). */
   noteRemoval(agentId: string, at: number): void {
-    this.#db.prepare('INSERT INTO agent_removals (agent_id, removed_at) VALUES (?, ?) ON CONFLICT(agent_id) DO NOTHING').run(agentId, at);
+    this.#db.prepare('INSERT INTO agent_removals (agent_id, removed_at) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET removed_at = excluded.removed_at').run(agentId, at);
   }
 
   /** The agent is back, or its keys were revoked: nothing awaits it any more. */
