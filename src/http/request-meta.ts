@@ -24,38 +24,39 @@ export function traceFrom(req: IncomingMessage): { traceId: string; parentId: st
 }
 
 /**
- * Every non-empty value of a header, trimmed and without repeats. From rawHeaders: node keeps
- * only the first of two Authorization headers in `req.headers`, which would hide the second.
- */
-function headerValues(req: IncomingMessage, name: string): string[] {
-  const raw = req.rawHeaders as string[] | undefined;
-  let values: string[];
-  if (raw) {
-    values = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
-  } else {
-    const v = req.headers[name];
-    values = v === undefined ? [] : Array.isArray(v) ? v : [v];
-  }
-  const out: string[] = [];
-  for (const v of values) {
-    const t = v.trim();
-    if (t !== '' && !out.includes(t)) out.push(t);
-  }
-  return out;
-}
-
-/**
  * The presented credential: `Authorization: Bearer` or `x-api-key`. Two different
  * credentials in one request (also two different values of one header) are refused
  * (`conflict`) rather than silently picking one. An empty header counts as absent.
+ * Read from rawHeaders in one pass: node keeps only the first of two Authorization headers
+ * in `req.headers`, which would hide the second.
  */
 export function credentialFrom(req: IncomingMessage): PresentedCredential | null | 'conflict' {
-  const auths = headerValues(req, 'authorization');
-  const apiKeys = headerValues(req, 'x-api-key');
-  if (auths.length > 1 || apiKeys.length > 1) return 'conflict';
-  const auth = auths[0];
-  const apiKey = apiKeys[0] ?? null;
+  let auth: string | undefined;
+  let apiKey: string | null = null;
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw) {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const len = raw[i]!.length;
+      if (len !== 13 && len !== 9) continue;
+      const name = raw[i]!.toLowerCase();
+      if (name !== 'authorization' && name !== 'x-api-key') continue;
+      const v = raw[i + 1]!.trim();
+      if (v === '') continue;
+      if (name === 'authorization') {
+        if (auth !== undefined && auth !== v) return 'conflict';
+        auth = v;
+      } else {
+        if (apiKey !== null && apiKey !== v) return 'conflict';
+        apiKey = v;
+      }
+    }
+  } else {
+    const a = req.headers.authorization?.trim();
+    const k = req.headers['x-api-key'];
+    const kv = (Array.isArray(k) ? k[0] : k)?.trim();
+    if (a) auth = a;
+    if (kv) apiKey = kv;
+  }
   if (auth !== undefined) {
     const m = /^Bearer[ \t]+(\S+)$/i.exec(auth);
     if (!m) return apiKey ? 'conflict' : null;

@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ON_WRITTEN } from '../egress/on-written.js';
-import { settleOnAbort } from '../egress/settle-on-abort.js';
 import { egressErrorFrom, EgressError } from '../egress/egress-error.js';
 import type { Dispatcher } from 'undici';
 import type { ProviderRuntime } from './provider-runtime.js';
@@ -38,12 +37,15 @@ export class AttemptError extends Error {
 export class AttemptSignal extends EventEmitter {
   aborted = false;
   reason: AttemptError | undefined = undefined;
+  /** Settles the attempt's pending request with the reason (see openAttempt). */
+  settle: ((reason: AttemptError) => void) | null = null;
 
   abort(reason: AttemptError): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
     this.emit('abort');
+    this.settle?.(reason);
   }
 }
 
@@ -100,17 +102,18 @@ export async function openAttempt(
       bodyTimeout: t.idleMs,
       [ON_WRITTEN]: () => void (written ||= !ctl.aborted),
     } as Parameters<Dispatcher['request']>[0]);
-    const res = await settleOnAbort(pending, (onAbort) => onAbortOf(ctl, onAbort), () => ctl.reason);
+    // undici acts on an abort only once a request reaches a connection: one queued behind busy
+    // connections would hold its caller past every deadline (egress/settle-on-abort.ts, in
+    // one slot of the signal instead of a listener: this runs for every attempt).
+    const res = await new Promise<Dispatcher.ResponseData<unknown>>((resolve, reject) => {
+      ctl.settle = reject;
+      pending.then(resolve, reject);
+    });
     return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl, failure };
   } catch (err) {
     finish();
     throw failure(err);
   }
-}
-
-function onAbortOf(ctl: AttemptSignal, onAbort: () => void): () => void {
-  ctl.once('abort', onAbort);
-  return () => ctl.off('abort', onAbort);
 }
 
 function fromEgress(e: EgressError, provider: ProviderRuntime, cause: unknown): AttemptError {
