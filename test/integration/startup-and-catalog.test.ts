@@ -283,7 +283,7 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
   });
 
   it('revokes after a restart the keys of an agent seen leaving within the grace period before it, unless it comes back, and leaves those of one absent at start', async () => {
-    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 3000 }\n' });
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 8000 }\n' });
     for (const id of ['echo', 'foxtrot', 'golf']) writeFileSync(join(ws.catalogDir, `${id}.yaml`), agentYaml(id));
     const first = await startGateway(ws);
     track(ws, first);
@@ -294,6 +294,7 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     rmSync(join(ws.catalogDir, 'echo.yaml'));
     rmSync(join(ws.catalogDir, 'foxtrot.yaml'));
     await waitFor(async () => ((await adminOf(first)('/admin/agents/foxtrot')).status === 404 && (await adminOf(first)('/admin/agents/echo')).status === 404) || undefined);
+    const seenGone = Date.now();
     // Restarted well inside the grace period: the first process's timers die with it.
     await first.stop();
     // Removed while no gateway ran: nobody saw it leave (the folder may be the wrong one), so its key stays.
@@ -303,20 +304,21 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     cleanups.push(async () => void (await gw.stop()));
     const keyRow = async (agent: string) =>
       JSON.parse((await cli(ws, ['agents', 'keys', 'list', agent, '--json'])).stdout.trim()) as { keyId: string; revokedAt: string | null };
-    expect(await keyRow('echo')).toMatchObject({ keyId: gone.keyId, revokedAt: null });
+    // Still inside the period that began at the removal (unless the restart itself took that long on a loaded machine).
+    if (Date.now() - seenGone < 7000) expect(await keyRow('echo')).toMatchObject({ keyId: gone.keyId, revokedAt: null });
     writeFileSync(join(ws.catalogDir, 'foxtrot.yaml'), agentYaml('foxtrot'));
     await waitFor(async () => ((await adminOf(gw)('/admin/agents/foxtrot')).status === 200) || undefined);
-    await waitFor(async () => ((await keyRow('echo')).revokedAt !== null) || undefined, 10_000);
+    await waitFor(async () => ((await keyRow('echo')).revokedAt !== null) || undefined, 15_000);
     const audit = await cli(ws, ['audit', 'query', '--json', '--agent', 'echo']);
     expect(audit.stdout).toContain('agent removed from the catalog');
     // Back before the grace period ran out: keeps its key.
     await new Promise((r) => setTimeout(r, 500));
     expect((await keyRow('foxtrot')).revokedAt).toBeNull();
     // A full grace period after start-up: still there.
-    await new Promise((r) => setTimeout(r, Math.max(0, restartedAt + 4000 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, restartedAt + 9000 - Date.now())));
     expect(await keyRow('golf')).toMatchObject({ keyId: absent.keyId, revokedAt: null });
     expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${back.key}` } })).status).toBe(200);
-  });
+  }, 60_000);
 
   it('explains a busy port instead of printing a stack trace', async () => {
     const ws = makeWorkspace();
