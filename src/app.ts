@@ -108,8 +108,9 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     inCatalog: (agentId) => catalog.current().agents.has(agentId),
     revoke: async (agentId) => {
       try {
-        // In the database, not just the keys this process has loaded; retried while the CLI holds the lock.
-        const revoked = await withBusyRetry(() => state.revokeAgentKeys(agentId, now()), 30_000);
+        // In the database, not just the keys this process has loaded; retried while the CLI holds
+        // the lock, and given up if the agent comes back meanwhile.
+        const revoked = await withBusyRetry(() => (catalog.current().agents.has(agentId) ? [] : state.revokeAgentKeys(agentId, now())), 30_000);
         keys.reload();
         for (const keyId of revoked) void system('keys.revoke', { agentId, keyId, target: keyId, reason: 'agent removed from the catalog' });
         return true;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, createKey, makeWorkspace, startGateway, type RunningGateway, type Workspace } from '../helpers/gateway-process.js';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { CLI } from '../helpers/gateway-process.js';
 
 const agentYaml = (id: string, extra = '') => `schemaVersion: 1\nid: ${id}\ndisplayName: Agent ${id}\nowner: team-test\n${extra}`;
@@ -318,6 +319,34 @@ describe('start-up, check and the live catalog (real gateway process)', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, restartedAt + 9000 - Date.now())));
     expect(await keyRow('golf')).toMatchObject({ keyId: absent.keyId, revokedAt: null });
     expect((await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${back.key}` } })).status).toBe(200);
+  }, 60_000);
+
+  it('does not revoke the keys of an agent that comes back while its revocation waits for a locked state database', async () => {
+    const ws = makeWorkspace({ catalogFrom: null, config: 'keys: { revokeRemovedAgentKeysAfterMs: 500 }\n' });
+    writeFileSync(join(ws.catalogDir, 'hotel.yaml'), agentYaml('hotel'));
+    const gw = await startGateway(ws);
+    track(ws, gw);
+    const { key } = await createKey(ws, 'hotel');
+    const whoami = () => fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await whoami()).status).toBe(200);
+    // Another process (a CLI, a backup) holds the state database's write lock throughout.
+    const other = new Database(join(ws.dataDir, 'state.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      rmSync(join(ws.catalogDir, 'hotel.yaml'));
+      await waitFor(async () => ((await whoami()).status === 401) || undefined);
+      // Past the grace period the revocation is retrying against the lock; the agent comes back.
+      await new Promise((r) => setTimeout(r, 1000));
+      writeFileSync(join(ws.catalogDir, 'hotel.yaml'), agentYaml('hotel'));
+      await waitFor(async () => ((await whoami()).status === 200) || undefined);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    // The retry that now gets the lock finds the agent back and revokes nothing.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await whoami()).status).toBe(200);
+    expect((await cli(ws, ['audit', 'query', '--json', '--agent', 'hotel'])).stdout).not.toContain('agent removed from the catalog');
   }, 60_000);
 
   it('explains a busy port instead of printing a stack trace', async () => {
