@@ -16,6 +16,16 @@ const ResetBody = z.strictObject({
 
 const agentParam = (req: Request): string => String(req.params.agent ?? '');
 
+/** `?agent=`, given at most once; any other parameter is refused (as on /admin/audit), never ignored. */
+function agentFilter(req: Request): string | undefined {
+  for (const name of Object.keys(req.query)) {
+    if (name !== 'agent') throw new GatewayError('INVALID_PARAMS', `Unknown parameter ${name.slice(0, 60)} (expected agent)`);
+  }
+  const agent = req.query.agent;
+  if (agent !== undefined && typeof agent !== 'string') throw new GatewayError('INVALID_PARAMS', 'agent must be given once, as a plain value');
+  return agent;
+}
+
 /**
  * Budget status and resets, governed on channel `admin`:
  *   GET  /admin/budgets[?agent=]        spend, reservations and remaining per budget and window
@@ -30,7 +40,7 @@ export function mountBudgetsAdmin(app: Pick<Router, 'get' | 'post'>, deps: Budge
       body: 'none',
       target: (req) => (typeof req.query.agent === 'string' ? req.query.agent : null),
       handle: (ctx, req) => {
-        const agent = typeof req.query.agent === 'string' ? req.query.agent : undefined;
+        const agent = agentFilter(req);
         if (agent !== undefined && !ctx.catalog.agents.has(agent)) throw new GatewayError('NOT_FOUND', `No agent ${agent}`);
         return { status: 200, body: { budgets: budgetLines(ctx.catalog, agent, (spec) => deps.budgets.ledger.status(spec)) } };
       },

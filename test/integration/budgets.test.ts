@@ -218,6 +218,16 @@ describe('status, reset and restarts', () => {
     expect(JSON.parse(out.stdout.trim().split('\n')[0]!)).toMatchObject({ budget: 'ten', spent: { calls: 10 } });
   });
 
+  it('refuses unknown or repeated parameters on the admin budget view instead of ignoring them', async () => {
+    const get = (q: string) => fetch(`${env.gw.url}/admin/budgets?${q}`, { headers: { authorization: `Bearer ${env.gw.adminToken}` } });
+    for (const q of ['agent=ten-calls&agent=usd-agent', 'agnt=ten-calls', 'agent[x]=1']) {
+      const res = await get(q);
+      expect(res.status, q).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_PARAMS');
+    }
+    expect((await get('agent=ten-calls')).status).toBe(200);
+  });
+
   it('keeps spend across a restart', async () => {
     await env.gw.stop();
     env.gw = await startGateway(env.ws, { KEY_OPENAI: 'sk-x' });
