@@ -71,6 +71,11 @@ const CONNECT_CODES = new Set([
  * An error from undici or the socket, as an EgressError; `undefined` for errors that are
  * the caller's own (an invalid header name, a bad argument), which are rethrown as they are.
  */
+const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
+
+/** A failure code of the TLS handshake (certificate, protocol). */
+export const isTlsFailure = (code: string | undefined): boolean => code !== undefined && TLS_FAILURE.test(code);
+
 export function egressErrorFrom(err: unknown, origin: string, timeouts?: { connectMs?: number; firstByteMs?: number }): EgressError | undefined {
   if (err instanceof EgressError) return err;
   const code = (err as { code?: unknown } | null)?.code;
@@ -85,6 +90,9 @@ export function egressErrorFrom(err: unknown, origin: string, timeouts?: { conne
     return new EgressError('EGRESS_DNS', `${origin}: the host could not be resolved (${code})`, { reason: code, cause: err });
   }
   if (CONNECT_CODES.has(code)) return new EgressError('EGRESS_CONNECT', `${origin}: the connection failed (${code})`, { reason: code, cause: err });
+  // A TLS handshake that failed (a certificate not trusted, expired or for another name; a
+  // server that does not speak TLS): no request was sent.
+  if (TLS_FAILURE.test(code)) return new EgressError('EGRESS_CONNECT', `${origin}: the TLS handshake failed (${code})`, { phase: 'connect', reason: code, cause: err });
   if (code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') {
     return new EgressError('EGRESS_BAD_RESPONSE', `${origin}: malformed HTTP response (${code})`, { reason: code, cause: err });
   }

@@ -248,7 +248,11 @@ export class LlmService {
       const attempts = err instanceof ClientGone ? err.attempts : undefined;
       const charged = attempts ? billableAttempts(attempts) : 1;
       const c = charged > 0 ? await charge(charged) : {};
-      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), { ...c, details: { ...base, ...(attempts ? { attempts } : {}), ...c.details } });
+      return new ForwardFailure(new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away before the answer'), {
+        ...c,
+        details: { ...base, ...(attempts ? { attempts } : {}), ...c.details },
+        ...(attempts && !reachedProvider(attempts) ? { sent: false as const } : {}),
+      });
     }
     if (!(err instanceof RouteExhausted)) return err;
     const headers: Record<string, string> = {};
@@ -258,7 +262,8 @@ export class LlmService {
     const error = new GatewayError(err.timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', err.message, { headers });
     const billable = billableAttempts(err.attempts);
     const c = billable > 0 ? await charge(billable) : {};
-    return new ForwardFailure(error, { ...c, details: { ...base, attempts: err.attempts, ...c.details } });
+    // No provider had the request (no connection, refused, waiting for one): not even a call is spent.
+    return new ForwardFailure(error, { ...c, details: { ...base, attempts: err.attempts, ...c.details }, ...(reachedProvider(err.attempts) ? {} : { sent: false as const }) });
   }
 
   #warnOver(ctx: RequestContext, usage: SettledUsage, estimate: LlmEstimate | undefined): void {
@@ -315,6 +320,11 @@ function plusUnanswered(u: Usage, unanswered: Unanswered): Usage {
   if (!extra) return u;
   const costUsd = u.costUsd === undefined && extra.costUsd === undefined ? undefined : (u.costUsd ?? 0) + (extra.costUsd ?? 0);
   return { tokensIn: (u.tokensIn ?? 0) + (extra.tokensIn ?? 0), tokensOut: (u.tokensOut ?? 0) + (extra.tokensOut ?? 0), ...(costUsd !== undefined ? { costUsd } : {}) };
+}
+
+/** Some attempt reached a provider: it answered (any status), or may have billed it. */
+function reachedProvider(attempts: readonly AttemptRecord[]): boolean {
+  return attempts.some((a) => a.status !== undefined || a.billable === true);
 }
 
 function billableAttempts(attempts: readonly AttemptRecord[]): number {

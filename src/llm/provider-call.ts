@@ -83,6 +83,12 @@ export async function openAttempt(
     opts.signal.offAbort(onClientAbort);
   };
   const failure = (err: unknown): AttemptError => {
+    const e = classify(err);
+    // Whatever the failure, a request never written to a connection cannot have been billed
+    // (a reset or a certificate refused during the TLS handshake, say).
+    return e.sent && !written ? new AttemptError(e.kind, e.message, e.cause, false) : e;
+  };
+  const classify = (err: unknown): AttemptError => {
     if (ctl.reason) return ctl.reason;
     if (err instanceof AttemptError) return err;
     if (isIdleTimeout(err)) return new AttemptError('timeout', `${provider.config.id}: nothing received for ${t.idleMs} ms`, err);

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Egress } from '../egress/egress.js';
-import { EgressError } from '../egress/egress-error.js';
+import { EgressError, isTlsFailure } from '../egress/egress-error.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { ForwardFailure } from '../pipeline/policy.js';
 import { TokenError } from './credentials/oauth-client-credentials.js';
@@ -114,7 +114,7 @@ function egressMessage(err: EgressError, tool: OpenApiTool): string {
     case 'EGRESS_DNS':
       return 'The API\'s host name does not resolve.';
     case 'EGRESS_CONNECT':
-      return 'The API could not be reached (connection refused or closed).';
+      return isTlsFailure(err.reason) ? `The API's TLS handshake failed (${err.reason}).` : 'The API could not be reached (connection refused or closed).';
     default:
       return 'The API sent a response the gateway cannot read.';
   }

@@ -113,7 +113,11 @@ describe('policy chain', () => {
     const chain = new PolicyChain([{ name: 'reserve', request: () => ({ kind: 'allow', reservation: { settle: (o) => settled.push(o) } }) }], new MemoryAudit());
     await chain.run(makeContext(), async () => ({ status: 200, body: 'refused arguments', sent: false }));
     await chain.run(makeContext(), async () => ({ status: 200, body: 'answered' }));
-    expect(settled.map((o) => o.forwarded)).toEqual([false, true]);
+    // A failure that reached no upstream (sent: false on its partial) either.
+    await chain.run(makeContext(), async () => {
+      throw new ForwardFailure(new GatewayError('UPSTREAM_UNAVAILABLE', 'no provider reachable'), { sent: false });
+    });
+    expect(settled.map((o) => o.forwarded)).toEqual([false, true, false]);
   });
 
   it('reads the body only after the header policies allowed the request', async () => {

@@ -183,7 +183,7 @@ export class PolicyChain {
         ok: error === null,
         status: error ? error.httpStatus : result!.status,
         // A result the gateway made without calling upstream (sent: false) is not forwarded.
-        forwarded: (result !== null && (result as ForwardResult<T>).sent !== false) || partial !== null,
+        forwarded: (result !== null && (result as ForwardResult<T>).sent !== false) || (partial !== null && (partial as ForwardFailure['partial']).sent !== false),
         ...(usage ? { usage } : {}),
       };
       settleAll(reservations, outcome, ctx);

@@ -36,6 +36,8 @@ beforeAll(async () => {
   env = await startLlmEnv({
     llm: ([fake]) => ({
       providers: [
+        // Nobody listens there: every attempt fails to connect.
+        { ...fakeProvider('nowhere', fake!, ['gpt-4o-mini']), baseUrl: 'http://127.0.0.1:9/v1', timeouts: { connectMs: 500 } },
         fakeProvider('openai', fake!, [
           'gpt-4.1-mini',
           // $1 per 1,000 tokens, so a few requests reach a small USD budget.
@@ -57,6 +59,7 @@ beforeAll(async () => {
         extra: budgets([{ name: 'tokens', channel: 'llm', window: 'day', limits: { tokens: 300 }, action: 'clamp' }]),
       },
       { id: 'over-agent', models: { allow: ['*'] }, extra: budgets([{ name: 'small', channel: 'llm', window: 'day', limits: { tokens: 200 } }]) },
+      { id: 'llm-calls', models: { allow: ['*'] }, extra: budgets([{ name: 'five', channel: 'llm', window: 'day', limits: { calls: 5 } }]) },
       {
         id: 'cancel-agent',
         extra: `tools: { allow: ["everything__*"] }\n${budgets([{ name: 'three-calls', channel: 'tools', window: 'day', limits: { calls: 3 } }])}`,
@@ -71,7 +74,7 @@ beforeAll(async () => {
       everythingUpstream(),
       '',
     ].join('\n'),
-    env: { KEY_OPENAI: 'sk-x' },
+    env: { KEY_OPENAI: 'sk-x', KEY_NOWHERE: 'sk-y' },
   });
 }, 60_000);
 
@@ -181,6 +184,22 @@ describe('tool budgets', () => {
   });
 });
 
+describe('LLM calls that reached no provider', () => {
+  it('spends no call of the budget when every attempt failed to connect, and one when a provider answered', async () => {
+    const spent = async () => {
+      const res = await fetch(`${env.gw.url}/admin/budgets?agent=llm-calls`, { headers: { authorization: `Bearer ${env.gw.adminToken}` } });
+      return ((await res.json()) as { budgets: Array<{ spent: { calls: number } }> }).budgets[0]!.spent.calls;
+    };
+    const c = env.client('llm-calls', { maxRetries: 0 });
+    const err = (await c.chat.completions.create({ model: 'gpt-4o-mini', messages: user }).catch((e: unknown) => e)) as { status?: number };
+    expect(err.status).toBe(503);
+    expect(env.audit("agent_id = 'llm-calls'").at(-1)!.details!.attempts.every((a: { error?: string }) => a.error === 'connect')).toBe(true);
+    expect(await spent()).toBe(0);
+    await c.chat.completions.create({ model: 'gpt-4.1-mini', messages: user });
+    expect(await spent()).toBe(1);
+  });
+});
+
 describe('tool calls the upstream received but did not answer', () => {
   it('counts a call cancelled while the upstream ran it, as one that answered would', async () => {
     const client = await connectClient(env.gw.url, env.keys['cancel-agent']!, 'modern');
@@ -230,7 +249,7 @@ describe('status, reset and restarts', () => {
 
   it('keeps spend across a restart', async () => {
     await env.gw.stop();
-    env.gw = await startGateway(env.ws, { KEY_OPENAI: 'sk-x' });
+    env.gw = await startGateway(env.ws, { KEY_OPENAI: 'sk-x', KEY_NOWHERE: 'sk-y' });
     await expect(env.client('ten-calls').chat.completions.create({ model: 'gpt-4.1-mini', messages: user })).rejects.toMatchObject({ status: 429, code: 'budget_exceeded' });
     const out = await cli(env.ws, ['budgets', 'status', 'ten-calls', '--json']);
     expect(JSON.parse(out.stdout.trim())).toMatchObject({ spent: { calls: 10 } });

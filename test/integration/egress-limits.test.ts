@@ -89,6 +89,33 @@ describe('egress deadlines', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
+  it('a TLS handshake that fails (a server that does not speak TLS) is a connect failure, and the request was never written', async () => {
+    egress = new Egress({ log });
+    let written = false;
+    const err = await egressFailure(
+      egress.request({ origin: server.origin.replace('http:', 'https:'), internal: true }, req('/', { onWritten: () => void (written = true) })),
+      'EGRESS_CONNECT',
+    );
+    expect(err.phase).toBe('connect');
+    expect(err.message).toMatch(/the TLS handshake failed \((ERR_SSL_|EPROTO)/);
+    expect(written).toBe(false);
+  });
+
+  it('a queued request ends at its total deadline, not when a connection frees up, and was never written', async () => {
+    egress = new Egress({ log });
+    const one = { ...target(), connections: 1 };
+    const holding = egress.request(one, req('/silent', { timeouts: { ...TIMEOUTS, firstByteMs: 5_000, totalMs: 5_000 } })).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    let written = false;
+    const t0 = performance.now();
+    const err = await egressFailure(egress.request(one, req('/', { timeouts: { ...TIMEOUTS, totalMs: 300 }, onWritten: () => void (written = true) })), 'EGRESS_TIMEOUT');
+    expect(err.phase).toBe('total');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(written).toBe(false);
+    await egress.close();
+    await holding;
+  });
+
   it('first byte: a server that accepts the request but never answers', async () => {
     egress = new Egress({ log });
     const t0 = performance.now();
