@@ -42,6 +42,9 @@ describe('request metadata', () => {
 
   it('masks and detects credentials hidden by percent-encoding in the path', () => {
     expect(pathOf('/admin/keys/%77dn_abcDEF123')).toBe('/admin/keys/wdn_[redacted]');
+    // A prefix in another case is no key, but what follows it may still be one's secret.
+    expect(pathOf('/v1/models/WDN_abcDEF123')).toBe('/v1/models/wdn_[redacted]');
+    expect(pathCarriesCredential('/v1/models/WdnAdm_abcDEF123')).toBe(true);
     expect(pathOf('/admin/keys/%2577dn_abc%44EF123?x=1')).toBe('/admin/keys/wdn_[redacted]');
     expect(pathOf('/admin/keys/wdn_abc%44EF123')).toBe('/admin/keys/wdn_[redacted]');
     expect(pathOf('/v1/models/%zz%77dnadm_tok')).toBe('/v1/models/%zzwdn_[redacted]');

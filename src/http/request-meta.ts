@@ -85,8 +85,9 @@ export function queryCarriesCredential(url: string): boolean {
 }
 
 /** A Warden credential's visible prefix: agent keys (`wdn_`) and generated admin tokens (`wdnadm_`). */
-const CREDENTIAL_MARK = /wdn(adm)?_/;
-const CREDENTIAL_TEXT = /wdn(adm)?_[A-Za-z0-9_-]+/g;
+// Case-insensitive: a key's prefix spelt WDN_ is no key, but its secret body is still one.
+const CREDENTIAL_MARK = /wdn(adm)?_/i;
+const CREDENTIAL_TEXT = /wdn(adm)?_[A-Za-z0-9_-]+/gi;
 
 /**
  * Percent-decodes until nothing changes (at most four rounds, so `%2577dn_` is seen too).

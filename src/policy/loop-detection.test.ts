@@ -254,14 +254,14 @@ describe('loop-detection policy: what makes two calls the same', () => {
     expect(denial(await decide(withJunk('r2', 2))).code).toBe('LOOP_DETECTED');
   });
 
-  it("tool calls: a multi round-trip call's next round (inputResponses) is not a repeat of the first", async () => {
+  it('tool calls: a made-up inputResponses or requestState (the client writes them) does not make a repeat look new', async () => {
     const { decide } = setup();
     const who = twice('block');
     allowed(await decide(toolCall(who, 'r1', { q: 'x' })));
     const next = toolCall(who, 'r2', { q: 'x' });
     const msg = (next.payload as { inbound: { message: { params: Record<string, unknown> } } }).inbound.message;
-    msg.params = { ...msg.params, inputResponses: { e1: { action: 'accept' } } };
-    allowed(await decide(next));
+    msg.params = { ...msg.params, inputResponses: { e1: { action: 'accept' } }, requestState: 'x2' };
+    expect(denial(await decide(next)).code).toBe('LOOP_DETECTED');
   });
 
   it('resources: two spellings of one resource are the same call (the name authorize-target governs it as)', async () => {

@@ -121,11 +121,12 @@ function digestOf(ctx: RequestContext): string {
 
 /**
  * Per method, the params besides the target that change what the upstream is asked to do
- * (a resource's URI is added normalized). A multi round-trip call's later rounds
- * (inputResponses, requestState) are new calls.
+ * (a resource's URI is added normalized). A multi round-trip call's later rounds carry the
+ * same arguments and count as repeats: their inputResponses and requestState are the
+ * client's to write, so a junk one would otherwise make every repeat look new.
  */
 const IDENTIFYING_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  'tools/call': ['arguments', 'inputResponses', 'requestState'],
+  'tools/call': ['arguments'],
   'prompts/get': ['arguments'],
   'resources/read': [],
   'completion/complete': ['ref', 'argument', 'context'],
