@@ -360,7 +360,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     log.warn({ host: config.listen.host }, 'listening beyond loopback: make sure a firewall or TLS proxy fronts the gateway');
   }
   await system('gateway.start', { target: url, details: { agents: catalog.current().agents.size, durability: config.audit.durability } });
-  await writeRuntimeFile(config.dataDir, { pid: process.pid, host: addr.address, port: addr.port }).catch((err: unknown) => log.warn({ err }, `could not write ${RUNTIME_FILE}: the CLI will not use the live admin API`));
+  await writeRuntimeFile(config.dataDir, { pid: process.pid, host: addr.address, port: addr.port, token: adminToken.issueRuntimeToken() }).catch((err: unknown) => log.warn({ err }, `could not write ${RUNTIME_FILE}: the CLI will not use the live admin API`));
   log.info({ address: addr.address, port: addr.port, url, adminToken: adminToken.source, agents: catalog.current().agents.size }, 'listening');
   // Supervisors and tests wait for this line: do not let it sit in the log buffer.
   log.flush();

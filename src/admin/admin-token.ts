@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { describeSecretRef, resolveSecretRef, type SecretRef } from '../config/secret-ref.js';
 
-/** Holds only the digest of the admin token; agent keys never match it (different prefix, separate check). */
+/**
+ * Holds only the digest of the admin token, and of this run's runtime token; agent keys never
+ * match either (different prefix, separate check).
+ */
 export class AdminToken {
   readonly #digest: Buffer;
+  #runtime: Buffer | null = null;
   /** Where the token came from, for the start-up log (never the value). */
   readonly source: string;
 
@@ -15,8 +19,23 @@ export class AdminToken {
     this.source = source;
   }
 
+  /**
+   * A second admin credential that lives only as long as this process: the one the CLI reads
+   * from gateway.json (src/admin/runtime-file.ts). Should it ever reach another process on
+   * the port, the gateway that issued it is gone and it opens nothing.
+   */
+  issueRuntimeToken(): string {
+    const token = `wdnadm_rt_${randomBytes(32).toString('base64url')}`;
+    this.#runtime = sha256(token);
+    return token;
+  }
+
   verify(presented: string): boolean {
-    return timingSafeEqual(sha256(presented), this.#digest);
+    const d = sha256(presented);
+    // Both compared, whatever the first gave: the time taken says nothing about which matched.
+    const admin = timingSafeEqual(d, this.#digest);
+    const runtime = this.#runtime !== null && timingSafeEqual(d, this.#runtime);
+    return admin || runtime;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * `<dataDir>/gateway.json`: the process serving this data folder and where it listens. The
- * CLI sends the admin token only to the port this file names, and only while its process is
- * alive: a configured port alone could be held by any other local process once the gateway
- * is down, which would then receive the token.
+ * `<dataDir>/gateway.json`: the process serving this data folder, where it listens, and a
+ * token valid for that process only. The CLI asks only the port this file names, while its
+ * process is alive, and presents that token, never the admin token: a configured port alone
+ * could be held by any other local process once the gateway is down, and even the pid check
+ * can be fooled by a reused pid; what such a process receives is a token of a gateway that
+ * is gone.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +13,13 @@ import { z } from 'zod';
 
 export const RUNTIME_FILE = 'gateway.json';
 
-const RuntimeSchema = z.object({ pid: z.number().int().positive(), host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+const RuntimeSchema = z.object({
+  pid: z.number().int().positive(),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** This run's runtime admin token (AdminToken.issueRuntimeToken): what the CLI presents instead of the admin token. */
+  token: z.string().startsWith('wdnadm_rt_'),
+});
 export type RuntimeInfo = z.infer<typeof RuntimeSchema>;
 
 /** Written (mode 0600, whole or not at all) once the gateway listens. */

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { auditDbPath, stateDbPath } from '../app.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { resolveSecretRef } from '../config/secret-ref.js';
-import { ADMIN_TOKEN_FILE } from '../admin/admin-token.js';
 import { runningGateway } from '../admin/runtime-file.js';
 import { appendDirect, openAuditDb } from '../audit/index.js';
 import { allBudgetSpecs } from '../budget/budget-specs.js';
@@ -105,26 +101,13 @@ async function fromGateway(config: LoadedConfig, agentId: string | undefined): P
   if (!running) return null;
   const host = running.host === '0.0.0.0' ? '127.0.0.1' : running.host === '::' ? '::1' : running.host;
   try {
-    const token = await adminTokenValue(config);
-    if (token === null) return null;
+    // The running gateway's own token, never the admin token (runtime-file.ts says why).
+    const token = running.token;
     const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${running.port}/admin/budgets`);
     if (agentId !== undefined) url.searchParams.set('agent', agentId);
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
     if (!res.ok) return null;
     return ((await res.json()) as { budgets: BudgetLine[] }).budgets;
-  } catch {
-    return null;
-  }
-}
-
-/** The admin token as configured, or as the gateway generated it into the data folder. */
-async function adminTokenValue(config: LoadedConfig): Promise<string | null> {
-  if (config.admin.token) {
-    const r = await resolveSecretRef(config.admin.token, config.baseDir);
-    return r.ok ? r.secret.reveal() : null;
-  }
-  try {
-    return (await readFile(join(config.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
   } catch {
     return null;
   }

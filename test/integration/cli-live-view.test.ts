@@ -1,7 +1,8 @@
 /**
- * `warden budgets status` asks the running gateway's admin API with the admin token, and
- * only the gateway: the process its runtime file names, while that process lives. Whatever
- * else holds the port once the gateway is down never receives the token.
+ * `warden budgets status` asks the running gateway's admin API, and only the gateway: the
+ * process its runtime file names, while that process lives, with that process's own token.
+ * Whatever else holds the port once the gateway is down never receives the admin token; a
+ * process that reuses the dead gateway's pid gets only a token that opens nothing.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,10 @@ describe('the CLI and the running gateway', () => {
     cleanups.push(async () => void (await gw.stop('SIGKILL')));
     const runtime = join(ws.dataDir, 'gateway.json');
     expect(gw.port).toBe(port);
-    expect(JSON.parse(readFileSync(runtime, 'utf8'))).toEqual({ pid: gw.proc.pid, host: '127.0.0.1', port });
+    const written = JSON.parse(readFileSync(runtime, 'utf8')) as { token: string };
+    expect(written).toEqual({ pid: gw.proc.pid, host: '127.0.0.1', port, token: expect.stringMatching(/^wdnadm_rt_/) });
+    // The runtime token is an admin credential of this process.
+    expect((await fetch(`${gw.url}/admin/agents`, { headers: { authorization: `Bearer ${written.token}` } })).status).toBe(200);
     const live = await cli(ws, ['budgets', 'status']);
     expect(live.code).toBe(0);
     expect(live.stderr).not.toContain('gateway not reachable');
@@ -51,5 +55,17 @@ describe('the CLI and the running gateway', () => {
     const stale = await cli(ws, ['budgets', 'status']);
     expect(stale.stderr).toContain('gateway not reachable');
     expect(seen).toEqual([]);
+    // A gateway killed outright leaves its file, and a process may then reuse its pid (here:
+    // this test's own). The squatter gets the dead gateway's runtime token, never the admin token.
+    writeFileSync(runtime, JSON.stringify({ ...written, pid: process.pid, port: gw.port }));
+    await cli(ws, ['budgets', 'status']);
+    expect(seen).toEqual([`Bearer ${written.token}`]);
+    expect(seen.join()).not.toContain(gw.adminToken);
+    await new Promise<void>((r) => squatter.close(() => r()));
+    // And that token opens nothing on the next gateway.
+    const next = await startGateway(ws);
+    cleanups.push(async () => void (await next.stop('SIGKILL')));
+    expect((await fetch(`${next.url}/admin/agents`, { headers: { authorization: `Bearer ${written.token}` } })).status).toBe(401);
+    expect((await fetch(`${next.url}/admin/agents`, { headers: { authorization: `Bearer ${next.adminToken}` } })).status).toBe(200);
   });
 });
