@@ -22,6 +22,10 @@ describe('request metadata', () => {
     expect(credentialFrom(raw('Authorization', 'Bearer abc', 'authorization', 'Bearer junk'))).toBe('conflict');
     expect(credentialFrom(raw('x-api-key', 'abc', 'X-Api-Key', 'junk'))).toBe('conflict');
     expect(credentialFrom(raw('Authorization', 'Bearer abc', 'Authorization', 'Bearer abc'))).toEqual({ scheme: 'bearer', value: 'abc' });
+    // The scheme's case does not make another credential (RFC 9110); another scheme does.
+    expect(credentialFrom(raw('Authorization', 'bearer abc', 'Authorization', 'Bearer abc'))).toEqual({ scheme: 'bearer', value: 'abc' });
+    expect(credentialFrom(raw('Authorization', 'Basic abc', 'Authorization', 'Bearer abc'))).toBe('conflict');
+    expect(credentialFrom(raw('Authorization', 'Bearer abc', 'Authorization', 'Basic abc'))).toBe('conflict');
     expect(credentialFrom(raw('Authorization', '', 'x-api-key', 'def'))).toEqual({ scheme: 'x-api-key', value: 'def' });
     expect(credentialFrom(raw('Authorization', '  ', 'Authorization', 'Bearer abc'))).toEqual({ scheme: 'bearer', value: 'abc' });
   });

@@ -43,7 +43,7 @@ export function credentialFrom(req: IncomingMessage): PresentedCredential | null
       const v = raw[i + 1]!.trim();
       if (v === '') continue;
       if (name === 'authorization') {
-        if (auth !== undefined && auth !== v) return 'conflict';
+        if (auth !== undefined && auth !== v && bearerToken(auth) !== (bearerToken(v) ?? auth)) return 'conflict';
         auth = v;
       } else {
         if (apiKey !== null && apiKey !== v) return 'conflict';
@@ -58,12 +58,17 @@ export function credentialFrom(req: IncomingMessage): PresentedCredential | null
     if (kv) apiKey = kv;
   }
   if (auth !== undefined) {
-    const m = /^Bearer[ \t]+(\S+)$/i.exec(auth);
-    if (!m) return apiKey ? 'conflict' : null;
-    if (apiKey !== null && apiKey !== m[1]) return 'conflict';
-    return { scheme: 'bearer', value: m[1]! };
+    const token = bearerToken(auth);
+    if (token === null) return apiKey ? 'conflict' : null;
+    if (apiKey !== null && apiKey !== token) return 'conflict';
+    return { scheme: 'bearer', value: token };
   }
   return apiKey ? { scheme: 'x-api-key', value: apiKey } : null;
+}
+
+/** The token of `Bearer <token>` (the scheme in any case, RFC 9110), or null. */
+function bearerToken(authorization: string): string | null {
+  return /^Bearer[ \t]+(\S+)$/i.exec(authorization)?.[1] ?? null;
 }
 
 const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'auth', 'authorization', 'x-api-key', 'bearer']);

@@ -281,6 +281,26 @@ describe('loop-detection policy: what makes two calls the same', () => {
     expect(denial(await decide(read('r2', 'fake+FILE:///x/../docs/a.txt'))).code).toBe('LOOP_DETECTED');
   });
 
+  it('resources: percent-encoded unreserved characters spell the same URI (RFC 3986), others do not', async () => {
+    const { decide } = setup();
+    const who = twice('block');
+    const read = (requestId: string, uri: string) =>
+      makeContext({
+        requestId,
+        channel: 'mcp',
+        action: 'resources/read',
+        target: uri,
+        principal: who,
+        annotations: { [GOVERNED_AS]: 'h__items' },
+        payload: { inbound: { message: { jsonrpc: '2.0', id: requestId, method: 'resources/read', params: { uri } } }, session: null },
+      });
+    allowed(await decide(read('r1', 'h+mem://items/ab')));
+    expect(denial(await decide(read('r2', 'h+mem://items/%61%62'))).code).toBe('LOOP_DETECTED');
+    const other = setup();
+    allowed(await other.decide(read('s1', 'h+mem://items/a%2Fb')));
+    allowed(await other.decide(read('s2', 'h+mem://items/a/b')));
+  });
+
   it('resources: two resources governed under one name (one template) are not the same call', async () => {
     const { decide } = setup();
     const who = twice('block');

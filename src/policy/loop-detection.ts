@@ -113,10 +113,19 @@ function digestOf(ctx: RequestContext): string {
     for (const k of keys) if (params[k] !== undefined) picked[k] = params[k];
     // Many URIs share a governed name (a template's, or a listed name): the URI itself, in its
     // one spelling, tells them apart.
-    if (typeof params.uri === 'string') picked.uri = normalizeUri(params.uri);
+    if (typeof params.uri === 'string') picked.uri = normalizeUri(decodeUnreserved(params.uri));
     return argsDigest(picked);
   }
   return ctx.requestDigest ?? '';
+}
+
+/** RFC 3986 6.2.2.2: a percent-encoded unreserved character is that character (`%61b` is `ab`). */
+function decodeUnreserved(uri: string): string {
+  if (!uri.includes('%')) return uri;
+  return uri.replace(/%([0-9A-Fa-f]{2})/g, (esc, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : esc;
+  });
 }
 
 /**
