@@ -37,6 +37,19 @@ function toolCall(who: Principal | null, requestId: string, args: Record<string,
   });
 }
 
+/** A resources/read as the MCP surface puts it in ctx.payload, after authorize-target named what it is governed as. */
+function resourceRead(who: Principal, requestId: string, uri: string, governedAs: string): RequestContext {
+  return makeContext({
+    requestId,
+    channel: 'mcp',
+    action: 'resources/read',
+    target: uri,
+    principal: who,
+    annotations: { [GOVERNED_AS]: governedAs },
+    payload: { inbound: { message: { jsonrpc: '2.0', id: requestId, method: 'resources/read', params: { uri } } }, session: null },
+  });
+}
+
 function llmCall(who: Principal, requestId: string, requestDigest: string, content = 'Hello'): RequestContext {
   return makeContext({
     requestId,
@@ -267,16 +280,7 @@ describe('loop-detection policy: what makes two calls the same', () => {
   it('resources: two spellings of one resource are the same call (the name authorize-target governs it as)', async () => {
     const { decide } = setup();
     const who = twice('block');
-    const read = (requestId: string, uri: string) =>
-      makeContext({
-        requestId,
-        channel: 'mcp',
-        action: 'resources/read',
-        target: uri,
-        principal: who,
-        annotations: { [GOVERNED_AS]: 'fake__a' },
-        payload: { inbound: { message: { jsonrpc: '2.0', id: requestId, method: 'resources/read', params: { uri } } }, session: null },
-      });
+    const read = (requestId: string, uri: string) => resourceRead(who, requestId, uri, 'fake__a');
     allowed(await decide(read('r1', 'fake+file:///docs/a.txt')));
     expect(denial(await decide(read('r2', 'fake+FILE:///x/../docs/a.txt'))).code).toBe('LOOP_DETECTED');
   });
@@ -284,16 +288,7 @@ describe('loop-detection policy: what makes two calls the same', () => {
   it('resources: percent-encoded unreserved characters spell the same URI (RFC 3986), others do not', async () => {
     const { decide } = setup();
     const who = twice('block');
-    const read = (requestId: string, uri: string) =>
-      makeContext({
-        requestId,
-        channel: 'mcp',
-        action: 'resources/read',
-        target: uri,
-        principal: who,
-        annotations: { [GOVERNED_AS]: 'h__items' },
-        payload: { inbound: { message: { jsonrpc: '2.0', id: requestId, method: 'resources/read', params: { uri } } }, session: null },
-      });
+    const read = (requestId: string, uri: string) => resourceRead(who, requestId, uri, 'h__items');
     allowed(await decide(read('r1', 'h+mem://items/ab')));
     expect(denial(await decide(read('r2', 'h+mem://items/%61%62'))).code).toBe('LOOP_DETECTED');
     const other = setup();
@@ -305,16 +300,7 @@ describe('loop-detection policy: what makes two calls the same', () => {
     const { decide } = setup();
     const who = twice('block');
     for (const [id, uri] of [['r1', 'gh+repo://acme/issues'], ['r2', 'gh+repo://other/issues'], ['r3', 'gh+repo://third/issues']]) {
-      const ctx = makeContext({
-        requestId: id,
-        channel: 'mcp',
-        action: 'resources/read',
-        target: uri,
-        principal: who,
-        annotations: { [GOVERNED_AS]: 'gh__issues' },
-        payload: { inbound: { message: { jsonrpc: '2.0', id, method: 'resources/read', params: { uri } } }, session: null },
-      });
-      allowed(await decide(ctx));
+      allowed(await decide(resourceRead(who, id!, uri!, 'gh__issues')));
     }
   });
 
