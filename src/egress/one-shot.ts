@@ -88,7 +88,7 @@ export async function oneShot(dispatcher: Dispatcher, origin: string, req: Egres
           bodyTimeout: 0,
           ...(req.onWritten ? { [ON_WRITTEN]: req.onWritten } : {}),
         } as Dispatcher.RequestOptions);
-        res = await settleOnAbort(pending, (onAbort) => onAbortOf(total.signal, onAbort), () => total.signal.reason);
+        res = await settleOnAbort(pending, total.signal);
       } catch (err) {
         throw mapError(err);
       }
@@ -158,9 +158,4 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
     if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
-}
-
-function onAbortOf(signal: AbortSignal, onAbort: () => void): () => void {
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
 }

@@ -72,12 +72,13 @@ export async function openAttempt(
   const t = provider.config.timeouts;
   const ctl = new AttemptSignal();
   const abort = (r: AttemptError) => ctl.abort(r);
-  // Cut short while still waiting for a connection, the request never reached the provider.
+  // Cut short while still waiting for a connection, the request never reached the provider
+  // (failure() below marks every such attempt as not sent).
   let written = false;
-  const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away', undefined, written));
+  const onClientAbort = () => abort(new AttemptError('aborted-by-client', 'the client went away'));
   if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away', undefined, false);
   opts.signal.onAbort(onClientAbort);
-  const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`, undefined, written)), t.totalMs);
+  const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`)), t.totalMs);
   const finish = () => {
     clearTimeout(timer);
     opts.signal.offAbort(onClientAbort);
