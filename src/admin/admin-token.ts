@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { describeSecretRef, resolveSecretRef, type SecretRef } from '../config/secret-ref.js';
+import { writePrivateFile } from '../util/private-file.js';
 
 /**
  * Holds only the digest of the admin token, and of this run's runtime token; agent keys never
@@ -84,19 +85,4 @@ export async function loadAdminToken(ref: SecretRef | undefined, dataDir: string
   const token = `wdnadm_${randomBytes(32).toString('base64url')}`;
   await writePrivateFile(path, `${token}\n`);
   return new AdminToken(token, `file ${path} (generated)`);
-}
-
-/**
- * Writes through a new 0600 file renamed into place: a mode given to writeFile applies only
- * when it creates the file, so writing over an existing loose file would keep it readable.
- */
-async function writePrivateFile(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }

@@ -6,10 +6,10 @@
  * can be fooled by a reused pid; what such a process receives is a token of a gateway that
  * is gone.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writePrivateFile } from '../util/private-file.js';
 
 export const RUNTIME_FILE = 'gateway.json';
 
@@ -24,11 +24,7 @@ export type RuntimeInfo = z.infer<typeof RuntimeSchema>;
 
 /** Written (mode 0600, whole or not at all) once the gateway listens. */
 export async function writeRuntimeFile(dataDir: string, info: RuntimeInfo): Promise<void> {
-  const path = join(dataDir, RUNTIME_FILE);
-  // A new file ('wx', unpredictable name): never through a planted link, never keeping another file's mode.
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(info)}\n`, { mode: 0o600, flag: 'wx' });
-  await rename(tmp, path);
+  await writePrivateFile(join(dataDir, RUNTIME_FILE), `${JSON.stringify(info)}\n`);
 }
 
 /** Removed at shutdown, unless another gateway has written it since. */
