@@ -209,7 +209,6 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       keys,
       suspensions,
       adminToken,
-      refreshState,
       now,
       mcpDirectory: () => mcpGateway,
       rateLimiter,
@@ -239,17 +238,21 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     }),
     audit,
   );
-  // Requests refresh on their own; this applies CLI decisions (a tool approval, a suspension)
-  // to open notification streams too, within a second, when no request comes by.
-  const refreshTimer = setInterval(() => {
-    refreshState();
+  // CLI decisions (a revoked key, a suspension, a tool approval, a budget reset) are committed
+  // to state.db by another process. The CLI then asks for this through POST
+  // /admin/state/reload and waits; the timer catches commits nobody announced, within a
+  // second. Requests never read state.db themselves.
+  const applyStateChanges = (): boolean => {
+    const changed = refreshState();
     // Open MCP sessions and streams end once their key or agent may no longer be used.
     const t = now();
     mcp?.revalidate((agentId, keyId) => {
       const agent = catalog.current().agents.get(agentId);
       return !keys.isActive(keyId, t) || !agent || effectiveStatus(agent.status, suspensions.get(agentId)) !== 'active';
     });
-  }, 1000);
+    return changed;
+  };
+  const refreshTimer = setInterval(applyStateChanges, 1000);
   refreshTimer.unref();
   const overload = new OverloadGuard(config.limits);
   let draining = false;
@@ -299,6 +302,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         suspensions,
         state,
         now,
+        applyStateChanges,
         catalogStatus: () => {
           const c = catalog.current();
           return { version: c.version, digest: c.digest, loadedAt: new Date(c.loadedAt).toISOString(), agents: c.agents.size, files: c.files, lastRejection };

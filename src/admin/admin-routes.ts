@@ -16,6 +16,8 @@ export interface AdminDeps extends GovernedDeps {
   suspensions: SuspensionIndex;
   state: StateStore;
   now: () => number;
+  /** Re-reads what other processes (the CLI) committed to state.db; whether anything changed. */
+  applyStateChanges: () => boolean;
   catalogStatus: () => Record<string, unknown>;
   /** Runs off the event loop; throws INVALID_PARAMS for a bad query. */
   queryAudit: (query: Record<string, unknown>) => Promise<unknown[]>;
@@ -125,6 +127,15 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   app.get('/admin/catalog', governed(deps, {
     channel: 'admin', action: 'catalog.status', body: 'none',
     handle: () => ok(deps.catalogStatus()),
+  }));
+  // The CLI calls this after committing to state.db and waits for the answer, so that its
+  // change holds for every request the gateway reads after the command returns.
+  app.post('/admin/state/reload', governed(deps, {
+    channel: 'admin', action: 'state.reload', body: 'none',
+    handle: () => {
+      const changed = deps.applyStateChanges();
+      return ok({ changed }, 200, { changed });
+    },
   }));
   app.get('/admin/audit', governed(deps, {
     channel: 'admin', action: 'audit.query', body: 'none',

@@ -37,7 +37,7 @@ describe('tools admin API', () => {
     const log = pino({ level: 'silent' });
     registry = new ToolRegistry({ state, audit, log });
     const chain = new PolicyChain(
-      buildPolicies({ keys: new KeyRegistry(state), suspensions: new SuspensionIndex(state), adminToken: new AdminToken(TOKEN, 'test'), refreshState: () => undefined, now: Date.now }),
+      buildPolicies({ keys: new KeyRegistry(state), suspensions: new SuspensionIndex(state), adminToken: new AdminToken(TOKEN, 'test'), now: Date.now }),
       audit,
     );
     overload = new OverloadGuard({ maxInFlight: 100, maxEventLoopDelayMs: 10_000 });

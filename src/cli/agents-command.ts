@@ -11,6 +11,7 @@ import { effectiveStatus } from '../state/suspension-index.js';
 import { StateStore } from '../state/state-store.js';
 import { CreateKeyOptions, expiryFrom, MAX_KEY_TTL_DAYS } from '../keys/key-expiry.js';
 import { configFrom, parse, printTable, UsageError, type Io, cliActor } from './common.js';
+import { applyInRunningGateway } from './live-gateway.js';
 
 export const AGENTS_HELP = `warden agents <verb>
   list                                   agents in the catalog with their effective status
@@ -21,11 +22,12 @@ export const AGENTS_HELP = `warden agents <verb>
   suspend <agent> [--reason R]           runtime suspension (overrides the file's status)
   resume <agent>                         lift a runtime suspension
 --expires: an ISO 8601 date-time with Z or ±hh:mm, in the future; --ttl-days: 1..3650.
-All verbs work whether or not the gateway is running; a running gateway applies them at once.`;
+All verbs work whether or not the gateway is running. A running gateway (the one whose
+gateway.json is in the data folder) has applied a change when the command returns.`;
 
 /**
  * `warden agents ...`: state-changing verbs write the state database directly (WAL lets
- * them share it with a running gateway, which polls for changes) and append their own
+ * them share it with a running gateway, which is asked to re-read it) and append their own
  * audit record to the same hash chain.
  */
 export async function agentsCommand(argv: string[], io: Io): Promise<number> {
@@ -65,6 +67,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       } finally {
         auditDb.close();
       }
+      await applyInRunningGateway(config.dataDir, io);
       if (values.json) io.out.write(`${JSON.stringify({ key, ...publicKeyView(row) })}\n`);
       else io.out.write(`${key}\n\nkey id ${row.keyId} for agent ${agentId}. Store the key now: it is shown once and only its hash is kept.\n`);
       return 0;
@@ -87,13 +90,15 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       }
       const auditDb = openAudit(config);
+      let changed: boolean;
       try {
-        const changed = state.revokeKey(keyId, now);
+        changed = state.revokeKey(keyId, now);
         record(auditDb, { action: 'keys.revoke', target: keyId, agentId: row.agentId, keyId, details: { ...cliActor(), changed } });
-        io.out.write(changed ? `revoked ${keyId}\n` : `${keyId} was already revoked\n`);
       } finally {
         auditDb.close();
       }
+      if (changed) await applyInRunningGateway(config.dataDir, io);
+      io.out.write(changed ? `revoked ${keyId}\n` : `${keyId} was already revoked\n`);
       return 0;
     }
     if (verb === 'suspend' || verb === 'resume') {
@@ -107,6 +112,7 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       } finally {
         auditDb.close();
       }
+      if (changed) await applyInRunningGateway(config.dataDir, io);
       io.out.write(`${changed ? (verb === 'suspend' ? 'suspended' : 'resumed') : `no change (already ${verb === 'suspend' ? 'suspended' : 'not suspended at runtime'})`}: ${agentId}\n`);
       return 0;
     }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { auditDbPath, stateDbPath } from '../app.js';
-import { runningGateway } from '../admin/runtime-file.js';
 import { appendDirect, openAuditDb } from '../audit/index.js';
 import { allBudgetSpecs } from '../budget/budget-specs.js';
 import { budgetLines, readSaved, type BudgetLine } from '../budget/budget-view.js';
@@ -9,6 +8,7 @@ import { loadCatalog } from '../catalog/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { StateStore } from '../state/state-store.js';
 import { cliActor, configFrom, parse, printTable, UsageError, type Io } from './common.js';
+import { applyInRunningGateway, askRunningGateway } from './live-gateway.js';
 
 export const BUDGETS_HELP = `warden budgets <verb>
   status [agent] [--json]          limits, spend, reservations and what remains per budget and window
@@ -16,7 +16,7 @@ export const BUDGETS_HELP = `warden budgets <verb>
                                    folder (its gateway.json), else spend saved in state.db,
                                    reservations unknown)
   reset <agent> [--budget NAME]    forget the spend of the agent's budgets (or one of them); audited;
-                                   a running gateway applies it at once`;
+                                   a running gateway has applied it when the command returns`;
 
 /** `warden budgets ...`: budget status and resets. */
 export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
@@ -72,11 +72,12 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
           { time: at, requestId: `cli-${randomUUID()}`, channel: 'admin', action: 'budgets.reset', agentId, target: agentId, decision: 'allow', details: { ...cliActor(), keys } },
         ]);
         io.out.write(`reset ${keys.length} budget(s) of ${agentId}: ${specs.map((s) => s.name).join(', ')}\n`);
-        return 0;
       } finally {
         state.close();
         auditDb.close();
       }
+      await applyInRunningGateway(config.dataDir, io);
+      return 0;
     }
     default:
       throw new UsageError(`unknown verb: budgets ${verb}`);
@@ -92,25 +93,11 @@ function readRows(config: LoadedConfig) {
   }
 }
 
-/**
- * The live view of the gateway serving this data folder, or null. Asked only where its
- * runtime file says it listens, while its process lives: never of whatever holds a port.
- */
+/** The live view of the gateway serving this data folder, or null (live-gateway.ts). */
 async function fromGateway(config: LoadedConfig, agentId: string | undefined): Promise<BudgetLine[] | null> {
-  const running = await runningGateway(config.dataDir);
-  if (!running) return null;
-  const host = running.host === '0.0.0.0' ? '127.0.0.1' : running.host === '::' ? '::1' : running.host;
-  try {
-    // The running gateway's own token, never the admin token (runtime-file.ts says why).
-    const token = running.token;
-    const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${running.port}/admin/budgets`);
-    if (agentId !== undefined) url.searchParams.set('agent', agentId);
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
-    if (!res.ok) return null;
-    return ((await res.json()) as { budgets: BudgetLine[] }).budgets;
-  } catch {
-    return null;
-  }
+  const query = agentId === undefined ? '' : `?${new URLSearchParams({ agent: agentId })}`;
+  const answer = (await askRunningGateway(config.dataDir, `/admin/budgets${query}`)) as { budgets: BudgetLine[] } | null;
+  return answer?.budgets ?? null;
 }
 
 function row(l: BudgetLine) {

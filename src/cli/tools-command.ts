@@ -9,6 +9,7 @@ import { listVersionViews, pendingReviews, type ToolReview } from '../mcp/regist
 import { makeVisible, visibleJson } from '../mcp/registry/visible-text.js';
 import { StateStore, type ToolVersionStatus } from '../state/state-store.js';
 import { configFrom, parse, printTable, UsageError, type Io, cliActor } from './common.js';
+import { applyInRunningGateway } from './live-gateway.js';
 
 export const TOOLS_HELP = `warden tools <verb>
   list [--status pending|approved|rejected] [--json]
@@ -18,7 +19,8 @@ export const TOOLS_HELP = `warden tools <verb>
   approve <name> [--hash H] [--note N]   approve a version (default: the tool's only pending one)
   reject <name> [--hash H] [--note N]    reject a version: the tool stays hidden while it is offered
 <name> is the public name (upstream__tool); H a hash or a prefix of at least 8 hex characters.
-All verbs work whether or not the gateway is running; a running gateway applies decisions at once.`;
+All verbs work whether or not the gateway is running; a running gateway has applied a decision
+when the command returns.`;
 
 const STATUSES: readonly ToolVersionStatus[] = ['pending', 'approved', 'rejected'];
 
@@ -68,7 +70,7 @@ export async function toolsCommand(argv: string[], io: Io): Promise<number> {
       }
       case 'approve':
       case 'reject':
-        return decide(config, state, io, verb === 'approve' ? 'approved' : 'rejected', required(name), values.hash, values.note);
+        return await decide(config, state, io, verb === 'approve' ? 'approved' : 'rejected', required(name), values.hash, values.note);
       default:
         throw new UsageError(`unknown verb: tools ${positionals.join(' ')}`);
     }
@@ -82,7 +84,7 @@ function required(name: string | undefined): string {
   return name;
 }
 
-function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approved' | 'rejected', name: string, hash: string | undefined, note: string | undefined): number {
+async function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approved' | 'rejected', name: string, hash: string | undefined, note: string | undefined): Promise<number> {
   // Opened first, so an unwritable audit trail stops the decision instead of hiding it.
   const auditDb = openAuditDb(auditDbPath(config.dataDir), { durability: config.audit.durability });
   try {
@@ -116,6 +118,7 @@ function decide(config: LoadedConfig, state: StateStore, io: Io, status: 'approv
       if (result.changed) state.decideToolVersion(v, { status: v.status, by: v.decidedBy, note: v.note, at: v.decidedAt }, [status]);
       throw err;
     }
+    if (result.changed) await applyInRunningGateway(config.dataDir, io);
     const verb = status === 'approved' ? 'approved' : 'rejected';
     io.out.write(result.changed ? `${verb} ${name} version ${v.hash.slice(0, 12)}\n` : `no change: ${name} version ${v.hash.slice(0, 12)} was already ${verb}\n`);
     return 0;

@@ -42,7 +42,7 @@ describe('authenticate policy', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const policy = () => createAuthenticatePolicy({ keys, suspensions, adminToken: admin, refreshState: () => undefined, now: () => now });
+  const policy = () => createAuthenticatePolicy({ keys, suspensions, adminToken: admin, now: () => now });
   const ctx = (value: string | null, over: Partial<RequestContext> = {}) =>
     makeContext({ catalog, credential: value === null ? null : { scheme: 'bearer', value }, ...over });
 
@@ -94,20 +94,26 @@ describe('authenticate policy', () => {
     expect(d.kind).toBe('deny');
   });
 
-  it('applies keys created and revoked by another process (the CLI) on the very next request', async () => {
+  it('sees keys created and revoked by another process (the CLI) once the state is refreshed, not before', async () => {
+    // The refresh runs when the CLI tells the gateway (POST /admin/state/reload) or on the
+    // gateway's one-second timer, never per request (no synchronous SQLite read there).
     const refreshState = createStateRefresher(state, () => {
       keys.reload();
       suspensions.reload();
     });
-    const p = createAuthenticatePolicy({ keys, suspensions, adminToken: admin, refreshState, now: () => now });
+    const p = policy();
     const cliStore = StateStore.open(join(dir, 'state.db'));
     try {
       const { key, row } = createKeyRow(cliStore, 'alpha', { now });
+      expect((await p.request!(ctx(key))).kind).toBe('deny');
+      refreshState();
       expect((await p.request!(ctx(key))).kind).toBe('allow');
       cliStore.revokeKey(row.keyId, now);
+      refreshState();
       expect((await p.request!(ctx(key))).kind).toBe('deny');
       const second = createKeyRow(cliStore, 'alpha', { now });
       cliStore.suspend('alpha', 'cli', 'cli', now);
+      refreshState();
       expect((await p.request!(ctx(second.key))).kind).toBe('deny');
     } finally {
       cliStore.close();

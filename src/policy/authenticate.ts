@@ -9,8 +9,6 @@ export interface AuthenticateDeps {
   keys: KeyRegistry;
   suspensions: SuspensionIndex;
   adminToken: AdminToken;
-  /** Applies state changes committed by other processes (the CLI) before this request reads keys. */
-  refreshState: () => void;
   now: () => number;
 }
 
@@ -34,7 +32,6 @@ export function createAuthenticatePolicy(deps: AuthenticateDeps): Policy {
     name: 'authenticate',
     phase: 'headers',
     request(ctx): Decision {
-      deps.refreshState();
       const cred = ctx.credential;
       if (!cred) return fail('no credential');
       if (ctx.channel === 'admin') {

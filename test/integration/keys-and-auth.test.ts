@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +199,55 @@ describe('agent keys and authentication (real gateway process)', () => {
     expect((await fetch(`${gw.url}/admin/agents`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
     expect((await fetch(`${gw.url}/admin/agents`)).status).toBe(401);
     expect((await admin('/admin/agents')).status).toBe(200);
+  });
+
+  it('has the running gateway apply a CLI change before the command returns, or within a second when it cannot be asked', async () => {
+    // No wait anywhere: requests do not read state.db, so only the CLI's reload call can make
+    // these hold at once.
+    const { key, keyId } = await createKey(ws, 'support-triage');
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await whoami(auth)).status).toBe(200);
+    const revoked = await cli(ws, ['agents', 'keys', 'revoke', keyId]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toBe('');
+    expect((await whoami(auth)).status).toBe(401);
+    const reloads = await auditRows(ws, '--channel', 'admin');
+    expect(reloads.filter((r) => r.action === 'state.reload' && r.decision === 'allow' && r.status === 200).length).toBeGreaterThanOrEqual(2);
+
+    // A gateway the CLI cannot reach (its runtime file names a port nobody listens on): the
+    // CLI says so, and the gateway's timer applies the change.
+    const runtimePath = join(ws.dataDir, 'gateway.json');
+    const runtime = readFileSync(runtimePath, 'utf8');
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    writeFileSync(runtimePath, JSON.stringify({ ...JSON.parse(runtime), port: closed }));
+    try {
+      const other = await createKey(ws, 'support-triage');
+      const suspended = await cli(ws, ['agents', 'suspend', 'support-triage', '--reason', 'timer']);
+      expect(suspended.code).toBe(0);
+      expect(suspended.stderr).toContain('did not confirm the change; it applies it within a second');
+      const t0 = Date.now();
+      let status = 200;
+      while (status !== 401 && Date.now() - t0 < 5000) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await whoami({ authorization: `Bearer ${other.key}` })).status;
+      }
+      expect(status).toBe(401);
+    } finally {
+      writeFileSync(runtimePath, runtime);
+      expect((await cli(ws, ['agents', 'resume', 'support-triage'])).code).toBe(0);
+    }
+  });
+
+  it('refuses the state reload without the admin token, and answers whether anything changed', async () => {
+    expect((await fetch(`${gw.url}/admin/state/reload`, { method: 'POST' })).status).toBe(401);
+    const r = await admin('/admin/state/reload', { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ changed: false });
   });
 
   it('applies a runtime suspension from the CLI at once and lifts it on resume', async () => {
