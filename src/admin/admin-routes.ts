@@ -95,7 +95,14 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   }));
   app.get('/admin/agents/:id/keys', governed(deps, {
     channel: 'admin', action: 'keys.list', body: 'none', target: byAgent,
-    handle: (_ctx, req) => ok({ keys: deps.state.listKeys(param(req, 'id')).map(publicKeyView) }),
+    handle: (ctx, req) => {
+      // Keys outlive an agent's removal from the catalog (until revoked): list them, but an id
+      // that never had keys and is not in the catalog is a typo, not an empty list.
+      const id = param(req, 'id');
+      const keys = deps.state.listKeys(id).map(publicKeyView);
+      if (keys.length === 0) agentOr404(ctx.catalog, id);
+      return ok({ keys });
+    },
   }));
   app.post('/admin/agents/:id/keys', governed(deps, {
     channel: 'admin', action: 'keys.create', body: 'optional-json', target: byAgent,

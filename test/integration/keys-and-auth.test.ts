@@ -243,6 +243,15 @@ describe('agent keys and authentication (real gateway process)', () => {
     }
   });
 
+  it('lists the keys of a catalog agent and answers 404 for an id that is neither in the catalog nor has keys', async () => {
+    const listed = await admin('/admin/agents/finance-analyst/keys');
+    expect(listed.status).toBe(200);
+    expect(Array.isArray(((await listed.json()) as { keys: unknown }).keys)).toBe(true);
+    const typo = await admin('/admin/agents/support-triag/keys');
+    expect(typo.status).toBe(404);
+    expect(((await typo.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
   it('refuses the state reload without the admin token, and answers whether anything changed', async () => {
     expect((await fetch(`${gw.url}/admin/state/reload`, { method: 'POST' })).status).toBe(401);
     const r = await admin('/admin/state/reload', { method: 'POST' });
