@@ -252,7 +252,13 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
     return changed;
   };
-  const refreshTimer = setInterval(applyStateChanges, 1000);
+  const refreshTimer = setInterval(() => {
+    try {
+      applyStateChanges();
+    } catch (err) {
+      log.warn({ err }, 'could not re-read state.db; retrying in a second');
+    }
+  }, 1000);
   refreshTimer.unref();
   const overload = new OverloadGuard(config.limits);
   let draining = false;
@@ -303,6 +309,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         state,
         now,
         applyStateChanges,
+        onResumed: forgetResumed,
         catalogStatus: () => {
           const c = catalog.current();
           return { version: c.version, digest: c.digest, loadedAt: new Date(c.loadedAt).toISOString(), agents: c.agents.size, files: c.files, lastRejection };

@@ -18,6 +18,8 @@ export interface AdminDeps extends GovernedDeps {
   now: () => number;
   /** Re-reads what other processes (the CLI) committed to state.db; whether anything changed. */
   applyStateChanges: () => boolean;
+  /** After an admin-API resume: the loop guard forgets the history of agents it had suspended. */
+  onResumed: () => void;
   catalogStatus: () => Record<string, unknown>;
   /** Runs off the event loop; throws INVALID_PARAMS for a bad query. */
   queryAudit: (query: Record<string, unknown>) => Promise<unknown[]>;
@@ -90,6 +92,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
       const id = param(req, 'id');
       agentOr404(ctx.catalog, id);
       const changed = await withBusyRetry(() => deps.suspensions.resume(id));
+      deps.onResumed();
       return { ...ok({ ...agentView(ctx, id), changed }, 200, { changed }), subject: { agentId: id } };
     },
   }));

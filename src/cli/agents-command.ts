@@ -90,14 +90,15 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       }
       const auditDb = openAudit(config);
-      let changed: boolean;
+      let changed = false;
       try {
         changed = state.revokeKey(keyId, now);
         record(auditDb, { action: 'keys.revoke', target: keyId, agentId: row.agentId, keyId, details: { ...cliActor(), changed } });
       } finally {
         auditDb.close();
+        // Committed is committed: the gateway must stop accepting the key even if the record failed.
+        if (changed) await applyInRunningGateway(config.dataDir, io);
       }
-      if (changed) await applyInRunningGateway(config.dataDir, io);
       io.out.write(changed ? `revoked ${keyId}\n` : `${keyId} was already revoked\n`);
       return 0;
     }
@@ -105,14 +106,14 @@ export async function agentsCommand(argv: string[], io: Io): Promise<number> {
       const agentId = required(sub, 'agent id');
       await requireAgent(config, agentId);
       const auditDb = openAudit(config);
-      let changed: boolean;
+      let changed = false;
       try {
         changed = verb === 'suspend' ? state.suspend(agentId, values.reason ?? null, 'cli', now) : state.resume(agentId);
         record(auditDb, { action: `agents.${verb}`, target: agentId, agentId, reason: values.reason ?? null, details: { ...cliActor(), changed } });
       } finally {
         auditDb.close();
+        if (changed) await applyInRunningGateway(config.dataDir, io);
       }
-      if (changed) await applyInRunningGateway(config.dataDir, io);
       io.out.write(`${changed ? (verb === 'suspend' ? 'suspended' : 'resumed') : `no change (already ${verb === 'suspend' ? 'suspended' : 'not suspended at runtime'})`}: ${agentId}\n`);
       return 0;
     }

@@ -64,19 +64,22 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
       // Opened first, so an unwritable audit trail stops the reset instead of hiding it.
       const auditDb = openAuditDb(auditDbPath(config.dataDir), { durability: config.audit.durability });
       const state = StateStore.open(stateDbPath(config.dataDir));
+      let committed = false;
       try {
         const keys = specs.map((s) => s.key);
         const at = Date.now();
         state.resetBudgets(keys, at, 'cli');
+        committed = true;
         appendDirect(auditDb, [
           { time: at, requestId: `cli-${randomUUID()}`, channel: 'admin', action: 'budgets.reset', agentId, target: agentId, decision: 'allow', details: { ...cliActor(), keys } },
         ]);
-        io.out.write(`reset ${keys.length} budget(s) of ${agentId}: ${specs.map((s) => s.name).join(', ')}\n`);
       } finally {
         state.close();
         auditDb.close();
+        // Committed is committed: the running gateway applies it even if the record failed.
+        if (committed) await applyInRunningGateway(config.dataDir, io);
       }
-      await applyInRunningGateway(config.dataDir, io);
+      io.out.write(`reset ${specs.length} budget(s) of ${agentId}: ${specs.map((s) => s.name).join(', ')}\n`);
       return 0;
     }
     default:

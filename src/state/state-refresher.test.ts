@@ -30,6 +30,20 @@ describe('state refresher', () => {
     expect(reloads).toBe(1);
   });
 
+  it('retries a reload that failed (state.db busy) instead of marking the change seen', () => {
+    let fail = true;
+    let reloads = 0;
+    const refresh = createStateRefresher(gateway, () => {
+      if (fail) throw new Error('SQLITE_BUSY');
+      reloads++;
+    });
+    cli.suspend('alpha', 'why', 'cli', 1);
+    expect(() => refresh()).toThrow('SQLITE_BUSY');
+    fail = false;
+    expect(refresh()).toBe(true);
+    expect(reloads).toBe(1);
+  });
+
   it('does not reload for the gateway’s own commits (their views change in memory at once)', () => {
     let reloads = 0;
     const refresh = createStateRefresher(gateway, () => reloads++);

@@ -14,8 +14,9 @@ export function createStateRefresher(store: StateStore, reload: () => void): () 
   return function refreshState(): boolean {
     const now = store.changeCounter();
     if (now === seen) return false;
-    seen = now;
+    // Marked seen only once reloaded: a reload that throws (state.db busy) is retried next time.
     reload();
+    seen = now;
     return true;
   };
 }

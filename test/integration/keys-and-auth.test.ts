@@ -224,9 +224,10 @@ describe('agent keys and authentication (real gateway process)', () => {
         srv.close(() => resolve(port));
       });
     });
+    const other = await createKey(ws, 'support-triage');
+    expect((await whoami({ authorization: `Bearer ${other.key}` })).status).toBe(200);
     writeFileSync(runtimePath, JSON.stringify({ ...JSON.parse(runtime), port: closed }));
     try {
-      const other = await createKey(ws, 'support-triage');
       const suspended = await cli(ws, ['agents', 'suspend', 'support-triage', '--reason', 'timer']);
       expect(suspended.code).toBe(0);
       expect(suspended.stderr).toContain('did not confirm the change; it applies it within a second');
@@ -305,19 +306,21 @@ describe('agent keys and authentication (real gateway process)', () => {
       ['--expires', '2030-02-31'],
       ['--expires', '+275760-09-14T00:00:00Z'],
     ];
-    for (const flags of bad) {
-      const r = await cli(ws, ['agents', 'keys', 'create', 'code-reviewer', ...flags]);
+    // Independent refusals, run side by side: each is a whole CLI process start.
+    const results = await Promise.all(bad.map((flags) => cli(ws, ['agents', 'keys', 'create', 'code-reviewer', ...flags])));
+    results.forEach((r, i) => {
+      const flags = bad[i]!;
       expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(flags[0]);
       expect(r.stdout).not.toMatch(/wdn_/);
-    }
+    });
     expect(await keyCount()).toBe(before);
     const listed = await cli(ws, ['agents', 'keys', 'list']);
     expect(listed.code, listed.stderr).toBe(0);
     const ok = await cli(ws, ['agents', 'keys', 'create', 'code-reviewer', '--json', '--ttl-days', '3650']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(Date.parse((JSON.parse(ok.stdout) as { expiresAt: string }).expiresAt)).toBeGreaterThan(Date.now() + 3649 * 86_400_000);
-  });
+  }, 60_000);
 
   it('still lists keys whose stored expiry no date can show (written before validation), showing null', async () => {
     const { keyId } = await createKey(ws, 'code-reviewer');

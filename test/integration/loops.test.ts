@@ -167,6 +167,23 @@ describe('suspend', () => {
     } finally {
       await again.close();
     }
+    // Tripped again, and resumed through the admin API this time: a clean history too.
+    const third = await connectClient(env.gw.url, env.keys.suspendee!, 'modern');
+    try {
+      const tripped = await third.callTool({ name: 'everything__echo', arguments: { message: 'x' } }).catch((e: unknown) => e);
+      expect(String(tripped)).toMatch(/suspended until an admin resumes it/);
+    } finally {
+      await third.close().catch(() => undefined);
+    }
+    const resumed = await fetch(`${env.gw.url}/admin/agents/suspendee/resume`, { method: 'POST', headers: { authorization: `Bearer ${env.gw.adminToken}` } });
+    expect(resumed.status).toBe(200);
+    const fourth = await connectClient(env.gw.url, env.keys.suspendee!, 'modern');
+    try {
+      const r = await fourth.callTool({ name: 'everything__echo', arguments: { message: 'x' } });
+      expect(JSON.stringify(r.content)).toContain('x');
+    } finally {
+      await fourth.close();
+    }
   });
 });
 
