@@ -78,4 +78,27 @@ describe('loading a spec', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('loads a JSON spec that repeats a key with the last value, and warns where (a YAML one is refused)', async () => {
+    const json = [
+      '{',
+      '  "openapi": "3.1.0", "info": {"title": "t", "version": "1"},',
+      '  "paths": {',
+      '    "/a": {"get": {"operationId": "first", "responses": {"200": {"description": "ok"}}}},',
+      '    "/a": {"get": {"operationId": "second", "responses": {"200": {"description": "ok"}}}}',
+      '  }',
+      '}',
+    ].join('\n');
+    const r = await loadSpec('a.json', json);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.spec.warnings).toEqual(['line 5: an object repeats the key "/a"; only its last value is used']);
+    expect(((r.spec.document.paths as Record<string, { get: { operationId: string } }>)['/a']!).get.operationId).toBe('second');
+
+    const clean = await loadSpec('b.json', json.replace('"/a": {"get": {"operationId": "second"', '"/b": {"get": {"operationId": "second"'));
+    expect(clean.ok && clean.spec.warnings).toEqual([]);
+
+    const yaml = await loadSpec('a.yaml', 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a: {}\n  /a: {}\n');
+    expect(yaml.ok).toBe(false);
+  });
 });

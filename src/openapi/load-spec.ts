@@ -5,9 +5,10 @@
  * refused before the dereferencer sees it, so nothing is ever fetched or read from disk.
  */
 import { dereference, upgrade } from '@scalar/openapi-parser';
+import { LineCounter, parseDocument } from 'yaml';
 import type { ConfigIssue } from '../config/issues.js';
 import { parseYaml } from '../config/load.js';
-import { jsonDepthExceeds } from '../util/json-guard.js';
+import { scanJson } from '../util/json-scan.js';
 import { pruneForTools } from './prune-spec.js';
 import { isObject } from '../util/is-object.js';
 
@@ -23,7 +24,7 @@ export interface LoadedSpec {
   /** OpenAPI 3.1, internal `$ref`s replaced by what they point at (recursive schemas are cyclic). */
   document: Record<string, unknown>;
   title: string;
-  /** Internal `$ref`s that point nowhere: the operations using them are skipped. */
+  /** Internal `$ref`s that point nowhere (the operations using them are skipped); a JSON key repeated in one object. */
   warnings: string[];
 }
 
@@ -35,6 +36,7 @@ export async function loadSpec(file: string, text: string, opts: { keepResponses
   const raw = parseText(file, text);
   if (!raw.ok) return raw;
   const doc = raw.value;
+  const parseWarnings = raw.warnings;
   if (!isObject(doc)) return fail('(root)', 'not an OpenAPI or Swagger document (expected an object)');
   const version = specVersion(doc);
   if (version === null) return fail('(root)', 'neither `swagger: "2.0"` nor `openapi: 3.0.x / 3.1.x`');
@@ -62,23 +64,43 @@ export async function loadSpec(file: string, text: string, opts: { keepResponses
   const info = isObject(deref.schema.info) ? deref.schema.info : {};
   // A dangling internal $ref leaves its operations unusable, not the whole API: the mapper
   // skips operations that still contain a $ref.
-  return { ok: true, spec: { version, document: deref.schema, title: typeof info.title === 'string' ? info.title : '', warnings: unresolved } };
+  return { ok: true, spec: { version, document: deref.schema, title: typeof info.title === 'string' ? info.title : '', warnings: [...parseWarnings, ...unresolved] } };
 }
 
-function parseText(file: string, text: string): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
+function parseText(file: string, text: string): { ok: true; value: unknown; warnings: string[] } | { ok: false; issues: ConfigIssue[] } {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    if (jsonDepthExceeds(text, MAX_SPEC_DEPTH)) return { ok: false, issues: [{ file, path: '(json)', message: `nesting deeper than ${MAX_SPEC_DEPTH} levels` }] };
+    const scan = scanJson(Buffer.from(text, 'utf8'), MAX_SPEC_DEPTH);
+    if (scan.problem === 'too-deep') return { ok: false, issues: [{ file, path: '(json)', message: `nesting deeper than ${MAX_SPEC_DEPTH} levels` }] };
     // JSON.parse makes `__proto__` an own key, but libraries that copy with assignment would
     // turn it into a prototype: refuse it as the YAML reader does.
     if (/"__proto__"\s*:/.test(text)) return { ok: false, issues: [{ file, path: '(json)', message: 'the key "__proto__" is not allowed' }] };
     try {
-      return { ok: true, value: JSON.parse(text) };
+      const value: unknown = JSON.parse(text);
+      return { ok: true, value, warnings: scan.problem === 'duplicate-key' ? [repeatedKeyWarning(text)] : [] };
     } catch (err) {
       return { ok: false, issues: [{ file, path: '(json)', message: clip((err as Error).message) }] };
     }
   }
-  return parseYaml(file, text, MAX_SPEC_DEPTH);
+  const yaml = parseYaml(file, text, MAX_SPEC_DEPTH);
+  return yaml.ok ? { ...yaml, warnings: [] } : yaml;
+}
+
+/**
+ * JSON allows a repeated key and keeps its last value, so a spec that repeats one (a path or
+ * an operation written twice) still loads, but silently loses the first: say where. (A YAML
+ * spec that does so is refused: YAML forbids it.) Located by the YAML reader, which reads
+ * JSON and reports the repetition with its line; only specs that have one get this far.
+ */
+function repeatedKeyWarning(text: string): string {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
+  const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (!dup) return 'an object repeats a key: only its last value is used';
+  const literal = /"(?:[^"\\]|\\.)*"/y;
+  literal.lastIndex = dup.pos[0];
+  const key = literal.exec(text)?.[0];
+  return `line ${lines.linePos(dup.pos[0]).line}: an object repeats the key ${key ? clip(key) : '(unknown)'}; only its last value is used`;
 }
 
 function specVersion(doc: Record<string, unknown>): SpecVersion | null {
