@@ -147,6 +147,26 @@ describe('buildToolInput: parameters', () => {
     expect(r.warnings).toEqual(['path parameter "ghost" is not in the path template; ignored']);
   });
 
+  it('says in words why a parameter is ignored: no name, a bad "in", or empty from a $ref to itself', () => {
+    const r = ok(
+      tool('/a', 'get', {
+        parameters: [
+          { in: 'query', schema: str },
+          { name: 'id', in: 'body', schema: str },
+          { name: 7, schema: str },
+          { $ref: '#/components/parameters/Self' },
+        ],
+      }, { components: { parameters: { Self: { $ref: '#/components/parameters/Self' } } } }),
+    );
+    expect(r.plan.parameters).toEqual([]);
+    expect(r.warnings).toEqual([
+      'operation parameter ignored: it has no name',
+      'operation parameter ignored: "id": its "in" is "body", not one of path, query, header, cookie',
+      'operation parameter ignored: its name is 7, not a non-empty string; it has no "in"',
+      'operation parameter ignored: it is empty (a $ref that refers to itself?)',
+    ]);
+  });
+
   it('skips an operation with a $ref the dereferencer could not resolve', () => {
     const r = buildToolInput({
       method: 'GET',

@@ -57,7 +57,7 @@ export function collectParameters(input: {
       const name = own(p, 'name');
       const location = own(p, 'in');
       if (typeof name !== 'string' || name === '' || !LOCATIONS.includes(location as ParamLocation)) {
-        warnings.push(`${level} parameter ${JSON.stringify(name)} in ${JSON.stringify(location)} ignored (no name or unknown location)`);
+        warnings.push(`${level} parameter ignored: ${unusable(p, name, location)}`);
         continue;
       }
       // Header names are case-insensitive on the wire, so `X-Id` and `x-id` are one parameter.
@@ -138,4 +138,18 @@ export function templateVariables(pathTemplate: string): Set<string> {
   const out = new Set<string>();
   for (const m of pathTemplate.matchAll(/\{([^{}]+)\}/g)) out.add(m[1] as string);
   return out;
+}
+
+/** Why a parameter object cannot be used, in words (its fields may be anything, or absent). */
+function unusable(p: Record<string, unknown>, name: unknown, location: unknown): string {
+  // A $ref that points at itself (or a cycle of them) dereferences to an empty object.
+  if (Object.keys(p).length === 0) return 'it is empty (a $ref that refers to itself?)';
+  const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v) : typeof v === 'object' && v !== null ? 'an object' : String(v));
+  const problems: string[] = [];
+  if (name === undefined) problems.push('it has no name');
+  else if (typeof name !== 'string' || name === '') problems.push(`its name is ${shown(name)}, not a non-empty string`);
+  if (location === undefined) problems.push('it has no "in"');
+  else if (!LOCATIONS.includes(location as ParamLocation)) problems.push(`its "in" is ${shown(location)}, not one of ${LOCATIONS.join(', ')}`);
+  const named = typeof name === 'string' && name !== '' ? `${shown(name)}: ` : '';
+  return named + problems.join('; ');
 }
