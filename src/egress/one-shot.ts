@@ -4,6 +4,7 @@ import { EgressError, egressErrorFrom } from './egress-error.js';
 import { ACCEPT_ENCODING, readCapped } from './read-capped.js';
 import { ON_WRITTEN } from './on-written.js';
 import { settleOnAbort } from './settle-on-abort.js';
+import { withQueryPairs } from '../util/query-pair.js';
 
 export interface EgressTimeouts {
   /** Resolving, connecting and TLS (used when the target sets no connectTimeoutMs). */
@@ -31,6 +32,12 @@ export interface EgressRequest {
   maxBytes: number;
   /** 'same-origin': follow up to 5 redirects within the origin (each new connection checked again); another origin is refused. */
   redirects: 'none' | 'same-origin';
+  /**
+   * Query pairs (`name=value`, encoded) that every redirect target carries too, replacing any
+   * of the same name in its Location: credentials sent in the query, which a Location need
+   * not repeat (headers, and with them header credentials, are sent again as they are).
+   */
+  keepQuery?: readonly string[];
   /** Called when the request is written to a connection (before that, the server cannot have seen it). */
   onWritten?: () => void;
 }
@@ -96,7 +103,7 @@ export async function oneShot(dispatcher: Dispatcher, origin: string, req: Egres
       if (req.redirects === 'same-origin' && REDIRECTS.has(res.statusCode) && typeof location === 'string') {
         res.body.dump({ limit: 64 * 1024 }).catch(() => {});
         if (hop === MAX_REDIRECTS) throw new EgressError('EGRESS_BAD_RESPONSE', `${origin}: more than ${MAX_REDIRECTS} redirects`);
-        path = sameOriginTarget(location, origin, path);
+        path = withQueryPairs(sameOriginTarget(location, origin, path), req.keepQuery ?? []);
         // As browsers do: 303 turns anything but HEAD into a GET; 301/302 turn a POST into one.
         if ((res.statusCode === 303 && method !== 'HEAD') || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
           method = 'GET';

@@ -52,6 +52,8 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
       // Credentials go on a copy: a retry after a refreshed token starts from the agent's request again.
       const req = copyRequest(built.request);
       await tool.injector.apply(req, io.signal);
+      // The pairs the injector added: a same-origin redirect must carry them too.
+      const credentialQuery = req.query.filter((pair) => !built.request.query.includes(pair));
       const answer = await io.egress.request(
         { origin: api.base.origin, internal: api.sidecar.internal },
         {
@@ -63,6 +65,7 @@ export async function callOperation(api: ImportedApi, tool: OpenApiTool, args: R
           timeouts: tool.timeouts,
           maxBytes: tool.maxResponseBytes,
           redirects: api.sidecar.redirects,
+          keepQuery: credentialQuery,
           onWritten: markSent,
         },
       );

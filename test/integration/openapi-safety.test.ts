@@ -198,6 +198,9 @@ beforeAll(async () => {
   api = await startRecordingApi();
   for (const p of ['/v1/keys/', '/v1/basic/', '/v1/bearer/', '/v1/oauth/']) api.route(p, echo);
   api.route('/oauth/refuse', refuseToken);
+  // Moved within the origin, with a Location that carries no key (or one of its own).
+  api.route('/v1/moved/old', (_req, res) => void res.writeHead(302, { location: '/v1/keys/200?after=redirect' }).end());
+  api.route('/v1/moved/spoof', (_req, res) => void res.writeHead(307, { location: '/v1/keys/200?api_key=from-the-api' }).end());
   // Answers long after the import's 600 ms first-byte deadline (the socket is gone by then).
   api.route('/v1/slow', (_req, res) => void setTimeout(() => res.destroyed || res.end('{}'), 2500));
   api.route('/typed/profile', jsonAnswer({ id: 7, name: 'Ann' }));
@@ -252,6 +255,31 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // Follows same-origin redirects; its key travels in the query.
+  writeFileSync(
+    join(dir, 'moved.json'),
+    openApiSpec(
+      'Moved',
+      [
+        { id: 'getOld', method: 'get', path: '/moved/old', summary: 'Moved', more: { security: [{ keyQuery: [] }] } },
+        { id: 'getSpoof', method: 'get', path: '/moved/spoof', summary: 'Moved, naming a key', more: { security: [{ keyQuery: [] }] } },
+      ],
+      { components: { securitySchemes: { keyQuery: { type: 'apiKey', in: 'query', name: 'api_key' } } } },
+    ),
+  );
+  writeFileSync(
+    join(dir, 'moved.warden.yaml'),
+    [
+      `baseUrl: ${api.url}/v1`,
+      'internal: true',
+      'allowHttp: true',
+      'redirects: same-origin',
+      'credentials:',
+      '  schemes:',
+      '    keyQuery: { type: apiKey, value: { env: SAFE_QUERY_KEY } }',
+      '',
+    ].join('\n'),
+  );
   // The same API twice: with output schemas advertised and enforced, and without.
   writeFileSync(join(dir, 'typed.json'), openApiSpec('Typed', TYPED_OPS));
   writeFileSync(join(dir, 'typed.warden.yaml'), `baseUrl: ${api.url}/typed\ninternal: true\nallowHttp: true\noutputSchema: true\n`);
@@ -287,7 +315,7 @@ beforeAll(async () => {
   buyer = await connectClient(gw.url, buyerKey, 'modern');
   browser = await connectClient(gw.url, (await createKey(ws, 'browser')).key, 'legacy');
   const deadline = Date.now() + 10_000;
-  while ((await importStatus(gw)).filter((s) => s.state === 'imported').length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((await importStatus(gw)).filter((s) => s.state === 'imported').length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 });
 
 afterAll(async () => {
@@ -303,6 +331,7 @@ describe('OpenAPI imports and the threat model (real gateway, echoing HTTP API)'
     const status = await importStatus(gw);
     expect(status.map((s) => [s.id, s.state]).sort()).toEqual([
       ['leaky', 'imported'],
+      ['moved', 'imported'],
       ['plain', 'imported'],
       ['shop', 'imported'],
       ['typed', 'imported'],
@@ -335,6 +364,17 @@ describe('OpenAPI imports and the threat model (real gateway, echoing HTTP API)'
     const echoed = (await call(buyer, 'shop__echoKeys', { code: '200' })).structuredContent as { query: string; headers: Record<string, string> };
     expect(echoed.headers).toMatchObject({ 'x-api-key': '[REDACTED]', cookie: 'shop_session=[REDACTED]' });
     expect(echoed.query).toBe('api_key=[REDACTED]');
+  });
+
+  it('sends a query credential again after a same-origin redirect whose Location leaves it out, and never the API\'s own value', async () => {
+    for (const tool of ['moved__getOld', 'moved__getSpoof']) {
+      const r = await call(buyer, tool, {});
+      expect(r.isError ?? false, tool).toBe(false);
+      const received = api.requests.at(-1)!;
+      expect(received.path).toBe('/v1/keys/200');
+      expect(new URLSearchParams(received.query).getAll('api_key')).toEqual([SECRETS.SAFE_QUERY_KEY]);
+      expect(JSON.stringify(r)).not.toContain(SECRETS.SAFE_QUERY_KEY);
+    }
   });
 
   // Threat model E5: every configured secret is a canary, the basic user name included.

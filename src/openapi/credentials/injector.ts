@@ -1,3 +1,4 @@
+import { queryPairName } from '../../util/query-pair.js';
 import type { BuiltRequest } from '../plan.js';
 import type { ClientCredentialsTokenSource } from './oauth-client-credentials.js';
 import type { CredentialLocation } from './security-schemes.js';
@@ -49,7 +50,7 @@ export function place(req: BuiltRequest, p: Placement, value: string): void {
     // defineProperty: a spec may name a header "__proto__", which plain assignment would not store.
     Object.defineProperty(req.headers, p.name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
   } else if (p.in === 'query') {
-    req.query = req.query.filter((pair) => queryName(pair) !== p.name);
+    req.query = req.query.filter((pair) => queryPairName(pair) !== p.name);
     req.query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(value)}`);
   } else {
     req.cookies = req.cookies.filter((pair) => cookieName(pair) !== p.name);
@@ -60,16 +61,6 @@ export function place(req: BuiltRequest, p: Placement, value: string): void {
 function cookieName(pair: string): string {
   const eq = pair.indexOf('=');
   return (eq < 0 ? pair : pair.slice(0, eq)).trim();
-}
-
-function queryName(pair: string): string {
-  const eq = pair.indexOf('=');
-  const raw = (eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 export function staticCredential(label: string, entries: ReadonlyArray<Placement & { value: string }>): BoundCredential {
