@@ -1,6 +1,7 @@
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatIssues } from '../config/issues.js';
+import { scanDefinition } from '../mcp/registry/injection-scan.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import { buildImport, type ImportedApi } from '../openapi/import-api.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -94,17 +95,33 @@ function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
     specVersion: api.version,
     baseUrl: api.base.href,
     copiedTo,
-    tools: [...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk })),
+    tools: [...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk, ...review(api, t.definition) })),
     skipped: api.skipped,
     warnings: [...notes, ...api.warnings],
   };
+}
+
+/**
+ * What the gateway will do with a tool's definition when it first sees it, as the registry
+ * decides: held for review when the injection scan flags it, or when the sidecar turns
+ * autoApprove off; usable otherwise. (A version approved before is usable whatever this says.)
+ */
+function review(api: ImportedApi, definition: Record<string, unknown>) {
+  const findings = scanDefinition(definition);
+  if (findings.length > 0) {
+    const rules = [...new Set(findings.map((f) => f.rule))].join(', ');
+    return { review: `held: injection scan (${rules})`, findings };
+  }
+  return { review: api.sidecar.autoApprove ? 'usable' : 'held: autoApprove is false', findings };
 }
 
 function printReport(io: Io, api: ImportedApi, copiedTo: string | null, notes: string[]): void {
   const r = report(api, copiedTo, notes);
   io.out.write(`${tableCell(api.title || '(untitled)', 120)} (${api.version === '2.0' ? 'Swagger 2.0' : `OpenAPI ${api.version}`}) as namespace ${api.id}, calls ${api.base.href}\n`);
   io.out.write(`${r.tools.length} tool(s), ${r.skipped.length} operation(s) skipped, ${r.warnings.length} warning(s)\n\n`);
-  if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk'], { maxWidth: { operation: 80 } });
+  if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk', 'review'], { maxWidth: { operation: 80, review: 80 } });
+  const held = r.tools.filter((t) => t.review !== 'usable').length;
+  if (held > 0) io.out.write(`\n${held} tool(s) held: hidden until \`warden tools approve <name>\` (see \`warden tools pending\` once the gateway has loaded them)\n`);
   if (r.skipped.length > 0) {
     io.out.write('\nskipped:\n');
     printTable(io.out, [...r.skipped], ['operation', 'reason'], { maxWidth: { reason: 240 } });
