@@ -79,6 +79,24 @@ describe('loading a spec', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('ignores webhooks (3.1 webhooks, x-webhooks): no warning for what they refer to, since they never become tools', async () => {
+    const hook = { post: { requestBody: { content: { 'application/json': { examples: { a: { $ref: '#/components/examples/gone' } } } } }, responses: {} } };
+    const r = await loadSpec(
+      'a.json',
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: { '/a': { get: { operationId: 'a', responses: { 200: { description: 'ok' } } } } },
+        webhooks: { created: hook },
+        'x-webhooks': { updated: { ...hook, post: { ...hook.post, parameters: [{ $ref: '#/components/parameters/gone' }] } } },
+      }),
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.spec.warnings).toEqual([]);
+    expect(r.spec.document.webhooks).toBeUndefined();
+  });
+
   it('loads a JSON spec that repeats a key with the last value, and warns where (a YAML one is refused)', async () => {
     const json = [
       '{',

@@ -1,7 +1,7 @@
 /**
  * Drops the parts of a parsed spec that no tool needs, before the (memory-hungry) upgrade
- * and dereference: examples (GitHub's spec carries megabytes of them), and responses unless
- * an output schema was asked for. The rest of the document is untouched. Mutates in place.
+ * and dereference: examples (GitHub's spec carries megabytes of them), webhooks, and
+ * responses unless an output schema was asked for. The rest of the document is untouched. Mutates in place.
  */
 import { isObject } from '../util/is-object.js';
 
@@ -19,6 +19,10 @@ export function pruneForTools(doc: Record<string, unknown>, opts: { keepResponse
   }
   // Swagger 2.0 keeps shared responses at the root.
   if (!opts.keepResponses) delete doc.responses;
+  // Requests the API sends, not operations an agent can call (3.1 `webhooks`; GitHub's 3.0
+  // spec carries them as `x-webhooks`, examples and all): never tools, so not worth resolving.
+  delete doc.webhooks;
+  delete doc['x-webhooks'];
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const item of Object.values(paths)) {
     if (!isObject(item)) continue;
