@@ -44,6 +44,9 @@ beforeAll(async () => {
     agents: [{ id: 'agent', models: { allow: ['*'] } }, { id: 'breaker-agent', models: { allow: ['*'] } }],
     env: { KEY_PRIMARY: 'sk-primary', KEY_BACKUP: 'sk-backup', KEY_HELD: 'sk-held', KEY_QUEUED: 'sk-queued' },
   });
+  // One answered request per provider first: on a loaded machine a cold first answer can take
+  // longer than the 1.5 s first-byte timeouts these tests rely on for the cases that hang.
+  for (const model of ['gpt-4.1-mini', 'gpt-4.1-mini@backup']) await env.client('agent').chat.completions.create({ model, messages: user });
 }, 60_000);
 
 afterAll(async () => {
