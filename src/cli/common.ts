@@ -3,6 +3,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseTimeParam, TIME_PARAM_FORMS } from '../audit/time-param.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { UNSAFE_CHARS } from '../util/unsafe-chars.js';
 
 /** Options every verb that touches configuration accepts. */
 export const CONFIG_OPTIONS = {
@@ -55,11 +56,10 @@ export function parseTime(value: string, flag: string): number {
 // drive the terminal. C0/C1 controls, DEL, line/paragraph separators and bidi overrides,
 // isolates and marks become '?'; tabs and line breaks become spaces so rows stay aligned.
 const LAYOUT = /[\t\r\n]/g;
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** A value as one safe table cell: `-` for null/undefined, controls neutralized, at most `max` characters. */
 export function tableCell(v: unknown, max = Infinity): string {
-  const s = v === null || v === undefined ? '-' : String(v).replace(LAYOUT, ' ').replace(UNSAFE, '?');
+  const s = v === null || v === undefined ? '-' : String(v).replace(LAYOUT, ' ').replace(UNSAFE_CHARS, '?');
   return s.length > max ? s.slice(0, Math.max(0, max - 1)) + '…' : s;
 }
 

@@ -2,6 +2,7 @@ import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatIssues } from '../config/issues.js';
 import { scanDefinition } from '../mcp/registry/injection-scan.js';
+import { FIND_TOOL } from '../openapi/discovery.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
 import { buildImport, type ImportedApi } from '../openapi/import-api.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -95,7 +96,17 @@ function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
     specVersion: api.version,
     baseUrl: api.base.href,
     copiedTo,
-    tools: [...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk, ...review(api, t.definition) })),
+    tools: [
+      ...[...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk, ...review(api, t.definition) })),
+      // Discovery mode: agents reach the operations through these two, scanned like any tool
+      // (their descriptions quote the spec's title); held, they keep the whole API out of reach.
+      ...(api.discovery?.definitions ?? []).map((d) => ({
+        name: publicToolName(api.id, String(d.name)),
+        operation: '(discovery)',
+        risk: d.name === FIND_TOOL ? 'read-only' : 'per operation',
+        ...review(api, d),
+      })),
+    ],
     skipped: api.skipped,
     warnings: [...notes, ...api.warnings],
   };
@@ -104,7 +115,8 @@ function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
 /**
  * What the gateway will do with a tool's definition when it first sees it, as the registry
  * decides: held for review when the injection scan flags it, or when the sidecar turns
- * autoApprove off; usable otherwise. (A version approved before is usable whatever this says.)
+ * autoApprove off; usable otherwise. (A version approved or rejected before keeps that
+ * decision whatever this says.)
  */
 function review(api: ImportedApi, definition: Record<string, unknown>) {
   const findings = scanDefinition(definition);

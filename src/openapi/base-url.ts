@@ -5,6 +5,7 @@
  */
 import type { ImportSidecar } from './sidecar-schema.js';
 import { isObject } from '../util/is-object.js';
+import { neutralize } from '../util/unsafe-chars.js';
 
 export interface BaseUrl {
   /** `scheme://host[:port]`: the only origin the import's calls may reach. */
@@ -80,5 +81,6 @@ function fillVariables(
 }
 
 function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  const clean = neutralize(s);
+  return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
 }

@@ -79,14 +79,19 @@ describe('loading a spec', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('ignores webhooks (3.1 webhooks, x-webhooks): no warning for what they refer to, since they never become tools', async () => {
+  it('ignores webhooks (3.1 webhooks, x-webhooks) and x- extensions of paths and operations: no warning for what they refer to, since no tool is made of them', async () => {
     const hook = { post: { requestBody: { content: { 'application/json': { examples: { a: { $ref: '#/components/examples/gone' } } } } }, responses: {} } };
     const r = await loadSpec(
       'a.json',
       JSON.stringify({
         openapi: '3.1.0',
         info: { title: 't', version: '1' },
-        paths: { '/a': { get: { operationId: 'a', responses: { 200: { description: 'ok' } } } } },
+        paths: {
+          '/a': {
+            'x-vendor': { $ref: '#/components/schemas/gone' },
+            get: { operationId: 'a', responses: { 200: { description: 'ok' } }, 'x-breaking-changes': [{ patch: { responses: { $ref: '#/components/responses/gone' } } }] },
+          },
+        },
         webhooks: { created: hook },
         'x-webhooks': { updated: { ...hook, post: { ...hook.post, parameters: [{ $ref: '#/components/parameters/gone' }] } } },
       }),
@@ -118,5 +123,14 @@ describe('loading a spec', () => {
 
     const yaml = await loadSpec('a.yaml', 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a: {}\n  /a: {}\n');
     expect(yaml.ok).toBe(false);
+
+    // The key is the spec author's text: controls and bidi overrides are not passed on.
+    const sneaky = await loadSpec('c.json', '{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{},"x-\u202e\u0085k":1,"x-\u202e\u0085k":2}');
+    expect(sneaky.ok && sneaky.spec.warnings[0]).toBe('line 1: an object repeats the key "x-  k"; only its last value is used');
+  });
+
+  it('reads a JSON spec that starts with a byte-order mark', async () => {
+    const r = await loadSpec('bom.json', '\ufeff{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{}}');
+    expect(r.ok).toBe(true);
   });
 });

@@ -5,12 +5,12 @@
  * refused before the dereferencer sees it, so nothing is ever fetched or read from disk.
  */
 import { dereference, upgrade } from '@scalar/openapi-parser';
-import { LineCounter, parseDocument } from 'yaml';
 import type { ConfigIssue } from '../config/issues.js';
 import { parseYaml } from '../config/load.js';
 import { scanJson } from '../util/json-scan.js';
 import { pruneForTools } from './prune-spec.js';
 import { isObject } from '../util/is-object.js';
+import { neutralize } from '../util/unsafe-chars.js';
 
 export const MAX_SPEC_BYTES = 64 * 1024 * 1024;
 /** Real specs nest schemas a few dozen levels deep; far beyond that is an attack on the parser. */
@@ -70,14 +70,17 @@ export async function loadSpec(file: string, text: string, opts: { keepResponses
 function parseText(file: string, text: string): { ok: true; value: unknown; warnings: string[] } | { ok: false; issues: ConfigIssue[] } {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    const scan = scanJson(Buffer.from(text, 'utf8'), MAX_SPEC_DEPTH);
+    // A byte-order mark is not JSON; editors on some systems write one.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const bytes = Buffer.from(text, 'utf8');
+    const scan = scanJson(bytes, MAX_SPEC_DEPTH);
     if (scan.problem === 'too-deep') return { ok: false, issues: [{ file, path: '(json)', message: `nesting deeper than ${MAX_SPEC_DEPTH} levels` }] };
     // JSON.parse makes `__proto__` an own key, but libraries that copy with assignment would
     // turn it into a prototype: refuse it as the YAML reader does.
     if (/"__proto__"\s*:/.test(text)) return { ok: false, issues: [{ file, path: '(json)', message: 'the key "__proto__" is not allowed' }] };
     try {
       const value: unknown = JSON.parse(text);
-      return { ok: true, value, warnings: scan.problem === 'duplicate-key' ? [repeatedKeyWarning(text)] : [] };
+      return { ok: true, value, warnings: scan.repeated ? [repeatedKeyWarning(bytes, scan.repeated)] : [] };
     } catch (err) {
       return { ok: false, issues: [{ file, path: '(json)', message: clip((err as Error).message) }] };
     }
@@ -89,18 +92,13 @@ function parseText(file: string, text: string): { ok: true; value: unknown; warn
 /**
  * JSON allows a repeated key and keeps its last value, so a spec that repeats one (a path or
  * an operation written twice) still loads, but silently loses the first: say where. (A YAML
- * spec that does so is refused: YAML forbids it.) Located by the YAML reader, which reads
- * JSON and reports the repetition with its line; only specs that have one get this far.
+ * spec that does so is refused: YAML forbids it.) The scan that found it says which key and
+ * where, so this costs one count of line breaks, whatever the spec's size.
  */
-function repeatedKeyWarning(text: string): string {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
-  const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
-  if (!dup) return 'an object repeats a key: only its last value is used';
-  const literal = /"(?:[^"\\]|\\.)*"/y;
-  literal.lastIndex = dup.pos[0];
-  const key = literal.exec(text)?.[0];
-  return `line ${lines.linePos(dup.pos[0]).line}: an object repeats the key ${key ? clip(key) : '(unknown)'}; only its last value is used`;
+function repeatedKeyWarning(bytes: Buffer, repeated: { key: string; offset: number }): string {
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < repeated.offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  return `line ${line}: an object repeats the key ${clip(JSON.stringify(repeated.key))}; only its last value is used`;
 }
 
 function specVersion(doc: Record<string, unknown>): SpecVersion | null {
@@ -133,7 +131,7 @@ export function externalRefs(doc: unknown): Array<{ path: string; ref: string }>
 }
 
 function clip(s: string): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const clean = neutralize(s);
   return clean.length > 160 ? `${clean.slice(0, 157)}...` : clean;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Drops the parts of a parsed spec that no tool needs, before the (memory-hungry) upgrade
- * and dereference: examples (GitHub's spec carries megabytes of them), webhooks, and
- * responses unless an output schema was asked for. The rest of the document is untouched. Mutates in place.
+ * and dereference: examples (GitHub's spec carries megabytes of them), webhooks, the `x-`
+ * extensions of paths and operations, and responses unless an output schema was asked for.
+ * The rest of the document is untouched. Mutates in place.
  */
 import { isObject } from '../util/is-object.js';
 
@@ -26,10 +27,12 @@ export function pruneForTools(doc: Record<string, unknown>, opts: { keepResponse
   const paths = isObject(doc.paths) ? doc.paths : {};
   for (const item of Object.values(paths)) {
     if (!isObject(item)) continue;
+    dropExtensions(item);
     dropParameterExamples(item.parameters);
     for (const m of METHODS) {
       const op = item[m];
       if (!isObject(op)) continue;
+      dropExtensions(op);
       dropParameterExamples(op.parameters);
       if (isObject(op.requestBody)) dropMediaExamples(op.requestBody.content);
       // Swagger 2.0 operations have `responses` too; a default keeps them valid.
@@ -42,6 +45,15 @@ export function pruneForTools(doc: Record<string, unknown>, opts: { keepResponse
   for (const b of Object.values(requestBodies)) if (isObject(b)) dropMediaExamples(b.content);
   const parameters = components && isObject(components.parameters) ? components.parameters : {};
   dropParameterExamples(Object.values(parameters));
+}
+
+/**
+ * `x-` members of path items and operations: vendor data no tool is made from (GitHub's
+ * `x-github-breaking-changes` holds whole response objects whose $refs point at the pruned
+ * responses; `x-codeSamples` can be larger than the operation).
+ */
+function dropExtensions(o: Record<string, unknown>): void {
+  for (const key of Object.keys(o)) if (key.startsWith('x-')) delete o[key];
 }
 
 function dropParameterExamples(list: unknown): void {

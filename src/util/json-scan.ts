@@ -26,6 +26,8 @@ export interface JsonScan {
   readonly problem: 'too-deep' | 'duplicate-key' | null;
   /** null when the text is not an object (or has a problem). */
   readonly spans: JsonObjectSpans | null;
+  /** With 'duplicate-key': the first key repeated, and the byte offset of its second occurrence's opening quote. */
+  readonly repeated?: { readonly key: string; readonly offset: number };
 }
 
 const QUOTE = 0x22;
@@ -47,7 +49,7 @@ export function scanJson(buf: Buffer, maxDepth: number): JsonScan {
   const frames: Array<Set<string> | null> = [];
   // Off after the first repeated key or malformed key: the verdict is known, only depth can still change it.
   let checkKeys = true;
-  let duplicate = false;
+  let repeated: { key: string; offset: number } | null = null;
   let rootSeen = false;
   let members: JsonMember[] | null = null;
   let open = -1;
@@ -65,7 +67,7 @@ export function scanJson(buf: Buffer, maxDepth: number): JsonScan {
         const key = decodeKey(buf, i, end);
         if (key === null || keys.has(key)) {
           // A malformed escape is left to JSON.parse; either way, nothing more to say about keys.
-          duplicate = key !== null;
+          if (key !== null) repeated = { key, offset: i };
           checkKeys = false;
           members = null;
         } else {
@@ -103,7 +105,7 @@ export function scanJson(buf: Buffer, maxDepth: number): JsonScan {
     }
   }
 
-  if (duplicate) return { problem: 'duplicate-key', spans: null };
+  if (repeated !== null) return { problem: 'duplicate-key', spans: null, repeated };
   return { problem: null, spans: members !== null && close > open ? { members } : null };
 }
 

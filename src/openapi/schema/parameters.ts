@@ -7,6 +7,7 @@ import type { ParamLocation, ParamStyle } from '../plan.js';
 import { AGENT_FORBIDDEN_HEADERS } from '../http-names.js';
 import { isPlainObject, own } from './json-value.js';
 import { chooseRequestMediaType } from './media-type.js';
+import { neutralize } from '../../util/unsafe-chars.js';
 
 export interface DeclaredParameter {
   name: string;
@@ -144,7 +145,7 @@ export function templateVariables(pathTemplate: string): Set<string> {
 function unusable(p: Record<string, unknown>, name: unknown, location: unknown): string {
   // A $ref that points at itself (or a cycle of them) dereferences to an empty object.
   if (Object.keys(p).length === 0) return 'it is empty (a $ref that refers to itself?)';
-  const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v) : typeof v === 'object' && v !== null ? 'an object' : String(v));
+  const shown = (v: unknown) => (typeof v === 'string' ? neutralize(JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)) : typeof v === 'object' && v !== null ? 'an object' : String(v));
   const problems: string[] = [];
   if (name === undefined) problems.push('it has no name');
   else if (typeof name !== 'string' || name === '') problems.push(`its name is ${shown(name)}, not a non-empty string`);
