@@ -24,6 +24,16 @@ describe('YAML parsing of configuration and catalog files', () => {
     expect(issuesOf(`tags: ${'['.repeat(5000)}${']'.repeat(5000)}`)).toEqual(['(yaml): nesting deeper than 64 levels']);
   });
 
+  it('refuses a key repeated in one mapping at any depth, with its place, but not the same key in two mappings', () => {
+    expect(issuesOf('a:\n  b: 1\n  c: 2\n  b: 3\n')).toEqual(['line 4, column 3: Map keys must be unique']);
+    expect(issuesOf('a: {b: 1}\nc: {b: 2}\n')).toEqual([]);
+    // The same spelling of another type is another key, as for the parser's own check.
+    expect(issuesOf('m:\n  1: x\n  "1": y\n')).toEqual([]);
+    // Many keys in one mapping (a large spec's components): still found, and without comparing every pair.
+    const many = `big:\n${Array.from({ length: 20_000 }, (_, i) => `  k${i}: ${i}\n`).join('')}  k7: again\n`;
+    expect(issuesOf(many)).toEqual(['line 20002, column 3: Map keys must be unique']);
+  });
+
   it('refuses a __proto__ key anywhere', () => {
     expect(issuesOf('rateLimits:\n  perTool:\n    __proto__: { concurrent: 1 }\n')).toEqual(['(yaml): the key "__proto__" is not allowed']);
   });

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { formatPath, type ConfigIssue } from './issues.js';
 
 // Must match config/load.ts parseYaml, so the errors come out in the same order.
-const PARSE_OPTIONS = { uniqueKeys: true, merge: false } as const;
+const PARSE_OPTIONS = { uniqueKeys: false, merge: false } as const;
 
 function parseWithLines(text: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
