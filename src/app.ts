@@ -38,6 +38,7 @@ import { llmFastLane, llmRouter } from './llm/llm-routes.js';
 import { RateLimiter } from './ratelimit/rate-limiter.js';
 import { BudgetService } from './budget/budget-service.js';
 import { LoopGuard } from './loops/loop-guard.js';
+import { auditDbPath, stateDbPath } from './data-paths.js';
 
 export interface Gateway {
   readonly url: string;
@@ -46,8 +47,7 @@ export interface Gateway {
   stop(reason: string): Promise<void>;
 }
 
-export const auditDbPath = (dataDir: string) => join(dataDir, 'audit.db');
-export const stateDbPath = (dataDir: string) => join(dataDir, 'state.db');
+export { auditDbPath, stateDbPath };
 
 /**
  * Composition root: wires config, stores, catalog, the policy chain and the HTTP surfaces,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { auditDbPath, stateDbPath } from '../app.js';
+import { auditDbPath, stateDbPath } from '../data-paths.js';
 import type { AuditEventInput } from '../audit/record.js';
 import { appendDirect, openAuditDb, type AuditDb } from '../audit/index.js';
 import { loadCatalog } from '../catalog/index.js';
@@ -12,18 +12,7 @@ import { StateStore } from '../state/state-store.js';
 import { CreateKeyOptions, expiryFrom, MAX_KEY_TTL_DAYS } from '../keys/key-expiry.js';
 import { configFrom, parse, printTable, UsageError, type Io, cliActor } from './common.js';
 import { applyInRunningGateway } from './live-gateway.js';
-
-export const AGENTS_HELP = `warden agents <verb>
-  list                                   agents in the catalog with their effective status
-  keys create <agent> [--label L] [--expires ISO-DATETIME | --ttl-days N] [--json]
-                                         print a new key once (only its hash is stored)
-  keys list [agent] [--json]             key ids, created, last used, expiry, revoked
-  keys revoke <key-id>                   the key stops working at once
-  suspend <agent> [--reason R]           runtime suspension (overrides the file's status)
-  resume <agent>                         lift a runtime suspension
---expires: an ISO 8601 date-time with Z or ±hh:mm, in the future; --ttl-days: 1..3650.
-All verbs work whether or not the gateway is running. A running gateway (the one whose
-gateway.json is in the data folder) has applied a change when the command returns.`;
+import { AGENTS_HELP } from './help-texts.js';
 
 /**
  * `warden agents ...`: state-changing verbs write the state database directly (WAL lets

@@ -1,4 +1,4 @@
-import { auditDbPath } from '../app.js';
+import { auditDbPath } from '../data-paths.js';
 import { CONFIG_OPTIONS, configFrom, type Io } from './common.js';
 
 const VALUE_FLAGS = new Set(['--config', '-c', '--data-dir', '--catalog', '--imports', '--host', '--port']);

@@ -16,11 +16,7 @@ import { resolveWebhookConfig } from '../alerts/index.js';
 import { createLlm } from '../llm/create-llm.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import { configFrom, parse, tableCell, type Io } from './common.js';
-
-export const CHECK_HELP = `warden check [--config warden.yaml] [--catalog DIR]
-  Validates the configuration (LLM providers included), the agent catalog, every OpenAPI
-  import and every secret reference without starting anything. Exit 0 when valid, 1 with a report of every problem
-  otherwise. (A running gateway serves the imports that load and reports the others.)`;
+import { CHECK_HELP } from './help-texts.js';
 
 export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {}, false);

@@ -1,15 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/issues.js';
-import { agentsCommand, AGENTS_HELP } from './agents-command.js';
-import { auditCommand } from './audit-command.js';
-import { checkCommand, CHECK_HELP } from './check-command.js';
-import { auditContext } from './audit-context.js';
 import { describeFsError, UsageError, type Io } from './common.js';
+import { AGENTS_HELP, CHECK_HELP, MCP_STDIO_HELP, START_HELP } from './help-texts.js';
 import { IMPORT_HELP } from './import-help.js';
-import { mcpStdioCommand, MCP_STDIO_HELP } from './mcp-stdio-command.js';
-import { schemaCommand } from './schema-command.js';
-import { startCommand, START_HELP } from './start-command.js';
 
 const HELP = `warden: a governance gateway for AI agents
 
@@ -43,24 +37,29 @@ async function main(argv: string[]): Promise<number> {
   const io: Io = { out: process.stdout, err: process.stderr };
   const [cmd, ...rest] = argv;
   switch (cmd) {
+    // Each command is loaded when it runs: `start` alone pulls in the whole gateway, which
+    // would otherwise make every other command (and the help) start about ten times slower.
     case 'start':
-      return startCommand(rest, io);
+      return (await import('./start-command.js')).startCommand(rest, io);
     case 'check':
-      return checkCommand(rest, io);
+      return (await import('./check-command.js')).checkCommand(rest, io);
     case 'agents':
-      return agentsCommand(rest, io);
-    case 'tools': return (await import('./tools-command.js')).toolsCommand(rest, io);
-    case 'budgets': return (await import('./budgets-command.js')).budgetsCommand(rest, io);
+      return (await import('./agents-command.js')).agentsCommand(rest, io);
+    case 'tools':
+      return (await import('./tools-command.js')).toolsCommand(rest, io);
+    case 'budgets':
+      return (await import('./budgets-command.js')).budgetsCommand(rest, io);
     case 'import':
       return (await import('./import-command.js')).importCommand(rest, io);
     case 'audit': {
+      const { auditContext } = await import('./audit-context.js');
       const { argv: own, ctx } = await auditContext(rest, io);
-      return auditCommand(own, ctx);
+      return (await import('./audit-command.js')).auditCommand(own, ctx);
     }
     case 'schema':
-      return schemaCommand(rest, io);
+      return (await import('./schema-command.js')).schemaCommand(rest, io);
     case 'mcp-stdio':
-      return mcpStdioCommand(rest, io);
+      return (await import('./mcp-stdio-command.js')).mcpStdioCommand(rest, io);
     case '--version':
     case 'version': {
       const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -4,14 +4,7 @@ import { StreamableHTTPClientTransport, type JSONRPCMessage } from '@modelcontex
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { META } from '../mcp/protocol/versions.js';
 import { configFrom, describeFsError, parse, UsageError, type Io } from './common.js';
-
-export const MCP_STDIO_HELP = `warden mcp-stdio [--url URL | --config warden.yaml] [--key-env VAR | --key-file FILE]
-  Lets a local MCP client that only speaks stdio use the gateway: newline-delimited
-  JSON-RPC on stdin goes to the gateway's /mcp with the agent key, every answer and
-  notification comes back on stdout (diagnostics on stderr). Works for 2025-11-25 and
-  2026-07-28 clients. The key comes from the environment (default WARDEN_AGENT_KEY) or a
-  file, never from the command line. URL default: http://127.0.0.1:8080/mcp, or the
-  listen address of --config.`;
+import { MCP_STDIO_HELP } from './help-texts.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080/mcp';
 const DEFAULT_KEY_ENV = 'WARDEN_AGENT_KEY';

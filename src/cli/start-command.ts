@@ -2,10 +2,7 @@ import { startGateway } from '../app.js';
 import { createLogger } from '../log/logger.js';
 import { tuneGarbageCollector } from '../util/gc-tuning.js';
 import { configFrom, parse, type Io } from './common.js';
-
-export const START_HELP = `warden start [--config warden.yaml] [--host H] [--port P] [--data-dir D] [--catalog DIR]
-  Starts the gateway (default 127.0.0.1:8080, SQLite under ./data, catalog ./agents-catalog).
-  SIGTERM/SIGINT: graceful drain then exit 0; a second signal exits at once.`;
+import { START_HELP } from './help-texts.js';
 
 /** Runs until a signal stops it; resolves with the process exit code. */
 export async function startCommand(argv: string[], io: Io): Promise<number> {

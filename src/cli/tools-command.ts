@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { auditDbPath, stateDbPath } from '../app.js';
+import { auditDbPath, stateDbPath } from '../data-paths.js';
 import { appendDirect, openAuditDb } from '../audit/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { GatewayError } from '../errors/gateway-error.js';
