@@ -47,8 +47,6 @@ export interface Gateway {
   stop(reason: string): Promise<void>;
 }
 
-export { auditDbPath, stateDbPath };
-
 /**
  * Composition root: wires config, stores, catalog, the policy chain and the HTTP surfaces,
  * then listens. Throws ConfigError (with every problem) when anything is invalid.

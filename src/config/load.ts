@@ -44,17 +44,10 @@ export function parseYaml(file: string, text: string, maxDepth = MAX_YAML_DEPTH)
   if (jsonDepthExceeds(text, maxDepth)) {
     return { ok: false, issues: [{ file, path: '(yaml)', message: `nesting deeper than ${maxDepth} levels` }] };
   }
-  // Repeated keys are found below with a set per mapping: the parser's own check compares
-  // every key with every earlier one (40,000 keys in one mapping took 20 s instead of 0.8).
+  // Repeated keys are found with a set per mapping (keyProblem): the parser's own check
+  // compares every key with every earlier one (40,000 keys in one mapping took 20 s, not 0.8).
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true, merge: false, lineCounter: lines });
-  if (doc.errors.length === 0) {
-    const repeated = repeatedKey(doc);
-    if (repeated !== null) {
-      const { line, col } = lines.linePos(repeated);
-      return { ok: false, issues: [{ file, path: `line ${line}, column ${col}`, message: 'Map keys must be unique' }] };
-    }
-  }
   if (doc.errors.length > 0) {
     const issues = doc.errors.slice(0, MAX_YAML_ISSUES).map((e) => ({
       file,
@@ -68,17 +61,12 @@ export function parseYaml(file: string, text: string, maxDepth = MAX_YAML_DEPTH)
     if (doc.errors.length > MAX_YAML_ISSUES) issues.push({ file, path: '(yaml)', message: `${doc.errors.length - MAX_YAML_ISSUES} more problem(s) not shown` });
     return { ok: false, issues };
   }
-  let protoKey = false;
-  visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && pair.key.value === '__proto__') {
-        protoKey = true;
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  if (protoKey) return { ok: false, issues: [{ file, path: '(yaml)', message: 'the key "__proto__" is not allowed' }] };
+  const problem = keyProblem(doc);
+  if (problem === 'proto') return { ok: false, issues: [{ file, path: '(yaml)', message: 'the key "__proto__" is not allowed' }] };
+  if (problem !== null) {
+    const { line, col } = lines.linePos(problem);
+    return { ok: false, issues: [{ file, path: `line ${line}, column ${col}`, message: 'Map keys must be unique' }] };
+  }
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
@@ -87,25 +75,28 @@ export function parseYaml(file: string, text: string, maxDepth = MAX_YAML_DEPTH)
   }
 }
 
-/** The offset of the first key that repeats one before it in its mapping, or null. Scalar keys compare by value and type, as the parser's own check does. */
-function repeatedKey(doc: Document): number | null {
-  let at: number | null = null;
+/**
+ * The first key problem, in one walk: a `__proto__` key ('proto'), or the offset of a key that
+ * repeats one before it in its mapping (scalar keys compare by value and type, as the
+ * parser's own check does); null when there is none.
+ */
+function keyProblem(doc: Document): 'proto' | number | null {
+  let found: 'proto' | number | null = null;
   visit(doc, {
     Map(_, map) {
       const seen = new Set<unknown>();
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue;
         const v = pair.key.value;
-        if (seen.has(v)) {
-          at = pair.key.range?.[0] ?? 0;
-          return visit.BREAK;
-        }
+        if (v === '__proto__') found = 'proto';
+        else if (seen.has(v)) found = pair.key.range?.[0] ?? 0;
+        if (found !== null) return visit.BREAK;
         seen.add(v);
       }
       return undefined;
     },
   });
-  return at;
+  return found;
 }
 
 /**
