@@ -119,7 +119,9 @@ function render(res: Response, outcome: ChainResult<LlmAnswer> | Extract<ChainRe
     }
     if (res.headersSent || res.destroyed) return;
     closeIfDraining(res);
-    res.writeHead(answer.status, merged<Record<string, string>>(answer.headers, JSON_CONTENT));
+    // With its length said, the answer goes out in one piece rather than chunk-framed.
+    const length = answer.status === 204 || answer.status === 304 ? undefined : { 'content-length': String(answer.body.length) };
+    res.writeHead(answer.status, merged<Record<string, string>>(answer.headers, JSON_CONTENT, length));
     res.end(answer.body);
     return;
   }

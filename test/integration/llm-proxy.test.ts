@@ -154,6 +154,25 @@ describe("the provider's key in its answers", () => {
   });
 });
 
+describe('JSON answers on the wire', () => {
+  it('say their length instead of being chunk-framed, also when the scrub shortened the body', async () => {
+    const url = `${env.gw.url}/v1/chat/completions`;
+    const headers = { authorization: `Bearer ${env.keys['chat-agent']}`, 'content-type': 'application/json' };
+    const ok = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });
+    const okBytes = Buffer.from(await ok.arrayBuffer());
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('transfer-encoding')).toBeNull();
+    expect(ok.headers.get('content-length')).toBe(String(okBytes.length));
+    env.fakes[0]!.script({ status: 400, errorText: '{"error":{"message":"bad key sk-provider-secret-abc123","type":"invalid_request_error","code":null}}' });
+    const refused = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });
+    const refusedBytes = Buffer.from(await refused.arrayBuffer());
+    expect(refused.status).toBe(400);
+    expect(refusedBytes.toString()).toContain('bad key [redacted]');
+    expect(refused.headers.get('transfer-encoding')).toBeNull();
+    expect(refused.headers.get('content-length')).toBe(String(refusedBytes.length));
+  });
+});
+
 describe('streams', () => {
   it('streams chunks and strips the usage chunk the client did not ask for, yet records usage', async () => {
     const fake = env.fakes[0]!;
