@@ -1,6 +1,7 @@
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatIssues } from '../config/issues.js';
+import { hashDefinition } from '../mcp/registry/definition-hash.js';
 import { scanDefinition } from '../mcp/registry/injection-scan.js';
 import { FIND_TOOL } from '../openapi/discovery.js';
 import { publicToolName } from '../mcp/registry/tool-names.js';
@@ -89,6 +90,7 @@ async function namespaceClash(id: string, config: LoadedConfig, target: string):
 }
 
 function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
+  const tool = (name: string, operation: string, risk: string, definition: Record<string, unknown>) => ({ name: publicToolName(api.id, name), operation, risk, ...review(api, definition) });
   return {
     ok: true,
     namespace: api.id,
@@ -97,15 +99,10 @@ function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
     baseUrl: api.base.href,
     copiedTo,
     tools: [
-      ...[...api.tools.values()].map((t) => ({ name: publicToolName(api.id, t.name), operation: t.key, risk: t.risk, ...review(api, t.definition) })),
+      ...[...api.tools.values()].map((t) => tool(t.name, t.key, t.risk, t.definition)),
       // Discovery mode: agents reach the operations through these two, scanned like any tool
       // (their descriptions quote the spec's title); held, they keep the whole API out of reach.
-      ...(api.discovery?.definitions ?? []).map((d) => ({
-        name: publicToolName(api.id, String(d.name)),
-        operation: '(discovery)',
-        risk: d.name === FIND_TOOL ? 'read-only' : 'per operation',
-        ...review(api, d),
-      })),
+      ...(api.discovery?.definitions ?? []).map((d) => tool(String(d.name), '(discovery)', d.name === FIND_TOOL ? 'read-only' : 'per operation', d)),
     ],
     skipped: api.skipped,
     warnings: [...notes, ...api.warnings],
@@ -114,11 +111,14 @@ function report(api: ImportedApi, copiedTo: string | null, notes: string[]) {
 
 /**
  * What the gateway will do with a tool's definition when it first sees it, as the registry
- * decides: held for review when the injection scan flags it, or when the sidecar turns
- * autoApprove off; usable otherwise. (A version approved or rejected before keeps that
- * decision whatever this says.)
+ * decides: not list it when the definition cannot be pinned (too deep or too large); hold it
+ * for review when the injection scan flags it, or when the sidecar turns autoApprove off;
+ * usable otherwise. (A version approved or rejected before keeps that decision whatever this
+ * says. Public names cannot clash: the namespace is the import's own, checked above.)
  */
 function review(api: ImportedApi, definition: Record<string, unknown>) {
+  const pinned = hashDefinition(definition);
+  if (!pinned.ok) return { review: `${NOT_LISTED}${pinned.reason}`, findings: [] };
   const findings = scanDefinition(definition);
   if (findings.length > 0) {
     const rules = [...new Set(findings.map((f) => f.rule))].join(', ');
@@ -127,13 +127,17 @@ function review(api: ImportedApi, definition: Record<string, unknown>) {
   return { review: api.sidecar.autoApprove ? 'usable' : 'held: autoApprove is false', findings };
 }
 
+const NOT_LISTED = 'not listed: ';
+
 function printReport(io: Io, api: ImportedApi, copiedTo: string | null, notes: string[]): void {
   const r = report(api, copiedTo, notes);
   io.out.write(`${tableCell(api.title || '(untitled)', 120)} (${api.version === '2.0' ? 'Swagger 2.0' : `OpenAPI ${api.version}`}) as namespace ${api.id}, calls ${api.base.href}\n`);
   io.out.write(`${r.tools.length} tool(s), ${r.skipped.length} operation(s) skipped, ${r.warnings.length} warning(s)\n\n`);
   if (r.tools.length > 0) printTable(io.out, r.tools, ['name', 'operation', 'risk', 'review'], { maxWidth: { operation: 80, review: 80 } });
-  const held = r.tools.filter((t) => t.review !== 'usable').length;
+  const held = r.tools.filter((t) => t.review.startsWith('held:')).length;
+  const unlisted = r.tools.filter((t) => t.review.startsWith(NOT_LISTED)).length;
   if (held > 0) io.out.write(`\n${held} tool(s) held: hidden until \`warden tools approve <name>\` (see \`warden tools pending\` once the gateway has loaded them)\n`);
+  if (unlisted > 0) io.out.write(`\n${unlisted} tool(s) not listed: the gateway cannot offer them (the review column says why)\n`);
   if (r.skipped.length > 0) {
     io.out.write('\nskipped:\n');
     printTable(io.out, [...r.skipped], ['operation', 'reason'], { maxWidth: { reason: 240 } });

@@ -213,6 +213,31 @@ describe('warden import', () => {
     expect(api.last()).toMatchObject({ method: 'GET', path: '/shop/orders/o-7' });
   });
 
+  it('says which tool the gateway cannot list (a definition too deep to pin), and the gateway indeed leaves it out', async () => {
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 14; i++) schema = { type: 'object', properties: { [`l${i}`]: schema } };
+    const spec = put(
+      'deep.json',
+      openApiSpec(
+        'Deep',
+        [
+          { id: 'getFlat', method: 'get', path: '/flat', summary: 'Flat' },
+          { id: 'postDeep', method: 'post', path: '/deep', summary: 'Deep', more: { requestBody: { content: { 'application/json': { schema } } } } },
+        ],
+        { server: 'https://deep.example.com' },
+      ),
+    );
+    put('deep.warden.yaml', `baseUrl: ${api.url}/deep\ninternal: true\nallowHttp: true\n`);
+    const r = await cli(ws, ['import', spec]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/deep__postDeep\s+POST \/deep\s+write\s+not listed: definition nests deeper than 24 levels/);
+    expect(r.stdout).toMatch(/deep__getFlat\s+GET \/flat\s+read-only\s+usable/);
+    expect(r.stdout).toContain('1 tool(s) not listed: the gateway cannot offer them');
+    expect(r.stdout).not.toContain('held:');
+    await waitForTools(client, (names) => names.includes('deep__getFlat'), 10_000);
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('deep__postDeep');
+  });
+
   // The gateway reads only *.json, *.yaml and *.yml: a spec under another name would be copied where nothing reads it.
   it('refuses a spec whose file name the gateway would not read, instead of copying it where it is ignored', async () => {
     const file = put('billing.txt', openApiSpec('Billing', [{ id: 'listInvoices', method: 'get', path: '/invoices', summary: 'List invoices' }], { server: 'https://billing.example.com' }));
