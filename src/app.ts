@@ -26,8 +26,8 @@ import { KeyRegistry } from './keys/key-registry.js';
 import { PolicyChain } from './pipeline/chain.js';
 import { buildPolicies } from './policy/index.js';
 import { StateStore } from './state/state-store.js';
-import { SuspensionIndex, effectiveStatus } from './state/suspension-index.js';
-import { createStateRefresher } from './state/state-refresher.js';
+import { SuspensionIndex } from './state/suspension-index.js';
+import { StateSync } from './state/state-sync.js';
 import { isBusy, withBusyRetry } from './state/busy-retry.js';
 import { McpGateway } from './mcp/mcp-gateway.js';
 import { OpenApiImports } from './openapi/openapi-imports.js';
@@ -84,22 +84,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   let mcp: McpGateway | null = null;
   let budgets: BudgetService | null = null;
   const loopGuard = new LoopGuard();
-  // Agents the loop guard suspended: once an admin resumes one, its history starts afresh.
-  const loopSuspended = new Set<string>();
-  const forgetResumed = () => {
-    for (const id of loopSuspended) {
-      if (suspensions.get(id)) continue;
-      loopSuspended.delete(id);
-      loopGuard.clear(id);
-    }
-  };
-  const refreshState = createStateRefresher(state, () => {
-    keys.reload();
-    suspensions.reload();
-    mcp?.refreshApprovals();
-    budgets?.applyResets();
-    forgetResumed();
-  });
+  const stateSync = new StateSync({ state, keys, suspensions, loopGuard, catalog: () => catalog.current(), mcp: () => mcp, budgets: () => budgets, log, now });
   const removedAgents = new RemovedAgentKeys({
     state,
     graceMs: config.keys.revokeRemovedAgentKeysAfterMs,
@@ -222,7 +207,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       suspendAgent: async (agentId, reason) => {
         try {
           if (await withBusyRetry(() => suspensions.suspend(agentId, reason, 'loop-detection', now()), 2_000)) {
-            loopSuspended.add(agentId);
+            stateSync.suspendedForLooping(agentId);
             void system('agents.suspend', { agentId, target: agentId, reason });
           }
         } catch (err) {
@@ -236,43 +221,9 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     }),
     audit,
   );
-  // CLI decisions (a revoked key, a suspension, a tool approval, a budget reset) are committed
-  // to state.db by another process. The CLI then asks for this through POST
-  // /admin/state/reload and waits; the timer catches commits nobody announced, within a
-  // second. Requests never read state.db themselves.
-  const applyStateChanges = (): boolean => {
-    const changed = refreshState();
-    // Open MCP sessions and streams end once their key or agent may no longer be used.
-    const t = now();
-    mcp?.revalidate((agentId, keyId) => {
-      const agent = catalog.current().agents.get(agentId);
-      return !keys.isActive(keyId, t) || !agent || effectiveStatus(agent.status, suspensions.get(agentId)) !== 'active';
-    });
-    return changed;
-  };
-  const refreshTimer = setInterval(() => {
-    try {
-      applyStateChanges();
-    } catch (err) {
-      log.warn({ err }, 'could not re-read state.db; retrying in a second');
-    }
-  }, 1000);
-  refreshTimer.unref();
+  stateSync.start();
   const overload = new OverloadGuard(config.limits);
   let draining = false;
-  let stateWritable = true;
-  let busyProbes = 0;
-  const probeTimer = setInterval(() => {
-    try {
-      state.probeWritable();
-      stateWritable = true;
-      busyProbes = 0;
-    } catch (err) {
-      // Locked by another writer is normal for a moment; locked for three probes in a row is not.
-      stateWritable = isBusy(err) && ++busyProbes < 3;
-    }
-  }, 2000);
-  probeTimer.unref();
 
   const governedDeps = { chain, catalog: () => catalog.current(), log, maxBodyBytes: config.limits.maxBodyBytes };
   const mcpDeps = {
@@ -289,7 +240,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       notReadyReason: () => {
         if (draining) return 'shutting down';
         if (!audit.healthy()) return `audit store: ${audit.problem() ?? 'unhealthy'}`;
-        if (!stateWritable) return 'state store is not writable';
+        if (!stateSync.writable) return 'state store is not writable';
         if (!importsLoaded) return 'loading OpenAPI imports';
         if (overload.lagging) return `event loop lagging (p99 ${overload.eventLoopP99Ms.toFixed(0)} ms)`;
         return null;
@@ -306,8 +257,8 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         suspensions,
         state,
         now,
-        applyStateChanges,
-        onResumed: forgetResumed,
+        applyStateChanges: () => stateSync.apply(),
+        onResumed: () => stateSync.forgetResumed(),
         catalogStatus: () => {
           const c = catalog.current();
           return { version: c.version, digest: c.digest, loadedAt: new Date(c.loadedAt).toISOString(), agents: c.agents.size, files: c.files, lastRejection };
@@ -343,6 +294,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    stateSync.close();
     removedAgents.close();
     await mcpGateway.close();
     await egress.close();
@@ -396,8 +348,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         await mcpGateway.close();
         removedAgents.close();
         clearInterval(lastUsedTimer);
-        clearInterval(refreshTimer);
-        clearInterval(probeTimer);
+        stateSync.close();
         clearInterval(rateLimitPrune);
         overload.close();
         flushLastUsed();
