@@ -45,6 +45,8 @@ export interface AuditSinkOptions {
 /** Counters for metrics and tests. */
 export interface AuditSinkStats {
   committed: number;
+  /** Transactions the records were committed in (group commits). */
+  groups: number;
   lastSeq: number;
   /** Appended, not yet reported committed by the writer (includes timed-out ones). */
   queued: number;

@@ -65,6 +65,24 @@ describe('worker-backed audit sink', () => {
     expect(sink.stats()).toMatchObject({ committed: 200, lastSeq: 200, queued: 0, waiting: 0 });
   });
 
+  it('commits the appends that arrived while a commit waited in one group, not one each', async () => {
+    sink = await createAuditSink({ dbPath: t.dbPath, busyTimeoutMs: 5_000 });
+    const lock = new Database(t.dbPath);
+    lock.exec('BEGIN IMMEDIATE');
+    // The first append's commit waits for the lock; the next 19 come in turns of their own meanwhile.
+    const pending = [sink.append(sampleEvent(0))];
+    for (let i = 1; i < 20; i++) {
+      await new Promise((r) => setImmediate(r));
+      pending.push(sink.append(sampleEvent(i)));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    lock.exec('COMMIT');
+    lock.close();
+    expect(new Set(await Promise.all(pending)).size).toBe(20);
+    expect(sink.stats().committed).toBe(20);
+    expect(sink.stats().groups).toBeLessThanOrEqual(3);
+  });
+
   it('interleaves with a direct writer on the same file without forking the chain', async () => {
     sink = await createAuditSink({ dbPath: t.dbPath });
     const direct = openAuditDb(t.dbPath);

@@ -50,7 +50,7 @@ class Sink implements WorkerAuditSink {
   #closePromise: Promise<void> | null = null;
   #onClosed: ((unwritten: number) => void) | null = null;
   #reported: boolean = true;
-  #stats = { committed: 0, lastSeq: 0, refused: 0, timedOut: 0 };
+  #stats = { committed: 0, groups: 0, lastSeq: 0, refused: 0, timedOut: 0 };
 
   constructor(worker: Worker, init: WriterInit, opts: AuditSinkOptions, headSeq: number) {
     this.#worker = worker;
@@ -190,6 +190,7 @@ class Sink implements WorkerAuditSink {
       } else w.resolve(firstSeq + k);
     }
     this.#stats.committed += ids.length;
+    this.#stats.groups++;
     this.#stats.lastSeq = firstSeq + ids.length - 1;
     this.#afterSettle();
   }
