@@ -295,6 +295,11 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     stateSync.close();
+    clearInterval(lastUsedTimer);
+    clearInterval(rateLimitPrune);
+    overload.close();
+    budgetService.close();
+    webhook?.close();
     removedAgents.close();
     await mcpGateway.close();
     await egress.close();

@@ -65,6 +65,7 @@ describe('worker-backed audit sink', () => {
     expect(sink.stats()).toMatchObject({ committed: 200, lastSeq: 200, queued: 0, waiting: 0 });
   });
 
+  // A regression guard for the writer taking every queued message before it commits.
   it('commits the appends that arrived while a commit waited in one group, not one each', async () => {
     sink = await createAuditSink({ dbPath: t.dbPath, busyTimeoutMs: 5_000 });
     const lock = new Database(t.dbPath);

@@ -99,11 +99,24 @@ function start(): void {
 // Commits in this callback rather than a turn of the event loop later (each turn is two more
 // system calls, and the answers wait for the commit): whatever else is queued on the port
 // already is taken first, so it joins the same group as a turn's wait would have let it.
+// What arrives during that commit is taken at once but committed after a turn: Node would
+// dispatch it straight away (up to 1,000 messages) without turning the loop, and the timers
+// (identity tick, time-based checkpoint, WAL sync, lookup fill) must not starve under load.
 function onMessage(first: ToWriter): void {
-  for (let msg: ToWriter | undefined = first; msg !== undefined; msg = (receiveMessageOnPort(port) as { message: ToWriter } | undefined)?.message) {
-    if (!accept(msg)) return;
+  if (!acceptQueued(first) || state !== 'idle') return;
+  pump();
+  if (acceptQueued(nextQueued())) schedule();
+}
+
+const nextQueued = (): ToWriter | undefined => (receiveMessageOnPort(port) as { message: ToWriter } | undefined)?.message;
+
+// Accepts `first` and every message queued behind it; false when there was none, or once the sink said 'finish'.
+function acceptQueued(first: ToWriter | undefined): boolean {
+  if (first === undefined) return false;
+  for (let msg: ToWriter | undefined = first; msg !== undefined; msg = nextQueued()) {
+    if (!accept(msg)) return false;
   }
-  if (state === 'idle') pump();
+  return true;
 }
 
 // False once the sink said 'finish' (this thread is done).

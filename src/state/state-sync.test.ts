@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Catalog } from '../catalog/index.js';
@@ -22,7 +23,8 @@ describe('state sync', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'warden-sync-'));
-    gateway = StateStore.open(join(dir, 'state.db'));
+    // As the gateway opens it: a lock held elsewhere never blocks the event loop.
+    gateway = StateStore.open(join(dir, 'state.db'), { busyTimeoutMs: 0 });
     cli = StateStore.open(join(dir, 'state.db'));
     for (const [keyId, agentId] of [['k-alpha', 'alpha'], ['k-beta', 'beta']] as const) {
       cli.insertKey({ keyId, agentId, digest: 'd', label: null, createdAt: 1, expiresAt: null });
@@ -67,6 +69,20 @@ describe('state sync', () => {
     cli.suspend('beta', 'why', 'cli', 600);
     expect(sync.apply()).toBe(true);
     expect(sessions.map((s) => s.ended)).toEqual([true, true]);
+  });
+
+  it('reports state.db unwritable only after three probes in a row find it locked, and writable again at once', () => {
+    const lock = new Database(join(dir, 'state.db'));
+    lock.exec('BEGIN EXCLUSIVE');
+    sync.probe();
+    sync.probe();
+    expect(sync.writable).toBe(true);
+    sync.probe();
+    expect(sync.writable).toBe(false);
+    lock.exec('COMMIT');
+    lock.close();
+    sync.probe();
+    expect(sync.writable).toBe(true);
   });
 
   it('clears the loop history of a loop-suspended agent once another process resumes it, and no one else’s', () => {

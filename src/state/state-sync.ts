@@ -82,7 +82,21 @@ export class StateSync {
     return this.#writable;
   }
 
+  /** Tries a write; what `writable` says follows from it. */
+  probe(): void {
+    try {
+      this.#d.state.probeWritable();
+      this.#writable = true;
+      this.#busyProbes = 0;
+    } catch (err) {
+      // Locked by another writer is normal for a moment; locked for three probes in a row is not.
+      this.#writable = isBusy(err) && ++this.#busyProbes < 3;
+    }
+  }
+
+  /** Re-reads every second and probes every two. */
   start(): void {
+    this.close();
     const refresh = setInterval(() => {
       try {
         this.apply();
@@ -90,16 +104,7 @@ export class StateSync {
         this.#d.log.warn({ err }, 'could not re-read state.db; retrying in a second');
       }
     }, 1000);
-    const probe = setInterval(() => {
-      try {
-        this.#d.state.probeWritable();
-        this.#writable = true;
-        this.#busyProbes = 0;
-      } catch (err) {
-        // Locked by another writer is normal for a moment; locked for three probes in a row is not.
-        this.#writable = isBusy(err) && ++this.#busyProbes < 3;
-      }
-    }, 2000);
+    const probe = setInterval(() => this.probe(), 2000);
     refresh.unref();
     probe.unref();
     this.#timers = [refresh, probe];
