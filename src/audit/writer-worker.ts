@@ -96,14 +96,23 @@ function start(): void {
   if (unindexed > 0) queueLookup();
 }
 
-// Commits in this callback rather than a turn of the event loop later (each turn is two more
-// system calls, and the answers wait for the commit): whatever else is queued on the port
-// already is taken first, so it joins the same group as a turn's wait would have let it.
-// What arrives during that commit is taken at once but committed after a turn: Node would
-// dispatch it straight away (up to 1,000 messages) without turning the loop, and the timers
-// (identity tick, time-based checkpoint, WAL sync, lookup fill) must not starve under load.
+// Commits in this callback rather than in a later phase of the event loop (the old
+// setImmediate cost a pass of the loop, two more system calls, and the answers wait for the
+// commit): whatever else is queued on the port already is taken first, so it joins the same
+// group. Node dispatches messages that arrive meanwhile in the same go (up to 1,000) without
+// returning to the loop, so at most one commit per pass runs here: what arrives during it, or
+// later in the pass, is committed in the pass's check phase (setImmediate), and the timers
+// (identity tick, time-based checkpoint, WAL sync, lookup fill) run before the next pass's.
+let inlinePass = false;
+const endInlinePass = (): void => {
+  inlinePass = false;
+};
+
 function onMessage(first: ToWriter): void {
   if (!acceptQueued(first) || state !== 'idle') return;
+  if (inlinePass) return schedule();
+  inlinePass = true;
+  setImmediate(endInlinePass);
   pump();
   if (acceptQueued(nextQueued())) schedule();
 }
