@@ -101,6 +101,8 @@ class Bridge {
    * missing session.
    */
   #afterInitialize: JSONRPCMessage[] | null = null;
+  /** Set once the local client is gone: the aborts the bridge makes itself from then on are not errors. */
+  #closing = false;
 
   constructor(url: URL, key: string, err: NodeJS.WritableStream) {
     this.#url = url;
@@ -122,10 +124,13 @@ class Bridge {
     this.#local.onmessage = (m) => this.#toGateway(m);
     this.#local.onerror = (e) => this.#warn(`local client: ${e.message}`);
     this.#remote.onmessage = (m) => this.#toLocal(m);
-    this.#remote.onerror = (e) => this.#warn(`gateway: ${e.message}`);
+    this.#remote.onerror = (e) => {
+      if (!this.#closing) this.#warn(`gateway: ${e.message}`);
+    };
     await this.#remote.start();
     await this.#local.start();
     await finished;
+    this.#closing = true;
     for (const f of this.#inFlight.values()) f.abort.abort();
     // The session (2025-11-25) ends with the local client rather than idling out at the gateway.
     await this.#remote.terminateSession().catch(() => undefined);
