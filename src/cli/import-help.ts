@@ -2,7 +2,7 @@
 export const IMPORT_HELP = `warden import <spec file> [--sidecar FILE] [--check] [--force] [--json]
   Imports an OpenAPI 3.x or Swagger 2.0 spec (JSON or YAML) as MCP tools: prints what it
   becomes (namespace, base URL, one tool per operation with its method, path, risk class and
-  whether the gateway will hold it for review, the operations skipped and why) and copies the spec (and its sidecar, by default
+  whether the gateway will hold it for review or cannot list it, the operations skipped and why) and copies the spec (and its sidecar, by default
   <name>.warden.yaml beside it) into the imports folder, where a running gateway picks it up.
   --check   only report; copy nothing
   --force   replace a spec of the same file name already in the imports folder
