@@ -273,6 +273,14 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     fastLane: () => ({ 'POST /mcp': mcpPostHandler(mcpDeps), ...llmFastLane(llmDeps) }),
   };
   const app = createHttpApp(httpDeps);
+  // The timers started above, stopped alike whether listening fails or the gateway stops.
+  const stopBackgroundWork = (): void => {
+    removedAgents.close();
+    clearInterval(lastUsedTimer);
+    stateSync.close();
+    clearInterval(rateLimitPrune);
+    overload.close();
+  };
 
   const server: Server = createServer(
     {
@@ -294,13 +302,9 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    stateSync.close();
-    clearInterval(lastUsedTimer);
-    clearInterval(rateLimitPrune);
-    overload.close();
+    stopBackgroundWork();
     budgetService.close();
     webhook?.close();
-    removedAgents.close();
     await mcpGateway.close();
     await egress.close();
     await audit.close();
@@ -351,11 +355,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
         await catalog.close();
         await imports.close();
         await mcpGateway.close();
-        removedAgents.close();
-        clearInterval(lastUsedTimer);
-        stateSync.close();
-        clearInterval(rateLimitPrune);
-        overload.close();
+        stopBackgroundWork();
         flushLastUsed();
         // Requests cut off at the deadline are still inside the chain: let their records land.
         if (!(await chain.idle(config.audit.commitWaitMs + 1000))) log.warn({ running: chain.running }, 'requests still in the chain at shutdown');
