@@ -169,4 +169,6 @@ async function relayLlm(req, res, received) {
   await audit(bytes);
   res.end(held ?? undefined);
 }
+// A normal exit on the bench's SIGTERM, so that `--cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${server.address().port}`));

@@ -163,7 +163,9 @@ export async function startPortkey(fake) {
  */
 export async function startFloorProxy(fake, mode) {
   const dir = mkdtempSync(join(tmpdir(), 'warden-llm-floor-'));
-  const proc = track(spawn(process.execPath, [join(HERE, 'floor-proxy.mjs'), mode, fake.origin, join(dir, 'floor.db'), `--llm=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  // WARDEN_BENCH_FLOOR_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=DIR", to profile the floor too.
+  const flags = (process.env.WARDEN_BENCH_FLOOR_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = track(spawn(process.execPath, [...flags, join(HERE, 'floor-proxy.mjs'), mode, fake.origin, join(dir, 'floor.db'), `--llm=${UPSTREAM_KEY}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let port;
   try {
     port = await listeningPort(proc, 'floor proxy');
