@@ -13,7 +13,7 @@ import { readJsonBody } from '../http/read-body.js';
 import type { ChainResult } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
-import { modelPermitted } from '../policy/model-access.js';
+import { routePermitted } from '../policy/model-access.js';
 import { merged } from '../util/merged.js';
 import type { LlmAnswer, LlmService } from './llm-service.js';
 import { parseLlmRequest, type LlmEndpoint } from './request-body.js';
@@ -91,7 +91,7 @@ async function handleModels(deps: LlmRouteDeps, req: Request, res: Response, id:
     let json: unknown;
     if (id === null) {
       const data = [];
-      for (const route of models.routes()) if (agent && modelPermitted(agent, route.name)) data.push(modelObject(route.name, route.alias));
+      for (const route of models.routes()) if (agent && routePermitted(agent, route)) data.push(modelObject(route.name, route.alias));
       json = { object: 'list', data };
     } else {
       // authorize-target already refused unknown and hidden ids.

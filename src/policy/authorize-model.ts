@@ -10,7 +10,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { ModelDirectory } from '../llm/model-directory.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Decision } from '../pipeline/policy.js';
-import { modelDenied, modelPermitted } from './model-access.js';
+import { routePermitted } from './model-access.js';
 
 const ALLOW: Decision = { kind: 'allow' };
 
@@ -19,8 +19,7 @@ export function authorizeModel(ctx: RequestContext, agent: Agent, models: ModelD
   // GET /v1/models lists; it names no model.
   if (ctx.action === 'models.list') return ALLOW;
   const route = name === null ? undefined : models?.route(name);
-  // An alias is allowed by its own name, but never leads to a model the agent's deny list names.
-  if (!route || !modelPermitted(agent, route.name) || (route.alias && route.allTargets.some((t) => modelDenied(agent, t.name)))) {
+  if (!route || !routePermitted(agent, route)) {
     return {
       kind: 'deny',
       error: new GatewayError('MODEL_NOT_FOUND', `Unknown model: ${JSON.stringify(String(name ?? '').slice(0, 200))}`, { details: { param: 'model' } }),

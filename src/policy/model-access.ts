@@ -1,7 +1,8 @@
 /**
  * Which public model names (models and aliases) an agent may use, from the catalog's
- * `models` section. Shared by the authorize-target policy and by GET /v1/models, so
- * "listed" and "permitted" can never disagree. Default deny: no section, no models.
+ * `models` section. routePermitted is shared by the authorize-target policy and by
+ * GET /v1/models, so "listed" and "permitted" can never disagree. Default deny: no section,
+ * no models.
  */
 import type { Agent } from '../catalog/index.js';
 import { globMatcher } from '../catalog/index.js';
@@ -29,4 +30,12 @@ export function modelPermitted(agent: Agent, name: string): boolean {
 export function modelDenied(agent: Agent, name: string): boolean {
   modelPermitted(agent, name);
   return compiled.get(agent)!.deny(name);
+}
+
+/**
+ * Whether the agent may use a model or alias: allowed by its own name, and, for an alias,
+ * none of its targets named by the agent's deny globs (an alias never leads around a deny).
+ */
+export function routePermitted(agent: Agent, route: { name: string; alias: boolean; allTargets: ReadonlyArray<{ name: string }> }): boolean {
+  return modelPermitted(agent, route.name) && !(route.alias && route.allTargets.some((t) => modelDenied(agent, t.name)));
 }

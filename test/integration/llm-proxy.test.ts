@@ -27,6 +27,8 @@ beforeAll(async () => {
       { id: 'chat-agent', models: { allow: ['gpt-4.1-mini', 'gpt-4o', 'fast', 'text-embedding-3-small', 'local-llama'], defaultModel: 'gpt-4.1-mini' } },
       { id: 'narrow-agent', models: { allow: ['gpt-4.1-mini'] } },
       { id: 'no-models-agent' },
+      // Allowed the alias `fast` by name, but denied the one model behind it.
+      { id: 'alias-deny-agent', models: { allow: ['fast', 'gpt-4o'], deny: ['gpt-4.1-mini'] } },
     ],
     env: { KEY_OPENAI: 'sk-provider-secret-abc123' },
   });
@@ -262,6 +264,15 @@ describe('responses, embeddings and models', () => {
     expect(none).toEqual([]);
     expect((await env.client('narrow-agent').models.retrieve('gpt-4.1-mini')).id).toBe('gpt-4.1-mini');
     await expect(env.client('narrow-agent').models.retrieve('gpt-4o')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+
+  it('does not list an alias whose models the agent is denied, as it cannot call it', async () => {
+    const c = env.client('alias-deny-agent');
+    const listed = [];
+    for await (const m of c.models.list()) listed.push(m.id);
+    expect(listed).toEqual(['gpt-4o']);
+    await expect(c.models.retrieve('fast')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+    await expect(c.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   });
 });
 
