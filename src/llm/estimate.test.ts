@@ -154,6 +154,38 @@ describe('PromptEstimator: prompt tokens', () => {
     expect(none.promptTokens).toBeGreaterThanOrEqual(HELD);
   });
 
+  it('counts a Responses text.format JSON schema, as the chat API counts response_format', async () => {
+    const properties = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`field_${i}`, { type: 'string', description: `The value of field number ${i}, written out in full.` }]));
+    const format = { type: 'json_schema', name: 'report', strict: true, schema: { type: 'object', properties } };
+    const plain = await estimate('responses', { model: 'gpt-4o', input: 'Fill in the report.' });
+    const shaped = await estimate('responses', { model: 'gpt-4o', input: 'Fill in the report.', text: { format } });
+    expect(shaped.promptTokens - plain.promptTokens).toBe(O200K.encode(JSON.stringify(format)).length);
+    const cheap = await bounded('responses', { model: 'gpt-4o', input: 'Fill in the report.', text: { format } });
+    expect(cheap.promptTokens).toBeGreaterThanOrEqual(shaped.promptTokens);
+  });
+
+  it('counts Responses instructions given as a list of items', async () => {
+    const long = 'Always answer with a table of the relevant figures and their sources. '.repeat(40);
+    const plain = await estimate('responses', { model: 'gpt-4o', input: 'Go.' });
+    const e = await estimate('responses', { model: 'gpt-4o', input: 'Go.', instructions: [{ role: 'developer', content: [{ type: 'input_text', text: long }] }] });
+    expect(e.promptTokens - plain.promptTokens).toBeGreaterThanOrEqual(O200K.encode(long).length);
+  });
+
+  it('adds the held-input bound for files and item references the provider reads itself, and is not exact', async () => {
+    const cases: Array<[LlmEndpoint, Record<string, unknown>, string]> = [
+      ['chat', { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarize.' }, { type: 'file', file: { file_id: 'file-abc123' } }] }] }, 'file parts'],
+      ['responses', { model: 'gpt-4o', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarize.' }, { type: 'input_file', file_url: 'https://example.com/a.pdf' }] }] }, 'file inputs'],
+      ['responses', { model: 'gpt-4o', input: [{ type: 'item_reference', id: 'msg_123' }, { role: 'user', content: 'Go on.' }] }, 'item_reference'],
+    ];
+    for (const [endpoint, body, label] of cases) {
+      for (const e of [await bounded(endpoint, body), await estimate(endpoint, body)]) {
+        expect(e.promptTokens, label).toBeGreaterThanOrEqual(HELD);
+        expect(e.exact, label).toBe(false);
+        expect(e.bound, label).toContain(label);
+      }
+    }
+  });
+
   it('adds the held-history bound for a stored prompt template (prompt.id), and is not exact', async () => {
     const e = await estimate('responses', { model: 'gpt-4o', prompt: { id: 'pmpt_123', variables: { city: 'Paris' } } });
     expect(e.exact).toBe(false);

@@ -11,7 +11,7 @@ import { isObject } from '../util/is-object.js';
 import type { ModelTarget, Route } from './model-directory.js';
 import { worstCaseCostUsd } from './prices/cost.js';
 import type { LlmRequest } from './request-body.js';
-import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type ExactTokenizer, type TokenCount } from './tokens/index.js';
+import { DEFAULT_IMAGE_TOKENS, TokenCounter, textUpperBound, type ChatPromptLike, type ExactTokenizer, type TokenCount } from './tokens/index.js';
 
 export interface LlmEstimate {
   promptTokens: number;
@@ -164,13 +164,11 @@ export class PromptEstimator {
     const body = req.body;
     switch (req.endpoint) {
       case 'chat':
-        return counter.upperBound(body as never);
+        return this.#withHeldInput(counter.upperBound(body as never), req);
       case 'embeddings':
         return embeddingBound(body.input);
-      case 'responses': {
-        const count = counter.upperBound({ messages: responsesMessages(body), ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) });
-        return this.#withHeldInput(count, body);
-      }
+      case 'responses':
+        return this.#withHeldInput(counter.upperBound(responsesPrompt(body)), req);
     }
   }
 
@@ -198,42 +196,67 @@ export class PromptEstimator {
     const body = req.body;
     switch (req.endpoint) {
       case 'chat':
-        return counter.countChat(body as never, target, { scope });
+        return this.#withHeldInput(await counter.countChat(body as never, target, { scope }), req);
       case 'embeddings':
         return countEmbeddingInput(counter, body.input, target);
       case 'responses':
-        return this.#countResponses(counter, body, target, scope);
+        return this.#withHeldInput(await counter.countChat(responsesPrompt(body), target, { scope }), req);
     }
   }
 
-  async #countResponses(counter: TokenCounter, body: Readonly<Record<string, unknown>>, target: { model: string; encoding: ModelTarget['encoding'] }, scope: string): Promise<TokenCount> {
-    const count = await counter.countChat({ messages: responsesMessages(body), ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}) }, target, { scope });
-    return this.#withHeldInput(count, body);
-  }
-
-  /** Input the provider holds (an earlier response, a conversation, a stored prompt) counts as the configured bound. */
-  #withHeldInput(count: TokenCount, body: Readonly<Record<string, unknown>>): TokenCount {
-    const held = [
-      body.previous_response_id != null ? 'previous_response_id' : null,
-      body.conversation != null ? 'conversation' : null,
-      body.prompt != null ? 'a stored prompt template' : null,
-    ].filter(Boolean);
+  /**
+   * Input the provider holds or reads itself (an earlier response or its items, a
+   * conversation, a stored prompt, files) counts as the configured bound, once: together it
+   * cannot exceed a context window, and the request alone does not say how large it is.
+   */
+  #withHeldInput(count: TokenCount, req: LlmRequest): TokenCount {
+    const held = providerHeldInput(req);
     if (held.length === 0) return count;
     return {
       tokens: count.tokens + this.#opts.heldHistoryTokens,
       exact: false,
-      bound: [count.bound, `input held by the provider (${held.join(', ')}) counted as ${this.#opts.heldHistoryTokens} tokens`].filter(Boolean).join('; '),
+      bound: [count.bound, `input held or read by the provider (${held.join(', ')}) counted as ${this.#opts.heldHistoryTokens} tokens`].filter(Boolean).join('; '),
     };
   }
 }
 
-/** The Responses API's instructions and input as chat messages, for the counter. */
-function responsesMessages(body: Readonly<Record<string, unknown>>): object[] {
+/** What of the prompt the request only points to, for the provider to fill in. */
+function providerHeldInput(req: LlmRequest): string[] {
+  const body = req.body;
+  const held: string[] = [];
+  if (req.endpoint === 'responses') {
+    if (body.previous_response_id != null) held.push('previous_response_id');
+    if (body.conversation != null) held.push('conversation');
+    if (body.prompt != null) held.push('a stored prompt template');
+    const items = [...(Array.isArray(body.input) ? body.input : []), ...(Array.isArray(body.instructions) ? body.instructions : [])];
+    if (items.some((item) => isObject(item) && item.type === 'item_reference')) held.push('item_reference');
+    if (items.some((item) => isObject(item) && (item.type === 'input_file' || (Array.isArray(item.content) && item.content.some((p: unknown) => isObject(p) && p.type === 'input_file'))))) held.push('file inputs');
+  } else if (req.endpoint === 'chat' && Array.isArray(body.messages)) {
+    if (body.messages.some((m: unknown) => isObject(m) && Array.isArray(m.content) && m.content.some((p: unknown) => isObject(p) && p.type === 'file'))) held.push('file parts');
+  }
+  return held;
+}
+
+/**
+ * The Responses API's prompt in the chat shape the counter reads: instructions (a text or a
+ * list of items) and input as messages, tools, and a `text.format` JSON schema as the chat
+ * API's `response_format`.
+ */
+function responsesPrompt(body: Readonly<Record<string, unknown>>): ChatPromptLike {
   const messages: object[] = [];
+  const items = (list: unknown): void => {
+    if (typeof list === 'string') messages.push({ role: 'user', content: list });
+    else if (Array.isArray(list)) for (const item of list) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
+  };
   if (typeof body.instructions === 'string') messages.push({ role: 'system', content: body.instructions });
-  if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
-  else if (Array.isArray(body.input)) for (const item of body.input) messages.push(isObject(item) ? responsesItem(item) : { content: JSON.stringify(item) });
-  return messages;
+  else items(body.instructions);
+  items(body.input);
+  const format = isObject(body.text) ? body.text.format : undefined;
+  return {
+    messages,
+    ...(Array.isArray(body.tools) ? { tools: body.tools as object[] } : {}),
+    ...(isObject(format) && format.type === 'json_schema' ? { response_format: { type: 'json_schema', json_schema: format } } : {}),
+  };
 }
 
 /** Embedding input: token ids are exact (one each), texts bounded by their UTF-8 bytes. */

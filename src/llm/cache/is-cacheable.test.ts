@@ -30,6 +30,7 @@ describe('isCacheable', () => {
     expect(isCacheable('responses', { model: 'm', input: 'hi', conversation: 'conv_1' })).toBe(false);
     expect(isCacheable('responses', { model: 'm', input: 'hi', conversation: { id: 'conv_1' } })).toBe(false);
     expect(isCacheable('responses', { model: 'm', input: 'hi', background: true })).toBe(false);
+    expect(isCacheable('responses', { model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }, { role: 'user', content: 'hi' }] })).toBe(false);
   });
 
   it('caches a stored prompt template only at a pinned version', () => {

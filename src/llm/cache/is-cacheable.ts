@@ -11,8 +11,8 @@ import type { CacheEndpoint } from './cache-key.js';
  * fields are in the key, so a hit always has the shape the request asked for).
  *
  * Not cacheable, because the provider holds state the key cannot see, or acts:
- * - Responses `previous_response_id`, `conversation`: the history lives at the provider (and a
- *   conversation would not receive the new turn on a hit).
+ * - Responses `previous_response_id`, `conversation`, `item_reference` inputs: the history
+ *   lives at the provider (and a conversation would not receive the new turn on a hit).
  * - Responses `background: true`: the answer is a queued placeholder to poll, not a result.
  * - Responses `prompt` without a `version`: the latest version of a stored template, which
  *   can change under the same request.
@@ -35,6 +35,7 @@ export function isCacheable(endpoint: CacheEndpoint, body: Record<string, unknow
 
 function responsesCacheable(body: Record<string, unknown>): boolean {
   if (body.previous_response_id != null || body.conversation != null || body.background) return false;
+  if (Array.isArray(body.input) && body.input.some((item) => isObject(item) && item.type === 'item_reference')) return false;
   const prompt = body.prompt;
   if (prompt != null && !(isObject(prompt) && typeof prompt.version === 'string')) return false;
   const tools = body.tools;
