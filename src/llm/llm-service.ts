@@ -4,6 +4,7 @@
  * the policy chain, so it decides nothing; it only reports, for the audit record, what each
  * attempt did and what was used.
  */
+import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readCapped } from '../egress/read-capped.js';
@@ -334,6 +335,9 @@ function billableAttempts(attempts: readonly AttemptRecord[]): number {
 }
 
 /** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */
+// Control characters other than tab and line breaks: not a message meant to be read.
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function providerRefusal(body: Buffer, status: number, provider: ProviderRuntime): Buffer {
   const clean = scrubSecrets(body, provider);
   try {
@@ -342,7 +346,11 @@ function providerRefusal(body: Buffer, status: number, provider: ProviderRuntime
   } catch {
     // not JSON: wrapped below
   }
-  const message = `${provider.config.id} refused the request (HTTP ${status}): ${clean.toString('utf8').slice(0, 500)}`;
+  // Only text is passed on: the scrub searches bytes, and a key spelt in another encoding
+  // (UTF-16, say) would pass it.
+  const text = isUtf8(clean) ? clean.toString('utf8') : '';
+  const shown = clean.length === 0 ? 'an empty body' : text !== '' && !NOT_TEXT.test(text) ? text.slice(0, 500) : `a body of ${clean.length} bytes that is not text, not shown`;
+  const message = `${provider.config.id} refused the request (HTTP ${status}): ${shown}`;
   return Buffer.from(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'upstream_refused' } }));
 }
 

@@ -154,6 +154,16 @@ describe("the provider's key in its answers", () => {
     const message = (err as { error: { message: string } }).error.message;
     expect(message).toBe('bad key [redacted] and [redacted]');
   });
+
+  it('is not passed on inside a refusal that is not text (UTF-16, which the byte search cannot see)', async () => {
+    const utf16 = [...'bad key sk-provider-secret-abc123'].join('\u0000');
+    env.fakes[0]!.script({ status: 400, errorText: utf16 });
+    const err = await env.client('chat-agent').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'upstream_refused' });
+    const message = (err as { error: { message: string } }).error.message;
+    expect(message.replace(/[^a-z0-9-]/gi, '')).not.toContain('sk-provider-secret-abc123');
+    expect(message).toMatch(/refused the request \(HTTP 400\): a body of \d+ bytes that is not text, not shown/);
+  });
 });
 
 describe('JSON answers on the wire', () => {
