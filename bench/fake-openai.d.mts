@@ -41,6 +41,10 @@ export type FakeStep = {
   errorBody?: object;
   /** Replaces the error envelope of an error status with this exact text (JSON spelt as a test needs). */
   errorText?: string;
+  /** Answer this exact body, at `status` (default 200), whatever was asked: an HTML error page of a proxy, say. */
+  text?: string;
+  /** The content type of `text` (default text/html). */
+  contentType?: string;
   /** Before the status line and headers. */
   delayMs?: number;
   /** Accept the request and never answer. */

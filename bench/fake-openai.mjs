@@ -342,6 +342,10 @@ export async function startFakeOpenAi(opts = {}) {
     }
     const headers = { ...common, ...step.headers };
     if (step.retryAfter !== undefined) headers['retry-after'] = step.retryAfter;
+    if (step.text !== undefined) {
+      res.writeHead(step.status ?? 200, { ...headers, 'content-type': step.contentType ?? 'text/html', 'content-length': Buffer.byteLength(step.text) });
+      return res.end(step.text);
+    }
     if (step.status >= 400 && step.errorText !== undefined) return sendText(res, step.status, headers, step.errorText);
     if (step.status >= 400) return sendJson(res, step.status, headers, step.errorBody ?? errorEnvelope(step.status));
     const count = opts.approxTokens ? approxTokens : await encoder(encodingNameFor(body.model));

@@ -217,7 +217,11 @@ export class LlmService {
       if (attempt.status < 300) {
         // A 2xx that is not JSON is a broken provider: worth another target.
         const first = body.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-        if (first !== 0x7b) throw new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
+        if (first !== 0x7b) {
+          const notJson = new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
+          notJson.answered = true;
+          throw notJson;
+        }
       }
       return body;
     } catch (err) {

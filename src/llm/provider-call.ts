@@ -22,6 +22,11 @@ export class AttemptError extends Error {
   readonly kind: AttemptFailure;
   /** False when the request cannot have reached the provider (no connection was made), so it was not billed. */
   readonly sent: boolean;
+  /**
+   * True when the provider's whole answer arrived but was unusable (a 2xx that is not JSON: a
+   * proxy's error page, say): nothing was cut short, so no model output is left to bill.
+   */
+  answered = false;
   constructor(kind: AttemptFailure, message: string, cause?: unknown, sent = true) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'AttemptError';

@@ -210,7 +210,7 @@ export class LlmRouter {
         }
         rec.error = e.kind;
         // A provider that answered with an error status billed nothing, even if its error body then broke.
-        if (e.sent && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response') && (rec.status === undefined || rec.status < 300)) rec.billable = true;
+        if (e.sent && !e.answered && (e.kind === 'timeout' || e.kind === 'reset' || e.kind === 'bad-response') && (rec.status === undefined || rec.status < 300)) rec.billable = true;
         if (e.kind === 'refused') {
           rec.reason = e.message;
           (refused ??= new Set()).add(target);

@@ -28,6 +28,8 @@ beforeAll(async () => {
       ],
       aliases: {
         resilient: { strategy: 'fallback', targets: [{ model: 'gpt-4.1-mini' }, { model: 'gpt-4.1-mini@backup' }] },
+        // gpt-4o recovers in the next test, so its circuit stays closed for the others.
+        'page-first': { strategy: 'fallback', targets: [{ model: 'gpt-4o' }, { model: 'gpt-4.1-mini@backup' }] },
         // Its own targets: failing them all opens their circuits, which must not touch other tests.
         doomed: { targets: [{ model: 'gpt-4.1-nano' }, { model: 'gpt-4.1-nano@backup' }] },
         broken: { targets: [{ model: 'fail-503' }, { model: 'gpt-4.1-mini@backup' }] },
@@ -67,6 +69,18 @@ describe('fallback and retries', () => {
     const row = env.audit().at(-1)!;
     expect(row.decision).toBe('allow');
     expect(row.details!.attempts.map((a: { provider: string; status: number }) => `${a.provider}:${a.status}`)).toEqual(['primary:500', 'backup:200']);
+  });
+
+  it('falls back past a 2xx that is not JSON without charging it: a whole answer, not a cut-short one', async () => {
+    reset();
+    env.fakes[0]!.script({ text: '<html><body>502 Bad Gateway</body></html>' });
+    const { response } = await env.client('agent').chat.completions.create({ model: 'page-first', messages: user }).withResponse();
+    expect(response.headers.get('x-warden-provider')).toBe('backup');
+    const row = env.audit().at(-1)!;
+    const attempts = row.details!.attempts as Array<{ provider: string; error?: string; billable?: boolean }>;
+    expect(attempts.map((a) => `${a.provider}:${a.error ?? 'ok'}`)).toEqual(['primary:bad-response', 'backup:ok']);
+    expect(attempts.some((a) => a.billable)).toBe(false);
+    expect(row.details!.usage.unanswered).toBeUndefined();
   });
 
   it('retries the same target after a 500 and succeeds when it recovers', async () => {
