@@ -180,7 +180,7 @@ describe('LlmRouter.run: attempts', () => {
     expect(err.attempts).toHaveLength(2);
     expect(err.timedOut).toBe(false);
     expect(err.retryAfterMs).toBeUndefined();
-    expect(err.message).toBe('The provider did not answer (2 attempt(s); last: p1/b: HTTP 502)');
+    expect(err.message).toBe('No provider served the request (2 attempt(s); last: p1/b: HTTP 502)');
   });
 
   it('cycles through fewer targets than attempts', async () => {
@@ -331,7 +331,7 @@ describe('LlmRouter.run: circuit breaker', () => {
 });
 
 describe('LlmRouter.run: deadline and client', () => {
-  it('stops before a wait that would end past the deadline (timedOut)', async () => {
+  it("stops before a wait that would end past the deadline, reporting the provider's 429 and its Retry-After, not a timeout", async () => {
     const h = harness({ maxAttempts: 5 });
     // B is half-open: the attempt it was acquired for must give its probe slot back.
     h.openCircuit(B);
@@ -340,7 +340,9 @@ describe('LlmRouter.run: deadline and client', () => {
     const err = await h.exhausted([A, B], OPEN_MS + 1000);
     expect(h.sent).toEqual(['a']);
     expect(h.sleeps).toEqual([]);
-    expect(err.timedOut).toBe(true);
+    expect(err.timedOut).toBe(false);
+    expect(err.retryAfterMs).toBe(5000);
+    expect(err.message).toContain('HTTP 429');
     expect(h.router.breaker(B).tryAcquire()).toBe(true);
   });
 

@@ -159,9 +159,10 @@ export class LlmRouter {
       if (failures > 0) {
         const hinted = waitHint && waitHint.provider === target.provider.id ? waitHint.ms : 0;
         const wait = Math.max(backoffMs(failures, { ...this.#opts.retries, random: this.#random }), hinted);
+        // Not a timeout: the last attempt's own failure (a 429 that asked to wait, say) is what
+        // the agent is told, with the provider's Retry-After.
         if (this.#now() + wait >= deadline) {
           breaker.release();
-          timedOut = true;
           break;
         }
         if (wait > 0) {
@@ -248,7 +249,7 @@ export class LlmRouter {
     const timeout = timedOut || last.error === 'timeout';
     const what = last.error ?? `HTTP ${last.status}`;
     // The last provider's own Retry-After (a 429 or 503 that said when) goes to the agent.
-    throw new RouteExhausted(`The provider did not answer (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout, waitHint?.ms);
+    throw new RouteExhausted(`No provider served the request (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout, waitHint?.ms);
   }
 }
 

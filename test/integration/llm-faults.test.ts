@@ -15,7 +15,7 @@ beforeAll(async () => {
     fakes: 2,
     llm: ([a, b]) => ({
       providers: [
-        fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
+        fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', 'gpt-4.1', { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
           timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 },
           maxEventBytes: 4096,
           maxResponseBytes: 64 * 1024,
@@ -81,6 +81,18 @@ describe('fallback and retries', () => {
     expect(attempts.map((a) => `${a.provider}:${a.error ?? 'ok'}`)).toEqual(['primary:bad-response', 'backup:ok']);
     expect(attempts.some((a) => a.billable)).toBe(false);
     expect(row.details!.usage.unanswered).toBeUndefined();
+  });
+
+  it("answers 503 with the provider's Retry-After, at once, when its 429 asks for a wait past the deadline", async () => {
+    reset();
+    env.fakes[0]!.script({ status: 429, retryAfter: '100' });
+    const started = Date.now();
+    const err = await env.client('agent', { maxRetries: 0 }).chat.completions.create({ model: 'gpt-4.1', messages: user }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(err).toMatchObject({ status: 503, code: 'upstream_unavailable' });
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('100');
+    expect((err as Error).message).toContain('HTTP 429');
+    expect(env.audit().at(-1)!.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
   it('retries the same target after a 500 and succeeds when it recovers', async () => {
