@@ -12,7 +12,7 @@ import { closeIfDraining, hasBody, requestContext, type GovernedDeps } from '../
 import { readJsonBody } from '../http/read-body.js';
 import type { ChainResult } from '../pipeline/chain.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { ForwardResult, LoadPayload } from '../pipeline/policy.js';
+import { refusedPayload, type ForwardResult, type LoadPayload } from '../pipeline/policy.js';
 import { routePermitted } from '../policy/model-access.js';
 import { merged } from '../util/merged.js';
 import type { LlmAnswer, LlmService } from './llm-service.js';
@@ -66,15 +66,32 @@ function safely(deps: LlmRouteDeps, handler: (req: Request, res: Response) => Pr
   };
 }
 
+// What these endpoints send: JSON, or an SSE stream when asked for one (the official clients
+// send `application/json` for streams too).
+const ACCEPTABLE = /(?:^|,)\s*(?:\*\/\*|application\/(?:\*|json)|text\/(?:\*|event-stream))\s*(?:;|,|$)/i;
+
+function notAcceptable(req: Request): GatewayError | null {
+  const accept = req.headers.accept;
+  if (accept === undefined || accept.trim() === '' || ACCEPTABLE.test(accept)) return null;
+  return new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: this endpoint answers application/json (or text/event-stream for streams)');
+}
+
 async function handlePost(deps: LlmRouteDeps, endpoint: LlmEndpoint, req: Request, res: Response): Promise<void> {
   const { ctx, credentialProblem } = requestContext(deps, req, res, 'llm', ACTIONS[endpoint], null);
   if (credentialProblem) return render(res, await deps.chain.reject(ctx, credentialProblem.error, credentialProblem.stage));
+  const unacceptable = notAcceptable(req);
+  if (unacceptable) return render(res, await deps.chain.reject(ctx, unacceptable, 'accept'));
   let bodyDone = !hasBody(req);
   const loadPayload: LoadPayload = async (c: RequestContext) => {
     const body = await readJsonBody(req, deps.maxBodyBytes, true);
     bodyDone = true;
     const agent = c.principal?.kind === 'agent' ? c.principal.agent : undefined;
-    const parsed = parseLlmRequest(endpoint, body.value, { defaultModel: agent?.models?.defaultModel, maxChoices: deps.maxChoices, received: body });
+    let parsed;
+    try {
+      parsed = parseLlmRequest(endpoint, body.value, { defaultModel: agent?.models?.defaultModel, maxChoices: deps.maxChoices, received: body });
+    } catch (err) {
+      throw refusedPayload(err, { bytes: body.bytes, digest: body.digest, target: modelNamed(body.value) });
+    }
     return { payload: parsed, bytes: body.bytes, digest: body.digest, target: parsed.model };
   };
   const outcome = await deps.chain.run(ctx, (c) => deps.llm.forward(c, res), loadPayload);
@@ -85,6 +102,8 @@ async function handlePost(deps: LlmRouteDeps, endpoint: LlmEndpoint, req: Reques
 async function handleModels(deps: LlmRouteDeps, req: Request, res: Response, id: string | null): Promise<void> {
   const { ctx, credentialProblem } = requestContext(deps, req, res, 'llm', id === null ? 'models.list' : 'models.retrieve', id);
   if (credentialProblem) return render(res, await deps.chain.reject(ctx, credentialProblem.error, credentialProblem.stage));
+  const unacceptable = notAcceptable(req);
+  if (unacceptable) return render(res, await deps.chain.reject(ctx, unacceptable, 'accept'));
   const outcome = await deps.chain.run(ctx, async (c): Promise<ForwardResult<LlmAnswer>> => {
     const agent = c.principal?.kind === 'agent' ? c.principal.agent : undefined;
     const models = deps.llm.models;
@@ -101,6 +120,12 @@ async function handleModels(deps: LlmRouteDeps, req: Request, res: Response, id:
     return { status: 200, body: { kind: 'json', status: 200, headers: {}, body }, responseBytes: body.length };
   });
   render(res, outcome);
+}
+
+/** The model a body names, for the audit record of its refusal. */
+function modelNamed(value: unknown): string | null {
+  const model = typeof value === 'object' && value !== null ? (value as { model?: unknown }).model : undefined;
+  return typeof model === 'string' && model.length > 0 && model.length <= 200 ? model : null;
 }
 
 /** The OpenAI model object; `owned_by` says whether the gateway routes the name (an alias) or a provider serves it. */

@@ -45,11 +45,11 @@ describe('parseLlmRequest: the three endpoints', () => {
 });
 
 describe('parseLlmRequest: model', () => {
-  it("uses the agent's default model when the body names none (absent or null)", () => {
+  it("uses the agent's default model when the body names none, and refuses an explicit null as OpenAI does", () => {
     const opts = { defaultModel: 'fast', maxChoices: 4 };
     expect(parseLlmRequest('chat', { messages: CHAT.messages }, opts).model).toBe('fast');
-    expect(parseLlmRequest('chat', { model: null, messages: CHAT.messages }, opts).model).toBe('fast');
     expect(parseLlmRequest('chat', CHAT, opts).model).toBe('gpt-4o');
+    expect(() => parseLlmRequest('chat', { model: null, messages: CHAT.messages }, opts)).toThrow('model must be a non-empty string');
   });
 
   it('requires a model when the agent has no default', () => {
@@ -126,13 +126,15 @@ describe('parseLlmRequest: stream and stream_options', () => {
     expect(parseLlmRequest('embeddings', { ...EMBEDDINGS, stream: false }, OPTS).stream).toBe(false);
   });
 
-  it('notes whether the client asked for the usage chunk (include_usage exactly true)', () => {
+  it('notes whether the client asked for the usage chunk, and refuses an include_usage that is not a boolean', () => {
     const wants = (stream_options: unknown) => parseLlmRequest('chat', { ...CHAT, stream: true, stream_options }, OPTS).clientWantsUsage;
     expect(wants({ include_usage: true })).toBe(true);
     expect(wants({ include_usage: false })).toBe(false);
-    expect(wants({ include_usage: 'true' })).toBe(false);
     expect(wants({})).toBe(false);
     expect(wants(null)).toBe(false);
+    for (const include_usage of ['true', 'yes', 1]) {
+      expect(refusal('chat', { ...CHAT, stream: true, stream_options: { include_usage } })).toBe('stream_options: stream_options.include_usage must be a boolean');
+    }
   });
 
   it('refuses stream_options that are not an object', () => {
@@ -168,6 +170,15 @@ describe('parseLlmRequest: fields that would redirect the call', () => {
     const r = parseLlmRequest('embeddings', raw, OPTS);
     expect([...r.dropped].sort()).toEqual([...fields].sort());
     expect(r.body).toEqual(EMBEDDINGS);
+  });
+
+  it('catches other spellings of them (case, dashes, underscores) and router presets, tags and data sources', () => {
+    const fields = ['Base_URL', 'BASEURL', 'base-url', 'Api_Key', 'dataSources', 'preset', 'tags', 'Extra_Headers'];
+    const raw: Record<string, unknown> = { ...CHAT };
+    for (const f of fields) raw[f] = 'x';
+    const r = parseLlmRequest('chat', raw, OPTS);
+    expect([...r.dropped].sort()).toEqual([...fields].sort());
+    expect(r.body).toEqual(CHAT);
   });
 
   it('passes every other unknown field through untouched', () => {

@@ -58,30 +58,38 @@ export interface ReceivedJson {
  * ignore most of them, but a gateway in front of another gateway (or a router) must not let an
  * agent choose the base URL, key, headers or model of the call the gateway authorized and pays for.
  */
-const REDIRECTING_FIELDS = new Set([
-  // Routers' own fallback and provider choices (OpenRouter, LiteLLM) and Azure's external
-  // data sources: they would let the call reach models or services the gateway did not pick.
-  'context_window_fallbacks',
-  'data_sources',
-  'fallbacks',
-  'models',
-  'provider',
-  'route',
-  'user_config',
-  'api_base',
-  'api_key',
-  'api_version',
-  'apiKey',
-  'base_url',
-  'baseURL',
-  'custom_llm_provider',
-  'extra_body',
-  'extra_headers',
-  'extra_query',
-  'headers',
-  'organization',
-  'project',
-]);
+const REDIRECTING_FIELDS = new Set(
+  [
+    // Routers' own fallback, preset, tag and provider choices (OpenRouter, LiteLLM) and Azure's
+    // external data sources (both spellings): they would let the call reach models or services
+    // the gateway did not pick.
+    'context_window_fallbacks',
+    'data_sources',
+    'fallbacks',
+    'models',
+    'preset',
+    'provider',
+    'route',
+    'tags',
+    'user_config',
+    'api_base',
+    'api_key',
+    'api_version',
+    'base_url',
+    'custom_llm_provider',
+    'extra_body',
+    'extra_headers',
+    'extra_query',
+    'headers',
+    'organization',
+    'project',
+  ].map(fieldKey),
+);
+
+/** Case, `_` and `-` do not matter (`baseURL`, `Base_URL`, `base-url`, `dataSources` are all caught): readers differ in spelling. */
+function fieldKey(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
+}
 
 /** Output tokens no model produces in one call: a larger limit is a mistake or an attack on the reservation. */
 export const OUTPUT_TOKENS_CEILING = 1_000_000;
@@ -101,7 +109,7 @@ export function parseLlmRequest(
   let body: Record<string, unknown> = raw;
   let dropped: string[] | null = null;
   for (const key in raw) {
-    if (REDIRECTING_FIELDS.has(key)) (dropped ??= []).push(key);
+    if (REDIRECTING_FIELDS.has(fieldKey(key))) (dropped ??= []).push(key);
   }
   if (dropped) {
     body = { ...raw };
@@ -109,7 +117,8 @@ export function parseLlmRequest(
   }
 
   let model = body.model;
-  if (model === undefined || model === null) {
+  // Absent, not null: an explicit null is a mistake OpenAI refuses too, not a request for the default.
+  if (model === undefined) {
     if (opts.defaultModel === undefined) throw invalid('model is required (this agent has no default model)', 'model');
     model = opts.defaultModel;
   }
@@ -139,7 +148,9 @@ export function parseLlmRequest(
   let clientWantsUsage = false;
   if (body.stream_options !== undefined && body.stream_options !== null) {
     if (!isObject(body.stream_options)) throw invalid('stream_options must be an object', 'stream_options');
-    clientWantsUsage = body.stream_options.include_usage === true;
+    const include = body.stream_options.include_usage;
+    if (include !== undefined && include !== null && typeof include !== 'boolean') throw invalid('stream_options.include_usage must be a boolean', 'stream_options');
+    clientWantsUsage = include === true;
   }
 
   checkPrompt(endpoint, body);

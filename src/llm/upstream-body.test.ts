@@ -93,7 +93,7 @@ function randomBody(random: () => number, endpoint: LlmEndpoint): Record<string,
   const maybe = (key: string, values: readonly unknown[]) => {
     if (random() < 0.5) members.push([key, pick(random, values)]);
   };
-  maybe('model', ['gpt-4o', 'o1-mini', null, 'llama-3']);
+  maybe('model', ['gpt-4o', 'o1-mini', 'llama-3']);
   const content = () => (random() < 0.8 ? randomText(random, 12) : [{ type: 'text', text: randomText(random, 6) }]);
   if (endpoint === 'chat') {
     const count = 1 + Math.floor(random() * 4);

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.js';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { applyPatch, copyContext, type RequestContext } from './context.js';
-import { ForwardFailure, type Decision, type ForwardResult, type LoadPayload, type Outcome, type Policy, type Reservation } from './policy.js';
+import { ForwardFailure, payloadSeen, type Decision, type ForwardResult, type LoadedPayload, type LoadPayload, type Outcome, type PayloadSeen, type Policy, type Reservation } from './policy.js';
 
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
 
@@ -132,16 +132,26 @@ export class PolicyChain {
       }
     };
 
+    const withSeen = (seen: PayloadSeen, payload?: unknown): RequestContext => {
+      const next = copyContext(ctx);
+      if (payload !== undefined) next.payload = payload;
+      next.requestBytes = seen.bytes;
+      next.requestDigest = seen.digest;
+      if (seen.action !== undefined) next.action = seen.action;
+      if (seen.target !== undefined) next.target = seen.target;
+      return next;
+    };
     const readPayload = async (): Promise<void> => {
       payloadLoaded = true;
-      const body = await step('read-body', 'deny', () => loadPayload!(ctx));
-      const next = copyContext(ctx);
-      next.payload = body.payload;
-      next.requestBytes = body.bytes;
-      next.requestDigest = body.digest;
-      if (body.action !== undefined) next.action = body.action;
-      if (body.target !== undefined) next.target = body.target;
-      ctx = next;
+      let body: LoadedPayload;
+      try {
+        body = await step('read-body', 'deny', () => loadPayload!(ctx));
+      } catch (err) {
+        const seen = payloadSeen(err);
+        if (seen) ctx = withSeen(seen);
+        throw err;
+      }
+      ctx = withSeen(body, body.payload);
     };
 
     try {

@@ -28,6 +28,24 @@ export interface Reservation {
 /** Reads the request body for the policies that need it; throws a GatewayError when it cannot. */
 export type LoadPayload = (ctx: RequestContext) => Promise<LoadedPayload>;
 
+/** What a LoadPayload learned about a body it then refused (its size, digest, the target it names). */
+export type PayloadSeen = Omit<LoadedPayload, 'payload'>;
+
+const seenOf = new WeakMap<GatewayError, PayloadSeen>();
+
+/**
+ * A refusal of a body that was read whole: the audit record still says how large it was and
+ * what it named, as it does for a body a policy refused.
+ */
+export function refusedPayload(err: unknown, seen: PayloadSeen): unknown {
+  if (err instanceof GatewayError) seenOf.set(err, seen);
+  return err;
+}
+
+export function payloadSeen(err: unknown): PayloadSeen | undefined {
+  return err instanceof GatewayError ? seenOf.get(err) : undefined;
+}
+
 export interface LoadedPayload {
   payload: unknown;
   bytes: number;

@@ -36,6 +36,8 @@ export interface AuditRow {
   tokens_in: number | null;
   tokens_out: number | null;
   cost_usd: number | null;
+  request_bytes: number | null;
+  request_digest: string | null;
   details: Record<string, any> | null;
   policy: string | null;
 }

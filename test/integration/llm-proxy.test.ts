@@ -166,6 +166,44 @@ describe("the provider's key in its answers", () => {
   });
 });
 
+describe('requests refused for their content', () => {
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${env.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.keys['chat-agent']}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('are audited with the size, digest and model of the body they read', async () => {
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], n: 0 };
+    const r = await post(body);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('invalid_params');
+    const row = env.audit().at(-1)!;
+    expect(row).toMatchObject({ code: 'INVALID_PARAMS', policy: 'read-body', target: 'gpt-4o', request_bytes: Buffer.byteLength(JSON.stringify(body)) });
+    expect(row.request_digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('include an explicit null model and a stream_options.include_usage that is not a boolean, as OpenAI refuses them', async () => {
+    const nullModel = await post({ model: null, messages: [{ role: 'user', content: 'hi' }] });
+    expect(nullModel.status).toBe(400);
+    expect(await nullModel.json()).toMatchObject({ error: { code: 'invalid_params', param: 'model' } });
+    const usage = await post({ model: 'gpt-4o', stream: true, stream_options: { include_usage: 'yes' }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(usage.status).toBe(400);
+    expect(await usage.json()).toMatchObject({ error: { code: 'invalid_params', param: 'stream_options' } });
+  });
+
+  it('answer 406 to an Accept header that rules out JSON and event streams, and serve what the official client sends', async () => {
+    const r = await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { accept: 'text/html' });
+    expect(r.status).toBe(406);
+    expect(await r.json()).toMatchObject({ error: { code: 'not_acceptable' } });
+    expect(env.audit().at(-1)).toMatchObject({ code: 'NOT_ACCEPTABLE', status: 406 });
+    for (const accept of ['application/json', 'text/event-stream', '*/*', 'text/html, application/json;q=0.9']) {
+      expect((await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { accept })).status, accept).toBe(200);
+    }
+  });
+});
+
 describe('JSON answers on the wire', () => {
   it('say their length instead of being chunk-framed, also when the scrub shortened the body', async () => {
     const url = `${env.gw.url}/v1/chat/completions`;
