@@ -80,6 +80,7 @@ export class LlmService {
       hasImages: estimate?.hasImages ?? false,
       agentTags,
       stream: req.stream,
+      maxOutputTokens: req.maxOutputTokens,
     });
     const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
     const bodies = new Map<ModelTarget, Buffer>();

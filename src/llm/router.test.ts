@@ -13,13 +13,14 @@ const price = (usd: number) => ({ input: usd, output: usd });
 const CONFIG = LlmConfigSchema.parse({
   providers: [
     { id: 'p1', baseUrl: 'https://one.example/v1', models: [{ name: 'a', price: price(5) }, { name: 'b', price: price(1) }] },
-    { id: 'p2', baseUrl: 'https://two.example/v1', models: [{ name: 'c', price: price(3) }, { name: 'd' }] },
+    { id: 'p2', baseUrl: 'https://two.example/v1', models: [{ name: 'c', price: price(3) }, { name: 'd' }, { name: 'short', maxOutputTokens: 100 }] },
   ],
   aliases: {
     ordered: { targets: [{ model: 'a' }, { model: 'b' }, { model: 'c' }] },
     cheap: { strategy: 'cheapest', targets: [{ model: 'a' }, { model: 'd' }, { model: 'b' }, { model: 'c' }] },
     shared: { strategy: 'weighted', targets: [{ model: 'a', weight: 1 }, { model: 'b', weight: 3 }, { model: 'c', weight: 0 }] },
     fast: { strategy: 'latency', targets: [{ model: 'a' }, { model: 'b' }, { model: 'c' }] },
+    'short-first': { strategy: 'latency', targets: [{ model: 'short' }, { model: 'a' }] },
     ruled: {
       targets: [{ model: 'a' }, { model: 'b' }],
       rules: [
@@ -451,6 +452,13 @@ describe('LlmRouter.plan', () => {
     expect(plan(r, 'fast')).toEqual(['c', 'b', 'a']);
     r.latency.record('p2/c', 100);
     expect(plan(r, 'fast')).toEqual(['b', 'c', 'a']);
+  });
+
+  it('passes over a target whose own output limit is below what the request asks, while another can serve it', () => {
+    const r = router();
+    expect(plan(r, 'short-first')).toEqual(['short', 'a']);
+    expect(plan(r, 'short-first', { maxOutputTokens: 100 })).toEqual(['short', 'a']);
+    expect(plan(r, 'short-first', { maxOutputTokens: 500 })).toEqual(['a']);
   });
 
   it('picks the first rule the request shape matches, with its own strategy, else the alias targets', () => {

@@ -112,7 +112,14 @@ export class LlmRouter {
   /** The targets in the order attempts try them. */
   plan(route: Route, shape: RequestShape): ModelTarget[] {
     const rule = route.rules.length > 0 ? firstMatchingRule(route.rules, shape) : undefined;
-    const targets = rule?.targets ?? route.targets;
+    let targets = rule?.targets ?? route.targets;
+    // A target that cannot produce the output asked for would refuse it with a 400, which never
+    // falls back: pass it over while another can (the estimate refused a request none can serve).
+    const asked = shape.maxOutputTokens;
+    if (asked != null && targets.length > 1) {
+      const able = targets.filter((t) => t.target.maxOutputTokens === undefined || t.target.maxOutputTokens >= asked);
+      if (able.length > 0) targets = able;
+    }
     if (targets.length === 1) return [targets[0]!.target];
     const candidates = targets.map((t) => ({ key: t.target.key, weight: t.weight, target: t.target, price: comparablePrice(t.target) }));
     return orderCandidates(candidates, rule?.strategy ?? route.strategy, { random: this.#random, latency: this.latency }).map((c) => c.target);

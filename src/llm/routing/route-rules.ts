@@ -6,6 +6,8 @@ export interface RequestShape {
   hasImages: boolean;
   agentTags: readonly string[];
   stream: boolean;
+  /** The output limit the request asks for (null: none); targets whose own limit is lower are passed over. */
+  maxOutputTokens?: number | null;
 }
 
 /** Conditions of one routing rule; every condition given must hold, an empty one matches all. */
