@@ -312,6 +312,19 @@ describe('LlmRouter.run: circuit breaker', () => {
     expect(err.message).toMatch(/circuit open/);
   });
 
+  it('says when to retry when the failures of this very request opened every circuit', async () => {
+    const h = harness({ failureThreshold: 2, maxAttempts: 3 });
+    h.script.a = [500, 500, 500];
+    const err = await h.exhausted([A]);
+    expect(h.router.breaker(A).state).toBe('open');
+    expect(err.message).toContain('HTTP 500');
+    expect(err.retryAfterMs).toBe(OPEN_MS);
+    // Still closed (one failure short): nothing to promise.
+    const h2 = harness({ failureThreshold: 5, maxAttempts: 2 });
+    h2.script.a = [500, 500];
+    expect((await h2.exhausted([A])).retryAfterMs).toBeUndefined();
+  });
+
   it('says how long until the first open circuit takes a probe, not the whole open window', async () => {
     const h = harness();
     h.openCircuit(A);

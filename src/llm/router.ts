@@ -255,8 +255,10 @@ export class LlmRouter {
     const last = tried[tried.length - 1]!;
     const timeout = timedOut || last.error === 'timeout';
     const what = last.error ?? `HTTP ${last.status}`;
-    // The last provider's own Retry-After (a 429 or 503 that said when) goes to the agent.
-    throw new RouteExhausted(`No provider served the request (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout, waitHint?.ms);
+    // The last provider's own Retry-After (a 429 or 503 that said when) goes to the agent; else,
+    // when this request's failures opened every circuit, when the first may take a probe.
+    const probeIn = others.every((t) => this.breaker(t).state === 'open') ? Math.min(...others.map((t) => this.breaker(t).msUntilProbe())) : undefined;
+    throw new RouteExhausted(`No provider served the request (${tried.length} attempt(s); last: ${last.provider}/${last.model}: ${what})`, attempts, timeout, waitHint?.ms ?? probeIn);
   }
 }
 
