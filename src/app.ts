@@ -220,6 +220,7 @@ export async function startGateway(config: LoadedConfig, log: Logger, now: () =>
       estimator: () => llm.estimator,
     }),
     audit,
+    { maxBodyReadsPerAgent: config.limits.maxBodyReadsPerAgent },
   );
   stateSync.start();
   const overload = new OverloadGuard(config.limits);

@@ -60,6 +60,12 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
       maxInFlight: z.number().int().min(1).default(1024),
+      maxBodyReadsPerAgent: z
+        .number()
+        .int()
+        .min(1)
+        .default(16)
+        .describe('Request bodies one agent may be sending at once; more are refused with 429 before their bodies are read (bodies are buffered whole, so this bounds the memory one key can pin)'),
       maxConnections: z.number().int().min(1).default(4096).describe('Open connections beyond this are refused; keep it below the open-file limit'),
       headersTimeoutMs: z.number().int().min(1000).default(10_000).describe('A client must send its request headers within this time'),
       maxEventLoopDelayMs: z.number().int().min(10).default(200).describe('Shed load while the event-loop delay p99 is above this'),

@@ -3,6 +3,10 @@ import type { AuditEventInput, AuditSink, DecisionStep } from '../audit/record.j
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { applyPatch, copyContext, type RequestContext } from './context.js';
 import { ForwardFailure, payloadSeen, type Decision, type ForwardResult, type LoadedPayload, type LoadPayload, type Outcome, type PayloadSeen, type Policy, type Reservation } from './policy.js';
+import { BodyReads } from './body-reads.js';
+
+/** Request bodies one agent may be sending at once, unless configured (limits.maxBodyReadsPerAgent). */
+export const DEFAULT_BODY_READS_PER_AGENT = 16;
 
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
 
@@ -27,7 +31,11 @@ export class PolicyChain {
   #running = 0;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(policies: readonly Policy[], audit: AuditSink) {
+  readonly #bodyReads: BodyReads;
+
+  /** `maxBodyReadsPerAgent`: request bodies one agent may be sending at once (limits.maxBodyReadsPerAgent). */
+  constructor(policies: readonly Policy[], audit: AuditSink, opts: { maxBodyReadsPerAgent?: number } = {}) {
+    this.#bodyReads = new BodyReads(opts.maxBodyReadsPerAgent ?? DEFAULT_BODY_READS_PER_AGENT);
     const names = new Set<string>();
     let sawPayloadPolicy = false;
     for (const p of policies) {
@@ -38,6 +46,21 @@ export class PolicyChain {
     }
     this.policies = Object.freeze([...policies]);
     this.#audit = audit;
+  }
+
+  async #readBody(ctx: RequestContext, loadPayload: LoadPayload): Promise<LoadedPayload> {
+    if (ctx.principal?.kind !== 'agent') return loadPayload(ctx);
+    const leave = this.#bodyReads.enter(ctx.principal.agentId);
+    if (!leave) {
+      throw new GatewayError('RATE_LIMITED', 'Too many requests of this agent are still sending their bodies; retry shortly', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+    try {
+      return await loadPayload(ctx);
+    } finally {
+      leave();
+    }
   }
 
   /** Requests between entering the chain and their audit append settling. */
@@ -145,7 +168,7 @@ export class PolicyChain {
       payloadLoaded = true;
       let body: LoadedPayload;
       try {
-        body = await step('read-body', 'deny', () => loadPayload!(ctx));
+        body = await step('read-body', 'deny', () => this.#readBody(ctx, loadPayload!));
       } catch (err) {
         const seen = payloadSeen(err);
         if (seen) ctx = withSeen(seen);

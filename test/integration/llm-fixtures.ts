@@ -54,11 +54,11 @@ function agentYaml(a: LlmAgent): string {
  * `llm(fakes)` returns the `llm:` section given the fakes' URLs. Providers should set
  * `internal: true`: the fakes listen on loopback.
  */
-export async function startLlmEnv(opts: { fakes?: number; llm: (fakes: FakeOpenAi[]) => object; agents: LlmAgent[]; extra?: string; env?: NodeJS.ProcessEnv }): Promise<LlmEnv> {
+export async function startLlmEnv(opts: { fakes?: number; llm: (fakes: FakeOpenAi[]) => object; agents: LlmAgent[]; extra?: string; limits?: string; env?: NodeJS.ProcessEnv }): Promise<LlmEnv> {
   const fakes = await Promise.all(Array.from({ length: opts.fakes ?? 1 }, () => startFakeOpenAi()));
   const ws = makeWorkspace({
     catalogFrom: null,
-    config: `llm: ${JSON.stringify(opts.llm(fakes))}\nlimits: { maxEventLoopDelayMs: 5000 }\n${opts.extra ?? ''}`,
+    config: `llm: ${JSON.stringify(opts.llm(fakes))}\nlimits: { maxEventLoopDelayMs: 5000${opts.limits ? `, ${opts.limits}` : ''} }\n${opts.extra ?? ''}`,
   });
   for (const a of opts.agents) writeFile(join(ws.catalogDir, `${a.id}.yaml`), agentYaml(a));
   const gw = await startGateway(ws, opts.env ?? {});
