@@ -39,7 +39,12 @@ export function cacheSlot(cache: ResponseCache | null, agent: Agent, route: Rout
  * last event, which the surface writes once the audit record is committed.
  */
 export function replayHit(hit: CachedAnswer, req: LlmRequest, res: ServerResponse, headers: Record<string, string>): Buffer {
-  const sse = req.endpoint === 'chat' ? chatCompletionToSse(hit.json, { includeUsage: req.clientWantsUsage }) : responseToSse(hit.json);
+  return replayAsStream(hit.json, req, res, headers);
+}
+
+/** A whole answer (a cache hit, or a provider's JSON answer to a stream request) written as the stream the client asked for. */
+export function replayAsStream(json: object, req: LlmRequest, res: ServerResponse, headers: Record<string, string>): Buffer {
+  const sse = req.endpoint === 'chat' ? chatCompletionToSse(json, { includeUsage: req.clientWantsUsage }) : responseToSse(json);
   // Events end with a blank line: the last one starts after the blank line before it.
   const cut = sse.lastIndexOf('\n\n', sse.length - 3) + 2;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers });

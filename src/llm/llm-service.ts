@@ -27,7 +27,7 @@ import type { BucketView } from '../ratelimit/rate-limiter.js';
 import { UPSTREAM_PATH, upstreamBytes } from './upstream-body.js';
 import { answerText, chainUsage, settleUsage, type SettledUsage } from './usage.js';
 import type { CachedAnswer, ResponseCache } from './cache/index.js';
-import { cacheSlot, replayHit, type CacheSlot } from './cached-answers.js';
+import { cacheSlot, replayAsStream, replayHit, type CacheSlot } from './cached-answers.js';
 
 /** What the LLM surface renders once the chain has recorded the request. */
 export type LlmAnswer =
@@ -110,8 +110,12 @@ export class LlmService {
         targets,
         send,
         // A stream is relayed after the route is decided; a whole answer is read here, so a
-        // body that breaks half-way still falls back to the next target.
-        (attempt, t) => (req.stream && attempt.status < 300 ? Promise.resolve(null) : this.#readBody(attempt, t, attempt.status < 300 ? t.provider.maxResponseBytes : MAX_ERROR_BODY)),
+        // body that breaks half-way still falls back to the next target. A provider that
+        // answers a stream request with JSON gets the same (and its answer is replayed as a stream).
+        (attempt, t) =>
+          req.stream && attempt.status < 300 && !answersJson(attempt.headers['content-type'])
+            ? Promise.resolve(null)
+            : this.#readBody(attempt, t, attempt.status < 300 ? t.provider.maxResponseBytes : MAX_ERROR_BODY),
         ctx.abort,
         deadline,
       );
@@ -141,7 +145,7 @@ export class LlmService {
       return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, ...charged };
     }
 
-    if (req.stream) {
+    if (req.stream && served.value === null) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
       const unanswered = await unansweredOf();
       const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
@@ -171,6 +175,19 @@ export class LlmService {
     const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator);
     this.#warnOver(ctx, usage, estimate);
     if (slot && json && typeof json === 'object') this.#store(slot, json, body, target, rawUsage);
+    if (req.stream) {
+      // The provider answered a stream request whole: the client still gets its stream.
+      if (!json || typeof json !== 'object') throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${target.provider.id} answered a stream request with a body that is not JSON`);
+      const tail = replayAsStream(json, req, res, headers);
+      return {
+        status: 200,
+        body: { kind: 'stream', tail },
+        responseBytes: body.length,
+        responseDigest: sha256Hex(body),
+        usage: plusUnanswered(chainUsage(usage), unanswered),
+        details: merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered), answeredWhole: true }),
+      };
+    }
     return {
       status: 200,
       body: { kind: 'json', status: 200, headers, body },
@@ -340,6 +357,12 @@ function billableAttempts(attempts: readonly AttemptRecord[]): number {
 }
 
 /** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */
+/** A JSON content type (application/json, or a +json suffix): the answer is whole, not an event stream. */
+function answersJson(contentType: string | string[] | undefined): boolean {
+  const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.split(';', 1)[0]?.trim().toLowerCase();
+  return ct !== undefined && (ct === 'application/json' || ct.endsWith('+json'));
+}
+
 // Control characters other than tab and line breaks: not a message meant to be read.
 const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error.js';
+import { isObject } from '../util/is-object.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { LlmEstimate } from './estimate.js';
 import type { ModelTarget } from './model-directory.js';
@@ -122,13 +123,16 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
       if (tail) break;
     }
     if (!tail) await handle(parser.end());
-    if (!tail) failure = new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: the stream ended before its last event`);
+    if (!tail) {
+      const said = providerError(chat ? chat.error : responses!.error, provider);
+      failure = new GatewayError('UPSTREAM_BAD_RESPONSE', said ? `${provider.config.id} sent an error event: ${said}` : `${provider.config.id}: the stream ended before its last event`);
+    }
   } catch (err) {
     // The for-await left the body as it was (destroyOnReturn: false) and took its listeners:
     // end it before anything is awaited, or an error on it (a reset, the attempt's abort, its
     // idle timeout) would have no listener and take the process down.
     if (!attempt.body.destroyed) attempt.body.destroy();
-    failure = relayFailure(err, attempt);
+    failure = relayFailure(err, attempt, provider.config.id);
     if (err instanceof SseEventTooLargeError) await handle(err.before).catch(() => undefined);
     attempt.abort(new AttemptError('bad-response', failure.message));
   } finally {
@@ -156,12 +160,20 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
   };
 }
 
-function relayFailure(err: unknown, attempt: OpenAttempt): GatewayError {
+function relayFailure(err: unknown, attempt: OpenAttempt, providerId: string): GatewayError {
   if (err instanceof GatewayError) return err;
   const a = attempt.failure(err);
   if (a.kind === 'aborted-by-client') return new GatewayError('CLIENT_CLOSED_REQUEST', 'The client went away during the stream');
   if (a.kind === 'timeout') return new GatewayError('UPSTREAM_TIMEOUT', a.message);
+  if (a.kind === 'reset') return new GatewayError('UPSTREAM_BAD_RESPONSE', `${providerId}: the provider's connection broke mid-stream`);
   return new GatewayError('UPSTREAM_BAD_RESPONSE', `${a.message} (the stream broke)`);
+}
+
+/** The message of a provider's error event (scrubbed, at most 200 characters), for the error the agent and the audit get. */
+function providerError(error: unknown, provider: ProviderRuntime): string | null {
+  const message = isObject(error) && typeof error.message === 'string' ? error.message : typeof error === 'string' ? error : null;
+  if (!message) return null;
+  return scrubSecrets(Buffer.from(message.slice(0, 200)), provider).toString('utf8');
 }
 
 /**

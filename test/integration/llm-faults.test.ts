@@ -244,6 +244,31 @@ describe('fallback and retries', () => {
 });
 
 describe('streams that go wrong', () => {
+  it('replays as a stream a whole JSON answer the provider sent to a stream request, billed by its usage', async () => {
+    reset();
+    const completion = {
+      id: 'chatcmpl-whole',
+      object: 'chat.completion',
+      created: 1_700_000_000,
+      model: 'gpt-4o',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Answered whole.' }, finish_reason: 'stop', logprobs: null }],
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+    };
+    env.fakes[0]!.script({ text: JSON.stringify(completion), contentType: 'application/json' });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('Answered whole.');
+    expect(usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 3 });
+    const row = env.audit().at(-1)!;
+    expect(row).toMatchObject({ decision: 'allow', tokens_in: 5, tokens_out: 3 });
+    expect(row.details!.answeredWhole).toBe(true);
+  });
+
   it('ends a stream that breaks mid-way with an error, and bills what was delivered as estimated', async () => {
     reset();
     env.fakes[0]!.script({ breakAfterChunks: 4, usage: 'omit' });
@@ -261,6 +286,25 @@ describe('streams that go wrong', () => {
     expect(row.tokens_out).toBe(text.trim().split(/\s+/).filter(Boolean).length);
     expect(row.tokens_in).toBeGreaterThan(0);
     expect(row.tokens_in).toBeLessThanOrEqual(row.details!.estimate.promptTokens);
+    expect(row.details!.streamError).toBe("primary: the provider's connection broke mid-stream");
+  });
+
+  it("records the provider's own error event as why its stream ended, scrubbed", async () => {
+    reset();
+    const chunk = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] };
+    const sse = `data: ${JSON.stringify(chunk)}\n\ndata: ${JSON.stringify({ error: { message: 'Overloaded, key sk-primary', type: 'server_error' } })}\n\n`;
+    env.fakes[0]!.script({ text: sse, contentType: 'text/event-stream' });
+    const before = env.audit().length;
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeTruthy();
+    // The client raised the provider's error event as it was relayed, before the stream ended.
+    await expect.poll(() => env.audit().length).toBe(before + 1);
+    const row = env.audit().at(-1)!;
+    expect(row.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(row.details!.streamError).toBe('primary sent an error event: Overloaded, key [redacted]');
   });
 
   it('cuts a stream that goes quiet after the idle timeout', async () => {
