@@ -81,6 +81,17 @@ describe('chatCompletionToSse', () => {
     for (const p of pieces) expect(p).toBe(Buffer.from(p).toString('utf8')); // a lone surrogate would not survive UTF-8
   });
 
+  it('carries other message fields in a delta, but not an empty list such as annotations: []', () => {
+    const withFields = structuredClone(TEXT) as unknown as { choices: Array<{ message: Record<string, unknown> }> };
+    withFields.choices[0]!.message.annotations = [];
+    withFields.choices[1]!.message.annotations = [{ type: 'url_citation', url_citation: { url: 'https://example.com', title: 'x', start_index: 0, end_index: 1 } }];
+    const deltas = eventsOf(chatCompletionToSse(withFields as unknown as ChatCompletion, { includeUsage: false }))
+      .filter((e) => e.data !== '[DONE]')
+      .map((e) => (JSON.parse(e.data) as ChatCompletionChunk).choices[0]!);
+    const carrying = deltas.filter((c) => 'annotations' in c.delta);
+    expect(carrying.map((c) => c.index)).toEqual([1]);
+  });
+
   it('sends the usage chunk with empty choices and usage: null elsewhere only when usage was asked for', async () => {
     const client = await clientFor(chatCompletionToSse(TEXT, { includeUsage: true }));
     const chunks: ChatCompletionChunk[] = [];

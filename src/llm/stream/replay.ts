@@ -58,7 +58,8 @@ export function chatCompletionToSse(completion: object, opts: { includeUsage: bo
     const rest: Record<string, unknown> = {};
     let hasRest = false;
     for (const key in m) {
-      if (MESSAGE_FIELDS.has(key) || m[key] === undefined || m[key] === null) continue;
+      // An empty list (`annotations: []` of a whole answer) says nothing a delta needs to carry.
+      if (MESSAGE_FIELDS.has(key) || m[key] === undefined || m[key] === null || (Array.isArray(m[key]) && m[key].length === 0)) continue;
       rest[key] = m[key];
       hasRest = true;
     }
