@@ -198,7 +198,7 @@ export class PromptEstimator {
       case 'chat':
         return this.#withHeldInput(await counter.countChat(body as never, target, { scope }), req);
       case 'embeddings':
-        return countEmbeddingInput(counter, body.input, target);
+        return countEmbeddingInput(counter, body.input, target, scope);
       case 'responses':
         return this.#withHeldInput(await counter.countChat(responsesPrompt(body), target, { scope }), req);
     }
@@ -288,10 +288,10 @@ function responsesItem(item: Record<string, unknown>): object {
   return { ...item, content };
 }
 
-async function countEmbeddingInput(counter: TokenCounter, input: unknown, target: { model: string; encoding: ModelTarget['encoding'] }): Promise<TokenCount> {
-  if (typeof input === 'string') return counter.countText(input, target);
+async function countEmbeddingInput(counter: TokenCounter, input: unknown, target: { model: string; encoding: ModelTarget['encoding'] }, scope: string): Promise<TokenCount> {
+  if (typeof input === 'string') return counter.countText(input, target, { scope });
   const list = input as unknown[];
-  if (list.every((x) => typeof x === 'string')) return counter.countText(list as string[], target);
+  if (list.every((x) => typeof x === 'string')) return counter.countText(list as string[], target, { scope });
   // Token ids: one token each; a flat array of numbers is one input.
   let tokens = 0;
   const texts: string[] = [];
@@ -301,7 +301,7 @@ async function countEmbeddingInput(counter: TokenCounter, input: unknown, target
     else if (typeof x === 'string') texts.push(x);
   }
   if (texts.length === 0) return { tokens, exact: true };
-  const c = texts.length > 0 ? await counter.countText(texts, target) : textUpperBound([]);
+  const c = texts.length > 0 ? await counter.countText(texts, target, { scope }) : textUpperBound([]);
   return { ...c, tokens: c.tokens + tokens };
 }
 

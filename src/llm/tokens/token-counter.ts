@@ -111,13 +111,13 @@ export class TokenCounter {
   }
 
   /** Tokens of plain text (embeddings input): no chat overhead. */
-  async countText(input: string | readonly string[], target: TokenTarget): Promise<TokenCount> {
+  async countText(input: string | readonly string[], target: TokenTarget, options: CountOptions = {}): Promise<TokenCount> {
     const texts = typeof input === 'string' ? [input] : input;
     const encoding = encodingOf(target);
     if (encoding === undefined) return unknownModel(target.model, textUpperBound(texts));
     const plan = new ExactPlan(this.#maxExactBytes);
     for (const t of texts) plan.collect(t);
-    const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts));
+    const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts, options.scope));
     let tokens = 0;
     let flags = 0;
     for (const t of texts) {
@@ -172,7 +172,7 @@ export class TokenCounter {
         measureMessage(messages[i]!, plan.collect, shape);
       }
       if (extrasMissing) measureRequestExtras(req, plan.collect, shape);
-      const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts));
+      const measure = plan.replay(await this.#tokenizer.count(encoding, plan.texts, scope));
       for (let i = 0; i < messages.length; i++) {
         if (sizes[i] !== undefined) continue;
         const j = first.get(keys[i]!)!;

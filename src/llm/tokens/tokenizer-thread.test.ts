@@ -24,6 +24,11 @@ parentPort.on('message', ([id, encoding, texts]) => {
   if (texts === null) loads++;
   if (texts?.[0] === 'loads') return parentPort.postMessage([id, [loads], [0], null]);
   if (texts?.[0] === 'slow') return setTimeout(() => parentPort.postMessage([id, [4], [0], null]), 150);
+  if (texts?.[0] === 'busy') {
+    const end = Date.now() + 60;
+    while (Date.now() < end);
+    return parentPort.postMessage([id, [4], [0], null]);
+  }
   if (texts?.[0] === 'exit') process.exit(3);
   if (texts?.[0] === 'hang') return;
   if (texts?.[0] === 'fail') return parentPort.postMessage([id, null, null, 'no such vocabulary']);
@@ -115,6 +120,35 @@ describe('the tokenizer thread', () => {
       // Five answers 150 ms apart: 750 ms in all, each within 300 ms of the one before.
       const counts = await Promise.all(Array.from({ length: 5 }, () => thread.count('o200k_base', ['slow'])));
       expect(counts).toEqual(Array.from({ length: 5 }, () => [{ tokens: 4, flags: 0 }]));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("takes callers in turn: one caller's queue of slow counts delays another's by at most the two at the thread", async () => {
+    const thread = new TokenizerThread({ url: fakeWorker(), maxWaitingPerScope: 6 });
+    try {
+      const order: string[] = [];
+      // Each count keeps the thread busy for 60 ms, as a prompt made to be slow does.
+      const flood = Array.from({ length: 6 }, (_, i) => thread.count('o200k_base', ['busy'], 'flooder').then(() => order.push(`f${i}`)));
+      // Asked for after the whole flood was queued.
+      const victim = thread.count('o200k_base', ['hi'], 'victim').then(() => order.push('v'));
+      await Promise.all([...flood, victim]);
+      // The flood's first two were at the thread already; the victim's turn came next, not after all six.
+      expect(order.indexOf('v')).toBeLessThanOrEqual(2);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('refuses at once a count beyond what one caller may have waiting', async () => {
+    const thread = new TokenizerThread({ url: fakeWorker(), maxWaitingPerScope: 2 });
+    try {
+      // Two go to the thread, two wait: the fifth is one too many.
+      const admitted = Array.from({ length: 4 }, () => thread.count('o200k_base', ['slow'], 'a'));
+      await expect(thread.count('o200k_base', ['slow'], 'a')).rejects.toThrow(/already waiting/);
+      expect(await thread.count('o200k_base', ['ok'], 'b')).toEqual([{ tokens: 2, flags: 0 }]);
+      await Promise.all(admitted);
     } finally {
       await thread.close();
     }

@@ -5,8 +5,11 @@ import type { TokenizedMsg, TokenizeMsg } from './tokenizer-protocol.js';
 
 /** Exact token counts of texts in one of OpenAI's encodings. */
 export interface ExactTokenizer {
-  /** One result per text, in order. */
-  count(encoding: EncodingName, texts: readonly string[]): Promise<Measured[]>;
+  /**
+   * One result per text, in order. `scope` (an agent) takes its turn with the other scopes
+   * waiting: one agent's slow prompts cannot hold up every other agent's counts.
+   */
+  count(encoding: EncodingName, texts: readonly string[], scope?: string): Promise<Measured[]>;
   /** Loads the encoding now rather than at its first count. */
   load(encoding: EncodingName): Promise<void>;
 }
@@ -27,6 +30,21 @@ export const STUCK_MS = 5_000;
  */
 export const RETRY_AFTER_MS = 1_000;
 
+/**
+ * Counts one scope (agent) may have waiting; more fail at once (the policy that asked answers
+ * 503 OVERLOADED), so a flood of prompts made to be slow is refused instead of queued.
+ */
+export const MAX_WAITING_PER_SCOPE = 8;
+/** Counts handed to the thread at a time: one counting, one ready behind it. */
+const AT_THE_THREAD = 2;
+
+interface Job {
+  encoding: EncodingName;
+  texts: string[];
+  resolve: (m: TokenizedMsg) => void;
+  reject: (err: Error) => void;
+}
+
 // Under vitest this module runs from src/*.ts; the worker must be compiled JS from dist.
 function workerUrl(): URL {
   const here = import.meta.url;
@@ -43,7 +61,8 @@ interface Pending {
  * the first load or count, holds the process open only while counts wait, and is started
  * again (loading the encodings loaded before) after it exits or is stopped as stuck; the
  * counts waiting then fail. One that ended without answering is retried only after
- * RETRY_AFTER_MS. Counts run one at a time, in order, for all callers.
+ * RETRY_AFTER_MS. Counts run one at a time; callers (scopes) waiting take turns, each with at
+ * most MAX_WAITING_PER_SCOPE counts waiting.
  */
 export class TokenizerThread implements ExactTokenizer {
   readonly #url: URL;
@@ -57,16 +76,28 @@ export class TokenizerThread implements ExactTokenizer {
   #broken: { until: number; reason: string } | null = null;
   #watchdog: NodeJS.Timeout | undefined;
   #nextId = 1;
+  /** Counts not yet handed to the thread, per scope; the map's order is the scopes' turns. */
+  readonly #waiting = new Map<string, Job[]>();
+  readonly #maxWaiting: number;
+  #atThread = 0;
+  readonly #atThreadBy = new Map<string, number>();
 
-  constructor(opts: { url?: URL; stuckMs?: number; retryAfterMs?: number } = {}) {
+  constructor(opts: { url?: URL; stuckMs?: number; retryAfterMs?: number; maxWaitingPerScope?: number } = {}) {
     this.#url = opts.url ?? workerUrl();
     this.#stuckMs = opts.stuckMs ?? STUCK_MS;
     this.#retryAfterMs = opts.retryAfterMs ?? RETRY_AFTER_MS;
+    this.#maxWaiting = opts.maxWaitingPerScope ?? MAX_WAITING_PER_SCOPE;
   }
 
-  async count(encoding: EncodingName, texts: readonly string[]): Promise<Measured[]> {
+  async count(encoding: EncodingName, texts: readonly string[], scope = ''): Promise<Measured[]> {
     if (texts.length === 0) return [];
-    const [, tokens, flags] = await this.#ask(encoding, texts as string[]);
+    const [, tokens, flags] = await new Promise<TokenizedMsg>((resolve, reject) => {
+      let queue = this.#waiting.get(scope);
+      if (!queue) this.#waiting.set(scope, (queue = []));
+      if (queue.length >= this.#maxWaiting) return reject(new Error(`tokenizer: ${this.#maxWaiting} counts of this caller already waiting`));
+      queue.push({ encoding, texts: texts as string[], resolve, reject });
+      this.#pump();
+    });
     if (tokens?.length !== texts.length || flags?.length !== texts.length) throw new Error('tokenizer thread answered the wrong number of counts');
     return tokens.map((t, i) => ({ tokens: t, flags: flags[i]! }));
   }
@@ -79,6 +110,33 @@ export class TokenizerThread implements ExactTokenizer {
   async loaded(): Promise<EncodingName[]> {
     if (this.#worker === null) return [];
     return (await this.#ask(null, null))[4] ?? [];
+  }
+
+  // Hands waiting counts to the thread: next is the waiting scope with the fewest counts at
+  // the thread already (among equals, the one served longest ago: a scope served moves to the
+  // back of the map), so a caller that just arrived goes before one whose counts keep coming.
+  #pump(): void {
+    while (this.#atThread < AT_THE_THREAD && this.#waiting.size > 0) {
+      let scope = '';
+      let queue: Job[] = [];
+      let fewest = Infinity;
+      for (const [s, q] of this.#waiting) {
+        const at = this.#atThreadBy.get(s) ?? 0;
+        if (at < fewest) [scope, queue, fewest] = [s, q, at];
+      }
+      const job = queue.shift()!;
+      this.#waiting.delete(scope);
+      if (queue.length > 0) this.#waiting.set(scope, queue);
+      this.#atThread++;
+      this.#atThreadBy.set(scope, fewest + 1);
+      this.#ask(job.encoding, job.texts).then(job.resolve, job.reject).finally(() => {
+        this.#atThread--;
+        const left = (this.#atThreadBy.get(scope) ?? 1) - 1;
+        if (left > 0) this.#atThreadBy.set(scope, left);
+        else this.#atThreadBy.delete(scope);
+        this.#pump();
+      });
+    }
   }
 
   /** Stops the thread; counts still waiting fail. */
@@ -168,7 +226,11 @@ export class TokenizerThread implements ExactTokenizer {
     const waiting = [...this.#pending.values()];
     this.#pending.clear();
     this.#idle();
+    // Counts not yet handed over fail with those the thread had: all waited on this thread.
+    const queued = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
     for (const p of waiting) p.reject(err);
+    for (const j of queued) j.reject(err);
   }
 }
 
