@@ -84,8 +84,19 @@ export async function openAttempt(
   if (opts.signal.aborted) throw new AttemptError('aborted-by-client', 'the client went away', undefined, false);
   opts.signal.onAbort(onClientAbort);
   const timer = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no complete answer within ${t.totalMs} ms`)), t.totalMs);
+  // The first-byte limit on a timer of its own, from the moment the request was written:
+  // undici's headersTimeout (kept as a backstop) runs on a coarse clock that let a 1.5 s
+  // limit pass at 2 s.
+  let firstByte: NodeJS.Timeout | undefined;
+  const onWritten = (): void => {
+    written ||= !ctl.aborted;
+    if (firstByte === undefined && !ctl.aborted) {
+      firstByte = setTimeout(() => abort(new AttemptError('timeout', `${provider.config.id}: no response headers within ${t.firstByteMs} ms`)), t.firstByteMs);
+    }
+  };
   const finish = () => {
     clearTimeout(timer);
+    clearTimeout(firstByte);
     opts.signal.offAbort(onClientAbort);
   };
   const failure = (err: unknown): AttemptError => {
@@ -112,7 +123,7 @@ export async function openAttempt(
       signal: ctl,
       headersTimeout: t.firstByteMs,
       bodyTimeout: t.idleMs,
-      [ON_WRITTEN]: () => void (written ||= !ctl.aborted),
+      [ON_WRITTEN]: onWritten,
     } as Parameters<Dispatcher['request']>[0]);
     // undici acts on an abort only once a request reaches a connection: one queued behind busy
     // connections would hold its caller past every deadline (egress/settle-on-abort.ts, in
@@ -121,6 +132,7 @@ export async function openAttempt(
       ctl.settle = reject;
       pending.then(resolve, reject);
     });
+    clearTimeout(firstByte);
     return { status: res.statusCode, headers: res.headers, body: res.body, finish, abort, signal: ctl, failure };
   } catch (err) {
     finish();

@@ -116,6 +116,9 @@ describe('fallback and retries', () => {
     expect(t.response.headers.get('x-warden-provider')).toBe('backup');
     const timedOut = env.audit().at(-1)!;
     expect(timedOut.details!.attempts[0]).toMatchObject({ error: 'timeout', billable: true });
+    // firstByteMs 1500, kept to a timer's precision (undici's own clock let it run to 2 s).
+    expect(timedOut.details!.attempts[0].ms).toBeGreaterThanOrEqual(1500);
+    expect(timedOut.details!.attempts[0].ms).toBeLessThan(1900);
     // The provider had the first request and may bill it: its worst case is charged on top of the answer.
     const { estimate, usage } = timedOut.details!;
     expect(usage.unanswered).toMatchObject({ attempts: 1, outputTokens: estimate.maxOutputTokens, source: 'reserved' });
