@@ -126,7 +126,7 @@ describe('the tokenizer thread', () => {
   });
 
   it("takes callers in turn: one caller's queue of slow counts delays another's by at most the two at the thread", async () => {
-    const thread = new TokenizerThread({ url: fakeWorker(), maxWaitingPerScope: 6 });
+    const thread = new TokenizerThread({ url: fakeWorker() });
     try {
       const order: string[] = [];
       // Each count keeps the thread busy for 60 ms, as a prompt made to be slow does.
@@ -141,13 +141,15 @@ describe('the tokenizer thread', () => {
     }
   });
 
-  it('refuses at once a count beyond what one caller may have waiting', async () => {
-    const thread = new TokenizerThread({ url: fakeWorker(), maxWaitingPerScope: 2 });
+  it('refuses at once a count beyond the text one caller may have waiting, but never its only one', async () => {
+    const thread = new TokenizerThread({ url: fakeWorker(), maxWaitingTextPerScope: 8 });
     try {
-      // Two go to the thread, two wait: the fifth is one too many.
+      // Two go to the thread, two of 4 characters wait: a fifth would pass 8.
       const admitted = Array.from({ length: 4 }, () => thread.count('o200k_base', ['slow'], 'a'));
       await expect(thread.count('o200k_base', ['slow'], 'a')).rejects.toThrow(/already waiting/);
-      expect(await thread.count('o200k_base', ['ok'], 'b')).toEqual([{ tokens: 2, flags: 0 }]);
+      // Larger than the cap, but nothing of b's waits: admitted.
+      admitted.push(thread.count('o200k_base', ['a much longer text'], 'b'));
+      expect(await thread.count('o200k_base', ['ok'], 'c')).toEqual([{ tokens: 2, flags: 0 }]);
       await Promise.all(admitted);
     } finally {
       await thread.close();

@@ -31,16 +31,20 @@ export const STUCK_MS = 5_000;
 export const RETRY_AFTER_MS = 1_000;
 
 /**
- * Counts one scope (agent) may have waiting; more fail at once (the policy that asked answers
- * 503 OVERLOADED), so a flood of prompts made to be slow is refused instead of queued.
+ * Text (UTF-16 units) one scope (agent) may have waiting to be counted; a count that would
+ * pass it fails at once (the policy that asked answers 503 OVERLOADED), so a flood of prompts
+ * made to be slow is refused instead of queued, while a burst of ordinary prompts waits. A
+ * count is always admitted when its scope has nothing waiting. About a second of the
+ * thread's time on text made to be slow, a few milliseconds on prose.
  */
-export const MAX_WAITING_PER_SCOPE = 8;
+export const MAX_WAITING_TEXT_PER_SCOPE = 1024 * 1024;
 /** Counts handed to the thread at a time: one counting, one ready behind it. */
 const AT_THE_THREAD = 2;
 
 interface Job {
   encoding: EncodingName;
   texts: string[];
+  size: number;
   resolve: (m: TokenizedMsg) => void;
   reject: (err: Error) => void;
 }
@@ -62,7 +66,7 @@ interface Pending {
  * again (loading the encodings loaded before) after it exits or is stopped as stuck; the
  * counts waiting then fail. One that ended without answering is retried only after
  * RETRY_AFTER_MS. Counts run one at a time; callers (scopes) waiting take turns, each with at
- * most MAX_WAITING_PER_SCOPE counts waiting.
+ * most MAX_WAITING_TEXT_PER_SCOPE of text waiting.
  */
 export class TokenizerThread implements ExactTokenizer {
   readonly #url: URL;
@@ -79,23 +83,29 @@ export class TokenizerThread implements ExactTokenizer {
   /** Counts not yet handed to the thread, per scope; the map's order is the scopes' turns. */
   readonly #waiting = new Map<string, Job[]>();
   readonly #maxWaiting: number;
+  /** Text waiting per scope (Job.size summed), for the cap. */
+  readonly #waitingText = new Map<string, number>();
   #atThread = 0;
   readonly #atThreadBy = new Map<string, number>();
 
-  constructor(opts: { url?: URL; stuckMs?: number; retryAfterMs?: number; maxWaitingPerScope?: number } = {}) {
+  constructor(opts: { url?: URL; stuckMs?: number; retryAfterMs?: number; maxWaitingTextPerScope?: number } = {}) {
     this.#url = opts.url ?? workerUrl();
     this.#stuckMs = opts.stuckMs ?? STUCK_MS;
     this.#retryAfterMs = opts.retryAfterMs ?? RETRY_AFTER_MS;
-    this.#maxWaiting = opts.maxWaitingPerScope ?? MAX_WAITING_PER_SCOPE;
+    this.#maxWaiting = opts.maxWaitingTextPerScope ?? MAX_WAITING_TEXT_PER_SCOPE;
   }
 
   async count(encoding: EncodingName, texts: readonly string[], scope = ''): Promise<Measured[]> {
     if (texts.length === 0) return [];
     const [, tokens, flags] = await new Promise<TokenizedMsg>((resolve, reject) => {
+      let size = 0;
+      for (const t of texts) size += t.length;
+      const waiting = this.#waitingText.get(scope) ?? 0;
+      if (waiting > 0 && waiting + size > this.#maxWaiting) return reject(new Error(`tokenizer: too much text of this caller already waiting to be counted`));
       let queue = this.#waiting.get(scope);
       if (!queue) this.#waiting.set(scope, (queue = []));
-      if (queue.length >= this.#maxWaiting) return reject(new Error(`tokenizer: ${this.#maxWaiting} counts of this caller already waiting`));
-      queue.push({ encoding, texts: texts as string[], resolve, reject });
+      queue.push({ encoding, texts: texts as string[], size, resolve, reject });
+      this.#waitingText.set(scope, waiting + size);
       this.#pump();
     });
     if (tokens?.length !== texts.length || flags?.length !== texts.length) throw new Error('tokenizer thread answered the wrong number of counts');
@@ -127,6 +137,9 @@ export class TokenizerThread implements ExactTokenizer {
       const job = queue.shift()!;
       this.#waiting.delete(scope);
       if (queue.length > 0) this.#waiting.set(scope, queue);
+      const left = (this.#waitingText.get(scope) ?? job.size) - job.size;
+      if (left > 0) this.#waitingText.set(scope, left);
+      else this.#waitingText.delete(scope);
       this.#atThread++;
       this.#atThreadBy.set(scope, fewest + 1);
       this.#ask(job.encoding, job.texts).then(job.resolve, job.reject).finally(() => {
@@ -229,6 +242,7 @@ export class TokenizerThread implements ExactTokenizer {
     // Counts not yet handed over fail with those the thread had: all waited on this thread.
     const queued = [...this.#waiting.values()].flat();
     this.#waiting.clear();
+    this.#waitingText.clear();
     for (const p of waiting) p.reject(err);
     for (const j of queued) j.reject(err);
   }
