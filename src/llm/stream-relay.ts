@@ -169,11 +169,15 @@ function relayFailure(err: unknown, attempt: OpenAttempt, providerId: string): G
   return new GatewayError('UPSTREAM_BAD_RESPONSE', `${a.message} (the stream broke)`);
 }
 
-/** The message of a provider's error event (scrubbed, at most 200 characters), for the error the agent and the audit get. */
+/**
+ * The message of a provider's error event, for the error the agent and the audit get:
+ * scrubbed whole, then cut to 200 characters (cut first, a key across the cut would no longer
+ * be whole for the scrub to find, and most of it would pass).
+ */
 function providerError(error: unknown, provider: ProviderRuntime): string | null {
   const message = isObject(error) && typeof error.message === 'string' ? error.message : typeof error === 'string' ? error : null;
   if (!message) return null;
-  return scrubSecrets(Buffer.from(message.slice(0, 200)), provider).toString('utf8');
+  return scrubSecrets(Buffer.from(message.slice(0, 64 * 1024)), provider).toString('utf8').slice(0, 200);
 }
 
 /**
