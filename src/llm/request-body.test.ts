@@ -181,6 +181,18 @@ describe('parseLlmRequest: fields that would redirect the call', () => {
     expect(r.body).toEqual(CHAT);
   });
 
+  it('names at most 16 of them, and never normalizes a key too long to be one (the audit record stays small)', () => {
+    const raw: Record<string, unknown> = { ...CHAT };
+    for (let i = 0; i < 40; i++) raw['base' + '_'.repeat(i + 1) + 'url'] = 'x';
+    const long = 'base' + '_'.repeat(200_000) + 'url';
+    raw[long] = 'x';
+    const r = parseLlmRequest('chat', raw, OPTS);
+    expect(r.dropped).toHaveLength(17);
+    expect(r.dropped.at(-1)).toBe('(and 24 more)');
+    expect(r.body[long]).toBe('x');
+    expect(Object.keys(r.body).filter((k) => k.startsWith('base'))).toEqual([long]);
+  });
+
   it('passes every other unknown field through untouched', () => {
     const raw = { ...RESPONSES, store: false, metadata: { a: '1' }, reasoning: { effort: 'low' }, vendor_thing: [1] };
     expect(parseLlmRequest('responses', raw, OPTS).body).toBe(raw);

@@ -86,6 +86,9 @@ const REDIRECTING_FIELDS = new Set(
   ].map(fieldKey),
 );
 
+const MAX_FIELD_KEY = 64;
+const MAX_DROPPED_NAMED = 16;
+
 /** Case, `_` and `-` do not matter (`baseURL`, `Base_URL`, `base-url`, `dataSources` are all caught): readers differ in spelling. */
 function fieldKey(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, '');
@@ -109,11 +112,15 @@ export function parseLlmRequest(
   let body: Record<string, unknown> = raw;
   let dropped: string[] | null = null;
   for (const key in raw) {
-    if (REDIRECTING_FIELDS.has(fieldKey(key))) (dropped ??= []).push(key);
+    // Longer keys are no spelling of these names (and are not normalized: an agent could
+    // send a megabyte of underscores).
+    if (key.length <= MAX_FIELD_KEY && REDIRECTING_FIELDS.has(fieldKey(key))) (dropped ??= []).push(key);
   }
   if (dropped) {
     body = { ...raw };
     for (const key of dropped) delete body[key];
+    // Named in the audit record: a few, and short, so a body cannot crowd the record out.
+    if (dropped.length > MAX_DROPPED_NAMED) dropped = [...dropped.slice(0, MAX_DROPPED_NAMED), `(and ${dropped.length - MAX_DROPPED_NAMED} more)`];
   }
 
   let model = body.model;
