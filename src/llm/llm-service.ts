@@ -80,7 +80,9 @@ export class LlmService {
       hasImages: estimate?.hasImages ?? false,
       agentTags,
       stream: req.stream,
-      maxOutputTokens: req.maxOutputTokens,
+      // What the client asked for, not a limit the gateway set (that one is written into each
+      // target's request at most at the target's own limit).
+      maxOutputTokens: req.enforcedOutputLimit === undefined ? req.maxOutputTokens : null,
     });
     const deadline = performance.now() + Math.max(...targets.map((t) => t.provider.timeouts.totalMs));
     const bodies = new Map<ModelTarget, Buffer>();

@@ -60,6 +60,14 @@ describe('upstreamBytes: the received body with the gateway edits spliced in', (
     expect(spliced(withEnforcedLimit(requestFrom('responses', '{"max_output_tokens":9,"model":"m","input":"x"}'), 7), 'm')).toBe('{"max_output_tokens":7,"model":"m","input":"x"}');
   });
 
+  it("writes an enforced limit at most at the target's own output limit (an alias's reservation assumes its largest)", () => {
+    const M = '"messages":[{"role":"user","content":"hi"}]';
+    const req = withEnforcedLimit(requestFrom('chat', `{"model":"m",${M}}`), 4096);
+    const small = { upstreamName: 'small', maxOutputTokens: 100 } as ModelTarget;
+    expect(upstreamBytes(req, small).toString()).toBe(`{"model":"small",${M},"max_tokens":100}`);
+    expect(upstreamBytes(req, target('big')).toString()).toBe(`{"model":"big",${M},"max_tokens":4096}`);
+  });
+
   it('serializes the body instead when a step gave the request another body', () => {
     const req = requestFrom('chat', '{"model":"m","messages":[{"role":"user","content":"my key is sk-123"}]}');
     const redacted = { ...req, body: { ...req.body, messages: [{ role: 'user', content: 'my key is [redacted]' }] } };

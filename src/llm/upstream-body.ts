@@ -34,7 +34,8 @@ export function upstreamBody(req: LlmRequest, target: ModelTarget): string {
  * What the gateway changes in the agent's body for one target: the target's own model name,
  * for chat streams the usage chunk always requested (without it a stream's tokens would go
  * unbilled; the relay drops that chunk again when the client did not ask for it), and an
- * enforced output limit in the target's field (the other chat field removed).
+ * enforced output limit in the target's field (the other chat field removed), at most the
+ * target's own maxOutputTokens.
  */
 function edits(req: LlmRequest, target: ModelTarget): { set: MemberEdit[]; remove: string | null } {
   const set: MemberEdit[] = [['model', target.upstreamName]];
@@ -45,7 +46,9 @@ function edits(req: LlmRequest, target: ModelTarget): { set: MemberEdit[]; remov
   let remove: string | null = null;
   if (req.enforcedOutputLimit !== undefined) {
     const field = outputField(req, target);
-    set.push([field, req.enforcedOutputLimit]);
+    // Never above the target's own limit: the reservation may assume an alias's largest.
+    const own = target.maxOutputTokens;
+    set.push([field, own !== undefined && own < req.enforcedOutputLimit ? own : req.enforcedOutputLimit]);
     if (field === 'max_completion_tokens') remove = 'max_tokens';
     else if (field === 'max_tokens') remove = 'max_completion_tokens';
   }

@@ -19,9 +19,10 @@ beforeAll(async () => {
           'gpt-4o',
           { name: 'text-embedding-3-small', kind: 'embeddings' },
           { name: 'local-llama', upstreamName: 'llama-3.1-8b', price: { input: 0.1, output: 0.2 } },
+          { name: 'short-out', upstreamName: 'gpt-4o', maxOutputTokens: 100 },
         ]),
       ],
-      aliases: { fast: { targets: [{ model: 'gpt-4.1-mini' }] } },
+      aliases: { fast: { targets: [{ model: 'gpt-4.1-mini' }] }, 'short-first': { targets: [{ model: 'short-out' }, { model: 'gpt-4o' }] } },
     }),
     agents: [
       { id: 'chat-agent', models: { allow: ['gpt-4.1-mini', 'gpt-4o', 'fast', 'text-embedding-3-small', 'local-llama'], defaultModel: 'gpt-4.1-mini' } },
@@ -29,6 +30,8 @@ beforeAll(async () => {
       { id: 'no-models-agent' },
       // Allowed the alias `fast` by name, but denied the one model behind it.
       { id: 'alias-deny-agent', models: { allow: ['fast', 'gpt-4o'], deny: ['gpt-4.1-mini'] } },
+      // A token limit makes the gateway reserve (and enforce) an output limit the client did not set.
+      { id: 'token-limited', models: { allow: ['short-first'] }, extra: 'rateLimits: { tokensPerMinute: 10000000 }' },
     ],
     env: { KEY_OPENAI: 'sk-provider-secret-abc123' },
   });
@@ -321,6 +324,20 @@ describe('responses, embeddings and models', () => {
     expect(listed).toEqual(['gpt-4o']);
     await expect(c.models.retrieve('fast')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
     await expect(c.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+});
+
+describe('routing by output limit', () => {
+  it("passes over a target whose limit is below the client's, but not because of a limit the gateway enforced", async () => {
+    const c = env.client('token-limited');
+    const fake = env.fakes[0]!;
+    fake.reset();
+    const own = await c.chat.completions.create({ model: 'short-first', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(own.response.headers.get('x-warden-model')).toBe('short-out');
+    // The reservation assumed the alias's largest limit; the smaller target gets its own.
+    expect(fake.requests.at(-1)!.body.max_tokens).toBe(100);
+    const asked = await c.chat.completions.create({ model: 'short-first', max_tokens: 500, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(asked.response.headers.get('x-warden-model')).toBe('gpt-4o');
   });
 });
 
