@@ -234,14 +234,13 @@ export class LlmService {
         origin: target.provider.id,
         mapError: (e) => attempt.failure(e),
       });
-      if (attempt.status < 300) {
-        // A 2xx that is not JSON is a broken provider: worth another target.
-        const first = body.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-        if (first !== 0x7b) {
-          const notJson = new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
-          notJson.answered = true;
-          throw notJson;
-        }
+      // A 2xx that is not a JSON object in UTF-8 is a broken provider: worth another target.
+      // (Checked whole, not by its first byte: a body the scrub cannot read, UTF-16 say, would
+      // otherwise reach the agent as it came.)
+      if (attempt.status < 300 && !isJsonObject(body)) {
+        const notJson = new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
+        notJson.answered = true;
+        throw notJson;
       }
       return body;
     } catch (err) {
@@ -359,6 +358,16 @@ function billableAttempts(attempts: readonly AttemptRecord[]): number {
 }
 
 /** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */
+function isJsonObject(body: Buffer): boolean {
+  if (!isUtf8(body)) return false;
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 /** A JSON content type (application/json, or a +json suffix): the answer is whole, not an event stream. */
 function answersJson(contentType: string | string[] | undefined): boolean {
   const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.split(';', 1)[0]?.trim().toLowerCase();

@@ -7,6 +7,7 @@
  * the stream, goes quiet, sends an oversized event, or the client goes away (the upstream
  * request is aborted at once in every case).
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -94,6 +95,11 @@ export async function relayStream(input: RelayInput): Promise<Relayed> {
       if (!more) await drained(res, attempt.signal);
     };
     for (const ev of list) {
+      // The scrub reads UTF-8 text: an event it cannot read (UTF-16, binary) is not passed on.
+      if (ev.raw.includes(0) || !isUtf8(ev.raw)) {
+        await flush();
+        throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${provider.config.id}: a stream event that is not UTF-8 text`);
+      }
       const verdict = observe(ev);
       if (verdict === 'done') {
         tail = scrubSecrets(ev.raw, provider);

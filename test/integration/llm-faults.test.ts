@@ -15,7 +15,7 @@ beforeAll(async () => {
     fakes: 2,
     llm: ([a, b]) => ({
       providers: [
-        fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', 'gpt-4.1', { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
+        fakeProvider('primary', a!, ['gpt-4.1-mini', 'gpt-4o', 'gpt-4.1-nano', 'gpt-4.1', { name: 'pages-model', upstreamName: 'gpt-4o' }, { name: 'fail-400', encoding: null }, { name: 'fail-503', encoding: null }], {
           timeouts: { firstByteMs: 1500, idleMs: 1000, totalMs: 4000 },
           maxEventBytes: 4096,
           maxResponseBytes: 64 * 1024,
@@ -28,8 +28,8 @@ beforeAll(async () => {
       ],
       aliases: {
         resilient: { strategy: 'fallback', targets: [{ model: 'gpt-4.1-mini' }, { model: 'gpt-4.1-mini@backup' }] },
-        // gpt-4o recovers in the next test, so its circuit stays closed for the others.
-        'page-first': { strategy: 'fallback', targets: [{ model: 'gpt-4o' }, { model: 'gpt-4.1-mini@backup' }] },
+        // Its own first target: the tests that fail it stay under the circuit's threshold.
+        'page-first': { strategy: 'fallback', targets: [{ model: 'pages-model' }, { model: 'gpt-4.1-mini@backup' }] },
         // Its own targets: failing them all opens their circuits, which must not touch other tests.
         doomed: { targets: [{ model: 'gpt-4.1-nano' }, { model: 'gpt-4.1-nano@backup' }] },
         broken: { targets: [{ model: 'fail-503' }, { model: 'gpt-4.1-mini@backup' }] },
@@ -81,6 +81,17 @@ describe('fallback and retries', () => {
     expect(attempts.map((a) => `${a.provider}:${a.error ?? 'ok'}`)).toEqual(['primary:bad-response', 'backup:ok']);
     expect(attempts.some((a) => a.billable)).toBe(false);
     expect(row.details!.usage.unanswered).toBeUndefined();
+  });
+
+  it('falls back past a 2xx whose JSON does not parse (a key spelt UTF-16 inside it never reaches the agent)', async () => {
+    reset();
+    env.fakes[0]!.script({ text: `{"id":"x","note":"${[...'sk-primary'].join('\u0000')}"}`, contentType: 'application/json' });
+    const { data, response } = await env.client('agent').chat.completions.create({ model: 'page-first', messages: user }).withResponse();
+    expect(response.headers.get('x-warden-provider')).toBe('backup');
+    expect(JSON.stringify(data)).not.toContain('\\u0000');
+    const attempts = env.audit().at(-1)!.details!.attempts as Array<{ provider: string; error?: string; billable?: boolean }>;
+    expect(attempts[0]).toMatchObject({ provider: 'primary', error: 'bad-response' });
+    expect(attempts[0]!.billable).toBeUndefined();
   });
 
   it("answers 503 with the provider's Retry-After, at once, when its 429 asks for a wait past the deadline", async () => {
@@ -307,6 +318,23 @@ describe('streams that go wrong', () => {
     const row = env.audit().at(-1)!;
     expect(row.code).toBe('UPSTREAM_BAD_RESPONSE');
     expect(row.details!.streamError).toBe('primary sent an error event: Overloaded, key [redacted]');
+  });
+
+  it('ends a stream at an event that is not UTF-8 text, without passing it on', async () => {
+    reset();
+    const chunk = (content: string) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    // Raw NUL bytes (JSON.stringify would escape them): the key spelt as UTF-16 would be.
+    const sse = `data: ${chunk('Hello')}\n\ndata: ${chunk([...'sk-primary'].join('\u0000')).replaceAll('\\u0000', '\u0000')}\n\ndata: [DONE]\n\n`;
+    env.fakes[0]!.script({ text: sse, contentType: 'text/event-stream' });
+    const stream = await env.client('agent').chat.completions.create({ model: 'gpt-4o', messages: user, stream: true });
+    let text = '';
+    const err = await (async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(err).toBeTruthy();
+    expect(text).toBe('Hello');
+    const row = env.audit().at(-1)!;
+    expect(row.details!.streamError).toBe('primary: a stream event that is not UTF-8 text');
   });
 
   it("never passes on part of the key when the provider's error message is cut to length", async () => {
