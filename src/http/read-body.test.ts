@@ -29,6 +29,22 @@ async function refusal(chunks: Array<string | Buffer>): Promise<string> {
 }
 
 describe('readJsonBody', () => {
+  it('fails, rather than waiting for ever, for a request that closed before it was read or before its end', async () => {
+    const fake = (destroyed: boolean) =>
+      Object.assign(new EventEmitter(), {
+        headers: { 'content-type': 'application/json', 'content-length': '10' },
+        pause: () => undefined,
+        destroyed,
+        readableEnded: false,
+      }) as unknown as IncomingMessage;
+    await expect(readJsonBody(fake(true), 1 << 20, true)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const closing = fake(false);
+    const body = readJsonBody(closing, 1 << 20, true);
+    closing.emit('data', Buffer.from('{"a"'));
+    closing.emit('close');
+    await expect(body).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
   it('refuses with 415 a body declared in a charset other than UTF-8, or compressed, and reads UTF-8 and identity', async () => {
     const code = (headers: Record<string, string>) =>
       read(['{"a":1}'], headers).then(

@@ -83,6 +83,7 @@ function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer[]> {
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      req.off('close', onAborted);
     };
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
@@ -103,9 +104,13 @@ function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer[]> {
       reject(new GatewayError('BAD_REQUEST', 'Request body could not be read', { cause: err }));
     };
     const onAborted = () => onError(new Error('client aborted'));
+    // A request that closed before its end (or before these listeners: a policy awaited
+    // something first) would otherwise leave this promise, and what waits on it, pending.
+    if (req.destroyed && !req.readableEnded) return onAborted();
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onAborted);
+    req.on('close', onAborted);
   });
 }

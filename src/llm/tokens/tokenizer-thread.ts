@@ -142,7 +142,14 @@ export class TokenizerThread implements ExactTokenizer {
       else this.#waitingText.delete(scope);
       this.#atThread++;
       this.#atThreadBy.set(scope, fewest + 1);
-      this.#ask(job.encoding, job.texts).then(job.resolve, job.reject).finally(() => {
+      let asked: Promise<TokenizedMsg>;
+      try {
+        asked = this.#ask(job.encoding, job.texts);
+      } catch (err) {
+        // Starting a thread can throw (no thread could be created): the slot is given back all the same.
+        asked = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      asked.then(job.resolve, job.reject).finally(() => {
         this.#atThread--;
         const left = (this.#atThreadBy.get(scope) ?? 1) - 1;
         if (left > 0) this.#atThreadBy.set(scope, left);
