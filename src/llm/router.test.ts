@@ -360,6 +360,14 @@ describe('LlmRouter.run: deadline and client', () => {
     expect(h.router.breaker(B).tryAcquire()).toBe(true);
   });
 
+  it("passes over the targets of a provider whose Retry-After ends past the deadline, to another provider's", async () => {
+    const h = harness({ maxAttempts: 3 });
+    h.script.a = [{ status: 429, headers: { 'retry-after': '5' } }];
+    const served = await h.run([A, B, C], 1000);
+    expect(h.sent).toEqual(['a', 'c']);
+    expect(served.value).toBe('c:200');
+  });
+
   it('stops once an attempt ends past the deadline (timedOut)', async () => {
     const h = harness({ maxAttempts: 5 });
     h.script.a = [500, 500, 500];

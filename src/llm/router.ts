@@ -170,6 +170,11 @@ export class LlmRouter {
         // the agent is told, with the provider's Retry-After.
         if (this.#now() + wait >= deadline) {
           breaker.release();
+          // The wait is that provider's own Retry-After: a target at another provider may still answer in time.
+          if (hinted > 0 && targets.some((t) => t.provider.id !== target.provider.id)) {
+            skippedInRow++;
+            continue;
+          }
           break;
         }
         if (wait > 0) {
