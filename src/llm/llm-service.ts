@@ -150,7 +150,7 @@ export class LlmService {
     if (req.stream && served.value === null) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
       const unanswered = await unansweredOf();
-      const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator);
+      const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator, ctx.principal?.kind === 'agent' ? ctx.principal.agentId : '');
       const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered), events: relayed.events });
       const partial = { usage: plusUnanswered(chainUsage(usage), unanswered), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
@@ -174,7 +174,7 @@ export class LlmService {
       json = undefined;
     }
     const rawUsage = json && typeof json === 'object' ? (json as { usage?: unknown }).usage : undefined;
-    const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator);
+    const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator, ctx.principal?.kind === 'agent' ? ctx.principal.agentId : '');
     this.#warnOver(ctx, usage, estimate);
     if (slot && json && typeof json === 'object') this.#store(slot, json, body, target, rawUsage);
     if (req.stream) {

@@ -37,6 +37,8 @@ export async function settleUsage(
   estimate: LlmEstimate | undefined,
   delivered: () => string,
   estimator: PromptEstimator,
+  /** The agent, whose turn at the tokenizer thread this count takes. */
+  scope = '',
 ): Promise<SettledUsage> {
   const reported = providerUsage(endpoint, raw);
   let usage: TokenUsage;
@@ -49,7 +51,7 @@ export async function settleUsage(
     const out =
       text.length === 0
         ? 0
-        : (await estimator.counter(target.imageTokens).countText(text, { model: target.upstreamName, encoding: target.encoding }).catch(() => textUpperBound(text))).tokens;
+        : (await estimator.counter(target.imageTokens).countText(text, { model: target.upstreamName, encoding: target.encoding }, { scope }).catch(() => textUpperBound(text))).tokens;
     // Billing needs the prompt's real count, not the bound that was reserved.
     const prompt = estimate ? (await exactlyOrBound(estimate)).promptTokens : 0;
     usage = { inputTokens: prompt, outputTokens: out };
