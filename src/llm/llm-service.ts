@@ -4,7 +4,6 @@
  * the policy chain, so it decides nothing; it only reports, for the audit record, what each
  * attempt did and what was used.
  */
-import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readCapped } from '../egress/read-capped.js';
@@ -20,6 +19,7 @@ import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
 import { ClientGone, RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
+import { answersJson, isJsonObject, providerRefusal } from './provider-answer.js';
 import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
 import { rateLimitHeaders, REQUESTS_VIEW, TOKENS_VIEW } from '../ratelimit/headers.js';
@@ -355,41 +355,5 @@ function billableAttempts(attempts: readonly AttemptRecord[]): number {
   let n = 0;
   for (const a of attempts) if (a.billable) n++;
   return n;
-}
-
-/** A provider's error body for the client: its own JSON envelope when it sent one, else ours around its text. */
-function isJsonObject(body: Buffer): boolean {
-  if (!isUtf8(body)) return false;
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
-
-/** A JSON content type (application/json, or a +json suffix): the answer is whole, not an event stream. */
-function answersJson(contentType: string | string[] | undefined): boolean {
-  const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.split(';', 1)[0]?.trim().toLowerCase();
-  return ct !== undefined && (ct === 'application/json' || ct.endsWith('+json'));
-}
-
-// Control characters other than tab and line breaks: not a message meant to be read.
-const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-function providerRefusal(body: Buffer, status: number, provider: ProviderRuntime): Buffer {
-  const clean = scrubSecrets(body, provider);
-  try {
-    const json = JSON.parse(clean.toString('utf8')) as unknown;
-    if (json && typeof json === 'object' && 'error' in json) return clean;
-  } catch {
-    // not JSON: wrapped below
-  }
-  // Only text is passed on: the scrub searches bytes, and a key spelt in another encoding
-  // (UTF-16, say) would pass it.
-  const text = isUtf8(clean) ? clean.toString('utf8') : '';
-  const shown = clean.length === 0 ? 'an empty body' : text !== '' && !NOT_TEXT.test(text) ? text.slice(0, 500) : `a body of ${clean.length} bytes that is not text, not shown`;
-  const message = `${provider.config.id} refused the request (HTTP ${status}): ${shown}`;
-  return Buffer.from(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'upstream_refused' } }));
 }
 

@@ -5,9 +5,6 @@ import { applyPatch, copyContext, type RequestContext } from './context.js';
 import { ForwardFailure, payloadSeen, type Decision, type ForwardResult, type LoadedPayload, type LoadPayload, type Outcome, type PayloadSeen, type Policy, type Reservation } from './policy.js';
 import { BodyReads } from './body-reads.js';
 
-/** Request bodies one agent may be sending at once, unless configured (limits.maxBodyReadsPerAgent). */
-export const DEFAULT_BODY_READS_PER_AGENT = 16;
-
 export type Forward<T> = (ctx: RequestContext) => Promise<ForwardResult<T>>;
 
 export type ChainResult<T> =
@@ -33,9 +30,9 @@ export class PolicyChain {
 
   readonly #bodyReads: BodyReads;
 
-  /** `maxBodyReadsPerAgent`: request bodies one agent may be sending at once (limits.maxBodyReadsPerAgent). */
+  /** `maxBodyReadsPerAgent`: request bodies one agent may be sending at once (limits.maxBodyReadsPerAgent; none when unset). */
   constructor(policies: readonly Policy[], audit: AuditSink, opts: { maxBodyReadsPerAgent?: number } = {}) {
-    this.#bodyReads = new BodyReads(opts.maxBodyReadsPerAgent ?? DEFAULT_BODY_READS_PER_AGENT);
+    this.#bodyReads = new BodyReads(opts.maxBodyReadsPerAgent ?? Infinity);
     const names = new Set<string>();
     let sawPayloadPolicy = false;
     for (const p of policies) {
