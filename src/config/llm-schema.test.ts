@@ -23,7 +23,7 @@ describe('LlmConfigSchema: defaults', () => {
       providers: [],
       aliases: {},
       prices: {},
-      defaults: { maxOutputTokens: 4096, maxChoices: 8, maxBodyBytes: 4 * 1024 * 1024 },
+      defaults: { maxOutputTokens: 4096, maxChoices: 8, maxBodyBytes: 4 * 1024 * 1024, heldInputTokens: 128_000 },
       retries: { maxAttempts: 3, baseMs: 100, capMs: 2000 },
       circuitBreaker: { failureThreshold: 5, openMs: 30_000 },
       cache: { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 1024 * 1024 },

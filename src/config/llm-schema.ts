@@ -143,6 +143,12 @@ export const LlmConfigSchema = z
           .describe('Output tokens reserved for a request that sets no max_tokens / max_completion_tokens / max_output_tokens'),
         maxChoices: z.number().int().min(1).max(128).default(8).describe('Largest n accepted'),
         maxBodyBytes: z.number().int().min(1024).default(4 * 1024 * 1024).describe('Largest request body on /v1 (prompts are larger than other requests)'),
+        heldInputTokens: z
+          .number()
+          .int()
+          .positive()
+          .default(128_000)
+          .describe('Prompt tokens assumed for input the request only points to (previous_response_id, conversation, item references, stored prompts, files): the provider fills it in, so its size is not known'),
       })
       .prefault({}),
     retries: z

@@ -9,9 +9,6 @@ import { resolveProviders } from './provider-runtime.js';
 import { LlmRouter } from './router.js';
 import { ResponseCache } from './cache/index.js';
 
-/** Tokens assumed for a Responses history held by the provider: a large context window's worth. */
-export const HELD_HISTORY_TOKENS = 128_000;
-
 /** Builds the LLM proxy from its configuration; `issues` lists unresolved provider secrets. */
 export async function createLlm(
   config: LlmConfig,
@@ -21,7 +18,7 @@ export async function createLlm(
 ): Promise<{ service: LlmService; issues: ConfigIssue[] }> {
   const { providers, issues } = await resolveProviders(config, egress, opts);
   const models = new ModelDirectory(config);
-  const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: HELD_HISTORY_TOKENS });
+  const estimator = new PromptEstimator({ defaultMaxOutputTokens: config.defaults.maxOutputTokens, heldHistoryTokens: config.defaults.heldInputTokens });
   const router = new LlmRouter({ retries: config.retries, circuitBreaker: config.circuitBreaker });
   // The tokenizers load on first use otherwise, adding 70 to 130 ms each to the first count.
   // Only those of configured models: each vocabulary takes 10 to 20 MB of the tokenizer

@@ -176,6 +176,7 @@ describe('PromptEstimator: prompt tokens', () => {
       ['chat', { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarize.' }, { type: 'file', file: { file_id: 'file-abc123' } }] }] }, 'file parts'],
       ['responses', { model: 'gpt-4o', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarize.' }, { type: 'input_file', file_url: 'https://example.com/a.pdf' }] }] }, 'file inputs'],
       ['responses', { model: 'gpt-4o', input: [{ type: 'item_reference', id: 'msg_123' }, { role: 'user', content: 'Go on.' }] }, 'item_reference'],
+      ['responses', { model: 'gpt-4o', input: [{ type: 'function_call_output', call_id: 'c1', output: [{ type: 'input_file', file_id: 'file-1' }] }] }, 'file inputs'],
     ];
     for (const [endpoint, body, label] of cases) {
       for (const e of [await bounded(endpoint, body), await estimate(endpoint, body)]) {

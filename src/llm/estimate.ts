@@ -230,7 +230,9 @@ function providerHeldInput(req: LlmRequest): string[] {
     if (body.prompt != null) held.push('a stored prompt template');
     const items = [...(Array.isArray(body.input) ? body.input : []), ...(Array.isArray(body.instructions) ? body.instructions : [])];
     if (items.some((item) => isObject(item) && item.type === 'item_reference')) held.push('item_reference');
-    if (items.some((item) => isObject(item) && (item.type === 'input_file' || (Array.isArray(item.content) && item.content.some((p: unknown) => isObject(p) && p.type === 'input_file'))))) held.push('file inputs');
+    const fileIn = (parts: unknown): boolean => Array.isArray(parts) && parts.some((p: unknown) => isObject(p) && p.type === 'input_file');
+    // A file in a message, or in a tool's output sent back (function_call_output.output as a list).
+    if (items.some((item) => isObject(item) && (item.type === 'input_file' || fileIn(item.content) || fileIn(item.output)))) held.push('file inputs');
   } else if (req.endpoint === 'chat' && Array.isArray(body.messages)) {
     if (body.messages.some((m: unknown) => isObject(m) && Array.isArray(m.content) && m.content.some((p: unknown) => isObject(p) && p.type === 'file'))) held.push('file parts');
   }
