@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
+import { refusedPayload } from '../pipeline/policy.js';
 import { scanJson, type JsonObjectSpans } from '../util/json-scan.js';
 import { sha256Hex } from '../util/sha256.js';
 import { utf8Text } from '../util/utf8-text.js';
@@ -48,6 +49,8 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   const chunks = await collect(req, maxBytes);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+  // A body read whole and then refused is still described in its audit record.
+  const refuse = (err: GatewayError): unknown => refusedPayload(err, { bytes, digest: sha256Hex(buf) });
   // Invalid UTF-8 is an error, not silently replaced with U+FFFD (and so is text too long for a string).
   let text: string | null;
   try {
@@ -55,16 +58,16 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, requi
   } catch {
     text = null;
   }
-  if (text === null) throw new GatewayError('PARSE_ERROR', 'Request body is not valid UTF-8');
+  if (text === null) throw refuse(new GatewayError('PARSE_ERROR', 'Request body is not valid UTF-8'));
   // On the bytes, now known to be valid UTF-8: one pass for both rules and the members' places.
   const scan = scanJson(buf, MAX_JSON_DEPTH);
-  if (scan.problem === 'too-deep') throw new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
-  if (scan.problem === 'duplicate-key') throw new GatewayError('BAD_REQUEST', 'Request body repeats a key in one JSON object');
+  if (scan.problem === 'too-deep') throw refuse(new GatewayError('BAD_REQUEST', `JSON nesting deeper than ${MAX_JSON_DEPTH}`));
+  if (scan.problem === 'duplicate-key') throw refuse(new GatewayError('BAD_REQUEST', 'Request body repeats a key in one JSON object'));
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new GatewayError('PARSE_ERROR', 'Request body is not valid JSON');
+    throw refuse(new GatewayError('PARSE_ERROR', 'Request body is not valid JSON'));
   }
   return { value, bytes, digest: sha256Hex(buf), raw: buf, spans: scan.spans };
 }

@@ -68,11 +68,13 @@ function safely(deps: LlmRouteDeps, handler: (req: Request, res: Response) => Pr
 
 // What these endpoints send: JSON, or an SSE stream when asked for one (the official clients
 // send `application/json` for streams too).
-const ACCEPTABLE = /(?:^|,)\s*(?:\*\/\*|application\/(?:\*|json)|text\/(?:\*|event-stream))\s*(?:;|,|$)/i;
+const ACCEPTABLE = /^\s*(?:\*\/\*|application\/(?:\*|json)|text\/(?:\*|event-stream))\s*(?:;|$)/i;
+// A quality of 0 rules the type out (RFC 9110, 12.4.2).
+const REFUSED = /;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:;|$)/i;
 
 function notAcceptable(req: Request): GatewayError | null {
   const accept = req.headers.accept;
-  if (accept === undefined || accept.trim() === '' || ACCEPTABLE.test(accept)) return null;
+  if (accept === undefined || accept.trim() === '' || accept.split(',').some((range) => ACCEPTABLE.test(range) && !REFUSED.test(range))) return null;
   return new GatewayError('NOT_ACCEPTABLE', 'Not Acceptable: this endpoint answers application/json (or text/event-stream for streams)');
 }
 

@@ -185,6 +185,16 @@ describe('requests refused for their content', () => {
     const row = env.audit().at(-1)!;
     expect(row).toMatchObject({ code: 'INVALID_PARAMS', policy: 'read-body', target: 'gpt-4o', request_bytes: Buffer.byteLength(JSON.stringify(body)) });
     expect(row.request_digest).toMatch(/^[0-9a-f]{64}$/);
+    // Refused while it was read (a repeated key): its size and digest all the same.
+    const twice = '{"model":"gpt-4o","model":"gpt-4o","messages":[]}';
+    const dup = await fetch(`${env.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.keys['chat-agent']}`, 'content-type': 'application/json' },
+      body: twice,
+    });
+    expect(dup.status).toBe(400);
+    expect(env.audit().at(-1)).toMatchObject({ code: 'BAD_REQUEST', policy: 'read-body', request_bytes: twice.length });
+    expect(env.audit().at(-1)!.request_digest).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('include an explicit null model and a stream_options.include_usage that is not a boolean, as OpenAI refuses them', async () => {
@@ -199,6 +209,7 @@ describe('requests refused for their content', () => {
   it('answer 406 to an Accept header that rules out JSON and event streams, and serve what the official client sends', async () => {
     const r = await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { accept: 'text/html' });
     expect(r.status).toBe(406);
+    expect((await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { accept: 'application/json;q=0, text/html' })).status).toBe(406);
     expect(await r.json()).toMatchObject({ error: { code: 'not_acceptable' } });
     expect(env.audit().at(-1)).toMatchObject({ code: 'NOT_ACCEPTABLE', status: 406 });
     for (const accept of ['application/json', 'text/event-stream', '*/*', 'text/html, application/json;q=0.9']) {
