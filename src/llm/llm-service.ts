@@ -19,7 +19,7 @@ import type { ProviderRuntime } from './provider-runtime.js';
 import type { LlmRequest } from './request-body.js';
 import { ClientGone, RouteExhausted, type AttemptRecord, type LlmRouter, type Served } from './router.js';
 import { scrubSecrets } from './scrub-secrets.js';
-import { answersJson, isJsonObject, providerRefusal } from './provider-answer.js';
+import { answersJson, jsonObjectOf, providerRefusal } from './provider-answer.js';
 import { relayStream } from './stream-relay.js';
 import { outboundTrace } from '../loops/hop-chain.js';
 import { rateLimitHeaders, REQUESTS_VIEW, TOKENS_VIEW } from '../ratelimit/headers.js';
@@ -43,6 +43,12 @@ export interface LlmServiceDeps {
   /** null: caching disabled (llm.cache.maxBytes 0). */
   cache: ResponseCache | null;
   log: Logger;
+}
+
+/** A whole answer as read: its bytes, and for a 2xx the JSON object they hold (parsed once, here). */
+interface ReadAnswer {
+  raw: Buffer;
+  json: Record<string, unknown> | undefined;
 }
 
 /** A provider's refusal is passed on, but never more of it than this. */
@@ -74,6 +80,8 @@ export class LlmService {
     // Rules on prompt size see the exact count only when the bound cannot decide them.
     if (estimate && !estimate.exact && promptRulesUndecided(route, estimate.promptTokens)) estimate = await exactlyOrBound(estimate);
     const agentTags = ctx.principal?.kind === 'agent' ? ctx.principal.agent.tags : [];
+    // Whose turn at the tokenizer thread a usage count takes.
+    const countScope = ctx.principal?.kind === 'agent' ? ctx.principal.agentId : '';
     const targets = this.#d.router.plan(route, {
       promptTokens: estimate?.promptTokens ?? 0,
       hasTools: estimate?.hasTools ?? false,
@@ -106,7 +114,7 @@ export class LlmService {
       base.cache = 'miss';
     }
 
-    let served: Served<Buffer | null>;
+    let served: Served<ReadAnswer | null>;
     try {
       served = await this.#d.router.run(
         targets,
@@ -141,7 +149,7 @@ export class LlmService {
     if (!served.ok) {
       // The provider refused the request itself (400, 404, 422 ...): the agent gets its words.
       attempt.finish();
-      const body = providerRefusal(served.value!, attempt.status, this.provider(target));
+      const body = providerRefusal(served.value!.raw, attempt.status, this.provider(target));
       const unanswered = await unansweredOf();
       const charged = unanswered?.usage ? { usage: unanswered.usage, details: merged<Record<string, unknown>>(base, where, { usage: { unanswered: unansweredDetails(unanswered) } }) } : { details: merged<Record<string, unknown>>(base, where) };
       return { status: attempt.status, body: { kind: 'json', status: attempt.status, headers, body }, responseBytes: body.length, ...charged };
@@ -150,7 +158,7 @@ export class LlmService {
     if (req.stream && served.value === null) {
       const relayed = await relayStream({ ctx, res, req, target, attempt, provider: this.provider(target), headers, estimate });
       const unanswered = await unansweredOf();
-      const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator, ctx.principal?.kind === 'agent' ? ctx.principal.agentId : '');
+      const usage = await settleUsage(req.endpoint, relayed.usage, target, estimate, relayed.delivered, this.#d.estimator, countScope);
       const details = merged<Record<string, unknown>>(base, where, { usage: usageDetails(usage, unanswered), events: relayed.events });
       const partial = { usage: plusUnanswered(chainUsage(usage), unanswered), responseBytes: relayed.bytes, responseDigest: relayed.digest, details };
       this.#warnOver(ctx, usage, estimate);
@@ -166,20 +174,17 @@ export class LlmService {
     attempt.finish();
     const unanswered = await unansweredOf();
     // Scrubbed before anything reads it: the cache keeps (and replays) what the agent may see.
-    const body = scrubSecrets(served.value!, this.provider(target));
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    const rawUsage = json && typeof json === 'object' ? (json as { usage?: unknown }).usage : undefined;
-    const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator, ctx.principal?.kind === 'agent' ? ctx.principal.agentId : '');
+    // The scrub hands back the same bytes when it found nothing, whose parse #readBody made.
+    const read = served.value!;
+    const body = scrubSecrets(read.raw, this.provider(target));
+    const json = body === read.raw ? read.json : jsonObjectOf(body);
+    const rawUsage = json?.usage;
+    const usage = await settleUsage(req.endpoint, rawUsage, target, estimate, () => answerText(req.endpoint, json), this.#d.estimator, countScope);
     this.#warnOver(ctx, usage, estimate);
-    if (slot && json && typeof json === 'object') this.#store(slot, json, body, target, rawUsage);
+    if (slot && json) this.#store(slot, json, body, target, rawUsage);
     if (req.stream) {
       // The provider answered a stream request whole: the client still gets its stream.
-      if (!json || typeof json !== 'object') throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${target.provider.id} answered a stream request with a body that is not JSON`);
+      if (!json) throw new GatewayError('UPSTREAM_BAD_RESPONSE', `${target.provider.id} answered a stream request with a body that is not JSON once scrubbed`);
       const tail = replayAsStream(json, req, res, headers);
       return {
         status: 200,
@@ -225,7 +230,7 @@ export class LlmService {
     this.#d.cache!.set(slot.key, { body: bytes, json, provider: target.provider.id, model: target.name, usage, storedAt: Date.now() }, slot.ttlMs);
   }
 
-  async #readBody(attempt: OpenAttempt, target: ModelTarget, maxBytes: number): Promise<Buffer> {
+  async #readBody(attempt: OpenAttempt, target: ModelTarget, maxBytes: number): Promise<ReadAnswer> {
     try {
       const ce = attempt.headers['content-encoding'];
       const body = await readCapped(attempt.body, {
@@ -237,12 +242,14 @@ export class LlmService {
       // A 2xx that is not a JSON object in UTF-8 is a broken provider: worth another target.
       // (Checked whole, not by its first byte: a body the scrub cannot read, UTF-16 say, would
       // otherwise reach the agent as it came.)
-      if (attempt.status < 300 && !isJsonObject(body)) {
+      if (attempt.status >= 300) return { raw: body, json: undefined };
+      const json = jsonObjectOf(body);
+      if (!json) {
         const notJson = new AttemptError('bad-response', `${target.provider.id}: the answer is not a JSON object`);
         notJson.answered = true;
         throw notJson;
       }
-      return body;
+      return { raw: body, json };
     } catch (err) {
       if (err instanceof AttemptError) throw err;
       const code = (err as { code?: unknown }).code;

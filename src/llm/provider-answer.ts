@@ -8,14 +8,14 @@ import { isUtf8 } from 'node:buffer';
 import type { ProviderRuntime } from './provider-runtime.js';
 import { scrubSecrets } from './scrub-secrets.js';
 
-/** A JSON object in UTF-8: a 2xx answer the agent may receive. */
-export function isJsonObject(body: Buffer): boolean {
-  if (!isUtf8(body)) return false;
+/** The body as a JSON object, when it is one in UTF-8 (a 2xx answer the agent may receive); else undefined. */
+export function jsonObjectOf(body: Buffer): Record<string, unknown> | undefined {
+  if (!isUtf8(body)) return undefined;
   try {
     const v: unknown = JSON.parse(body.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -105,7 +105,7 @@ export class TokenizerThread implements ExactTokenizer {
       let queue = this.#waiting.get(scope);
       if (!queue) this.#waiting.set(scope, (queue = []));
       queue.push({ encoding, texts: texts as string[], size, resolve, reject });
-      this.#waitingText.set(scope, waiting + size);
+      addTo(this.#waitingText, scope, size);
       this.#pump();
     });
     if (tokens?.length !== texts.length || flags?.length !== texts.length) throw new Error('tokenizer thread answered the wrong number of counts');
@@ -137,11 +137,9 @@ export class TokenizerThread implements ExactTokenizer {
       const job = queue.shift()!;
       this.#waiting.delete(scope);
       if (queue.length > 0) this.#waiting.set(scope, queue);
-      const left = (this.#waitingText.get(scope) ?? job.size) - job.size;
-      if (left > 0) this.#waitingText.set(scope, left);
-      else this.#waitingText.delete(scope);
+      addTo(this.#waitingText, scope, -job.size);
       this.#atThread++;
-      this.#atThreadBy.set(scope, fewest + 1);
+      addTo(this.#atThreadBy, scope, 1);
       let asked: Promise<TokenizedMsg>;
       try {
         asked = this.#ask(job.encoding, job.texts);
@@ -151,9 +149,7 @@ export class TokenizerThread implements ExactTokenizer {
       }
       asked.then(job.resolve, job.reject).finally(() => {
         this.#atThread--;
-        const left = (this.#atThreadBy.get(scope) ?? 1) - 1;
-        if (left > 0) this.#atThreadBy.set(scope, left);
-        else this.#atThreadBy.delete(scope);
+        addTo(this.#atThreadBy, scope, -1);
         this.#pump();
       });
     }
@@ -253,6 +249,13 @@ export class TokenizerThread implements ExactTokenizer {
     for (const p of waiting) p.reject(err);
     for (const j of queued) j.reject(err);
   }
+}
+
+/** Adds `n` to a per-scope tally; a scope at 0 leaves the map, so idle agents cost nothing. */
+function addTo(tally: Map<string, number>, scope: string, n: number): void {
+  const now = (tally.get(scope) ?? 0) + n;
+  if (now > 0) tally.set(scope, now);
+  else tally.delete(scope);
 }
 
 let shared: TokenizerThread | undefined;
